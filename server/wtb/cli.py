@@ -1,0 +1,231 @@
+"""``wtb``: the command-line face of the SDK.
+
+Each sub-command is one SDK call. Output is a human table by default and JSON with
+``--json`` (for scripts); bad input exits with status 2 and a one-line error on stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from wtb.errors import InvalidArgumentError, WTBError
+from wtb.models import to_jsonable
+
+Handler = Callable[[Any, argparse.Namespace], Any]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command == "serve":
+        from wtb.lsp.server import main as serve
+
+        return serve(list(args.serve_args))
+    try:
+        from wtb.sdk.bench import WTBTestBench
+
+        with WTBTestBench.create(data_dir=args.data_dir, workspace=args.workspace) as bench:
+            result = args.handler(bench, args)
+    except WTBError as exc:
+        print(f"wtb: error: {str(exc).splitlines()[0]}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("wtb: interrupted", file=sys.stderr)
+        return 130
+    return _print(result, args)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--workspace", default=".", help="workspace directory (default: .)")
+    common.add_argument("--data-dir", default=None, help="data directory (default: <workspace>/.wtb)")
+    common.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    parser = argparse.ArgumentParser(prog="wtb", description="Workflow Test Bench for LangGraph workflows.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def add(name: str, handler: Handler, help_text: str) -> argparse.ArgumentParser:
+        command = sub.add_parser(name, parents=[common], help=help_text, description=help_text)
+        command.set_defaults(handler=handler)
+        return command
+
+    run = add("run", _run, "run a workflow to its end, checkpointing every step")
+    run.add_argument("project")
+    run.add_argument("--input", default=None, help="initial state as JSON, or @file.json")
+    run.add_argument("--name", default=None)
+    add("projects", lambda b, a: _projects(b), "list the workspace's workflows")
+    executions = add("executions", lambda b, a: b.list_executions(a.project, a.limit), "list executions")
+    executions.add_argument("--project", default=None)
+    executions.add_argument("--limit", type=int, default=50)
+    checkpoints = add("checkpoints", lambda b, a: b.get_checkpoints(a.execution, a.limit, a.before),
+                      "list an execution's checkpoints, newest first")
+    checkpoints.add_argument("execution")
+    checkpoints.add_argument("--limit", type=int, default=None)
+    checkpoints.add_argument("--before", default=None)
+    state = add("state", lambda b, a: b.get_state(a.execution, a.checkpoint), "show the state at a checkpoint")
+    state.add_argument("execution")
+    state.add_argument("checkpoint", nargs="?")
+    files = add("files", lambda b, a: b.get_files(a.execution, a.checkpoint), "list files at a checkpoint")
+    files.add_argument("execution")
+    files.add_argument("checkpoint", nargs="?")
+    cat = add("cat", _cat, "print a file as it was at a checkpoint")
+    cat.add_argument("execution")
+    cat.add_argument("checkpoint")
+    cat.add_argument("path")
+    add("gc", lambda b, a: b.gc(), "remove blobs no snapshot references")
+    add("stats", lambda b, a: b.storage_stats(), "show storage statistics")
+    rollback = add("rollback", _rollback, "roll an execution back to a checkpoint (state and files)")
+    rollback.add_argument("execution")
+    rollback.add_argument("checkpoint", nargs="?")
+    rollback.add_argument("--undo", action="store_true", help="undo the last rollback")
+    fork = add("fork", _fork, "fork a new execution from a checkpoint")
+    fork.add_argument("execution")
+    fork.add_argument("checkpoint")
+    fork.add_argument("--set", action="append", default=[], metavar="KEY=JSON", help="state edit")
+    fork.add_argument("--name", default=None)
+    resume = add("resume", _resume, "run a paused or forked execution on from its head")
+    resume.add_argument("execution")
+    resume.add_argument("--set", action="append", default=[], metavar="KEY=JSON", help="state edit")
+    diff = add("diff", _diff, "difference between two checkpoints: A[:CP] B[:CP]")
+    diff.add_argument("a")
+    diff.add_argument("b")
+    tree = add("tree", lambda b, a: b.get_execution_tree(a.project), "executions and their forks")
+    tree.add_argument("--project", default=None)
+    serve = sub.add_parser("serve", help="start the language server (stdio) for the editor")
+    serve.add_argument("serve_args", nargs=argparse.REMAINDER)
+    return parser
+
+
+def _projects(bench: Any) -> list[dict[str, Any]]:
+    return [
+        {"name": p.name, "graph": p.reference or repr(p.graph), "source": str(p.source or "")}
+        for p in bench.list_projects()
+    ]
+
+
+def _run(bench: Any, args: argparse.Namespace) -> Any:
+    initial = _parse_input(args.input)
+    progress = _progress_printer() if sys.stderr.isatty() and not args.json else None
+    return bench.run(args.project, initial, on_event=progress, name=args.name)
+
+
+def _cat(bench: Any, args: argparse.Namespace) -> None:
+    sys.stdout.buffer.write(bench.read_file(args.execution, args.checkpoint, args.path))
+    sys.stdout.flush()
+    return None
+
+
+def _rollback(bench: Any, args: argparse.Namespace) -> Any:
+    if args.undo:
+        return bench.undo_rollback(args.execution)
+    if not args.checkpoint:
+        raise InvalidArgumentError("wtb rollback needs EXECUTION CHECKPOINT (or --undo EXECUTION).")
+    return bench.rollback(args.execution, args.checkpoint)
+
+
+def _fork(bench: Any, args: argparse.Namespace) -> Any:
+    return bench.fork(args.execution, args.checkpoint, _parse_sets(args.set) or None, name=args.name)
+
+
+def _resume(bench: Any, args: argparse.Namespace) -> Any:
+    progress = _progress_printer() if sys.stderr.isatty() and not args.json else None
+    return bench.resume(args.execution, _parse_sets(args.set) or None, on_event=progress)
+
+
+def _diff(bench: Any, args: argparse.Namespace) -> Any:
+    exec_a, _, cp_a = args.a.partition(":")
+    exec_b, _, cp_b = args.b.partition(":")
+    return bench.diff(exec_a, cp_a or None, exec_b, cp_b or None)
+
+
+def _parse_input(text: str | None) -> dict[str, Any]:
+    if not text:
+        return {}
+    if text.startswith("@"):
+        path = Path(text[1:])
+        if not path.is_file():
+            raise InvalidArgumentError(f"Input file {path} does not exist.")
+        text = path.read_text(encoding="utf-8")
+    try:
+        value = json.loads(text)
+    except ValueError as exc:
+        raise InvalidArgumentError(f"--input is not valid JSON: {exc}") from exc
+    if not isinstance(value, dict):
+        raise InvalidArgumentError("--input must be a JSON object (the initial state).")
+    return value
+
+
+def _parse_sets(items: list[str]) -> dict[str, Any]:
+    updates: dict[str, Any] = {}
+    for item in items:
+        key, sep, raw = item.partition("=")
+        if not sep or not key:
+            raise InvalidArgumentError(f"--set {item!r} is not KEY=JSON.")
+        try:
+            updates[key] = json.loads(raw)
+        except ValueError:
+            updates[key] = raw
+    return updates
+
+
+def _progress_printer() -> Callable[[dict[str, Any]], None]:
+    started = time.monotonic()
+
+    def show(event: dict[str, Any]) -> None:
+        if event["type"] == "node":
+            print(f"  [{time.monotonic() - started:6.2f}s] ▶ {event['node']}", file=sys.stderr)
+
+    return show
+
+
+def _print(result: Any, args: argparse.Namespace) -> int:
+    if result is None:
+        return 0
+    data = to_jsonable(result)
+    if args.json:
+        print(json.dumps(data, indent=2, default=str))
+    else:
+        print(_human(data))
+    failed = isinstance(data, dict) and data.get("status") == "failed"
+    return 1 if failed else 0
+
+
+def _human(data: Any) -> str:
+    """A readable rendering: tables for lists of records, key: value for one record."""
+    if isinstance(data, list) and data and all(isinstance(row, dict) for row in data):
+        return _table(data)
+    if isinstance(data, list):
+        return "(none)" if not data else "\n".join(map(str, data))
+    if isinstance(data, dict) and data and all(isinstance(v, dict) and "path" in v for v in data.values()):
+        return _table(list(data.values()))
+    if isinstance(data, dict):
+        width = max((len(k) for k in data), default=0)
+        return "\n".join(f"{k.ljust(width)}  {_cell(v, 100)}" for k, v in data.items())
+    return str(data)
+
+
+_PREFERRED = ("id", "name", "project", "status", "step", "source", "path", "kind", "size", "next", "created_at")
+
+
+def _table(rows: list[dict[str, Any]]) -> str:
+    columns = [c for c in _PREFERRED if c in rows[0]] or list(rows[0])[:6]
+    if "writes" in rows[0]:
+        columns.insert(columns.index("step") + 1 if "step" in columns else 0, "writes")
+    cells = [[_cell(row.get(c) if c != "writes" else ",".join(row.get("writes") or {}), 40) for c in columns]
+             for row in rows]
+    widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(columns)]
+    lines = ["  ".join(c.upper().ljust(w) for c, w in zip(columns, widths))]
+    lines += ["  ".join(v.ljust(w) for v, w in zip(r, widths)) for r in cells]
+    return "\n".join(lines)
+
+
+def _cell(value: Any, limit: int) -> str:
+    if isinstance(value, float) and value > 1e9:
+        value = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(value))
+    text = value if isinstance(value, str) else json.dumps(value, default=str)
+    return text if len(text) <= limit else text[: limit - 1] + "…"

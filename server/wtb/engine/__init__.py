@@ -1,0 +1,1 @@
+"""Application layer: loading workflows, running them, rollback and fork."""

@@ -1,0 +1,50 @@
+"""WTB's checkpointer: LangGraph's ``SqliteSaver`` plus a file snapshot at every checkpoint.
+
+LangGraph calls ``put`` once per super-step, after every task of the step has finished
+and (with ``durability="sync"``) before the next step starts: the one moment when the
+workspace files belong to exactly that checkpoint. We snapshot them there, link the
+snapshot to the checkpoint once it is stored, and tell the controller.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from langgraph.checkpoint.sqlite import SqliteSaver
+
+CheckpointHook = Callable[[dict[str, Any], dict[str, Any], str | None, Any], None]
+SnapshotHook = Callable[[], Any]
+
+
+class TrackingSaver(SqliteSaver):
+    """A ``SqliteSaver`` that calls ``take_snapshot`` before and ``on_checkpoint`` after each put."""
+
+    def __init__(
+        self,
+        conn: sqlite3.Connection,
+        take_snapshot: SnapshotHook | None = None,
+        on_checkpoint: CheckpointHook | None = None,
+    ) -> None:
+        super().__init__(conn)
+        self._take_snapshot = take_snapshot
+        self._on_checkpoint = on_checkpoint
+
+    def put(self, config: Any, checkpoint: Any, metadata: Any, new_versions: Any) -> Any:
+        snapshot = self._take_snapshot() if self._take_snapshot else None
+        stored = super().put(config, checkpoint, metadata, new_versions)
+        if self._on_checkpoint:
+            parent = config.get("configurable", {}).get("checkpoint_id")
+            self._on_checkpoint(dict(checkpoint), dict(metadata), parent, snapshot)
+        return stored
+
+
+def open_checkpoint_db(path: Path) -> sqlite3.Connection:
+    """The connection LangGraph's saver uses: WAL, busy timeout, ``synchronous=NORMAL``."""
+    conn = sqlite3.connect(str(path), timeout=30, check_same_thread=False)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    conn.execute("PRAGMA busy_timeout=30000")
+    return conn

@@ -1,0 +1,171 @@
+"""The original design's ``ExecutionController``: run a workflow so every super-step is a checkpoint.
+
+A run compiles the workflow with a :class:`~wtb.engine.checkpointer.TrackingSaver` of its
+own (its own SQLite connection, so runs in threads don't share one), streams it with
+``durability="sync"`` (the files at a checkpoint must be the files of that step), and
+moves the execution through ``running`` to ``completed``, ``paused`` or ``failed``.
+Workflow code runs with the workspace as its working directory, as it would when the user
+runs it from there.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from wtb.engine.checkpointer import TrackingSaver, open_checkpoint_db
+from wtb.engine.recorder import EventSink, RunRecorder, Tracker
+from wtb.engine.state_adapter import StateAdapter, thread_config
+from wtb.errors import NonSerializableStateError, WTBError
+from wtb.models import Execution, ExecutionError, ExecutionStatus
+from wtb.sdk.config import PauseStrategyConfig
+from wtb.store.executions import ExecutionStore
+
+_cwd_lock = threading.RLock()
+_TASK_NOTE = re.compile(r"During task with name '([^']+)'")
+
+
+@dataclass
+class RunRequest:
+    """Everything one run needs, resolved by the SDK."""
+
+    execution: Execution
+    graph: Any
+    input: Any
+    checkpoint_id: str | None
+    directory: Path
+    tracker: Tracker | None
+    previous_snapshot: str | None
+    pause: PauseStrategyConfig
+    durability: str
+    recursion_limit: int
+    state_updates: dict[str, Any] | None = None
+    as_node: str | None = None
+
+
+class ExecutionController:
+    def __init__(self, checkpoint_db: Path, executions: ExecutionStore) -> None:
+        self._checkpoint_db = checkpoint_db
+        self._executions = executions
+
+    def run(self, request: RunRequest, on_event: EventSink | None) -> Execution:
+        execution = request.execution
+        conn = open_checkpoint_db(self._checkpoint_db)
+        try:
+            recorder = RunRecorder(
+                execution.id,
+                execution.thread_id,
+                self._executions,
+                StateAdapter(TrackingSaver(conn)),
+                request.tracker,
+                request.previous_snapshot,
+                on_event,
+            )
+            saver = TrackingSaver(conn, recorder.take_snapshot, recorder.on_checkpoint)
+            compiled = compile_graph(request.graph, saver, request.pause)
+            self._emit(on_event, self._executions.set_status(execution.id, ExecutionStatus.RUNNING))
+            config = thread_config(execution.thread_id, request.checkpoint_id)
+            config["configurable"].update(execution.config.get("configurable", {}))
+            config["recursion_limit"] = request.recursion_limit
+            if request.state_updates:
+                with working_directory(request.directory):
+                    config = compiled.update_state(config, request.state_updates, as_node=request.as_node)
+                config["recursion_limit"] = request.recursion_limit
+            error = self._stream(compiled, request, config, on_event)
+            return self._finish(execution.id, compiled, recorder, error, on_event)
+        finally:
+            conn.close()
+
+    def _stream(
+        self, compiled: Any, request: RunRequest, config: dict[str, Any], on_event: EventSink | None
+    ) -> ExecutionError | None:
+        running: dict[str, str] = {}
+        with working_directory(request.directory):
+            try:
+                for _mode, task in compiled.stream(
+                    request.input, config, stream_mode=["tasks"], durability=request.durability
+                ):
+                    if "input" in task:
+                        running[task["id"]] = task["name"]
+                        if on_event:
+                            on_event({"type": "node", "node": task["name"], "execution_id": request.execution.id})
+                    else:
+                        running.pop(task["id"], None)
+            except Exception as exc:
+                return describe_failure(exc, failed_node(exc) or next(iter(running.values()), None))
+        return None
+
+    def _finish(
+        self,
+        execution_id: str,
+        compiled: Any,
+        recorder: RunRecorder,
+        error: ExecutionError | None,
+        on_event: EventSink | None,
+    ) -> Execution:
+        if error is not None:
+            execution = self._executions.set_status(execution_id, ExecutionStatus.FAILED, error)
+        else:
+            head = compiled.get_state(thread_config(recorder.thread_id, recorder.head))
+            status = ExecutionStatus.PAUSED if head.next else ExecutionStatus.COMPLETED
+            execution = self._executions.set_status(execution_id, status)
+        self._emit(on_event, execution)
+        return execution
+
+    @staticmethod
+    def _emit(on_event: EventSink | None, execution: Execution) -> None:
+        if on_event:
+            on_event({"type": "execution", "execution": execution})
+
+
+def compile_graph(graph: Any, saver: TrackingSaver, pause: PauseStrategyConfig) -> Any:
+    """Compile (or re-compile) ``graph`` with WTB's saver and the pause points."""
+    from langgraph.graph import StateGraph
+
+    builder = graph if isinstance(graph, StateGraph) else getattr(graph, "builder", None)
+    before: Any = list(pause.before) or None
+    after: Any = "*" if pause.every_step else (list(pause.after) or None)
+    if isinstance(builder, StateGraph):
+        return builder.compile(checkpointer=saver, interrupt_before=before, interrupt_after=after)
+    return graph.copy(update={"checkpointer": saver, "interrupt_before_nodes": before or [],
+                              "interrupt_after_nodes": after or []})
+
+
+def failed_node(exc: BaseException) -> str | None:
+    """The node LangGraph names in the exception's notes ("During task with name 'x'")."""
+    for note in getattr(exc, "__notes__", []):
+        match = _TASK_NOTE.search(note)
+        if match:
+            return match.group(1)
+    return None
+
+
+def describe_failure(exc: BaseException, node: str | None) -> ExecutionError:
+    """An :class:`ExecutionError` for a run that raised, naming the node that was running."""
+    message = str(exc)
+    kind = type(exc).__name__
+    if isinstance(exc, TypeError) and "serializ" in message.lower():
+        kind = NonSerializableStateError.__name__
+        message = f"Node {node!r} returned a value that cannot be stored in a checkpoint: {message}"
+    elif isinstance(exc, WTBError):
+        kind = type(exc).__name__
+    return ExecutionError(node=node, type=kind, message=message, traceback="".join(traceback.format_exception(exc)))
+
+
+@contextmanager
+def working_directory(directory: Path) -> Iterator[None]:
+    """Run workflow code from ``directory`` (process-wide, hence the lock)."""
+    with _cwd_lock:
+        previous = os.getcwd()
+        os.chdir(directory)
+        try:
+            yield
+        finally:
+            os.chdir(previous)

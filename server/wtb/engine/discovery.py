@@ -1,0 +1,65 @@
+"""Find the workflows of a workspace without importing them.
+
+Two sources, as a LangGraph user would expect: ``langgraph.json`` (the LangGraph CLI's
+``"graphs": {"name": "./file.py:attr"}``) and ``[tool.wtb.workflows]`` in
+``pyproject.toml`` (``name = "file.py:attr"`` or a table with ``graph = ...``). Nothing
+is imported here, so listing workflows is safe in an untrusted workspace and fast.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from wtb.errors import WorkflowLoadError
+from wtb.sdk.project import WorkflowProject
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+
+def discover(workspace: Path) -> dict[str, WorkflowProject]:
+    """All workflows declared in the workspace, by name (``langgraph.json`` wins a tie)."""
+    found = _from_pyproject(workspace / "pyproject.toml")
+    found.update(_from_langgraph_json(workspace / "langgraph.json"))
+    return found
+
+
+def _from_langgraph_json(path: Path) -> dict[str, WorkflowProject]:
+    if not path.is_file():
+        return {}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise WorkflowLoadError(f"{path} is not valid JSON: {exc}") from exc
+    graphs = data.get("graphs", {}) if isinstance(data, dict) else {}
+    return {
+        name: WorkflowProject(name=name, graph=_reference(value, path), source=path)
+        for name, value in graphs.items()
+    }
+
+
+def _from_pyproject(path: Path) -> dict[str, WorkflowProject]:
+    if not path.is_file():
+        return {}
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise WorkflowLoadError(f"{path} is not valid TOML: {exc}") from exc
+    workflows = data.get("tool", {}).get("wtb", {}).get("workflows", {})
+    return {
+        name: WorkflowProject(name=name, graph=_reference(value, path), source=path)
+        for name, value in workflows.items()
+    }
+
+
+def _reference(value: Any, origin: Path) -> str:
+    if isinstance(value, dict):
+        value = value.get("graph") or value.get("path")
+    if not isinstance(value, str):
+        raise WorkflowLoadError(f"{origin}: a workflow entry must be a 'file.py:attr' string, got {value!r}.")
+    return value

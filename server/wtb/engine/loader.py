@@ -1,0 +1,99 @@
+"""Turn a workflow reference (``"path/file.py:attr"``) into a LangGraph graph.
+
+The reference follows the LangGraph CLI's ``langgraph.json`` convention. The file is
+imported by path under a private module name with the workspace on ``sys.path`` (so the
+workflow can import its sibling modules); a module is re-imported when its file changes,
+so an edited workflow runs as edited.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import sys
+import threading
+import traceback
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from wtb.errors import WorkflowLoadError
+
+_cache: dict[tuple[str, int], ModuleType] = {}
+_lock = threading.Lock()
+
+
+def split_reference(reference: str) -> tuple[str, str]:
+    """``"./rag.py:graph"`` → ``("./rag.py", "graph")``; a clear error when malformed."""
+    path, sep, attr = reference.rpartition(":")
+    if not sep or not path or not attr.isidentifier():
+        raise WorkflowLoadError(
+            f"Workflow reference {reference!r} is not of the form 'path/to/file.py:attribute'."
+        )
+    return path, attr
+
+
+def resolve_file(reference: str, workspace: Path) -> Path:
+    path, _ = split_reference(reference)
+    return (workspace / path).resolve()
+
+
+def load_object(reference: str, workspace: Path) -> Any:
+    """Import the file named by ``reference`` and return its attribute."""
+    _, attr = split_reference(reference)
+    file = resolve_file(reference, workspace)
+    module = _import_file(file, workspace)
+    if not hasattr(module, attr):
+        raise WorkflowLoadError(f"{file.name} has no attribute {attr!r} (from reference {reference!r}).")
+    return getattr(module, attr)
+
+
+def to_graph(obj: Any, what: str) -> Any:
+    """Accept a ``StateGraph``, a compiled graph or a zero-argument factory of either."""
+    from langgraph.graph import StateGraph
+    from langgraph.pregel import Pregel
+
+    if isinstance(obj, (StateGraph, Pregel)):
+        return obj
+    if callable(obj):
+        try:
+            produced = obj()
+        except Exception as exc:
+            raise WorkflowLoadError(
+                f"The factory {what} raised {type(exc).__name__}: {exc}\n{traceback.format_exc()}"
+            ) from exc
+        if isinstance(produced, (StateGraph, Pregel)):
+            return produced
+        obj = produced
+    raise WorkflowLoadError(
+        f"{what} is a {type(obj).__name__}, not a LangGraph StateGraph, compiled graph, "
+        "or a zero-argument function returning one."
+    )
+
+
+def _import_file(file: Path, workspace: Path) -> ModuleType:
+    if not file.is_file():
+        raise WorkflowLoadError(f"Workflow file {file} does not exist; check the reference's path.")
+    key = (str(file), file.stat().st_mtime_ns)
+    with _lock:
+        if key in _cache:
+            return _cache[key]
+        name = "wtb_workflow_" + hashlib.blake2b(str(file).encode(), digest_size=6).hexdigest()
+        spec = importlib.util.spec_from_file_location(name, file)
+        if spec is None or spec.loader is None:
+            raise WorkflowLoadError(f"{file} cannot be imported as a Python module.")
+        module = importlib.util.module_from_spec(spec)
+        root = str(workspace.resolve())
+        if root not in sys.path:
+            sys.path.insert(0, root)
+        sys.modules[name] = module
+        try:
+            spec.loader.exec_module(module)
+        except BaseException as exc:
+            sys.modules.pop(name, None)
+            detail = "".join(traceback.format_exception(exc)[-6:])
+            raise WorkflowLoadError(
+                f"Importing workflow file {file.name} failed with {type(exc).__name__}: {exc}\n{detail}"
+            ) from exc
+        _cache[key] = module
+        return module

@@ -1,0 +1,86 @@
+"""What happens at each checkpoint of a run: link the file snapshot, move the head, tell the caller.
+
+One :class:`RunRecorder` per run. The saver calls it from LangGraph's checkpoint thread
+right after a checkpoint is stored; it computes the step's ``_output_files`` (the
+difference between this snapshot and the previous one), links them to the checkpoint,
+records the new head in ``wtb.db`` and emits a ``checkpoint`` event.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from wtb.engine.state_adapter import StateAdapter, next_nodes
+from wtb.models import Checkpoint
+from wtb.store.executions import ExecutionStore
+
+EventSink = Callable[[dict[str, Any]], None]
+
+
+class Tracker(Protocol):
+    """The part of the file tracking service a run needs."""
+
+    def snapshot(self) -> str: ...
+    def changes(self, old: str | None, new: str) -> dict[str, str | None]: ...
+    def link_checkpoint(
+        self, checkpoint_id: str, execution_id: str, snapshot_id: str, output_files: Any
+    ) -> None: ...
+
+
+class RunRecorder:
+    def __init__(
+        self,
+        execution_id: str,
+        thread_id: str,
+        executions: ExecutionStore,
+        adapter: StateAdapter,
+        tracker: Tracker | None,
+        previous_snapshot: str | None,
+        on_event: EventSink | None,
+    ) -> None:
+        self.execution_id = execution_id
+        self.thread_id = thread_id
+        self.head: str | None = None
+        self._executions = executions
+        self._adapter = adapter
+        self._tracker = tracker
+        self._previous_snapshot = previous_snapshot
+        self._on_event = on_event
+
+    def take_snapshot(self) -> str | None:
+        return self._tracker.snapshot() if self._tracker else None
+
+    def on_checkpoint(
+        self, checkpoint: dict[str, Any], metadata: dict[str, Any], parent: str | None, snapshot: Any
+    ) -> None:
+        checkpoint_id = str(checkpoint["id"])
+        output_files: dict[str, str | None] = {}
+        if self._tracker is not None and snapshot is not None:
+            if self._previous_snapshot is not None:
+                output_files = self._tracker.changes(self._previous_snapshot, snapshot)
+            self._tracker.link_checkpoint(checkpoint_id, self.execution_id, snapshot, output_files)
+            self._previous_snapshot = snapshot
+        self._executions.set_head(self.execution_id, checkpoint_id)
+        self.head = checkpoint_id
+        if self._on_event is None:
+            return
+        from langgraph.checkpoint.base import CheckpointTuple
+
+        found = CheckpointTuple({"configurable": {}}, checkpoint, metadata, None)  # type: ignore[arg-type]
+        writes = self._adapter._writes_by_checkpoint(
+            self.thread_id, [{"configurable": {"checkpoint_id": parent}}] if parent else []
+        )
+        record = Checkpoint(
+            id=checkpoint_id,
+            execution_id=self.execution_id,
+            step=int(metadata.get("step", -1)),
+            source=str(metadata.get("source", "")),
+            writes=writes.get(parent, {}) if parent else {},
+            next=next_nodes(found),
+            parent_id=parent,
+            created_at=str(checkpoint.get("ts", "")),
+            snapshot_id=snapshot,
+            output_files=output_files,
+        )
+        self._on_event({"type": "checkpoint", "checkpoint": record})

@@ -1,0 +1,147 @@
+"""The original design's ``StateAdapter``: WTB's view of LangGraph's checkpoints.
+
+It reads checkpoints straight from the saver, without importing the workflow, so that
+browsing history is fast and safe in an untrusted workspace: the state is the
+checkpoint's channel values minus LangGraph's internal channels, the nodes due next are
+the ``branch:to:<node>`` trigger channels still set, and "which node wrote what" comes
+from the writes table (its ``task_path`` names the node). It also copies a checkpoint
+into a new thread, which is how a fork starts (``create_branch``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import Any
+
+from langgraph.checkpoint.base import CheckpointTuple
+from langgraph.checkpoint.base.id import uuid6
+
+from wtb.engine.checkpointer import TrackingSaver
+from wtb.errors import NonSerializableStateError, UnknownCheckpointError
+from wtb.models import Checkpoint
+
+_TRIGGER = "branch:to:"
+
+
+def is_internal_channel(name: str) -> bool:
+    return name.startswith("__") or ":" in name
+
+
+def thread_config(thread_id: str, checkpoint_id: str | None = None) -> dict[str, Any]:
+    configurable: dict[str, Any] = {"thread_id": thread_id, "checkpoint_ns": ""}
+    if checkpoint_id:
+        configurable["checkpoint_id"] = checkpoint_id
+    return {"configurable": configurable}
+
+
+class StateAdapter:
+    """Checkpoint reads and thread copies on top of a :class:`TrackingSaver`."""
+
+    def __init__(self, saver: TrackingSaver) -> None:
+        self.saver = saver
+
+    def get_tuple(self, thread_id: str, checkpoint_id: str | None) -> CheckpointTuple:
+        found = self.saver.get_tuple(thread_config(thread_id, checkpoint_id))  # type: ignore[arg-type]
+        if found is None:
+            what = f"checkpoint {checkpoint_id!r}" if checkpoint_id else "any checkpoint"
+            raise UnknownCheckpointError(
+                f"Thread {thread_id} has no {what}; `wtb checkpoints <execution>` lists its checkpoints."
+            )
+        return found
+
+    def values(self, found: CheckpointTuple) -> dict[str, Any]:
+        channels = found.checkpoint.get("channel_values", {})
+        return {k: v for k, v in channels.items() if not is_internal_channel(k)}
+
+    def list(
+        self, execution_id: str, thread_id: str, limit: int | None = None, before: str | None = None
+    ) -> list[Checkpoint]:
+        before_config = thread_config(thread_id, before) if before else None
+        if before:
+            self.get_tuple(thread_id, before)
+        tuples = list(
+            self.saver.list(thread_config(thread_id), before=before_config, limit=limit)  # type: ignore[arg-type]
+        )
+        writes = self._writes_by_checkpoint(thread_id, [t.parent_config for t in tuples])
+        return [self.to_checkpoint(execution_id, t, writes) for t in tuples]
+
+    def to_checkpoint(
+        self, execution_id: str, found: CheckpointTuple, writes: dict[str, dict[str, Any]] | None = None
+    ) -> Checkpoint:
+        parent = (found.parent_config or {}).get("configurable", {}).get("checkpoint_id")
+        if writes is None:
+            writes = self._writes_by_checkpoint(found.config["configurable"]["thread_id"], [found.parent_config])
+        metadata = found.metadata or {}
+        return Checkpoint(
+            id=str(found.checkpoint["id"]),
+            execution_id=execution_id,
+            step=int(metadata.get("step", -1)),
+            source=str(metadata.get("source", "")),
+            writes=writes.get(parent, {}) if parent else {},
+            next=next_nodes(found),
+            parent_id=parent,
+            created_at=str(found.checkpoint.get("ts", "")),
+        )
+
+    def _writes_by_checkpoint(self, thread_id: str, parents: Iterable[Any]) -> dict[str, dict[str, Any]]:
+        """``{checkpoint_id: {node: {channel: value}}}`` for the writes made from these checkpoints."""
+        ids = [p["configurable"]["checkpoint_id"] for p in parents if p]
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        with self.saver.cursor(transaction=False) as cur:
+            rows = cur.execute(
+                "SELECT checkpoint_id, task_path, channel, type, value FROM writes WHERE thread_id = ? "
+                f"AND checkpoint_ns = '' AND checkpoint_id IN ({marks}) ORDER BY task_id, idx",
+                (thread_id, *ids),
+            ).fetchall()
+        result: dict[str, dict[str, Any]] = {}
+        for checkpoint_id, task_path, channel, kind, value in rows:
+            if is_internal_channel(channel):
+                continue
+            node = str(task_path).rsplit(",", 1)[-1].strip() or "?"
+            node_writes = result.setdefault(checkpoint_id, {}).setdefault(node, {})
+            node_writes[channel] = self.saver.serde.loads_typed((kind, value))
+        return result
+
+    def copy_to_thread(self, source: CheckpointTuple, thread_id: str, metadata: dict[str, Any]) -> str:
+        """Store ``source`` as the first checkpoint of ``thread_id`` under a new id (a fork's root)."""
+        checkpoint = dict(source.checkpoint)
+        checkpoint["id"] = str(uuid6(clock_seq=-1))
+        checkpoint["ts"] = dt.datetime.now(dt.timezone.utc).isoformat()
+        config = thread_config(thread_id)
+        stored = self.saver.put(
+            config,  # type: ignore[arg-type]
+            checkpoint,  # type: ignore[arg-type]
+            {**(source.metadata or {}), **metadata},  # type: ignore[typeddict-item]
+            checkpoint.get("channel_versions", {}),
+        )
+        new_id = str(stored["configurable"]["checkpoint_id"])
+        by_task: dict[str, list[tuple[str, Any]]] = {}
+        for task_id, channel, value in source.pending_writes or []:
+            by_task.setdefault(task_id, []).append((channel, value))
+        for task_id, writes in by_task.items():
+            self.saver.put_writes(thread_config(thread_id, new_id), writes, task_id)  # type: ignore[arg-type]
+        return new_id
+
+    def check_serializable(self, values: dict[str, Any], what: str) -> tuple[str, bytes]:
+        """Serialise ``values`` the way checkpoints are; name the key that cannot be stored."""
+        for key, value in values.items():
+            try:
+                self.saver.serde.dumps_typed(value)
+            except Exception as exc:
+                raise NonSerializableStateError(
+                    f"{what}: the value of {key!r} ({type(value).__name__}) cannot be stored in a "
+                    f"checkpoint ({exc}). Use JSON-like values, dataclasses or pydantic models."
+                ) from exc
+        return self.saver.serde.dumps_typed(values)
+
+
+def next_nodes(found: CheckpointTuple) -> list[str]:
+    """The nodes a checkpoint will run next: its trigger channels still holding a value."""
+    channels = found.checkpoint.get("channel_values", {})
+    nodes = sorted(name[len(_TRIGGER) :] for name in channels if name.startswith(_TRIGGER))
+    if "__start__" in channels:
+        nodes.insert(0, "__start__")
+    return nodes

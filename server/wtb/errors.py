@@ -1,0 +1,61 @@
+"""The errors WTB raises on purpose.
+
+Every error a user can cause (a wrong id, a broken workflow file, a path outside the
+workspace) is a :class:`WTBError` with a message that names the thing and says what to
+do. The daemon maps these classes to JSON-RPC error codes in one place
+(``wtb.lsp.errors``); the CLI prints their message on one line.
+"""
+
+from __future__ import annotations
+
+
+class WTBError(Exception):
+    """Base class of every error WTB raises deliberately."""
+
+
+class InvalidArgumentError(WTBError, ValueError):
+    """A parameter has a value WTB cannot use (unknown mode, bad JSON, …)."""
+
+
+class NotFoundError(WTBError, LookupError):
+    """Something named by id or name does not exist."""
+
+
+class UnknownProjectError(NotFoundError):
+    """No registered or discovered workflow has this name."""
+
+
+class UnknownExecutionError(NotFoundError):
+    """No execution has this id in this data directory."""
+
+
+class UnknownCheckpointError(NotFoundError):
+    """The checkpoint id does not belong to the execution."""
+
+
+class WorkflowLoadError(WTBError):
+    """A workflow reference cannot be turned into a LangGraph graph."""
+
+
+class NonSerializableStateError(WTBError, TypeError):
+    """A state value cannot be stored in a checkpoint."""
+
+
+class BusyError(WTBError):
+    """Another action holds the execution (a run, a rollback) right now."""
+
+
+class InvalidStateError(WTBError):
+    """The action does not fit the execution's current status."""
+
+
+class UnsafePathError(WTBError, ValueError):
+    """A path would escape the workspace (``..``, absolute, or an outward symlink)."""
+
+
+class IntegrityError(WTBError):
+    """A stored blob is missing or its content no longer matches its hash."""
+
+
+class NotAvailableError(WTBError):
+    """The feature exists in the protocol but not in this build yet."""

@@ -1,0 +1,158 @@
+"""The records WTB hands out: executions, checkpoints, files, results.
+
+They are plain dataclasses so the SDK, the CLI (``--json``) and the daemon (camelCase on
+the wire) can all turn them into JSON with :func:`to_jsonable` and nothing else.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class ExecutionStatus(str, enum.Enum):
+    """The life cycle of an execution."""
+
+    PENDING = "pending"
+    RUNNING = "running"
+    PAUSED = "paused"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+    @property
+    def is_final(self) -> bool:
+        return self in (ExecutionStatus.COMPLETED, ExecutionStatus.FAILED, ExecutionStatus.CANCELLED)
+
+
+@dataclass(frozen=True)
+class ExecutionError:
+    """Why an execution failed: the node, the exception and its traceback."""
+
+    node: str | None
+    type: str
+    message: str
+    traceback: str = ""
+
+
+@dataclass
+class Execution:
+    """One run of a workflow (or a fork of one), with its LangGraph thread."""
+
+    id: str
+    project: str
+    status: ExecutionStatus
+    thread_id: str
+    created_at: float
+    state: dict[str, Any] = field(default_factory=dict)
+    error: ExecutionError | None = None
+    parent_id: str | None = None
+    parent_checkpoint_id: str | None = None
+    batch_id: str | None = None
+    head_checkpoint_id: str | None = None
+    finished_at: float | None = None
+    name: str | None = None
+    initial_state: dict[str, Any] | None = None
+    config: dict[str, Any] = field(default_factory=dict)
+    next_nodes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Checkpoint:
+    """A LangGraph checkpoint of an execution plus WTB's file snapshot link."""
+
+    id: str
+    execution_id: str
+    step: int
+    source: str
+    writes: dict[str, Any]
+    next: list[str]
+    parent_id: str | None
+    created_at: str
+    snapshot_id: str | None = None
+    output_files: dict[str, str | None] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class FileEntry:
+    """One tracked path of a snapshot.
+
+    ``kind`` is ``"file"``, ``"symlink"`` (``target`` holds the link text) or
+    ``"skipped"`` (over the size limit: listed, not stored, ``hash`` is ``None``).
+    """
+
+    path: str
+    kind: str
+    hash: str | None
+    size: int
+    mode: int
+    target: str | None = None
+
+
+@dataclass
+class RollbackResult:
+    """What a rollback changed, and the snapshot that ``undo_rollback`` returns to."""
+
+    execution_id: str
+    checkpoint_id: str
+    previous_checkpoint_id: str | None
+    files_written: list[str]
+    files_removed: list[str]
+    undo_snapshot_id: str | None
+
+
+@dataclass
+class StateDiff:
+    """Keys added, removed and changed between two states (``changed``: key → [old, new])."""
+
+    added: dict[str, Any] = field(default_factory=dict)
+    removed: dict[str, Any] = field(default_factory=dict)
+    changed: dict[str, list[Any]] = field(default_factory=dict)
+
+
+@dataclass
+class FileDiff:
+    """Paths added, removed and modified between two snapshots (path → hash / [old, new])."""
+
+    added: dict[str, str | None] = field(default_factory=dict)
+    removed: dict[str, str | None] = field(default_factory=dict)
+    modified: dict[str, list[str | None]] = field(default_factory=dict)
+
+
+@dataclass
+class DiffResult:
+    """The difference between two checkpoints, possibly of two executions."""
+
+    state: StateDiff
+    files: FileDiff
+
+
+@dataclass
+class StorageStats:
+    """What the content-addressed store holds and how much deduplication saves."""
+
+    blobs: int
+    bytes_stored: int
+    bytes_referenced: int
+    snapshots: int
+    dedup_ratio: float
+    per_project: dict[str, dict[str, int]] = field(default_factory=dict)
+
+
+def to_jsonable(value: Any) -> Any:
+    """Turn records (dataclasses, enums, bytes, tuples) into JSON-ready values."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, dict):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [to_jsonable(v) for v in value]
+    if isinstance(value, bytes):
+        return value.decode("utf-8", errors="replace")
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    return repr(value)

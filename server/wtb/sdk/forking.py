@@ -1,0 +1,94 @@
+"""Fork: the original design's ``StateAdapter.create_branch``, O(1) in history and workspace.
+
+The fork's first checkpoint is a copy of the parent's checkpoint in the fork's own thread
+(one row, plus the parent's pending writes) linked to the *same* file snapshot: no blob
+is copied. State edits go through LangGraph's ``update_state`` so reducers apply, as in
+LangGraph's own time travel; that needs the graph, so only then is workflow code imported.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from wtb.engine.checkpointer import TrackingSaver, open_checkpoint_db
+from wtb.engine.controller import compile_graph
+from wtb.engine.recorder import RunRecorder
+from wtb.engine.state_adapter import thread_config
+from wtb.models import Execution, ExecutionStatus
+from wtb.sdk.config import PauseStrategyConfig
+
+if TYPE_CHECKING:
+    from wtb.sdk.bench import WTBTestBench
+
+
+class _FixedSnapshot:
+    """A tracker stand-in whose workspace is the parent's snapshot (the fork has no files of its own yet)."""
+
+    def __init__(self, tracker: Any, snapshot: str) -> None:
+        self._tracker = tracker
+        self._snapshot = snapshot
+
+    def snapshot(self) -> str:
+        return self._snapshot
+
+    def changes(self, old: str | None, new: str) -> dict[str, str | None]:
+        return {}
+
+    def link_checkpoint(self, checkpoint_id: str, execution_id: str, snapshot_id: str, output_files: Any) -> None:
+        self._tracker.link_checkpoint(checkpoint_id, execution_id, snapshot_id, output_files)
+
+
+def fork_execution(
+    bench: WTBTestBench,
+    execution_id: str,
+    checkpoint_id: str,
+    state_updates: Mapping[str, Any] | None,
+    config: Mapping[str, Any] | None,
+    name: str | None,
+) -> Execution:
+    from wtb.sdk.bench import _run_config
+
+    parent = bench._executions.get(execution_id)
+    found = bench._adapter.get_tuple(parent.thread_id, checkpoint_id)
+    merged = {"configurable": {**parent.config.get("configurable", {}), **_run_config(config).get("configurable", {})}}
+    child = bench._executions.create(
+        parent.project,
+        initial_state=None,
+        config=merged,
+        status=ExecutionStatus.PAUSED,
+        name=name,
+        parent_id=parent.id,
+        parent_checkpoint_id=checkpoint_id,
+        batch_id=None,
+    )
+    root = bench._adapter.copy_to_thread(found, child.thread_id, {"source": "fork", "wtb_fork_of": checkpoint_id})
+    tracker = bench._tracker
+    snapshot = tracker.checkpoint_snapshot(checkpoint_id) if tracker else None
+    if tracker is not None and snapshot is not None:
+        tracker.link_checkpoint(root, child.id, snapshot, {})
+    bench._executions.set_head(child.id, root)
+    if state_updates:
+        _apply_updates(bench, child, root, dict(state_updates), tracker, snapshot)
+    return bench.get_execution(child.id)
+
+
+def _apply_updates(
+    bench: WTBTestBench,
+    child: Execution,
+    root: str,
+    updates: dict[str, Any],
+    tracker: Any,
+    snapshot: str | None,
+) -> None:
+    bench._adapter.check_serializable(updates, f"State edits for fork {child.id}")
+    graph = bench._load_graph(bench.get_project(child.project))
+    conn = open_checkpoint_db(bench._checkpoint_path)
+    try:
+        fixed = _FixedSnapshot(tracker, snapshot) if tracker is not None and snapshot else None
+        recorder = RunRecorder(child.id, child.thread_id, bench._executions, bench._adapter, fixed, snapshot, None)
+        saver = TrackingSaver(conn, recorder.take_snapshot, recorder.on_checkpoint)
+        compiled = compile_graph(graph, saver, PauseStrategyConfig())
+        compiled.update_state(thread_config(child.thread_id, root), updates)
+    finally:
+        conn.close()

@@ -1,0 +1,41 @@
+"""Reading checkpoints for people: the nodes due next, and differences between checkpoints."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langgraph.checkpoint.base import CheckpointTuple
+
+from wtb.engine.state_adapter import next_nodes
+from wtb.models import FileDiff, StateDiff
+
+
+def next_of(found: CheckpointTuple) -> list[str]:
+    return next_nodes(found)
+
+
+def diff_states(old: dict[str, Any], new: dict[str, Any]) -> StateDiff:
+    """Added, removed and changed keys (``_output_files`` is per-step metadata, left out)."""
+    old = {k: v for k, v in old.items() if k != "_output_files"}
+    new = {k: v for k, v in new.items() if k != "_output_files"}
+    return StateDiff(
+        added={k: new[k] for k in new.keys() - old.keys()},
+        removed={k: old[k] for k in old.keys() - new.keys()},
+        changed={k: [old[k], new[k]] for k in old.keys() & new.keys() if old[k] != new[k]},
+    )
+
+
+def diff_files(tracker: Any | None, old: str | None, new: str | None) -> FileDiff:
+    """Paths added, removed and modified between two snapshots (empty without tracking)."""
+    result = FileDiff()
+    if tracker is None or old is None or new is None or old == new:
+        return result
+    before = tracker.files(old)
+    for path, digest in sorted(tracker.changes(old, new).items()):
+        if digest is None:
+            result.removed[path] = before[path].hash if path in before else None
+        elif path in before:
+            result.modified[path] = [before[path].hash, digest]
+        else:
+            result.added[path] = digest
+    return result

@@ -1,0 +1,122 @@
+"""``wtb.db``: one SQLite file in WAL mode, shared by every process on a data dir.
+
+The daemon, run workers and batch drivers open the same file at once, so every
+connection uses WAL, a busy timeout, and ``synchronous=NORMAL`` (safe against process
+crashes under WAL; only a power loss can drop the last commits). The schema evolves by
+forward-only migrations numbered in :data:`MIGRATIONS`.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+MIGRATIONS: tuple[str, ...] = (
+    # 1: the original design's four tables.
+    """
+    CREATE TABLE IF NOT EXISTS workflows (
+        name TEXT PRIMARY KEY,
+        ref TEXT NOT NULL,
+        source TEXT NOT NULL,
+        registered_at REAL NOT NULL
+    );
+    CREATE TABLE IF NOT EXISTS executions (
+        id TEXT PRIMARY KEY,
+        project TEXT NOT NULL,
+        status TEXT NOT NULL,
+        thread_id TEXT NOT NULL,
+        name TEXT,
+        parent_id TEXT REFERENCES executions(id),
+        parent_checkpoint_id TEXT,
+        batch_id TEXT,
+        head_checkpoint_id TEXT,
+        initial_state BLOB,
+        initial_state_type TEXT,
+        config TEXT NOT NULL DEFAULT '{}',
+        error TEXT,
+        created_at REAL NOT NULL,
+        finished_at REAL
+    );
+    CREATE INDEX IF NOT EXISTS executions_by_project ON executions(project, created_at);
+    CREATE INDEX IF NOT EXISTS executions_by_parent ON executions(parent_id);
+    CREATE TABLE IF NOT EXISTS batch_tests (
+        id TEXT PRIMARY KEY,
+        project TEXT NOT NULL,
+        status TEXT NOT NULL,
+        variants TEXT NOT NULL,
+        result TEXT,
+        created_at REAL NOT NULL,
+        finished_at REAL
+    );
+    CREATE TABLE IF NOT EXISTS outbox (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        kind TEXT NOT NULL,
+        execution_id TEXT,
+        payload TEXT NOT NULL,
+        status TEXT NOT NULL DEFAULT 'pending',
+        created_at REAL NOT NULL,
+        done_at REAL
+    );
+    CREATE INDEX IF NOT EXISTS outbox_pending ON outbox(status);
+    """,
+)
+
+
+class Database:
+    """A thread-safe connection to ``wtb.db`` with the schema migrated on open."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.RLock()
+        self._conn = connect(path)
+        self._migrate()
+
+    def _migrate(self) -> None:
+        with self.transaction() as conn:
+            conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+            row = conn.execute("SELECT version FROM schema_version").fetchone()
+            current = row[0] if row else 0
+            for number, script in enumerate(MIGRATIONS[current:], start=current + 1):
+                for statement in script.split(";"):
+                    if statement.strip():
+                        conn.execute(statement)
+                if row is None:
+                    conn.execute("INSERT INTO schema_version (version) VALUES (?)", (number,))
+                    row = (number,)
+                else:
+                    conn.execute("UPDATE schema_version SET version = ?", (number,))
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """Run statements in one immediate transaction (other writers wait, readers don't)."""
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._conn
+            except BaseException:
+                self._conn.rollback()
+                raise
+            self._conn.commit()
+
+    def query(self, sql: str, params: tuple[object, ...] = ()) -> list[sqlite3.Row]:
+        with self._lock:
+            return self._conn.execute(sql, params).fetchall()
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+
+def connect(path: Path) -> sqlite3.Connection:
+    """Open a SQLite file the way every WTB process does (WAL, busy timeout, NORMAL sync)."""
+    conn = sqlite3.connect(str(path), timeout=30, check_same_thread=False, isolation_level=None)
+    conn.row_factory = sqlite3.Row
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    conn.execute("PRAGMA busy_timeout=30000")
+    conn.execute("PRAGMA foreign_keys=ON")
+    return conn

@@ -1,0 +1,173 @@
+"""Execution records in ``wtb.db``: create, read, list, and move through their life cycle.
+
+The LangGraph thread holds the checkpoints; this table holds what LangGraph does not
+know: which workflow ran, its status and error, its lineage (forks), its batch and the
+head checkpoint that rollback moves.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from wtb.errors import UnknownExecutionError
+from wtb.models import Execution, ExecutionError, ExecutionStatus
+from wtb.store.db import Database
+
+_COLUMNS = (
+    "id, project, status, thread_id, name, parent_id, parent_checkpoint_id, batch_id, "
+    "head_checkpoint_id, config, error, created_at, finished_at"
+)
+
+
+def new_execution_id() -> str:
+    """A short id, unique enough for one data dir, that people can type."""
+    return uuid.uuid4().hex[:12]
+
+
+def thread_id_for(execution_id: str) -> str:
+    return f"wtb-{execution_id}"
+
+
+class ExecutionStore:
+    """Reads and writes the ``executions`` table."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def create(
+        self,
+        project: str,
+        *,
+        initial_state: tuple[str, bytes] | None,
+        config: dict[str, Any],
+        status: ExecutionStatus = ExecutionStatus.PENDING,
+        name: str | None = None,
+        parent_id: str | None = None,
+        parent_checkpoint_id: str | None = None,
+        batch_id: str | None = None,
+        execution_id: str | None = None,
+    ) -> Execution:
+        execution_id = execution_id or new_execution_id()
+        state_type, state_blob = initial_state if initial_state else (None, None)
+        with self._db.transaction() as conn:
+            conn.execute(
+                "INSERT INTO executions (id, project, status, thread_id, name, parent_id, "
+                "parent_checkpoint_id, batch_id, initial_state, initial_state_type, config, created_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    execution_id,
+                    project,
+                    status.value,
+                    thread_id_for(execution_id),
+                    name,
+                    parent_id,
+                    parent_checkpoint_id,
+                    batch_id,
+                    state_blob,
+                    state_type,
+                    json.dumps(config, default=repr),
+                    time.time(),
+                ),
+            )
+        return self.get(execution_id)
+
+    def get(self, execution_id: str) -> Execution:
+        rows = self._db.query(f"SELECT {_COLUMNS} FROM executions WHERE id = ?", (execution_id,))
+        if not rows:
+            raise UnknownExecutionError(
+                f"No execution {execution_id!r} in this data directory; `wtb executions` lists them."
+            )
+        return _to_execution(rows[0])
+
+    def initial_state(self, execution_id: str) -> tuple[str, bytes] | None:
+        rows = self._db.query(
+            "SELECT initial_state_type, initial_state FROM executions WHERE id = ?", (execution_id,)
+        )
+        if not rows or rows[0][0] is None:
+            return None
+        return str(rows[0][0]), bytes(rows[0][1])
+
+    def list(
+        self,
+        project: str | None = None,
+        limit: int = 100,
+        offset: int = 0,
+        batch_id: str | None = None,
+    ) -> list[Execution]:
+        where, params = _filters(project=project, batch_id=batch_id)
+        rows = self._db.query(
+            f"SELECT {_COLUMNS} FROM executions {where} ORDER BY created_at DESC, id LIMIT ? OFFSET ?",
+            (*params, limit, offset),
+        )
+        return [_to_execution(row) for row in rows]
+
+    def count(self, project: str | None = None) -> int:
+        where, params = _filters(project=project)
+        return int(self._db.query(f"SELECT COUNT(*) FROM executions {where}", params)[0][0])
+
+    def counts_by_project(self) -> dict[str, int]:
+        rows = self._db.query("SELECT project, COUNT(*) FROM executions GROUP BY project")
+        return {str(row[0]): int(row[1]) for row in rows}
+
+    def set_status(
+        self,
+        execution_id: str,
+        status: ExecutionStatus,
+        error: ExecutionError | None = None,
+    ) -> Execution:
+        finished = time.time() if status.is_final else None
+        error_json = json.dumps(error.__dict__) if error else None
+        with self._db.transaction() as conn:
+            cursor = conn.execute(
+                "UPDATE executions SET status = ?, error = ?, finished_at = ? WHERE id = ?",
+                (status.value, error_json, finished, execution_id),
+            )
+            if cursor.rowcount == 0:
+                raise UnknownExecutionError(f"No execution {execution_id!r} in this data directory.")
+        return self.get(execution_id)
+
+    def set_head(self, execution_id: str, checkpoint_id: str | None, conn: sqlite3.Connection | None = None) -> None:
+        sql = "UPDATE executions SET head_checkpoint_id = ? WHERE id = ?"
+        if conn is not None:
+            conn.execute(sql, (checkpoint_id, execution_id))
+            return
+        with self._db.transaction() as own:
+            own.execute(sql, (checkpoint_id, execution_id))
+
+    def delete(self, execution_ids: Sequence[str]) -> None:
+        with self._db.transaction() as conn:
+            conn.executemany(
+                "UPDATE executions SET parent_id = NULL WHERE parent_id = ?", [(i,) for i in execution_ids]
+            )
+            conn.executemany("DELETE FROM executions WHERE id = ?", [(i,) for i in execution_ids])
+
+
+def _filters(**values: str | None) -> tuple[str, tuple[object, ...]]:
+    used = {key: value for key, value in values.items() if value is not None}
+    if not used:
+        return "", ()
+    return "WHERE " + " AND ".join(f"{key} = ?" for key in used), tuple(used.values())
+
+
+def _to_execution(row: sqlite3.Row) -> Execution:
+    error = json.loads(row["error"]) if row["error"] else None
+    return Execution(
+        id=row["id"],
+        project=row["project"],
+        status=ExecutionStatus(row["status"]),
+        thread_id=row["thread_id"],
+        name=row["name"],
+        parent_id=row["parent_id"],
+        parent_checkpoint_id=row["parent_checkpoint_id"],
+        batch_id=row["batch_id"],
+        head_checkpoint_id=row["head_checkpoint_id"],
+        config=json.loads(row["config"] or "{}"),
+        error=ExecutionError(**error) if error else None,
+        created_at=row["created_at"],
+        finished_at=row["finished_at"],
+    )

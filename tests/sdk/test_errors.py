@@ -1,0 +1,140 @@
+"""Bad input gets a clear WTBError and writes nothing half-way (issue 2)."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import LINEAR_WORKFLOW, RAG_INPUT
+from wtb import WorkflowProject, WTBTestBench
+from wtb.errors import (
+    InvalidArgumentError,
+    NonSerializableStateError,
+    UnknownCheckpointError,
+    UnknownExecutionError,
+    UnknownProjectError,
+    WorkflowLoadError,
+    WTBError,
+)
+from wtb.models import ExecutionStatus
+
+
+def test_unknown_mode_names_the_valid_ones(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="development, testing"):
+        WTBTestBench.create(mode="production", workspace=tmp_path)
+
+
+def test_testing_mode_uses_a_temporary_data_dir_removed_on_close(sample_ws: Path) -> None:
+    with WTBTestBench.create(mode="testing", workspace=sample_ws) as bench:
+        data_dir = bench.data_dir
+        bench.run("rag", RAG_INPUT)
+        assert (data_dir / "wtb_checkpoints.db").is_file()
+        assert not (sample_ws / ".wtb").exists()
+    assert not data_dir.exists()
+
+
+def test_unknown_ids(sample_ws: Path, make_bench) -> None:
+    bench = make_bench(sample_ws)
+    with pytest.raises(UnknownProjectError, match="'nope'.*rag, reviser"):
+        bench.run("nope")
+    with pytest.raises(UnknownExecutionError, match="'feedbeef'"):
+        bench.get_checkpoints("feedbeef")
+    execution = bench.run("rag", RAG_INPUT)
+    with pytest.raises(UnknownCheckpointError, match="no-such-checkpoint"):
+        bench.get_state(execution.id, "no-such-checkpoint")
+    with pytest.raises(UnknownCheckpointError):
+        bench.get_checkpoints(execution.id, before="no-such-checkpoint")
+
+
+def test_workflow_file_that_does_not_import(make_workspace, make_bench) -> None:
+    ws = make_workspace({"bad.py": "import definitely_not_installed_module\n"}, {"bad": "./bad.py:graph"})
+    bench = make_bench(ws)
+    with pytest.raises(WorkflowLoadError, match="bad.py failed with ModuleNotFoundError"):
+        bench.run("bad")
+    assert [e.status for e in bench.list_executions()] == [ExecutionStatus.PENDING]
+
+
+def test_missing_file_missing_attribute_and_not_a_graph(make_workspace, make_bench) -> None:
+    ws = make_workspace(
+        {"flow.py": LINEAR_WORKFLOW + "\nnot_a_graph = 42\n"},
+        {"gone": "./missing.py:graph", "attr": "./flow.py:nothing", "num": "./flow.py:not_a_graph",
+         "malformed": "flow.py"},
+    )
+    bench = make_bench(ws)
+    with pytest.raises(WorkflowLoadError, match="does not exist"):
+        bench.get_graph("gone")
+    with pytest.raises(WorkflowLoadError, match="no attribute 'nothing'"):
+        bench.get_graph("attr")
+    with pytest.raises(WorkflowLoadError, match="is a int, not a LangGraph StateGraph"):
+        bench.get_graph("num")
+    with pytest.raises(WorkflowLoadError, match="not of the form"):
+        bench.get_graph("malformed")
+
+
+def test_factory_compiled_graph_and_object_projects(make_workspace, make_bench) -> None:
+    ws = make_workspace(
+        {"flow.py": LINEAR_WORKFLOW + "\ncompiled = build(2).compile()\n"},
+        {"factory": "./flow.py:build", "compiled": "./flow.py:compiled"},
+    )
+    bench = make_bench(ws)
+    assert bench.get_state(bench.run("factory", {"n": 0}).id)["n"] == 3
+    assert bench.get_state(bench.run("compiled", {"n": 0}).id)["n"] == 2
+    from tests.conftest import LINEAR_WORKFLOW as _  # noqa: F401
+
+    namespace: dict[str, object] = {}
+    exec(compile(LINEAR_WORKFLOW, "inline", "exec"), namespace)
+    bench.register_project(WorkflowProject(name="inline", graph=namespace["build"](4)))
+    assert bench.get_state(bench.run("inline", {"n": 0}).id)["n"] == 4
+
+
+def test_non_serialisable_initial_state_is_refused_before_anything_is_written(sample_ws: Path, make_bench) -> None:
+    bench = make_bench(sample_ws)
+    with pytest.raises(NonSerializableStateError, match="'lock'"):
+        bench.run("rag", {"query": "x", "lock": threading.Lock()})
+    assert bench.list_executions() == []
+
+
+def test_a_node_returning_a_non_serialisable_value_fails_clearly(make_workspace, make_bench) -> None:
+    ws = make_workspace(
+        {
+            "flow.py": """
+            import threading
+            from typing import Any, TypedDict
+            from langgraph.graph import StateGraph, START, END
+
+            class S(TypedDict, total=False):
+                n: int
+                lock: Any
+
+            def ok(state):
+                return {"n": 1}
+
+            def bad(state):
+                return {"lock": threading.Lock()}
+
+            graph = StateGraph(S)
+            graph.add_node("ok", ok)
+            graph.add_node("bad", bad)
+            graph.add_edge(START, "ok")
+            graph.add_edge("ok", "bad")
+            graph.add_edge("bad", END)
+            """
+        },
+        {"flow": "./flow.py:graph"},
+    )
+    bench = make_bench(ws)
+    execution = bench.run("flow", {"n": 0})
+    assert execution.status is ExecutionStatus.FAILED
+    assert execution.error is not None and execution.error.type == "NonSerializableStateError"
+    assert "cannot be stored" in execution.error.message
+    assert bench.get_state(execution.id)["n"] == 1
+
+
+def test_bad_config_and_state_types(sample_ws: Path, make_bench) -> None:
+    bench = make_bench(sample_ws)
+    with pytest.raises(InvalidArgumentError):
+        bench.run("rag", RAG_INPUT, config=["not", "a", "mapping"])  # type: ignore[arg-type]
+    with pytest.raises(WTBError):
+        WTBTestBench.create(workspace=sample_ws / "does-not-exist")

@@ -1,0 +1,62 @@
+"""The CLI: a thin face of the SDK, JSON for scripts, one-line errors (issue 2)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+
+def wtb(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "wtb", *args], capture_output=True, text=True, cwd=cwd, timeout=120)
+
+
+def wtb_json(*args: str) -> Any:
+    result = wtb(*args, "--json")
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_run_checkpoints_state_projects_as_json(sample_ws: Path) -> None:
+    ws = ("--workspace", str(sample_ws))
+    projects = wtb_json("projects", *ws)
+    assert [p["name"] for p in projects] == ["rag", "reviser"]
+    execution = wtb_json("run", "rag", "--input", f"@{sample_ws / 'inputs.json'}", *ws)
+    assert execution["status"] == "completed"
+    assert execution["thread_id"] == f"wtb-{execution['id']}"
+    checkpoints = wtb_json("checkpoints", execution["id"], *ws)
+    assert [c["step"] for c in checkpoints] == [3, 2, 1, 0, -1]
+    state = wtb_json("state", execution["id"], checkpoints[1]["id"], *ws)
+    assert state["retrieved"] == ["revenue.txt", "langgraph.txt"] and "answer" not in state
+    executions = wtb_json("executions", *ws)
+    assert [e["id"] for e in executions] == [execution["id"]]
+    table = wtb("checkpoints", execution["id"], *ws)
+    assert table.returncode == 0 and "rag_generate" in table.stdout.splitlines()[1]
+
+
+def test_bad_input_exits_non_zero_with_one_line(sample_ws: Path) -> None:
+    ws = ("--workspace", str(sample_ws))
+    for args, message in [
+        (("run", "nope", *ws), "No workflow named 'nope'"),
+        (("run", "rag", "--input", "{oops", *ws), "not valid JSON"),
+        (("checkpoints", "feedbeef", *ws), "No execution 'feedbeef'"),
+        (("state", "feedbeef", *ws), "No execution"),
+    ]:
+        result = wtb(*args)
+        assert result.returncode == 2, (args, result.stderr)
+        assert result.stderr.count("\n") == 1 and message in result.stderr
+
+
+def test_failed_run_exits_1(make_workspace) -> None:
+    ws = make_workspace(
+        {"f.py": "from typing import TypedDict\nfrom langgraph.graph import StateGraph, START\n"
+         "class S(TypedDict):\n    x: int\n"
+         "def boom(s):\n    raise ValueError('nope')\n"
+         "graph = StateGraph(S)\ngraph.add_node('boom', boom)\ngraph.add_edge(START, 'boom')\n"},
+        {"f": "./f.py:graph"},
+    )
+    result = wtb("run", "f", "--input", '{"x": 1}', "--workspace", str(ws), "--json")
+    assert result.returncode == 1
+    assert json.loads(result.stdout)["error"]["node"] == "boom"
