@@ -79,7 +79,7 @@ class ExecutionController:
                     config = compiled.update_state(config, request.state_updates, as_node=request.as_node)
                 config["recursion_limit"] = request.recursion_limit
             error = self._stream(compiled, request, config, on_event)
-            return self._finish(execution.id, compiled, recorder, error, on_event)
+            return self._finish(execution.id, recorder, error, on_event)
         finally:
             conn.close()
 
@@ -105,16 +105,16 @@ class ExecutionController:
     def _finish(
         self,
         execution_id: str,
-        compiled: Any,
         recorder: RunRecorder,
         error: ExecutionError | None,
         on_event: EventSink | None,
     ) -> Execution:
+        if recorder.head is not None:
+            self._executions.set_head(execution_id, recorder.head)
         if error is not None:
             execution = self._executions.set_status(execution_id, ExecutionStatus.FAILED, error)
         else:
-            head = compiled.get_state(thread_config(recorder.thread_id, recorder.head))
-            status = ExecutionStatus.PAUSED if head.next else ExecutionStatus.COMPLETED
+            status = ExecutionStatus.PAUSED if recorder.head_next else ExecutionStatus.COMPLETED
             execution = self._executions.set_status(execution_id, status)
         self._emit(on_event, execution)
         return execution

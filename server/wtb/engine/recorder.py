@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Protocol
 
+from langgraph.checkpoint.base import CheckpointTuple
+
 from wtb.engine.state_adapter import StateAdapter, next_nodes
 from wtb.models import Checkpoint
 from wtb.store.executions import ExecutionStore
@@ -42,6 +44,7 @@ class RunRecorder:
         self.execution_id = execution_id
         self.thread_id = thread_id
         self.head: str | None = None
+        self.head_next: list[str] = []
         self._executions = executions
         self._adapter = adapter
         self._tracker = tracker
@@ -61,13 +64,11 @@ class RunRecorder:
                 output_files = self._tracker.changes(self._previous_snapshot, snapshot)
             self._tracker.link_checkpoint(checkpoint_id, self.execution_id, snapshot, output_files)
             self._previous_snapshot = snapshot
-        self._executions.set_head(self.execution_id, checkpoint_id)
+        found = CheckpointTuple({"configurable": {}}, checkpoint, metadata, None)  # type: ignore[arg-type]
         self.head = checkpoint_id
+        self.head_next = next_nodes(found)
         if self._on_event is None:
             return
-        from langgraph.checkpoint.base import CheckpointTuple
-
-        found = CheckpointTuple({"configurable": {}}, checkpoint, metadata, None)  # type: ignore[arg-type]
         writes = self._adapter._writes_by_checkpoint(
             self.thread_id, [{"configurable": {"checkpoint_id": parent}}] if parent else []
         )

@@ -57,6 +57,7 @@ class RollbackService:
         execution = self._executions.get(execution_id)
         found = self._adapter.get_tuple(execution.thread_id, checkpoint_id)
         status = ExecutionStatus.PAUSED if next_nodes(found) else ExecutionStatus.COMPLETED
+        execution.head_checkpoint_id = self._adapter.head_of(execution)
         target_snapshot = self._tracker.checkpoint_snapshot(checkpoint_id) if self._tracker else None
         with self._locks.workspace(), self._locks.execution(execution_id, timeout_s=1.0):
             if execution.status is ExecutionStatus.RUNNING:
@@ -77,6 +78,7 @@ class RollbackService:
 
     def undo(self, execution_id: str) -> RollbackResult:
         execution = self._executions.get(execution_id)
+        execution.head_checkpoint_id = self._adapter.head_of(execution)
         last = self._outbox.latest_done("rollback", execution_id)
         if last is None:
             raise InvalidStateError(f"Execution {execution_id} has no rollback to undo.")

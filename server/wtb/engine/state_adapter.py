@@ -19,7 +19,7 @@ from langgraph.checkpoint.base.id import uuid6
 
 from wtb.engine.checkpointer import TrackingSaver
 from wtb.errors import NonSerializableStateError, UnknownCheckpointError
-from wtb.models import Checkpoint
+from wtb.models import Checkpoint, Execution
 
 _TRIGGER = "branch:to:"
 
@@ -49,6 +49,13 @@ class StateAdapter:
                 f"Thread {thread_id} has no {what}; `wtb checkpoints <execution>` lists its checkpoints."
             )
         return found
+
+    def head_of(self, execution: Execution) -> str | None:
+        """The recorded head, else the thread's latest checkpoint (a run whose process died)."""
+        if execution.head_checkpoint_id:
+            return execution.head_checkpoint_id
+        found = self.saver.get_tuple(thread_config(execution.thread_id))  # type: ignore[arg-type]
+        return str(found.checkpoint["id"]) if found else None
 
     def values(self, found: CheckpointTuple) -> dict[str, Any]:
         channels = found.checkpoint.get("channel_values", {})

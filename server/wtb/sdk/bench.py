@@ -206,6 +206,7 @@ class WTBTestBench:
         execution = self._executions.get(execution_id)
         if execution.status in (ExecutionStatus.RUNNING, ExecutionStatus.PENDING):
             raise InvalidStateError(f"Execution {execution_id} is {execution.status.value}; it cannot resume.")
+        execution.head_checkpoint_id = self._adapter.head_of(execution)
         if execution.head_checkpoint_id is None:
             raise InvalidStateError(f"Execution {execution_id} has no checkpoint to resume from.")
         if self._tracker is not None:
@@ -256,6 +257,7 @@ class WTBTestBench:
     # -- inspect ----------------------------------------------------------------------
     def get_execution(self, execution_id: str) -> Execution:
         execution = self._executions.get(execution_id)
+        execution.head_checkpoint_id = self._adapter.head_of(execution)
         if execution.head_checkpoint_id:
             found = self._adapter.get_tuple(execution.thread_id, execution.head_checkpoint_id)
             execution.state = self._adapter.values(found)

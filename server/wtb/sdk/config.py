@@ -77,7 +77,9 @@ class ExecutionConfig:
     """How a run executes.
 
     ``workspace="shared"`` runs in the user's workspace; ``"isolated"`` in a directory of
-    the data dir materialised from the checkpoint's snapshot. ``timeout_s`` bounds a run
+    the data dir materialised from the checkpoint's snapshot. ``durability`` is LangGraph's
+    (WTB forces ``"sync"`` while files are tracked: a snapshot must see exactly the files of
+    its step). ``timeout_s`` bounds a run
     started by the daemon. ``ray_address`` and ``node_resources`` are used by batches;
     ``replay`` / ``replay_nodes`` by record/replay.
     """
@@ -85,7 +87,7 @@ class ExecutionConfig:
     workspace: Literal["shared", "isolated"] = "shared"
     timeout_s: float | None = None
     recursion_limit: int = 1000
-    durability: Literal["sync", "async", "exit"] = "sync"
+    durability: Literal["sync", "async", "exit"] = "async"
     ray_address: str | None = None
     max_parallel: int | None = None
     node_resources: dict[str, NodeResourceConfig] = field(default_factory=dict)

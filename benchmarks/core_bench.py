@@ -1,0 +1,80 @@
+"""Core rows: a run of a 50-node linear graph, WTB vs plain LangGraph with a SqliteSaver.
+
+Both sides write every checkpoint to a SQLite file; WTB additionally records the execution
+in ``wtb.db`` and (when on) snapshots files. File tracking is off for the first row, as
+the issue asks, so the row measures the engine's own overhead.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypedDict
+
+Row = tuple[str, float, float | None, str]
+
+
+class _State(TypedDict, total=False):
+    n: int
+
+
+def linear_graph(count: int) -> Any:
+    from langgraph.graph import END, START, StateGraph
+
+    def step(state: _State) -> dict[str, int]:
+        return {"n": state.get("n", 0) + 1}
+
+    graph = StateGraph(_State)
+    previous = START
+    for i in range(count):
+        graph.add_node(f"n{i}", step)
+        graph.add_edge(previous, f"n{i}")
+        previous = f"n{i}"
+    graph.add_edge(previous, END)
+    return graph
+
+
+def median_time(action: Callable[[], object], repeat: int) -> float:
+    action()  # warm-up
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        action()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def fifty_nodes(quick: bool) -> Row:
+    from langgraph.checkpoint.sqlite import SqliteSaver
+
+    from wtb import FileTrackingConfig, WorkflowProject, WTBTestBench
+
+    repeat = 5 if quick else 15
+    root = Path(tempfile.mkdtemp(prefix="wtb-bench-"))
+    try:
+        graph = linear_graph(50)
+        conn = sqlite3.connect(str(root / "plain.db"), check_same_thread=False)
+        plain = graph.compile(checkpointer=SqliteSaver(conn))
+        counter = iter(range(10**9))
+        baseline = median_time(
+            lambda: plain.invoke({"n": 0}, {"configurable": {"thread_id": f"t{next(counter)}"}}), repeat
+        )
+        (root / "ws").mkdir()
+        with WTBTestBench.create(
+            workspace=root / "ws", data_dir=root / "data", file_tracking=FileTrackingConfig(enabled=False)
+        ) as bench:
+            bench.register_project(WorkflowProject(name="fifty", graph=graph))
+            wtb = median_time(lambda: bench.run("fifty", {"n": 0}), repeat)
+        conn.close()
+        return ("run 50-node linear graph (tracking off) vs LangGraph+SqliteSaver", wtb, baseline, "goal ≤1.15×")
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def run(quick: bool) -> list[Row]:
+    return [fifty_nodes(quick)]
