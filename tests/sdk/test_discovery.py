@@ -35,7 +35,7 @@ def test_discovery_from_langgraph_json_and_pyproject(make_workspace, make_bench)
 def test_broken_langgraph_json_is_a_clear_error(make_workspace, make_bench) -> None:
     ws = make_workspace({"langgraph.json": "{not json"})
     bench = make_bench(ws)
-    with pytest.raises(WorkflowLoadError, match="langgraph.json is not valid JSON"):
+    with pytest.raises(WorkflowLoadError, match=r"langgraph\.json is not valid JSON"):
         bench.list_projects()
 
 

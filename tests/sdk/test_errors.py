@@ -37,7 +37,7 @@ def test_testing_mode_uses_a_temporary_data_dir_removed_on_close(sample_ws: Path
 
 def test_unknown_ids(sample_ws: Path, make_bench) -> None:
     bench = make_bench(sample_ws)
-    with pytest.raises(UnknownProjectError, match="'nope'.*rag, reviser"):
+    with pytest.raises(UnknownProjectError, match=r"'nope'.*rag, reviser"):
         bench.run("nope")
     with pytest.raises(UnknownExecutionError, match="'feedbeef'"):
         bench.get_checkpoints("feedbeef")
@@ -51,7 +51,7 @@ def test_unknown_ids(sample_ws: Path, make_bench) -> None:
 def test_workflow_file_that_does_not_import(make_workspace, make_bench) -> None:
     ws = make_workspace({"bad.py": "import definitely_not_installed_module\n"}, {"bad": "./bad.py:graph"})
     bench = make_bench(ws)
-    with pytest.raises(WorkflowLoadError, match="bad.py failed with ModuleNotFoundError"):
+    with pytest.raises(WorkflowLoadError, match=r"bad\.py failed with ModuleNotFoundError"):
         bench.run("bad")
     assert [e.status for e in bench.list_executions()] == [ExecutionStatus.PENDING]
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -61,6 +62,7 @@ class WTBTestBench:
         self.file_tracking = file_tracking or FileTrackingConfig()
         self._owns_data_dir = owns_data_dir
         self._projects: dict[str, WorkflowProject] = {}
+        self._isolated_trackers: list[Any] = []
         self._closed = False
         data_dir.mkdir(parents=True, exist_ok=True)
         self._db = Database(data_dir / "wtb.db")
@@ -104,8 +106,9 @@ class WTBTestBench:
         if self._closed:
             return
         self._closed = True
-        if self._tracker is not None:
-            self._tracker.close()
+        for tracker in [self._tracker, *self._isolated_trackers]:
+            if tracker is not None:
+                tracker.close()
         self._saver.conn.close()
         self._db.close()
         if self._owns_data_dir:
@@ -209,7 +212,8 @@ class WTBTestBench:
         execution.head_checkpoint_id = self._adapter.head_of(execution)
         if execution.head_checkpoint_id is None:
             raise InvalidStateError(f"Execution {execution_id} has no checkpoint to resume from.")
-        if self._tracker is not None:
+        isolated = self.get_project(execution.project).execution.workspace == "isolated"
+        if self._tracker is not None and not isolated:
             snapshot = self._tracker.checkpoint_snapshot(execution.head_checkpoint_id)
             if snapshot:
                 with self._locks.workspace():
@@ -231,12 +235,15 @@ class WTBTestBench:
         graph = self._load_graph(project)
         tracker = self._tracker if project.file_tracking.enabled else None
         previous = tracker.checkpoint_snapshot(checkpoint_id) if tracker and checkpoint_id else None
+        directory = self.workspace
+        if project.execution.workspace == "isolated":
+            directory, tracker = self._isolated_workspace(execution.id, previous)
         request = RunRequest(
             execution=execution,
             graph=graph,
             input=initial,
             checkpoint_id=checkpoint_id,
-            directory=self.workspace,
+            directory=directory,
             tracker=tracker,
             previous_snapshot=previous,
             pause=pause or project.pause,
@@ -247,6 +254,23 @@ class WTBTestBench:
         )
         with self._locks.execution(execution.id, timeout_s=1.0):
             return self._controller.run(request, on_event)
+
+    def _isolated_workspace(self, execution_id: str, snapshot: str | None) -> tuple[Path, Any]:
+        """A directory of the data dir holding the execution's files, tracked on its own.
+
+        It starts as the head's snapshot (a resumed fork) or as a snapshot of the user's
+        workspace now (a new run); the user's workspace is never written.
+        """
+        from wtb.filetrack import SqliteFileTrackingService
+
+        source = self._tracker_or_fail()
+        directory = self.data_dir / "workspaces" / execution_id
+        directory.mkdir(parents=True, exist_ok=True)
+        source.restore(snapshot or source.snapshot(), target_dir=directory)
+        config = replace(self.file_tracking, watch=False)
+        tracker = SqliteFileTrackingService(directory, self.data_dir, config)
+        self._isolated_trackers.append(tracker)
+        return directory, tracker
 
     def mark_finished(
         self, execution_id: str, status: ExecutionStatus | str, error: ExecutionError | None = None

@@ -1,0 +1,102 @@
+"""A rollback killed with SIGKILL at each stage ends, after reopening, exactly at one side (issue 4)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.engine.conftest import workspace_tree
+from wtb import WTBTestBench
+from wtb.errors import BusyError
+from wtb.models import ExecutionStatus
+
+ROLLBACK_SCRIPT = """
+import sys
+from wtb import WTBTestBench
+bench = WTBTestBench.create(workspace=sys.argv[1])
+bench.rollback(sys.argv[2], sys.argv[3])
+print("finished")
+"""
+
+HOLD_LOCK_SCRIPT = """
+import sys, time
+from pathlib import Path
+from wtb.engine.locks import Locks
+locks = Locks(Path(sys.argv[1]))
+lock = locks.workspace() if sys.argv[2] == "workspace" else locks.execution(sys.argv[2])
+with lock:
+    print("held", flush=True)
+    time.sleep(float(sys.argv[3]))
+"""
+
+
+@pytest.mark.parametrize("stage", ["after_journal", "after_files:1", "after_files:2", "before_head"])
+def test_rollback_killed_at_each_stage_recovers_to_the_target(files_ws: Path, stage: str) -> None:
+    with WTBTestBench.create(workspace=files_ws) as bench:
+        execution = bench.run("files", {"tag": "k"})
+        checkpoints = bench.get_checkpoints(execution.id)
+        target = next(c for c in checkpoints if c.step == 1)
+        target_tree = bench.get_state(execution.id, target.id)["tree"]
+    before_tree = workspace_tree(files_ws)
+    env = {**os.environ, "WTB_TEST_CRASH_AT": stage}
+    child = subprocess.run(
+        [sys.executable, "-c", ROLLBACK_SCRIPT, str(files_ws), execution.id, target.id],
+        env=env, capture_output=True, text=True, timeout=60,
+    )
+    assert child.returncode == -signal.SIGKILL, child.stderr
+    assert "finished" not in child.stdout
+    crashed_tree = workspace_tree(files_ws)
+    if stage.startswith("after_files"):
+        assert crashed_tree not in (before_tree, target_tree)  # really half-way
+    with WTBTestBench.create(workspace=files_ws) as reopened:
+        assert workspace_tree(files_ws) == target_tree
+        recovered = reopened.get_execution(execution.id)
+        assert recovered.head_checkpoint_id == target.id
+        assert recovered.status is ExecutionStatus.PAUSED
+        assert reopened._outbox.pending() == []
+        reopened.undo_rollback(execution.id)
+        assert workspace_tree(files_ws) == before_tree
+
+
+def test_a_rollback_waits_for_the_workspace_lock(files_ws: Path, make_bench) -> None:
+    bench = make_bench(files_ws)
+    execution = bench.run("files", {"tag": "w"})
+    first = bench.get_checkpoints(execution.id)[-1]
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_LOCK_SCRIPT, str(bench.data_dir), "workspace", "1.0"],
+        stdout=subprocess.PIPE, text=True,
+    )
+    assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+    bench.rollback(execution.id, first.id)
+    assert holder.wait(timeout=30) == 0
+    assert bench.get_execution(execution.id).head_checkpoint_id == first.id
+
+
+def test_a_rollback_during_a_run_of_the_execution_fails_clearly(files_ws: Path, make_bench) -> None:
+    bench = make_bench(files_ws)
+    execution = bench.run("files", {"tag": "r"})
+    first = bench.get_checkpoints(execution.id)[-1]
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_LOCK_SCRIPT, str(bench.data_dir), execution.id, "20"],
+        stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        before = workspace_tree(files_ws)
+        started = time.monotonic()
+        with pytest.raises(BusyError, match=f"Execution {execution.id} is busy"):
+            bench.rollback(execution.id, first.id)
+        assert time.monotonic() - started < 15
+        assert workspace_tree(files_ws) == before
+        assert bench._outbox.pending() == []
+    finally:
+        holder.kill()
+        holder.wait()
+    assert json.loads(json.dumps(bench.get_execution(execution.id).status.value)) == "completed"
