@@ -31,8 +31,8 @@ if TYPE_CHECKING:
         NodeEnvironment,
         NodeResourceConfig,
         PauseStrategyConfig,
-        WTBTestBench,
         WorkflowProject,
+        WTBTestBench,
     )
 
 

@@ -58,6 +58,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("project")
     run.add_argument("--input", default=None, help="initial state as JSON, or @file.json")
     run.add_argument("--name", default=None)
+    run.add_argument("--pause-before", action="append", default=[], metavar="NODE", help="pause before NODE")
+    run.add_argument("--pause-after", action="append", default=[], metavar="NODE", help="pause after NODE")
+    run.add_argument("--pause-on-error", action="store_true", help="pause at a failing node instead of failing")
     add("projects", lambda b, a: _projects(b), "list the workspace's workflows")
     executions = add("executions", lambda b, a: b.list_executions(a.project, a.limit), "list executions")
     executions.add_argument("--project", default=None)
@@ -91,6 +94,8 @@ def build_parser() -> argparse.ArgumentParser:
     resume = add("resume", _resume, "run a paused or forked execution on from its head")
     resume.add_argument("execution")
     resume.add_argument("--set", action="append", default=[], metavar="KEY=JSON", help="state edit")
+    resume.add_argument("--as-node", default=None, help="apply the edits as if NODE made them")
+    resume.add_argument("--resume-value", default=None, metavar="JSON", help="answer to a node's interrupt()")
     diff = add("diff", _diff, "difference between two checkpoints: A[:CP] B[:CP]")
     diff.add_argument("a")
     diff.add_argument("b")
@@ -111,7 +116,14 @@ def _projects(bench: Any) -> list[dict[str, Any]]:
 def _run(bench: Any, args: argparse.Namespace) -> Any:
     initial = _parse_input(args.input)
     progress = _progress_printer() if sys.stderr.isatty() and not args.json else None
-    return bench.run(args.project, initial, on_event=progress, name=args.name)
+    from wtb.sdk.config import PauseStrategyConfig
+
+    pause = None
+    if args.pause_before or args.pause_after or args.pause_on_error:
+        pause = PauseStrategyConfig(
+            before=tuple(args.pause_before), after=tuple(args.pause_after), on_error=args.pause_on_error
+        )
+    return bench.run(args.project, initial, on_event=progress, name=args.name, pause=pause)
 
 
 def _cat(bench: Any, args: argparse.Namespace) -> None:
@@ -134,7 +146,10 @@ def _fork(bench: Any, args: argparse.Namespace) -> Any:
 
 def _resume(bench: Any, args: argparse.Namespace) -> Any:
     progress = _progress_printer() if sys.stderr.isatty() and not args.json else None
-    return bench.resume(args.execution, _parse_sets(args.set) or None, on_event=progress)
+    value = json.loads(args.resume_value) if args.resume_value is not None else None
+    return bench.resume(
+        args.execution, _parse_sets(args.set) or None, on_event=progress, as_node=args.as_node, resume_value=value
+    )
 
 
 def _diff(bench: Any, args: argparse.Namespace) -> Any:

@@ -79,7 +79,7 @@ class ExecutionController:
                     config = compiled.update_state(config, request.state_updates, as_node=request.as_node)
                 config["recursion_limit"] = request.recursion_limit
             error = self._stream(compiled, request, config, on_event)
-            return self._finish(execution.id, recorder, error, on_event)
+            return self._finish(execution.id, recorder, error, on_event, request.pause.on_error)
         finally:
             conn.close()
 
@@ -108,10 +108,14 @@ class ExecutionController:
         recorder: RunRecorder,
         error: ExecutionError | None,
         on_event: EventSink | None,
+        pause_on_error: bool = False,
     ) -> Execution:
+        """Record the end: failed, paused (an interrupt, or an error with ``on_error``) or completed."""
         if recorder.head is not None:
             self._executions.set_head(execution_id, recorder.head)
-        if error is not None:
+        if error is not None and pause_on_error:
+            execution = self._executions.set_status(execution_id, ExecutionStatus.PAUSED, error)
+        elif error is not None:
             execution = self._executions.set_status(execution_id, ExecutionStatus.FAILED, error)
         else:
             status = ExecutionStatus.PAUSED if recorder.head_next else ExecutionStatus.COMPLETED

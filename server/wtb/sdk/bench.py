@@ -10,7 +10,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 from collections.abc import Mapping
-from dataclasses import replace
+from dataclasses import asdict, replace
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -164,16 +164,21 @@ class WTBTestBench:
         config: Mapping[str, Any] | None = None,
         name: str | None = None,
         batch_id: str | None = None,
+        pause: PauseStrategyConfig | None = None,
     ) -> Execution:
-        """Record a pending execution (no workflow code is imported)."""
+        """Record a pending execution (no workflow code is imported).
+
+        A ``pause`` given here stays with the execution: its resumes pause at the same nodes.
+        """
         chosen = self._project_of(project)
         state = dict(initial_state or {})
         if not isinstance(initial_state, (Mapping, type(None))):
             raise InvalidArgumentError("initial_state must be a mapping of state keys to values.")
         blob = self._adapter.check_serializable(state, f"Initial state of {chosen.name!r}")
-        return self._executions.create(
-            chosen.name, initial_state=blob, config=_run_config(config), name=name, batch_id=batch_id
-        )
+        stored = _run_config(config)
+        if pause is not None:
+            stored["pause"] = asdict(pause)
+        return self._executions.create(chosen.name, initial_state=blob, config=stored, name=name, batch_id=batch_id)
 
     def run(
         self,
@@ -185,8 +190,8 @@ class WTBTestBench:
         name: str | None = None,
     ) -> Execution:
         """Run a workflow to its end (or to a failure or pause) and return the execution."""
-        execution = self.create_execution(project, initial_state, config, name)
-        return self.run_execution(execution.id, on_event=on_event, pause=pause)
+        execution = self.create_execution(project, initial_state, config, name, pause=pause)
+        return self.run_execution(execution.id, on_event=on_event)
 
     def run_execution(
         self, execution_id: str, on_event: EventSink | None = None, pause: PauseStrategyConfig | None = None
@@ -204,8 +209,17 @@ class WTBTestBench:
         state_updates: Mapping[str, Any] | None = None,
         on_event: EventSink | None = None,
         as_node: str | None = None,
+        resume_value: Any = None,
+        pause: PauseStrategyConfig | None = None,
     ) -> Execution:
-        """Run a paused, forked or rolled-back execution on from its head."""
+        """Run a paused, forked or rolled-back execution on from its head.
+
+        ``state_updates`` are applied first through LangGraph's ``update_state`` (as
+        ``as_node`` when given); ``resume_value`` answers a node's ``interrupt()`` (LangGraph's
+        ``Command(resume=...)``). Unless the execution runs isolated, the workspace is first
+        brought to the head's snapshot, so forks resumed one after another never see each
+        other's files.
+        """
         execution = self._executions.get(execution_id)
         if execution.status in (ExecutionStatus.RUNNING, ExecutionStatus.PENDING):
             raise InvalidStateError(f"Execution {execution_id} is {execution.status.value}; it cannot resume.")
@@ -219,7 +233,12 @@ class WTBTestBench:
                 with self._locks.workspace():
                     self._tracker.restore(snapshot)
         updates = dict(state_updates) if state_updates else None
-        return self._start(execution, None, execution.head_checkpoint_id, on_event, None, updates, as_node)
+        command: Any = None
+        if resume_value is not None:
+            from langgraph.types import Command
+
+            command = Command(resume=resume_value)
+        return self._start(execution, command, execution.head_checkpoint_id, on_event, pause, updates, as_node)
 
     def _start(
         self,
@@ -246,7 +265,7 @@ class WTBTestBench:
             directory=directory,
             tracker=tracker,
             previous_snapshot=previous,
-            pause=pause or project.pause,
+            pause=pause or _stored_pause(execution) or project.pause,
             durability="sync" if tracker else project.execution.durability,
             recursion_limit=project.execution.recursion_limit,
             state_updates=state_updates,
@@ -400,3 +419,8 @@ def _run_config(config: Mapping[str, Any] | None) -> dict[str, Any]:
     if "configurable" in config:
         return {"configurable": dict(config["configurable"])}
     return {"configurable": dict(config)}
+
+
+def _stored_pause(execution: Execution) -> PauseStrategyConfig | None:
+    stored = execution.config.get("pause")
+    return PauseStrategyConfig(**stored) if stored else None

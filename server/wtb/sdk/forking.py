@@ -51,7 +51,11 @@ def fork_execution(
 
     parent = bench._executions.get(execution_id)
     found = bench._adapter.get_tuple(parent.thread_id, checkpoint_id)
-    merged = {"configurable": {**parent.config.get("configurable", {}), **_run_config(config).get("configurable", {})}}
+    merged: dict[str, Any] = {
+        "configurable": {**parent.config.get("configurable", {}), **_run_config(config).get("configurable", {})}
+    }
+    if "pause" in parent.config:
+        merged["pause"] = parent.config["pause"]
     child = bench._executions.create(
         parent.project,
         initial_state=None,

@@ -1,0 +1,220 @@
+"""The blob store: file contents named by their BLAKE3 hash, written once.
+
+Layout follows git and dvc-objects: ``<root>/ab/cdef…`` (the first two hex digits
+as a folder keeps directories small). A blob is written to a temporary file in its
+final folder and renamed into place, so a reader sees either nothing or the whole
+content; it is created read-only (``0o444``) and never modified afterwards.
+
+Every read is verified against the name: a disk error, a truncated write after a
+power loss or a hand edit shows up as :class:`IntegrityError`, never as silently
+wrong content. Blobs are not fsynced (that would cost a disk flush per file); the
+verification is what makes that safe.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+from wtb.filetrack.errors import IntegrityError, InvalidArgumentError
+from wtb.filetrack.hashing import CHUNK, hash_bytes, is_hash, new_hasher
+
+_SMALL = 4 << 20  # files up to this size are read whole: one read, no temp file if known
+_TMP_PREFIX = ".tmp-"
+_O_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_O_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+
+
+class BlobStore:
+    """A content-addressed store of immutable byte strings on the local disk."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+        self.root.mkdir(parents=True, exist_ok=True)
+
+    def path(self, digest: str) -> Path:
+        """Where blob ``digest`` lives; refuses anything that is not a digest (bundles are input)."""
+        if not is_hash(digest):
+            raise InvalidArgumentError(f"not a content hash: {digest!r}")
+        return self.root / digest[:2] / digest[2:]
+
+    def exists(self, digest: str) -> bool:
+        return self.path(digest).is_file()
+
+    def add_bytes(self, data: bytes) -> str:
+        """Store ``data``; returns its digest. Storing existing content only freshens it."""
+        digest = hash_bytes(data)
+        final = self.path(digest)
+        if not _freshen(final):
+            self._publish(final, [data])
+        return digest
+
+    def add_file(self, path: str | os.PathLike[str]) -> tuple[str, int]:
+        """Store a regular file's content (a final symlink is refused); returns (digest, size).
+
+        Small files are read whole and written only when new. Large ones are copied to a
+        temporary blob while they are hashed, so they are read once and never held in memory.
+        """
+        fd = os.open(path, os.O_RDONLY | _O_NOFOLLOW | _O_CLOEXEC)
+        with os.fdopen(fd, "rb", buffering=0) as src:
+            head = src.read(_SMALL + 1)
+            if len(head) <= _SMALL:
+                return self.add_bytes(head), len(head)
+            return self._add_stream(head, src)
+
+    def read(self, digest: str) -> bytes:
+        """The verified content of a blob."""
+        try:
+            data = self.path(digest).read_bytes()
+        except FileNotFoundError:
+            raise IntegrityError(f"blob {digest} is missing from the store") from None
+        actual = hash_bytes(data)
+        if actual != digest:
+            raise IntegrityError(f"blob {digest} is corrupt (its content hashes to {actual})")
+        return data
+
+    def verify(self, digest: str) -> int:
+        """Stream-check one blob without keeping it in memory; returns its size."""
+        return self.copy_to(digest, None)
+
+    def copy_to(self, digest: str, out: BinaryIO | None) -> int:
+        """Stream a blob into ``out`` while hashing it; raises after the copy when it does not match.
+
+        The caller writes into a temporary file and only renames it into place when this
+        returns, so unverified content never replaces a real file.
+        """
+        hasher = new_hasher()
+        size = 0
+        try:
+            fd = os.open(self.path(digest), os.O_RDONLY | _O_CLOEXEC)
+        except FileNotFoundError:
+            raise IntegrityError(f"blob {digest} is missing from the store") from None
+        with os.fdopen(fd, "rb", buffering=0) as src:
+            while chunk := src.read(CHUNK):
+                hasher.update(chunk)
+                size += len(chunk)
+                if out is not None:
+                    out.write(chunk)
+        actual = hasher.hexdigest()
+        if actual != digest:
+            raise IntegrityError(f"blob {digest} is corrupt (its content hashes to {actual})")
+        return size
+
+    def size(self, digest: str) -> int:
+        return self.path(digest).stat().st_size
+
+    def delete(self, digest: str) -> int:
+        """Remove a blob (only the garbage collector should); returns the bytes freed."""
+        final = self.path(digest)
+        try:
+            size = final.stat().st_size
+            final.unlink()
+        except FileNotFoundError:
+            return 0
+        return size
+
+    def iter(self) -> Iterator[str]:
+        """Every stored digest, in no particular order."""
+        for digest, _ in self.iter_stat():
+            yield digest
+
+    def iter_stat(self) -> Iterator[tuple[str, os.stat_result]]:
+        """Every stored digest with its stat (size for stats, mtime for the GC grace period)."""
+        for shard in _scandir(self.root):
+            if len(shard.name) != 2 or not shard.is_dir(follow_symlinks=False):
+                continue
+            for item in _scandir(shard.path):
+                digest = shard.name + item.name
+                if is_hash(digest):
+                    with contextlib.suppress(FileNotFoundError):
+                        yield digest, item.stat(follow_symlinks=False)
+
+    def remove_stale_temps(self, older_than: float) -> int:
+        """Delete temporary files of writers that died before renaming (older than a timestamp)."""
+        removed = 0
+        for shard in _scandir(self.root):
+            if not shard.is_dir(follow_symlinks=False):
+                continue
+            for item in _scandir(shard.path):
+                if item.name.startswith(_TMP_PREFIX):
+                    with contextlib.suppress(FileNotFoundError):
+                        if item.stat(follow_symlinks=False).st_mtime < older_than:
+                            os.unlink(item.path)
+                            removed += 1
+        return removed
+
+    def _add_stream(self, head: bytes, src: BinaryIO) -> tuple[str, int]:
+        hasher = new_hasher()
+        hasher.update(head)
+        size = len(head)
+        shard = self.root / "tmp"
+        shard.mkdir(exist_ok=True)
+        tmp = shard / f"{_TMP_PREFIX}{uuid.uuid4().hex}"
+        try:
+            with _create(tmp) as out:
+                out.write(head)
+                while chunk := src.read(CHUNK):
+                    hasher.update(chunk)
+                    size += len(chunk)
+                    out.write(chunk)
+            digest = hasher.hexdigest()
+            final = self.path(digest)
+            if not _freshen(final):
+                final.parent.mkdir(exist_ok=True)
+                os.replace(tmp, final)
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                tmp.unlink()
+        return digest, size
+
+    def _publish(self, final: Path, chunks: list[bytes]) -> None:
+        final.parent.mkdir(exist_ok=True)
+        tmp = final.parent / f"{_TMP_PREFIX}{uuid.uuid4().hex}"
+        try:
+            with _create(tmp) as out:
+                for chunk in chunks:
+                    out.write(chunk)
+            os.replace(tmp, final)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                tmp.unlink()
+            raise
+
+
+def _create(path: Path) -> BinaryIO:
+    """A new read-only file opened for writing (mode set at creation: no chmod, no extra event)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_CLOEXEC, 0o444)
+    return os.fdopen(fd, "wb")
+
+
+def _freshen(final: Path) -> bool:
+    """Touch an existing blob so a concurrent GC's grace period protects it; False if absent.
+
+    Git does the same for loose objects: a writer that finds its content already stored
+    must make sure the copy is not collected before the writer's reference is committed.
+    """
+    try:
+        os.utime(final)
+    except FileNotFoundError:
+        return False
+    except PermissionError:
+        return final.is_file()
+    return True
+
+
+def _scandir(path: str | Path) -> list[os.DirEntry[str]]:
+    try:
+        with os.scandir(path) as it:
+            return list(it)
+    except FileNotFoundError:
+        return []
+
+
+def blob_age(st: os.stat_result) -> float:
+    """Seconds since a blob was written or last freshened."""
+    return time.time() - st.st_mtime

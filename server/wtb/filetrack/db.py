@@ -1,0 +1,150 @@
+"""``filetrack.db``: trees, snapshots, checkpoint links, pins and the stat index.
+
+SQLite in WAL mode so that the daemon, run workers and batch drivers can all open it
+at once: readers never block the writer. ``synchronous=NORMAL`` is safe against
+application crashes under WAL (a power loss may drop the last commits, never corrupt
+the file) and makes a commit ~6x cheaper (see FACTS). Each process has its own
+connection; inside a process one lock serialises threads on it.
+
+Paths are stored as BLOBs (``os.fsencode``) because a file name need not be UTF-8 and
+SQLite's TEXT must be.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from wtb.filetrack.errors import SchemaVersionError
+
+SCHEMA_VERSION = 1
+BUSY_TIMEOUT_S = 10.0
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS trees (
+    hash TEXT PRIMARY KEY,
+    body BLOB NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS snapshots (
+    root TEXT PRIMARY KEY,
+    created_at REAL NOT NULL,
+    touched_at REAL NOT NULL,
+    files INTEGER NOT NULL,
+    bytes INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS checkpoints (
+    checkpoint_id TEXT PRIMARY KEY,
+    execution_id TEXT NOT NULL,
+    snapshot TEXT NOT NULL,
+    output_files BLOB NOT NULL,
+    created_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS checkpoints_by_execution ON checkpoints(execution_id);
+CREATE INDEX IF NOT EXISTS checkpoints_by_snapshot ON checkpoints(snapshot);
+CREATE TABLE IF NOT EXISTS pins (
+    name TEXT PRIMARY KEY,
+    snapshot TEXT NOT NULL,
+    created_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS stat_index (
+    root BLOB NOT NULL,
+    path BLOB NOT NULL,
+    size INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    ctime_ns INTEGER NOT NULL,
+    inode INTEGER NOT NULL,
+    mode INTEGER NOT NULL,
+    hash TEXT NOT NULL,
+    indexed_ns INTEGER NOT NULL,
+    PRIMARY KEY (root, path)
+) WITHOUT ROWID;
+"""
+
+
+class Database:
+    """One process's connection to ``filetrack.db`` with locked transactions."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._lock = threading.RLock()
+        self._conn = sqlite3.connect(
+            path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
+        )
+        self._conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+        _retry_locked(lambda: self._conn.execute("PRAGMA journal_mode = WAL"))
+        self._conn.execute("PRAGMA synchronous = NORMAL")
+        self._setup()
+
+    def _setup(self) -> None:
+        """Create the tables once; several processes may race here, hence IMMEDIATE."""
+        with self.write() as cur:
+            version = cur.execute("PRAGMA user_version").fetchone()[0]
+            if version > SCHEMA_VERSION:
+                raise SchemaVersionError(
+                    f"{self.path} has schema version {version}; this WTB understands up to "
+                    f"{SCHEMA_VERSION}. Upgrade WTB or use another data directory."
+                )
+            for statement in _SCHEMA.split(";"):
+                if statement.strip():
+                    cur.execute(statement)
+            if version < SCHEMA_VERSION:
+                cur.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    @contextmanager
+    def write(self) -> Iterator[sqlite3.Cursor]:
+        """A write transaction (``BEGIN IMMEDIATE``: take the write lock up front, no upgrade deadlock)."""
+        with self._lock:
+            cur = self._conn.cursor()
+            _retry_locked(lambda: cur.execute("BEGIN IMMEDIATE"))
+            try:
+                yield cur
+            except BaseException:
+                cur.execute("ROLLBACK")
+                raise
+            else:
+                cur.execute("COMMIT")
+            finally:
+                cur.close()
+
+    @contextmanager
+    def read(self) -> Iterator[sqlite3.Cursor]:
+        """A read transaction: every statement inside sees the same database state."""
+        with self._lock:
+            cur = self._conn.cursor()
+            cur.execute("BEGIN")
+            try:
+                yield cur
+            finally:
+                cur.execute("COMMIT")
+                cur.close()
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+
+def _retry_locked(action: Callable[[], object]) -> None:
+    """Retry a statement that SQLite refused with "locked" before its busy handler applies.
+
+    ``BEGIN IMMEDIATE`` and the WAL switch honour ``busy_timeout`` in practice, but a
+    few paths (journal mode change while another process opens the file) return
+    SQLITE_BUSY at once; a short retry loop makes start-up races harmless.
+    """
+    deadline = time.monotonic() + BUSY_TIMEOUT_S
+    delay = 0.005
+    while True:
+        try:
+            action()
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) and "busy" not in str(exc):
+                raise
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 0.1)

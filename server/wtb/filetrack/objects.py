@@ -1,0 +1,109 @@
+"""Tree objects: one per directory, named by the hash of their encoding (a Merkle tree).
+
+A directory's tree lists its entries sorted by name, each ``(kind, hash, size, mode,
+target, count)``; a subdirectory's entry carries the hash of its own tree. Changing
+one file therefore changes only the trees on its path to the root: every other
+directory keeps its hash and its stored row, and a snapshot is just a root hash.
+
+The encoding is msgpack of plain lists with names and link targets as bytes
+(``os.fsencode``), so it is deterministic and round-trips names that are not UTF-8.
+For a subdirectory, ``size`` is the bytes of stored files below it and ``count`` the
+number of tracked paths (files, links, skipped files), so snapshot totals need no walk.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import msgpack
+
+from wtb.filetrack.errors import IntegrityError
+from wtb.filetrack.hashing import hash_bytes
+
+TREE = "tree"
+FILE = "file"
+SYMLINK = "symlink"
+SKIPPED = "skipped"
+_KINDS = frozenset((TREE, FILE, SYMLINK, SKIPPED))
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One name inside a tree."""
+
+    kind: str
+    hash: str | None
+    size: int
+    mode: int = 0
+    target: str | None = None
+    count: int = 1
+
+
+Tree = Mapping[str, Entry]
+
+
+def encode_tree(tree: Tree) -> bytes:
+    """The canonical bytes of a tree (sorted by the raw name bytes)."""
+    rows = [
+        [
+            os.fsencode(name),
+            e.kind,
+            e.hash,
+            e.size,
+            e.mode,
+            None if e.target is None else os.fsencode(e.target),
+            e.count,
+        ]
+        for name, e in tree.items()
+    ]
+    rows.sort(key=lambda row: row[0])
+    return msgpack.packb(rows, use_bin_type=True)
+
+
+def decode_tree(body: bytes) -> dict[str, Entry]:
+    """Parse a tree, refusing names that could step out of their directory.
+
+    Trees arrive in bundles from other machines, so a name is validated here, once,
+    instead of trusting every later ``os.path.join``.
+    """
+    tree: dict[str, Entry] = {}
+    for raw, kind, digest, size, mode, target, count in msgpack.unpackb(body, raw=False):
+        name = os.fsdecode(raw)
+        if name in ("", ".", "..") or "/" in name or "\0" in name or kind not in _KINDS:
+            raise IntegrityError(f"tree contains an invalid entry {name!r} ({kind})")
+        tree[name] = Entry(kind, digest, size, mode, None if target is None else os.fsdecode(target), count)
+    return tree
+
+
+def tree_hash(body: bytes) -> str:
+    return hash_bytes(body)
+
+
+EMPTY_TREE_BODY = encode_tree({})
+EMPTY_TREE = tree_hash(EMPTY_TREE_BODY)
+
+
+def pseudo_hash(entry: Entry) -> str | None:
+    """A stable string that changes when the entry's recorded content changes.
+
+    Files use their content hash; links and skipped files have no blob, so their
+    identity is spelled out (``link:<target>``, ``skipped:<size>``).
+    """
+    if entry.kind == SYMLINK:
+        return f"link:{entry.target}"
+    if entry.kind == SKIPPED:
+        return f"skipped:{entry.size}"
+    return entry.hash
+
+
+def summarize(tree: Tree) -> tuple[int, int]:
+    """(stored bytes, tracked paths) of a tree, from its direct entries."""
+    size = 0
+    count = 0
+    for e in tree.values():
+        if e.kind in (TREE, FILE):
+            size += e.size
+        count += e.count
+    return size, count

@@ -1,0 +1,147 @@
+"""The stat index: (size, mtime, ctime, inode, mode) -> content hash, per workspace path.
+
+A file whose stat is unchanged since it was hashed is not read again (dvc's state
+cache, git's index). Two cases make an unchanged stat lie, and both are handled:
+
+* *Racy entries* (git's "racy git"): file times come from a coarse clock, so a file
+  rewritten with the same size within one clock tick after it was hashed keeps its
+  mtime. An entry is trusted only if the file's times are older than the moment it
+  was indexed by more than the timestamp granularity; otherwise the file is hashed
+  again (and the entry refreshed, so it becomes trustworthy once it ages).
+* ctime is compared too: it cannot be set by ``touch``/``cp -p`` and changes on every
+  write, rename or chmod.
+
+Every hash in the index names a blob in the store, which is why the GC treats the
+index as a root (it holds the current workspace's content).
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from wtb.filetrack.db import Database
+
+# Linux stamps files from a clock that ticks every 1-10 ms; 50 ms leaves a margin.
+FINE_WINDOW_NS = 50_000_000
+# Times with no sub-second part come from a 1-2 s filesystem (FAT, HFS+, some NFS).
+COARSE_WINDOW_NS = 2_000_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class StatRecord:
+    """What a file's stat was when its content had ``hash``."""
+
+    size: int
+    mtime_ns: int
+    ctime_ns: int
+    inode: int
+    mode: int
+    hash: str
+    indexed_ns: int
+
+    @classmethod
+    def of(cls, st: os.stat_result, digest: str, indexed_ns: int) -> StatRecord:
+        return cls(st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_mode, digest, indexed_ns)
+
+    def matches(self, st: os.stat_result) -> bool:
+        """True when ``st`` proves the content is still ``hash`` (same stat, not racy)."""
+        if (
+            st.st_size != self.size
+            or st.st_mtime_ns != self.mtime_ns
+            or st.st_ctime_ns != self.ctime_ns
+            or st.st_ino != self.inode
+            or st.st_mode != self.mode
+        ):
+            return False
+        newest = max(self.mtime_ns, self.ctime_ns)
+        window = COARSE_WINDOW_NS if newest % 1_000_000_000 == 0 else FINE_WINDOW_NS
+        return newest < self.indexed_ns - window
+
+
+@dataclass
+class IndexDelta:
+    """Index changes produced by one scan, applied in the snapshot's transaction."""
+
+    puts: dict[str, StatRecord] = field(default_factory=dict)
+    deletes: set[str] = field(default_factory=set)
+
+
+class StatIndex(Protocol):
+    """Where stat records live (SQLite for a workspace, memory for throw-away targets)."""
+
+    def load(self, prefix: str | None) -> dict[str, StatRecord]:
+        """Records for one path and everything below it ("" or None: all)."""
+        ...
+
+    def apply(self, delta: IndexDelta, cur: sqlite3.Cursor | None) -> None: ...
+
+
+class MemoryStatIndex:
+    """An index that lives as long as the object; used for restore targets and tests."""
+
+    def __init__(self) -> None:
+        self.records: dict[str, StatRecord] = {}
+
+    def load(self, prefix: str | None) -> dict[str, StatRecord]:
+        if not prefix:
+            return dict(self.records)
+        below = prefix + "/"
+        return {p: r for p, r in self.records.items() if p == prefix or p.startswith(below)}
+
+    def apply(self, delta: IndexDelta, cur: sqlite3.Cursor | None) -> None:
+        for path in delta.deletes:
+            self.records.pop(path, None)
+        self.records.update(delta.puts)
+
+
+class SqliteStatIndex:
+    """The persistent index of one workspace root in ``filetrack.db``."""
+
+    def __init__(self, db: Database, root: str) -> None:
+        self._db = db
+        self.root_key = os.fsencode(root)
+
+    def load(self, prefix: str | None) -> dict[str, StatRecord]:
+        sql = "SELECT path, size, mtime_ns, ctime_ns, inode, mode, hash, indexed_ns FROM stat_index WHERE root = ?"
+        args: tuple[bytes, ...] = (self.root_key,)
+        if prefix:
+            key = os.fsencode(prefix)
+            # '/' is 0x2F and '0' is 0x30: [key + '/', key + '0') is exactly "below key".
+            sql += " AND (path = ? OR (path >= ? AND path < ?))"
+            args += (key, key + b"/", key + b"0")
+        with self._db.read() as cur:
+            rows = cur.execute(sql, args).fetchall()
+        return {os.fsdecode(bytes(r[0])): StatRecord(*r[1:]) for r in rows}
+
+    def apply(self, delta: IndexDelta, cur: sqlite3.Cursor | None) -> None:
+        assert cur is not None, "the SQLite index is written inside the caller's transaction"
+        cur.executemany(
+            "DELETE FROM stat_index WHERE root = ? AND path = ?",
+            [(self.root_key, os.fsencode(p)) for p in delta.deletes],
+        )
+        cur.executemany(
+            "INSERT OR REPLACE INTO stat_index (root, path, size, mtime_ns, ctime_ns, inode, mode, hash,"
+            " indexed_ns) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [_row(self.root_key, p, r) for p, r in delta.puts.items()],
+        )
+
+
+def _row(root: bytes, path: str, r: StatRecord) -> tuple[object, ...]:
+    return (root, os.fsencode(path), r.size, r.mtime_ns, r.ctime_ns, r.inode, r.mode, r.hash, r.indexed_ns)
+
+
+def index_hashes(cur: sqlite3.Cursor) -> set[str]:
+    """Every hash any index holds (a GC root: the current content of the workspaces)."""
+    return {row[0] for row in cur.execute("SELECT DISTINCT hash FROM stat_index")}
+
+
+def drop_missing_roots(cur: sqlite3.Cursor) -> int:
+    """Forget indexes of workspaces that no longer exist (deleted isolated copies)."""
+    roots = [bytes(r[0]) for r in cur.execute("SELECT DISTINCT root FROM stat_index")]
+    gone = [r for r in roots if not os.path.isdir(r)]
+    cur.executemany("DELETE FROM stat_index WHERE root = ?", [(r,) for r in gone])
+    return len(gone)
+

@@ -1,0 +1,139 @@
+"""Reading Merkle trees: load, list, look up, diff and trace reachability.
+
+Trees are immutable (named by their content), so decoded trees are cached freely;
+the cache can only ever hold a tree that the GC has since deleted, and callers that
+build on a tree check that its snapshot still exists first (see ``service``).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import OrderedDict
+from collections.abc import Iterable, Iterator, Mapping
+
+from wtb.filetrack.db import Database
+from wtb.filetrack.errors import IntegrityError, NotFoundError
+from wtb.filetrack.objects import EMPTY_TREE, TREE, Entry, Tree, decode_tree, tree_hash
+
+_CACHE_SIZE = 8192
+
+Change = tuple[Entry | None, Entry | None]
+
+
+class TreeStore:
+    """Tree rows of ``filetrack.db`` with an LRU cache of decoded trees."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self._cache: OrderedDict[str, dict[str, Entry]] = OrderedDict()
+
+    def get(self, digest: str) -> Tree:
+        """A decoded tree; NotFoundError when no such tree is stored."""
+        if digest == EMPTY_TREE:
+            return {}
+        cached = self._cache.get(digest)
+        if cached is not None:
+            self._cache.move_to_end(digest)
+            return cached
+        with self._db.read() as cur:
+            row = cur.execute("SELECT body FROM trees WHERE hash = ?", (digest,)).fetchone()
+        if row is None:
+            raise NotFoundError(f"no snapshot or tree {digest} in this data directory")
+        tree = self._decode(digest, row[0])
+        self._remember(digest, tree)
+        return tree
+
+    def body(self, cur: sqlite3.Cursor, digest: str) -> bytes | None:
+        row = cur.execute("SELECT body FROM trees WHERE hash = ?", (digest,)).fetchone()
+        return None if row is None else bytes(row[0])
+
+    def put_many(self, cur: sqlite3.Cursor, bodies: Mapping[str, bytes]) -> int:
+        """Insert tree rows that are not stored yet; returns how many were new."""
+        before = cur.connection.total_changes
+        cur.executemany(
+            "INSERT OR IGNORE INTO trees (hash, body) VALUES (?, ?)", list(bodies.items())
+        )
+        return cur.connection.total_changes - before
+
+    def _decode(self, digest: str, body: bytes) -> dict[str, Entry]:
+        if tree_hash(body) != digest:
+            raise IntegrityError(f"tree {digest} is corrupt in filetrack.db")
+        return decode_tree(body)
+
+    def _remember(self, digest: str, tree: dict[str, Entry]) -> None:
+        self._cache[digest] = tree
+        if len(self._cache) > _CACHE_SIZE:
+            self._cache.popitem(last=False)
+
+
+def join(prefix: str, name: str) -> str:
+    return f"{prefix}/{name}" if prefix else name
+
+
+def iter_leaves(store: TreeStore, root: str, prefix: str = "") -> Iterator[tuple[str, Entry]]:
+    """Every tracked path below a tree with its entry, in name order."""
+    for name, entry in sorted(store.get(root).items()):
+        path = join(prefix, name)
+        if entry.kind == TREE:
+            assert entry.hash is not None
+            yield from iter_leaves(store, entry.hash, path)
+        else:
+            yield path, entry
+
+
+def lookup(store: TreeStore, root: str, path: str) -> Entry | None:
+    """The entry at a normalised relative path, or None."""
+    digest: str | None = root
+    entry: Entry | None = None
+    for name in path.split("/"):
+        if digest is None:
+            return None
+        entry = store.get(digest).get(name)
+        if entry is None:
+            return None
+        digest = entry.hash if entry.kind == TREE else None
+    return entry
+
+
+def diff(store: TreeStore, old: str | None, new: str | None, prefix: str = "") -> dict[str, Change]:
+    """Leaf paths whose entry differs: path -> (old entry, new entry), None for absent.
+
+    Only subtrees whose hashes differ are opened, so the cost follows what changed.
+    """
+    out: dict[str, Change] = {}
+    if old == new:
+        return out
+    a = store.get(old) if old else {}
+    b = store.get(new) if new else {}
+    for name in a.keys() | b.keys():
+        x, y = a.get(name), b.get(name)
+        if x == y:
+            continue
+        path = join(prefix, name)
+        x_tree = x is not None and x.kind == TREE
+        y_tree = y is not None and y.kind == TREE
+        if x_tree or y_tree:
+            out.update(diff(store, x.hash if x_tree and x else None, y.hash if y_tree and y else None, path))
+        if not x_tree and x is not None:
+            out[path] = (x, None if y_tree else y)
+        elif not y_tree and y is not None:
+            out[path] = (None, y)
+    return out
+
+
+def reachable(store: TreeStore, roots: Iterable[str]) -> tuple[set[str], set[str]]:
+    """(tree hashes, blob hashes) reachable from snapshot roots; each tree visited once."""
+    trees: set[str] = set()
+    blobs: set[str] = set()
+    stack = [r for r in roots]
+    while stack:
+        digest = stack.pop()
+        if digest in trees:
+            continue
+        trees.add(digest)
+        for entry in store.get(digest).values():
+            if entry.kind == TREE and entry.hash is not None:
+                stack.append(entry.hash)
+            elif entry.hash is not None:
+                blobs.add(entry.hash)
+    return trees, blobs

@@ -1,0 +1,196 @@
+"""``wtb/*`` requests that change things: run, resume, cancel, rollback, fork, batch.
+
+Runs and resumes go to worker processes (``wtb.lsp.runs``) and answer as soon as the
+execution exists, unless ``wait`` is true. Rollback and fork are quick SDK calls made in
+a thread. Every change is announced with ``wtb/executionChanged``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from wtb import errors
+from wtb.lsp import protocol as p
+from wtb.lsp import records
+from wtb.lsp.errors import not_available
+from wtb.lsp.queries import ensure_project
+from wtb.lsp.registry import request
+from wtb.lsp.server import WtbLanguageServer
+
+
+async def _execution(ls: WtbLanguageServer, execution_id: str) -> p.ExecutionInfo:
+    return records.execution(await ls.bench_host.call("get_execution", execution_id))
+
+
+async def _timeout(ls: WtbLanguageServer, workflow: str, given: float | None) -> float | None:
+    """The run's own timeout, else the workflow's ``ExecutionConfig.timeout_s``, else ``runTimeoutS``."""
+    if given is not None:
+        if given <= 0:
+            raise errors.InvalidArgumentError("timeoutS must be a positive number of seconds.")
+        return given
+    try:
+        project = await ls.bench_host.call("get_project", workflow)
+        configured = project.execution.timeout_s
+    except (errors.WTBError, AttributeError):
+        configured = None
+    return configured if configured is not None else ls.options.run_timeout_s
+
+
+async def _start(
+    ls: WtbLanguageServer,
+    execution: p.ExecutionInfo,
+    *,
+    resume: bool,
+    state_updates: dict[str, Any] | None,
+    timeout_s: float | None,
+    token: int | str | None,
+    wait: bool,
+) -> p.ExecutionStarted:
+    try:
+        run = await ls.runs.start(
+            execution,
+            resume=resume,
+            state_updates=state_updates,
+            timeout_s=await _timeout(ls, execution.workflow, timeout_s),
+            token=token,
+        )
+    except OSError as exc:  # the worker could not even be spawned
+        if not resume:
+            from wtb.models import ExecutionError, ExecutionStatus
+
+            await ls.bench_host.call(
+                "mark_finished",
+                execution.id,
+                ExecutionStatus.FAILED,
+                ExecutionError(node=None, type="WorkerDied", message=f"The worker could not start: {exc}"),
+            )
+        raise errors.WTBError(f"The run worker could not start: {exc}") from exc
+    token_used = run.progress.token if run.progress is not None else None
+    if not wait:
+        return p.ExecutionStarted(execution=execution, progress_token=token_used)
+    try:
+        final = await ls.runs.wait(execution.id)
+    except asyncio.CancelledError:  # $/cancelRequest on a waiting request cancels the run
+        await asyncio.shield(ls.runs.cancel(execution.id))
+        raise
+    return p.ExecutionStarted(
+        execution=final or await _execution(ls, execution.id), progress_token=token_used
+    )
+
+
+@request(p.RUN)
+async def run(ls: WtbLanguageServer, params: p.RunParams) -> p.ExecutionStarted:
+    await ensure_project(ls, params.workflow)
+    created = await ls.bench_host.call(
+        "create_execution", params.workflow, params.initial_state, params.config, params.name
+    )
+    execution = records.execution(created)
+    ls.notify_execution(execution)
+    return await _start(
+        ls,
+        execution,
+        resume=False,
+        state_updates=None,
+        timeout_s=params.timeout_s,
+        token=params.work_done_token,
+        wait=params.wait,
+    )
+
+
+def _check_resumable(execution: p.ExecutionInfo, ls: WtbLanguageServer) -> None:
+    if ls.runs.is_running(execution.id) or execution.status == "running":
+        raise errors.BusyError(f"Execution {execution.id} is running; wait for it or cancel it first.")
+    if execution.status == "pending":
+        raise errors.InvalidStateError(f"Execution {execution.id} has not started yet; it cannot resume.")
+    if execution.head_checkpoint_id is None:
+        raise errors.InvalidStateError(f"Execution {execution.id} has no checkpoint to resume from.")
+
+
+@request(p.RESUME)
+async def resume(ls: WtbLanguageServer, params: p.ResumeParams) -> p.ExecutionStarted:
+    execution = await _execution(ls, params.execution_id)
+    _check_resumable(execution, ls)
+    return await _start(
+        ls,
+        execution,
+        resume=True,
+        state_updates=params.state_updates,
+        timeout_s=params.timeout_s,
+        token=params.work_done_token,
+        wait=params.wait,
+    )
+
+
+@request(p.CANCEL)
+async def cancel(ls: WtbLanguageServer, params: p.CancelParams) -> p.CancelResult:
+    await _execution(ls, params.execution_id)  # NotFound for an unknown id
+    was_running = await ls.runs.cancel(params.execution_id)
+    return p.CancelResult(execution=await _execution(ls, params.execution_id), was_running=was_running)
+
+
+def _not_running(ls: WtbLanguageServer, execution_id: str, action: str) -> None:
+    if ls.runs.is_running(execution_id):
+        raise errors.BusyError(f"Execution {execution_id} is running; cancel it or wait before {action}.")
+
+
+@request(p.PLAN_ROLLBACK)
+async def plan_rollback(ls: WtbLanguageServer, params: p.PlanRollbackParams) -> p.PlanRollbackResult:
+    plan = await ls.bench_host.call("plan_rollback", params.execution_id, params.checkpoint_id)
+    return p.PlanRollbackResult(
+        writes=sorted(str(x) for x in getattr(plan, "writes", []) or []),
+        deletes=sorted(str(x) for x in getattr(plan, "deletes", []) or []),
+    )
+
+
+@request(p.ROLLBACK)
+async def rollback(ls: WtbLanguageServer, params: p.RollbackParams) -> p.RollbackResult:
+    _not_running(ls, params.execution_id, "rolling it back")
+    result = await ls.bench_host.call("rollback", params.execution_id, params.checkpoint_id)
+    ls.notify_execution(await _execution(ls, params.execution_id))
+    return records.rollback_result(result)
+
+
+@request(p.UNDO_ROLLBACK)
+async def undo_rollback(ls: WtbLanguageServer, params: p.UndoRollbackParams) -> p.RollbackResult:
+    _not_running(ls, params.execution_id, "undoing its rollback")
+    result = await ls.bench_host.call("undo_rollback", params.execution_id)
+    ls.notify_execution(await _execution(ls, params.execution_id))
+    return records.rollback_result(result)
+
+
+@request(p.FORK)
+async def fork(ls: WtbLanguageServer, params: p.ForkParams) -> p.ExecutionStarted:
+    checkpoint_id = params.checkpoint_id
+    if checkpoint_id is None:
+        checkpoint_id = (await _execution(ls, params.execution_id)).head_checkpoint_id
+        if checkpoint_id is None:
+            raise errors.InvalidStateError(f"Execution {params.execution_id} has no checkpoint to fork from.")
+    created = await ls.bench_host.call(
+        "fork", params.execution_id, checkpoint_id, params.state_updates, params.config, params.name
+    )
+    execution = records.execution(created)
+    ls.notify_execution(execution)
+    if not params.run:
+        return p.ExecutionStarted(execution=execution, progress_token=None)
+    return await _start(
+        ls,
+        execution,
+        resume=True,
+        state_updates=None,
+        timeout_s=params.timeout_s,
+        token=params.work_done_token,
+        wait=False,
+    )
+
+
+@request(p.BATCH)
+async def batch(ls: WtbLanguageServer, params: p.BatchParams) -> p.BatchResult:
+    await ensure_project(ls, params.workflow)
+    bench = await ls.bench_host.get()
+    if not callable(getattr(bench, "run_batch", None)):
+        raise not_available("Batch runs (wtb/batch)")
+    if not params.variants:
+        raise errors.InvalidArgumentError("wtb/batch: variants must list at least one variant.")
+    # The batch API (issue 7) is not settled yet; refuse rather than guess at its result.
+    raise not_available("Batch runs through the daemon (wtb/batch)")

@@ -1,0 +1,276 @@
+"""The daemon: one pygls language server hosting one bench for the open workspace.
+
+Modelled on pygls' example servers: one server object, handlers registered on it with
+decorators (``wtb/*`` requests in :mod:`wtb.lsp.handlers`, CodeLens and commands here),
+command names as constants on the class. Start-up stays light: LangGraph and Ray are
+only imported by the bench, which opens in a thread after ``initialized``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import sys
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import attrs
+from lsprotocol import types
+from pygls.lsp.server import LanguageServer
+from pygls.protocol import LanguageServerProtocol, default_converter
+
+from wtb import __version__
+from wtb.lsp import protocol as p
+from wtb.lsp.bench import BenchHost
+from wtb.lsp.errors import WorkspaceUntrustedError
+from wtb.lsp.runs import RunManager
+from wtb.lsp.uris import uri_to_path
+
+logger = logging.getLogger(__name__)
+
+
+@attrs.define
+class WtbRequestMessage:
+    """A ``wtb/*`` request whose params stay plain JSON until the handler structures them."""
+
+    id: int | str
+    method: str
+    jsonrpc: str
+    params: Any = None
+
+
+class WtbProtocol(LanguageServerProtocol):
+    """LSP plus ``wtb/*``: our requests keep raw params so that bad ones get a precise error."""
+
+    def get_message_type(self, method: str) -> type[Any] | None:  # type: ignore[override]
+        if method in p.REQUESTS:
+            return WtbRequestMessage
+        return super().get_message_type(method)  # type: ignore[no-any-return]
+
+
+def wtb_converter() -> Any:
+    converter = default_converter()  # type: ignore[no-untyped-call]
+
+    def structure_request(obj: dict[str, Any], _: type[Any]) -> WtbRequestMessage:
+        return WtbRequestMessage(
+            id=obj["id"], method=obj["method"], jsonrpc=obj["jsonrpc"], params=obj.get("params")
+        )
+
+    converter.register_structure_hook(WtbRequestMessage, structure_request)
+    return converter
+
+
+class WtbLanguageServer(LanguageServer):
+    """The WTB daemon."""
+
+    CMD_RUN = p.CMD_RUN
+    CMD_FORK = p.CMD_FORK
+    CMD_BATCH = p.CMD_BATCH
+    CMD_HISTORY = p.CMD_HISTORY
+
+    def __init__(self) -> None:
+        super().__init__("wtb", __version__, protocol_cls=WtbProtocol, converter_factory=wtb_converter)
+        self.options = p.InitializationOptions()
+        self.workspace_root: Path | None = None
+        self.bench_host = BenchHost()
+        self.runs = RunManager(self)
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stopping = False
+
+    # -- set-up ---------------------------------------------------------------------
+    def configure(self, params: types.InitializeParams) -> None:
+        """Read ``initializationOptions`` and the workspace root (no I/O beyond that)."""
+        self.options = p.from_wire(
+            p.InitializationOptions, params.initialization_options, method="initialize"
+        )
+        root = None
+        if params.root_uri:
+            root = uri_to_path(params.root_uri)
+        elif params.workspace_folders:
+            root = uri_to_path(params.workspace_folders[0].uri)
+        elif params.root_path:
+            root = Path(params.root_path)
+        self.workspace_root = root.resolve() if root else None
+
+    @property
+    def data_dir(self) -> Path | None:
+        if self.workspace_root is None:
+            return None
+        if self.options.data_dir:
+            given = Path(self.options.data_dir).expanduser()
+            return given if given.is_absolute() else self.workspace_root / given
+        return self.workspace_root / ".wtb"
+
+    def file_tracking_fields(self, *, watch: bool | None = None) -> dict[str, Any]:
+        """The ``fileTracking`` option as ``FileTrackingConfig`` keyword arguments (unset ones left out)."""
+        ft = self.options.file_tracking
+        if ft is None:
+            return {} if watch is None else {"watch": watch}
+        fields: dict[str, Any] = {"enabled": ft.enabled, "watch": ft.watch if watch is None else watch}
+        if ft.paths is not None:
+            fields["paths"] = tuple(ft.paths)
+        if ft.ignore is not None:
+            fields["ignore"] = tuple(ft.ignore)
+        if ft.max_file_size is not None:
+            fields["max_file_size"] = ft.max_file_size
+        return fields
+
+    def open_bench(self) -> None:
+        """Start opening the bench in the background (after ``initialized``, or on first need)."""
+        if self.workspace_root is None or self.data_dir is None:
+            return
+        self._loop = asyncio.get_running_loop()
+        file_tracking = None
+        if self.options.file_tracking is not None:
+            from wtb.sdk.config import FileTrackingConfig
+
+            file_tracking = FileTrackingConfig(**self.file_tracking_fields())
+        self.bench_host.open(self.workspace_root, self.data_dir, file_tracking)
+
+    def require_trust(self, what: str) -> None:
+        if not self.options.trusted:
+            raise WorkspaceUntrustedError(
+                f"{what} is disabled: this workspace is not trusted. Trust the workspace "
+                "(VS Code: 'Manage Workspace Trust') to run workflows or change its files."
+            )
+
+    # -- to the client ----------------------------------------------------------------
+    def log(self, message: str, level: types.MessageType = types.MessageType.Info) -> None:
+        logger.log(_LOG_LEVELS.get(level, logging.INFO), "%s", message)
+        if self._stopping:
+            return
+        self._call_on_loop(
+            lambda: self.window_log_message(types.LogMessageParams(type=level, message=message))
+        )
+
+    def notify_execution(self, execution: p.ExecutionInfo) -> None:
+        params = p.to_wire(p.ExecutionChangedParams(execution=execution))
+        self._call_on_loop(lambda: self.protocol.notify(p.EXECUTION_CHANGED, params))
+
+    def notify_checkpoint(self, checkpoint: p.CheckpointInfo) -> None:
+        params = p.to_wire(
+            p.CheckpointAddedParams(execution_id=checkpoint.execution_id, checkpoint=checkpoint)
+        )
+        self._call_on_loop(lambda: self.protocol.notify(p.CHECKPOINT_ADDED, params))
+
+    def _call_on_loop(self, fn: Any) -> None:
+        """Messages are written from the event loop only (the writer is not thread-safe)."""
+        loop = self._loop
+        if loop is None or _on_loop(loop):
+            fn()
+        elif not loop.is_closed():
+            loop.call_soon_threadsafe(fn)
+
+    # -- tear-down --------------------------------------------------------------------
+    async def stop_runs(self) -> None:
+        self._stopping = True
+        await self.runs.shutdown()
+
+    def shutdown(self) -> None:  # type: ignore[no-untyped-def]
+        """Called by pygls when the message loop ends (``exit`` or stdin closed)."""
+        self._stopping = True
+        self.runs.kill_all()
+        self.bench_host.close()
+        super().shutdown()  # type: ignore[no-untyped-call]
+
+
+_LOG_LEVELS = {
+    types.MessageType.Error: logging.ERROR,
+    types.MessageType.Warning: logging.WARNING,
+    types.MessageType.Info: logging.INFO,
+    types.MessageType.Log: logging.DEBUG,
+}
+
+
+def _on_loop(loop: asyncio.AbstractEventLoop) -> bool:
+    try:
+        return asyncio.get_running_loop() is loop
+    except RuntimeError:
+        return False
+
+
+def create_server() -> WtbLanguageServer:
+    """A fresh server with every feature registered."""
+    from wtb.lsp import features, handlers
+
+    server = WtbLanguageServer()
+    features.register(server)
+    handlers.register(server)
+    return server
+
+
+# -- command line ---------------------------------------------------------------------
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="wtb serve", description="Run the WTB daemon (an LSP server).")
+    parser.add_argument("--tcp", action="store_true", help="listen on TCP instead of stdio")
+    parser.add_argument("--host", default="127.0.0.1", help="TCP host (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=2087, help="TCP port (default 2087)")
+    parser.add_argument("--log-file", default=None, help="write the server's log to this file")
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug-level log")
+    return parser.parse_args(argv)
+
+
+def _setup_logging(log_file: str | None, verbose: bool) -> None:
+    root = logging.getLogger()
+    root.handlers.clear()
+    if log_file:
+        handler: logging.Handler = logging.FileHandler(log_file, encoding="utf-8")
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        root.addHandler(handler)
+        root.setLevel(logging.DEBUG if verbose else logging.INFO)
+        # pygls logs every message body at INFO; keep that for -v only.
+        logging.getLogger("pygls").setLevel(logging.DEBUG if verbose else logging.WARNING)
+    else:
+        root.addHandler(logging.NullHandler())
+        root.setLevel(logging.WARNING)
+
+
+def _watch_parent(server: WtbLanguageServer) -> None:
+    """Exit when the editor that started us dies, even if stdin stays open (inherited pipes)."""
+
+    def watch() -> None:
+        import time
+
+        while True:
+            time.sleep(3.0)
+            pid = server.process_id
+            if pid is None or pid <= 0:
+                continue
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                logger.warning("parent process %s is gone; exiting", pid)
+                server.runs.kill_all()
+                server.bench_host.close()
+                os._exit(0)
+            except PermissionError:
+                pass
+
+    threading.Thread(target=watch, name="wtb-parent-watch", daemon=True).start()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``wtb serve``: stdio by default; ``--tcp`` listens on ``--host`` (127.0.0.1) only."""
+    args = parse_args(argv)
+    _setup_logging(args.log_file, args.verbose)
+    server = create_server()
+    _watch_parent(server)
+    try:
+        if args.tcp:
+            server.start_tcp(args.host, args.port)
+        else:
+            server.start_io()
+    finally:
+        server.runs.kill_all()
+        server.bench_host.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,193 @@
+"""The run worker: one process per run, spawned by the daemon.
+
+``python -m wtb.worker --workspace W --data-dir D --execution-id X [--resume]
+[--state-updates JSON] [--file-tracking JSON]`` runs the pending (or, with ``--resume``,
+paused) execution through the SDK and writes one JSON object per line on stdout for each
+SDK event (records through ``wtb.models.to_jsonable``):
+
+``{"type": "execution", "execution": {...}}`` · ``{"type": "checkpoint", "checkpoint": {...}}`` ·
+``{"type": "node", "node": "...", "step": N}`` · ``{"type": "error", "error": {...}}`` (the SDK
+itself raised) · ``{"type": "done", "execution": {...}}`` (last line of a normal end).
+Two one-shot modes replace ``--execution-id``: ``--graph WORKFLOW`` prints
+``{"type": "graph", "graph": {...}}`` (``bench.get_graph``), and ``--fork EXECUTION_ID
+--checkpoint-id C [--state-updates JSON] [--config JSON] [--name N]`` prints the new
+execution. Both import workflow code, which is running it, so the daemon never does that
+in its own process.
+
+The workflow's own ``print`` output must not corrupt that channel: the event stream keeps
+the original stdout file descriptor and fd 1 is pointed at stderr before any user code runs.
+Running the graph in its own process is what lets the daemon survive a node that calls
+``os._exit``, segfaults or never returns; the daemon records those endings itself.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import threading
+import traceback
+from collections.abc import Sequence
+from typing import IO, Any
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+
+
+class EventWriter:
+    """Writes events as JSON lines to the channel the daemon reads; safe from any thread."""
+
+    def __init__(self, stream: IO[str]) -> None:
+        self._stream = stream
+        self._lock = threading.Lock()
+
+    def __call__(self, event: dict[str, Any]) -> None:
+        from wtb.models import to_jsonable
+
+        line = json.dumps(to_jsonable(event), separators=(",", ":"), default=repr)
+        with self._lock:
+            self._stream.write(line + "\n")
+            self._stream.flush()
+
+
+def take_over_stdout() -> IO[str]:
+    """Keep the real stdout for events; send everything else printed to fd 1 to stderr."""
+    sys.stdout.flush()
+    events_fd = os.dup(1)
+    os.dup2(2, 1)
+    return os.fdopen(events_fd, "w", encoding="utf-8", buffering=1)
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m wtb.worker", description=__doc__.splitlines()[0])
+    parser.add_argument("--workspace", required=True)
+    parser.add_argument("--data-dir", required=True)
+    target = parser.add_mutually_exclusive_group(required=True)
+    target.add_argument("--execution-id", help="run this pending (or paused, with --resume) execution")
+    target.add_argument(
+        "--graph", metavar="WORKFLOW", help="print the workflow's nodes and edges, run nothing"
+    )
+    target.add_argument("--fork", metavar="EXECUTION_ID", help="fork this execution (see --checkpoint-id)")
+    parser.add_argument("--resume", action="store_true", help="resume a paused execution")
+    parser.add_argument("--state-updates", default=None, help="JSON object applied before resuming/forking")
+    parser.add_argument("--checkpoint-id", default=None, help="with --fork: the checkpoint to fork at")
+    parser.add_argument("--config", default=None, help="with --fork: JSON run configuration")
+    parser.add_argument("--name", default=None, help="with --fork: the fork's name")
+    parser.add_argument("--file-tracking", default=None, help="JSON FileTrackingConfig fields")
+    return parser.parse_args(argv)
+
+
+def _json_object(text: str | None, what: str) -> dict[str, Any] | None:
+    if text is None:
+        return None
+    value = json.loads(text)
+    if value is not None and not isinstance(value, dict):
+        raise ValueError(f"{what} must be a JSON object")
+    return value
+
+
+def _error_event(exc: BaseException) -> dict[str, Any]:
+    return {
+        "type": "error",
+        "error": {
+            "node": getattr(exc, "node", None),
+            "type": type(exc).__name__,
+            "message": str(exc),
+            "traceback": "".join(traceback.format_exception(exc)),
+        },
+    }
+
+
+def _file_tracking(options: dict[str, Any] | None) -> Any:
+    if not options:
+        return None
+    from wtb.sdk.config import FileTrackingConfig
+
+    fields = {k: v for k, v in options.items() if v is not None}
+    return FileTrackingConfig(**fields)
+
+
+def _bench_class() -> Any:
+    import wtb
+    from wtb.errors import NotAvailableError
+
+    cls = getattr(wtb, "WTBTestBench", None)
+    if cls is None:
+        raise NotAvailableError("wtb.WTBTestBench is not available in this build of WTB yet.")
+    return cls
+
+
+def _ensure_project(bench: Any, name: str) -> None:
+    """Workflows named by their reference (undeclared ``StateGraph``s found by the daemon's CodeLens)."""
+    from wtb.errors import UnknownProjectError
+
+    try:
+        bench.get_project(name)
+    except UnknownProjectError:
+        file, sep, attr = name.rpartition(":")
+        if not (sep and file.endswith(".py") and attr.isidentifier()):
+            raise
+        from wtb.sdk.project import WorkflowProject
+
+        bench.register_project(WorkflowProject(name=name, graph=name))
+
+
+def run(args: argparse.Namespace, emit: EventWriter) -> int:
+    from wtb import errors
+
+    try:
+        state_updates = _json_object(args.state_updates, "--state-updates")
+        config = _json_object(args.config, "--config")
+        file_tracking = _file_tracking(_json_object(args.file_tracking, "--file-tracking"))
+    except ValueError as exc:
+        emit(_error_event(exc))
+        return EXIT_USAGE
+
+    try:
+        bench = _bench_class().create(
+            mode="development",
+            data_dir=args.data_dir,
+            workspace=args.workspace,
+            file_tracking=file_tracking,
+        )
+    except Exception as exc:
+        emit(_error_event(exc))
+        return EXIT_ERROR
+
+    try:
+        if args.graph is not None:
+            _ensure_project(bench, args.graph)
+            emit({"type": "graph", "graph": bench.get_graph(args.graph)})
+            return EXIT_OK
+        if args.fork is not None:
+            _ensure_project(bench, bench.get_execution(args.fork).project)
+            forked = bench.fork(args.fork, args.checkpoint_id, state_updates, config, args.name)
+            emit({"type": "execution", "execution": forked})
+            return EXIT_OK
+        _ensure_project(bench, bench.get_execution(args.execution_id).project)
+        if args.resume:
+            execution = bench.resume(args.execution_id, state_updates=state_updates, on_event=emit)
+        else:
+            execution = bench.run_execution(args.execution_id, on_event=emit)
+        emit({"type": "done", "execution": execution})
+        return EXIT_OK
+    except errors.WTBError as exc:
+        emit(_error_event(exc))
+        return EXIT_ERROR
+    except Exception as exc:  # the SDK should have recorded a node's failure; report what escaped
+        emit(_error_event(exc))
+        return EXIT_ERROR
+    finally:
+        bench.close()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    emit = EventWriter(take_over_stdout())
+    return run(args, emit)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
