@@ -101,6 +101,9 @@ def build_parser() -> argparse.ArgumentParser:
     diff.add_argument("b")
     tree = add("tree", lambda b, a: b.get_execution_tree(a.project), "executions and their forks")
     tree.add_argument("--project", default=None)
+    env = add("env", _env, "list (ls) or remove (rm [KEY]) the nodes' Python environments")
+    env.add_argument("action", choices=["ls", "rm"])
+    env.add_argument("key", nargs="?")
     serve = sub.add_parser("serve", help="start the language server (stdio) for the editor")
     serve.add_argument("serve_args", nargs=argparse.REMAINDER)
     return parser
@@ -156,6 +159,18 @@ def _diff(bench: Any, args: argparse.Namespace) -> Any:
     exec_a, _, cp_a = args.a.partition(":")
     exec_b, _, cp_b = args.b.partition(":")
     return bench.diff(exec_a, cp_a or None, exec_b, cp_b or None)
+
+
+def _env(bench: Any, args: argparse.Namespace) -> Any:
+    from wtb.engine.node_env import EnvironmentManager
+
+    manager = EnvironmentManager(bench.data_dir)
+    if args.action == "rm":
+        return {"removed": manager.remove(args.key)}
+    return [
+        {"id": e.key, "path": str(e.path), "requirements": e.requirements, "size": e.size_bytes}
+        for e in manager.list()
+    ]
 
 
 def _parse_input(text: str | None) -> dict[str, Any]:

@@ -66,9 +66,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--data-dir", required=True)
     target = parser.add_mutually_exclusive_group(required=True)
     target.add_argument("--execution-id", help="run this pending (or paused, with --resume) execution")
-    target.add_argument(
-        "--graph", metavar="WORKFLOW", help="print the workflow's nodes and edges, run nothing"
-    )
+    target.add_argument("--graph", metavar="WORKFLOW", help="print the workflow's nodes and edges, run nothing")
     target.add_argument("--fork", metavar="EXECUTION_ID", help="fork this execution (see --checkpoint-id)")
     parser.add_argument("--resume", action="store_true", help="resume a paused execution")
     parser.add_argument("--state-updates", default=None, help="JSON object applied before resuming/forking")

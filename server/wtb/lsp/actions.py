@@ -8,11 +8,12 @@ a thread. Every change is announced with ``wtb/executionChanged``.
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Any
 
 from wtb import errors
+from wtb.lsp import oneshot, records
 from wtb.lsp import protocol as p
-from wtb.lsp import records
 from wtb.lsp.errors import not_available
 from wtb.lsp.queries import ensure_project
 from wtb.lsp.registry import request
@@ -74,9 +75,7 @@ async def _start(
     except asyncio.CancelledError:  # $/cancelRequest on a waiting request cancels the run
         await asyncio.shield(ls.runs.cancel(execution.id))
         raise
-    return p.ExecutionStarted(
-        execution=final or await _execution(ls, execution.id), progress_token=token_used
-    )
+    return p.ExecutionStarted(execution=final or await _execution(ls, execution.id), progress_token=token_used)
 
 
 @request(p.RUN)
@@ -166,9 +165,19 @@ async def fork(ls: WtbLanguageServer, params: p.ForkParams) -> p.ExecutionStarte
         checkpoint_id = (await _execution(ls, params.execution_id)).head_checkpoint_id
         if checkpoint_id is None:
             raise errors.InvalidStateError(f"Execution {params.execution_id} has no checkpoint to fork from.")
-    created = await ls.bench_host.call(
-        "fork", params.execution_id, checkpoint_id, params.state_updates, params.config, params.name
-    )
+    if params.state_updates:
+        # Applying state edits compiles the graph (imports user code): do it in a worker.
+        await ls.bench_host.call("get_execution", params.execution_id)  # NotFound before spawning
+        args = ["--fork", params.execution_id, "--checkpoint-id", checkpoint_id]
+        args += ["--state-updates", json.dumps(params.state_updates)]
+        if params.config is not None:
+            args += ["--config", json.dumps(params.config)]
+        if params.name is not None:
+            args += ["--name", params.name]
+        args += ["--file-tracking", json.dumps(ls.file_tracking_fields(watch=False))]
+        created = await oneshot.call(ls, args, "execution", f"Forking execution {params.execution_id}")
+    else:
+        created = await ls.bench_host.call("fork", params.execution_id, checkpoint_id, None, params.config, params.name)
     execution = records.execution(created)
     ls.notify_execution(execution)
     if not params.run:

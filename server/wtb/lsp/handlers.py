@@ -74,9 +74,7 @@ async def latest_execution(ls: WtbLanguageServer, workflow: str) -> str:
         found = await ls.bench_host.call("list_executions", project=workflow, limit=1)
         if not found:
             await queries.ensure_project(ls, workflow)
-            raise errors.InvalidStateError(
-                f"Workflow {workflow!r} has no execution to fork yet: run it first."
-            )
+            raise errors.InvalidStateError(f"Workflow {workflow!r} has no execution to fork yet: run it first.")
     except Exception as exc:
         raise to_jsonrpc(exc) from exc
     return str(found[0].id)

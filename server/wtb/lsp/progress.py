@@ -32,9 +32,7 @@ def client_supports_progress(ls: WtbLanguageServer) -> bool:
     return bool(window and window.work_done_progress)
 
 
-async def obtain_token(
-    ls: WtbLanguageServer, given: types.ProgressToken | None
-) -> types.ProgressToken | None:
+async def obtain_token(ls: WtbLanguageServer, given: types.ProgressToken | None) -> types.ProgressToken | None:
     """The client's token, or a fresh server-created one, or ``None`` (no progress UI)."""
     if given is not None:
         return given

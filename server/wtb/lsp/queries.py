@@ -43,9 +43,7 @@ async def ensure_project(ls: WtbLanguageServer, name: str) -> None:
             bench.get_project(name)
         except errors.UnknownProjectError:
             file, sep, attr = name.rpartition(":")
-            if not (
-                sep and file.endswith(".py") and attr.isidentifier() and (bench.workspace / file).is_file()
-            ):
+            if not (sep and file.endswith(".py") and attr.isidentifier() and (bench.workspace / file).is_file()):
                 raise
             from wtb.sdk.project import WorkflowProject
 
@@ -121,9 +119,7 @@ async def get_execution(ls: WtbLanguageServer, params: p.GetExecutionParams) -> 
 
 
 @request(p.GET_EXECUTION_TREE)
-async def get_execution_tree(
-    ls: WtbLanguageServer, params: p.GetExecutionTreeParams
-) -> p.GetExecutionTreeResult:
+async def get_execution_tree(ls: WtbLanguageServer, params: p.GetExecutionTreeParams) -> p.GetExecutionTreeResult:
     roots = await ls.bench_host.call("get_execution_tree", params.workflow)
     if not roots:
         await _check_workflow(ls, params.workflow)
@@ -170,16 +166,12 @@ async def list_files(ls: WtbLanguageServer, params: p.ListFilesParams) -> p.List
 
 @request(p.READ_FILE)
 async def read_file(ls: WtbLanguageServer, params: p.ReadFileParams) -> p.ReadFileResult:
-    data: bytes = await ls.bench_host.call(
-        "read_file", params.execution_id, params.checkpoint_id, params.path
-    )
+    data: bytes = await ls.bench_host.call("read_file", params.execution_id, params.checkpoint_id, params.path)
     encoding = params.encoding
     if encoding == "auto":
         encoding = "text" if _is_utf8(data) else "base64"
-    if encoding == "text":
-        content = data.decode("utf-8", errors="replace")
-    else:
-        content = base64.b64encode(data).decode("ascii")
+    as_text = encoding == "text"
+    content = data.decode("utf-8", errors="replace") if as_text else base64.b64encode(data).decode("ascii")
     return p.ReadFileResult(path=params.path, encoding=encoding, content=content, size=len(data))
 
 
@@ -194,9 +186,7 @@ def _is_utf8(data: bytes) -> bool:
 @request(p.DIFF)
 async def diff(ls: WtbLanguageServer, params: p.DiffParams) -> p.DiffResult:
     a, b = params.a, params.b
-    result = await ls.bench_host.call(
-        "diff", a.execution_id, a.checkpoint_id, b.execution_id, b.checkpoint_id
-    )
+    result = await ls.bench_host.call("diff", a.execution_id, a.checkpoint_id, b.execution_id, b.checkpoint_id)
     return records.diff_result(result)
 
 

@@ -150,8 +150,7 @@ def storage_stats(record: Any) -> p.StorageStatsResult:
         snapshots=int(data.get("snapshots") or 0),
         dedup_ratio=float(data.get("dedup_ratio") or 0.0),
         per_project={
-            str(k): {str(kk): int(vv) for kk, vv in _dict(v).items()}
-            for k, v in _dict(data.get("per_project")).items()
+            str(k): {str(kk): int(vv) for kk, vv in _dict(v).items()} for k, v in _dict(data.get("per_project")).items()
         },
     )
 

@@ -17,18 +17,16 @@ import json
 import logging
 import os
 import signal
-import sys
 import time
 from collections.abc import Awaitable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 
 from wtb import errors
+from wtb.lsp import oneshot, records
 from wtb.lsp import protocol as p
-from wtb.lsp import records
 from wtb.lsp.progress import RunProgress, obtain_token
 
 if TYPE_CHECKING:
@@ -62,13 +60,6 @@ class Run:
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
 
 
-def package_root() -> Path:
-    """The directory that holds the ``wtb`` package (put on the worker's PYTHONPATH)."""
-    import wtb
-
-    return Path(wtb.__file__).resolve().parent.parent
-
-
 class RunManager:
     """Starts workers and follows them; one :class:`Run` per running execution."""
 
@@ -95,37 +86,23 @@ class RunManager:
         bench = ls.bench_host
         if bench.workspace is None or bench.data_dir is None:
             raise errors.InvalidStateError("The daemon has no workspace open.")
-        argv = [
-            ls.options.python or sys.executable,
-            "-m",
-            "wtb.worker",
-            "--workspace",
-            str(bench.workspace),
-            "--data-dir",
-            str(bench.data_dir),
-            "--execution-id",
-            execution.id,
-        ]
+        args = ["--execution-id", execution.id]
         if resume:
-            argv.append("--resume")
+            args.append("--resume")
         if state_updates:
-            argv += ["--state-updates", json.dumps(state_updates)]
+            args += ["--state-updates", json.dumps(state_updates)]
         # Same tracking settings as the daemon's bench, without a second watcher: a worker's
         # snapshots reconcile by a stat walk and never depend on watcher events.
-        argv += ["--file-tracking", json.dumps(ls.file_tracking_fields(watch=False))]
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(package_root()), env.get("PYTHONPATH")]))
-        env["PYTHONUNBUFFERED"] = "1"
-        env.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+        args += ["--file-tracking", json.dumps(ls.file_tracking_fields(watch=False))]
 
         progress_token = await obtain_token(ls, token)
         process = await asyncio.create_subprocess_exec(
-            *argv,
+            *oneshot.worker_argv(ls, *args),
             stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
             cwd=str(bench.workspace),
-            env=env,
+            env=oneshot.worker_env(),
             limit=STREAM_LIMIT,
             start_new_session=True,  # its own process group: a stop reaches the workflow's children too
         )
@@ -135,16 +112,12 @@ class RunManager:
             workflow=execution.workflow,
             process=process,
             timeout_s=timeout_s,
-            progress=RunProgress(ls, progress_token, execution.workflow)
-            if progress_token is not None
-            else None,
+            progress=RunProgress(ls, progress_token, execution.workflow) if progress_token is not None else None,
             done=loop.create_future(),
         )
         self.runs[execution.id] = run
         run.status = execution.status
-        ls.log(
-            f"run {execution.id} of {execution.workflow!r}: worker pid {process.pid}", types.MessageType.Info
-        )
+        ls.log(f"run {execution.id} of {execution.workflow!r}: worker pid {process.pid}", types.MessageType.Info)
         if run.progress is not None:
             run.progress.begin(
                 f"{'resuming' if resume else 'starting'} {execution.id}",
@@ -303,11 +276,7 @@ class RunManager:
                 traceback=str(err.get("traceback") or ""),
             )
         rc = run.process.returncode
-        how = (
-            f"was killed by signal {_signal_name(-rc)}"
-            if rc is not None and rc < 0
-            else f"exited with code {rc}"
-        )
+        how = f"was killed by signal {_signal_name(-rc)}" if rc is not None and rc < 0 else f"exited with code {rc}"
         return "failed", ExecutionError(
             node=run.last_node,
             type="WorkerDied",
@@ -328,9 +297,7 @@ class RunManager:
         final = records.execution(await ls.bench_host.call("get_execution", run.execution_id))
         self._announce(run, final)
         self._end_progress(run, final, run.worker_error if ending is None else None)
-        level = (
-            types.MessageType.Info if final.status in ("completed", "paused") else types.MessageType.Warning
-        )
+        level = types.MessageType.Info if final.status in ("completed", "paused") else types.MessageType.Warning
         ls.log(f"run {run.execution_id} of {run.workflow!r}: {_describe(final)}", level)
         return final
 

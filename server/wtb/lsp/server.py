@@ -56,9 +56,7 @@ def wtb_converter() -> Any:
     converter = default_converter()  # type: ignore[no-untyped-call]
 
     def structure_request(obj: dict[str, Any], _: type[Any]) -> WtbRequestMessage:
-        return WtbRequestMessage(
-            id=obj["id"], method=obj["method"], jsonrpc=obj["jsonrpc"], params=obj.get("params")
-        )
+        return WtbRequestMessage(id=obj["id"], method=obj["method"], jsonrpc=obj["jsonrpc"], params=obj.get("params"))
 
     converter.register_structure_hook(WtbRequestMessage, structure_request)
     return converter
@@ -84,9 +82,7 @@ class WtbLanguageServer(LanguageServer):
     # -- set-up ---------------------------------------------------------------------
     def configure(self, params: types.InitializeParams) -> None:
         """Read ``initializationOptions`` and the workspace root (no I/O beyond that)."""
-        self.options = p.from_wire(
-            p.InitializationOptions, params.initialization_options, method="initialize"
-        )
+        self.options = p.from_wire(p.InitializationOptions, params.initialization_options, method="initialize")
         root = None
         if params.root_uri:
             root = uri_to_path(params.root_uri)
@@ -143,18 +139,14 @@ class WtbLanguageServer(LanguageServer):
         logger.log(_LOG_LEVELS.get(level, logging.INFO), "%s", message)
         if self._stopping:
             return
-        self._call_on_loop(
-            lambda: self.window_log_message(types.LogMessageParams(type=level, message=message))
-        )
+        self._call_on_loop(lambda: self.window_log_message(types.LogMessageParams(type=level, message=message)))
 
     def notify_execution(self, execution: p.ExecutionInfo) -> None:
         params = p.to_wire(p.ExecutionChangedParams(execution=execution))
         self._call_on_loop(lambda: self.protocol.notify(p.EXECUTION_CHANGED, params))
 
     def notify_checkpoint(self, checkpoint: p.CheckpointInfo) -> None:
-        params = p.to_wire(
-            p.CheckpointAddedParams(execution_id=checkpoint.execution_id, checkpoint=checkpoint)
-        )
+        params = p.to_wire(p.CheckpointAddedParams(execution_id=checkpoint.execution_id, checkpoint=checkpoint))
         self._call_on_loop(lambda: self.protocol.notify(p.CHECKPOINT_ADDED, params))
 
     def _call_on_loop(self, fn: Any) -> None:

@@ -251,7 +251,7 @@ class WTBTestBench:
         as_node: str | None = None,
     ) -> Execution:
         project = self.get_project(execution.project)
-        graph = self._load_graph(project)
+        graph = self._with_node_envs(project, self._load_graph(project), execution.id)
         tracker = self._tracker if project.file_tracking.enabled else None
         previous = tracker.checkpoint_snapshot(checkpoint_id) if tracker and checkpoint_id else None
         directory = self.workspace
@@ -273,6 +273,32 @@ class WTBTestBench:
         )
         with self._locks.execution(execution.id, timeout_s=1.0):
             return self._controller.run(request, on_event)
+
+    def _with_node_envs(self, project: WorkflowProject, graph: Any, execution_id: str) -> Any:
+        """Swap the nodes that have an environment of their own for subprocess proxies."""
+        envs = project.environment.node_envs
+        if not envs:
+            return graph
+        from wtb.engine.node_env import EnvironmentManager, NodeEnvironmentError
+        from wtb.engine.node_proxy import subprocess_node, with_nodes_replaced
+
+        manager = EnvironmentManager(self.data_dir)
+        log_file = self.data_dir / "logs" / f"{execution_id}.log"
+        log_file.parent.mkdir(parents=True, exist_ok=True)
+
+        def log(text: str) -> None:
+            with log_file.open("a", encoding="utf-8") as out:
+                out.write(text)
+
+        replacements = {}
+        for node, env in envs.items():
+            if not env.entrypoint:
+                raise NodeEnvironmentError(
+                    f"Node {node!r} has its own environment but no entrypoint: give NodeEnvironment(entrypoint="
+                    "'module:function') importable in that environment."
+                )
+            replacements[node] = subprocess_node(node, manager.python_for(env), env.entrypoint, log)
+        return with_nodes_replaced(graph, replacements)
 
     def _isolated_workspace(self, execution_id: str, snapshot: str | None) -> tuple[Path, Any]:
         """A directory of the data dir holding the execution's files, tracked on its own.

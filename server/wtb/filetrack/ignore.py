@@ -1,0 +1,151 @@
+"""Which workspace paths are tracked.
+
+A path is excluded when it is WTB's own (the data directory, wherever it is; the
+temporary files of a restore; barrier cookies), outside ``config.paths``, or matched
+by the ignore patterns: :data:`~wtb.sdk.config.DEFAULT_IGNORES`, ``config.ignore``,
+then the root ``.gitignore`` and ``.wtbignore`` (later lines win, so ``.wtbignore``
+can re-include what ``.gitignore`` hides), and ``.gitignore``/``.wtbignore`` files in
+subdirectories for the paths below them (deeper files win, as in git).
+
+Patterns follow gitignore semantics through ``pathspec``; an excluded directory is
+never entered, so a file below it cannot be re-included (git behaves the same).
+Matching is the hot loop of a full walk, so each pattern list is compiled into a
+single regular expression (pathspec's own loop costs ~14 µs a path; this ~1 µs).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from pathlib import Path
+
+import pathspec
+
+from wtb.filetrack.errors import InvalidArgumentError
+from wtb.filetrack.paths import normalize_root, relative_to
+from wtb.sdk.config import DEFAULT_IGNORES, FileTrackingConfig
+
+TMP_PREFIX = ".wtbtmp-"
+COOKIE_PREFIX = ".wtbcookie-"
+IGNORE_FILES = (".gitignore", ".wtbignore")
+
+_UNITS = {"": 1, "b": 1, "k": 1 << 10, "kb": 1 << 10, "kib": 1 << 10, "m": 1 << 20, "mb": 1 << 20,
+          "mib": 1 << 20, "g": 1 << 30, "gb": 1 << 30, "gib": 1 << 30}
+_SIZE_RE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*")
+
+
+def parse_size(value: str | int) -> int:
+    """Bytes from ``50MB``/``512KB``/``1.5GiB``/``1024`` (binary units: 1 KB = 1024 bytes)."""
+    if isinstance(value, bool):
+        raise InvalidArgumentError(f"max_file_size must be a size, not {value!r}")
+    if isinstance(value, int):
+        if value < 0:
+            raise InvalidArgumentError(f"max_file_size must not be negative: {value}")
+        return value
+    match = _SIZE_RE.fullmatch(value)
+    unit = match.group(2).lower() if match else ""
+    if match is None or unit not in _UNITS:
+        raise InvalidArgumentError(f"max_file_size {value!r} is not a size like '50MB', '512KB' or 1024")
+    return int(float(match.group(1)) * _UNITS[unit])
+
+
+class _Matcher:
+    """A gitignore pattern list as one regex whose first alternative is the last pattern.
+
+    ``re`` takes the first alternative that matches, so listing the patterns in reverse
+    makes "the last matching pattern decides" a single ``match`` call.
+    """
+
+    def __init__(self, lines: Iterable[str]) -> None:
+        patterns = [
+            p for p in pathspec.GitIgnoreSpec.from_lines(list(lines)).patterns
+            if p.include is not None and p.regex is not None
+        ]
+        self._include: dict[str, bool] = {}
+        branches = []
+        for i in reversed(range(len(patterns))):
+            name = f"p{i}"
+            self._include[name] = bool(patterns[i].include)
+            body = patterns[i].regex.pattern.replace("(?P<ps_d>", "(?:")
+            branches.append(f"(?P<{name}>{body})")
+        self._regex = re.compile("|".join(branches)) if branches else None
+
+    def decide(self, path: str) -> bool | None:
+        """True: ignored; False: re-included by a ``!`` pattern; None: no pattern matches."""
+        if self._regex is None:
+            return None
+        m = self._regex.match(path)
+        if m is None or m.lastgroup is None:
+            return None
+        return self._include[m.lastgroup]
+
+
+def _read_lines(path: Path) -> list[str]:
+    try:
+        return path.read_bytes().decode("utf-8", "surrogateescape").splitlines()
+    except (FileNotFoundError, NotADirectoryError, IsADirectoryError, PermissionError):
+        return []
+
+
+class Rules:
+    """The tracking rules of one directory tree (a workspace or a restore target)."""
+
+    def __init__(self, root: Path, config: FileTrackingConfig, data_dir: Path | None) -> None:
+        self.root = root
+        self.max_size = parse_size(config.max_file_size)
+        self.data_rel = relative_to(root, data_dir) if data_dir is not None else None
+        if self.data_rel == "":
+            raise InvalidArgumentError(f"the data directory {data_dir} cannot be the workspace itself")
+        scopes = tuple(normalize_root(p) for p in config.paths)
+        self._scopes = None if not scopes or "" in scopes else scopes
+        lines = [*DEFAULT_IGNORES, *config.ignore]
+        for name in IGNORE_FILES:
+            lines += _read_lines(root / name)
+        self._root = _Matcher(lines)
+        self._chains: dict[str, tuple[tuple[str, _Matcher], ...]] = {"": ()}
+
+    def excluded(self, rel: str, is_dir: bool) -> bool:
+        """Whether this entry is excluded, assuming its parent directories are not."""
+        parent, _, name = rel.rpartition("/")
+        if name.startswith(TMP_PREFIX) or (not parent and name.startswith(COOKIE_PREFIX)):
+            return True
+        data = self.data_rel
+        if data is not None and (rel == data or rel.startswith(data + "/")):
+            return True
+        if self._scopes is not None and not self._in_scope(rel, is_dir):
+            return True
+        key = rel + "/" if is_dir else rel
+        for base, matcher in self._chain(parent):
+            decision = matcher.decide(key[len(base) + 1 :])
+            if decision is not None:
+                return decision
+        return self._root.decide(key) is True
+
+    def excluded_path(self, rel: str, is_dir: bool) -> bool:
+        """Whether ``rel`` or any parent is excluded (for paths met outside a walk)."""
+        parts = rel.split("/")
+        for i in range(1, len(parts)):
+            if self.excluded("/".join(parts[:i]), True):
+                return True
+        return self.excluded(rel, is_dir)
+
+    def _in_scope(self, rel: str, is_dir: bool) -> bool:
+        assert self._scopes is not None
+        for scope in self._scopes:
+            if rel == scope or rel.startswith(scope + "/"):
+                return True
+            if is_dir and scope.startswith(rel + "/"):
+                return True
+        return False
+
+    def _chain(self, directory: str) -> tuple[tuple[str, _Matcher], ...]:
+        """The nested ignore files that apply inside ``directory``, deepest first (cached)."""
+        chain = self._chains.get(directory)
+        if chain is None:
+            lines: list[str] = []
+            for name in IGNORE_FILES:
+                lines += _read_lines(self.root / directory / name)
+            own = ((directory, _Matcher(lines)),) if lines else ()
+            chain = own + self._chain(directory.rpartition("/")[0])
+            self._chains[directory] = chain
+        return chain

@@ -1,0 +1,151 @@
+"""Writing below a root directory without ever following a symlink.
+
+Restore walks to a file's directory one component at a time with
+``open(name, O_DIRECTORY | O_NOFOLLOW, dir_fd=parent)`` and then creates, renames or
+removes by ``dir_fd``. A symlinked directory anywhere on the way is refused, and
+because every step is relative to an already-open directory, swapping a directory
+for a symlink mid-way cannot redirect a write either (no check-then-use race).
+
+Files are written to a temporary name in their final directory, given their mode,
+and renamed over the old file: a reader (or a crash) sees the old or the new
+content, never a mix. Renaming over a symlink replaces the link, not its target.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import stat
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import BinaryIO
+
+from wtb.errors import NotAvailableError
+from wtb.filetrack.errors import RestoreConflictError, UnsafePathError
+from wtb.filetrack.ignore import TMP_PREFIX
+
+_DIR_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0)
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+
+
+class SafeRoot:
+    """Create, replace and remove tracked paths below ``root``."""
+
+    def __init__(self, root: Path) -> None:
+        if os.open not in os.supports_dir_fd or not _NOFOLLOW:
+            raise NotAvailableError("restoring files needs POSIX dir_fd support (Linux or macOS)")
+        self.root = root
+
+    def write_file(self, rel: str, mode: int, fill: Callable[[BinaryIO], None]) -> os.stat_result:
+        """Write a file through a temporary sibling; returns the new file's stat."""
+        parent, name = self._split(rel)
+        pfd = self._open_dir(parent, create=True)
+        try:
+            tmp = TMP_PREFIX + uuid.uuid4().hex
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, 0o600, dir_fd=pfd)
+            try:
+                with os.fdopen(fd, "wb") as out:
+                    fill(out)
+                    out.flush()
+                    os.fchmod(out.fileno(), stat.S_IMODE(mode))
+                self._replace(tmp, name, pfd, rel)
+            except BaseException:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(tmp, dir_fd=pfd)
+                raise
+            return os.stat(name, dir_fd=pfd, follow_symlinks=False)
+        finally:
+            os.close(pfd)
+
+    def write_symlink(self, rel: str, target: str) -> None:
+        """Create (or replace) a symlink; its target is text and is never followed."""
+        parent, name = self._split(rel)
+        pfd = self._open_dir(parent, create=True)
+        try:
+            tmp = TMP_PREFIX + uuid.uuid4().hex
+            os.symlink(target, tmp, dir_fd=pfd)
+            try:
+                self._replace(tmp, name, pfd, rel)
+            except BaseException:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(tmp, dir_fd=pfd)
+                raise
+        finally:
+            os.close(pfd)
+
+    def remove(self, rel: str) -> None:
+        """Remove a file or symlink (missing is fine), then its parents that became empty."""
+        parent, name = self._split(rel)
+        try:
+            pfd = self._open_dir(parent, create=False)
+        except FileNotFoundError:
+            return
+        try:
+            os.unlink(name, dir_fd=pfd)
+        except FileNotFoundError:
+            pass
+        except (IsADirectoryError, PermissionError) as exc:
+            if not stat.S_ISDIR(os.stat(name, dir_fd=pfd, follow_symlinks=False).st_mode):
+                raise
+            raise RestoreConflictError(f"{rel!r} is a directory now; the snapshot has a file there") from exc
+        finally:
+            os.close(pfd)
+        self._prune(parent)
+
+    def _prune(self, parts: list[str]) -> None:
+        """Remove now-empty directories from the deepest up; stop at the first non-empty one."""
+        while parts:
+            pfd = self._open_dir(parts[:-1], create=False)
+            try:
+                os.rmdir(parts[-1], dir_fd=pfd)
+            except OSError:
+                return
+            finally:
+                os.close(pfd)
+            parts = parts[:-1]
+
+    def _split(self, rel: str) -> tuple[list[str], str]:
+        parts = rel.split("/")
+        return parts[:-1], parts[-1]
+
+    def _open_dir(self, parts: list[str], *, create: bool) -> int:
+        fd = os.open(self.root, _DIR_FLAGS)
+        try:
+            for i, name in enumerate(parts):
+                fd = self._step(fd, name, create, "/".join(parts[: i + 1]))
+        except BaseException:
+            os.close(fd)
+            raise
+        return fd
+
+    def _step(self, fd: int, name: str, create: bool, shown: str) -> int:
+        try:
+            child = os.open(name, _DIR_FLAGS | _NOFOLLOW, dir_fd=fd)
+        except FileNotFoundError:
+            if not create:
+                raise
+            with contextlib.suppress(FileExistsError):
+                os.mkdir(name, 0o777, dir_fd=fd)
+            child = os.open(name, _DIR_FLAGS | _NOFOLLOW, dir_fd=fd)
+        except OSError as exc:
+            if exc.errno not in (errno.ELOOP, errno.ENOTDIR):
+                raise
+            if stat.S_ISLNK(os.stat(name, dir_fd=fd, follow_symlinks=False).st_mode):
+                raise UnsafePathError(
+                    f"{shown!r} is a symlink; restore never writes through a symlink"
+                ) from None
+            raise RestoreConflictError(f"{shown!r} is a file; the snapshot has a directory there") from None
+        os.close(fd)
+        return child
+
+    def _replace(self, tmp: str, name: str, pfd: int, rel: str) -> None:
+        try:
+            os.replace(tmp, name, src_dir_fd=pfd, dst_dir_fd=pfd)
+        except OSError as exc:
+            if exc.errno in (errno.EISDIR, errno.ENOTEMPTY, errno.EEXIST):
+                raise RestoreConflictError(
+                    f"{rel!r} is a directory with untracked content; the snapshot has a file there"
+                ) from exc
+            raise
