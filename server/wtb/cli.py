@@ -169,7 +169,7 @@ def _env(bench: Any, args: argparse.Namespace) -> Any:
         return {"removed": manager.remove(args.key)}
     return [
         {"id": e.key, "path": str(e.path), "requirements": e.requirements, "size": e.size_bytes}
-        for e in manager.list()
+        for e in manager.installed()
     ]
 
 

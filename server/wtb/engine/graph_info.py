@@ -46,6 +46,8 @@ def describe_graph(name: str, graph: Any) -> GraphInfo:
 def _location(spec: Any) -> tuple[str | None, int | None]:
     runnable = getattr(spec, "runnable", None)
     func = getattr(runnable, "func", None) or getattr(runnable, "afunc", None) or runnable
+    if not callable(func):
+        return None, None
     try:
         target = inspect.unwrap(func)
         file = inspect.getsourcefile(target)

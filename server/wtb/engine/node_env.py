@@ -74,7 +74,7 @@ class EnvironmentManager:
             raise
         (path / "wtb-env.json").write_text(json.dumps({"python": base, "requirements": requirements}))
 
-    def list(self) -> list[EnvInfo]:
+    def installed(self) -> list[EnvInfo]:
         found = []
         for marker in sorted(self.root.glob("*/wtb-env.json")):
             meta = json.loads(marker.read_text())
@@ -87,7 +87,7 @@ class EnvironmentManager:
     def remove(self, key: str | None = None) -> list[str]:
         """Remove one environment by key, or all of them; returns the keys removed."""
         removed = []
-        for info in self.list():
+        for info in self.installed():
             if key is None or info.key == key:
                 shutil.rmtree(info.path, ignore_errors=True)
                 removed.append(info.key)
