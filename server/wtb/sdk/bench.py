@@ -267,7 +267,7 @@ class WTBTestBench:
             previous_snapshot=previous,
             pause=pause or _stored_pause(execution) or project.pause,
             durability="sync" if tracker else project.execution.durability,
-            recursion_limit=project.execution.recursion_limit,
+            recursion_limit=execution.config.get("recursion_limit", project.execution.recursion_limit),
             state_updates=state_updates,
             as_node=as_node,
         )
@@ -437,14 +437,17 @@ class WTBTestBench:
 
 
 def _run_config(config: Mapping[str, Any] | None) -> dict[str, Any]:
-    """Accept LangGraph's ``{"configurable": {...}}`` or the bare configurable mapping."""
+    """Accept LangGraph's ``RunnableConfig`` (``configurable``, ``recursion_limit``) or a bare configurable."""
     if not config:
         return {}
     if not isinstance(config, Mapping):
         raise InvalidArgumentError("config must be a mapping (LangGraph's RunnableConfig or its 'configurable').")
-    if "configurable" in config:
-        return {"configurable": dict(config["configurable"])}
-    return {"configurable": dict(config)}
+    if not {"configurable", "recursion_limit"} & set(config):
+        return {"configurable": dict(config)}
+    result: dict[str, Any] = {"configurable": dict(config.get("configurable") or {})}
+    if "recursion_limit" in config:
+        result["recursion_limit"] = int(config["recursion_limit"])
+    return result
 
 
 def _stored_pause(execution: Execution) -> PauseStrategyConfig | None:
