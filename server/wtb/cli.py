@@ -101,6 +101,20 @@ def build_parser() -> argparse.ArgumentParser:
     diff.add_argument("b")
     tree = add("tree", lambda b, a: b.get_execution_tree(a.project), "executions and their forks")
     tree.add_argument("--project", default=None)
+    golden = add("golden", lambda b, a: b.mark_golden(a.execution, a.name), "mark a completed execution as golden")
+    golden.add_argument("execution")
+    golden.add_argument("--name", default=None, help="golden name (default: the project's name)")
+    check = add("check", _check, "re-run golden runs and compare state and files; exit 1 on a regression")
+    check.add_argument("names", nargs="*", help="golden names (default: all)")
+    check.add_argument("--junit", default=None, metavar="FILE", help="also write JUnit XML")
+    check.add_argument("--ignore-key", action="append", default=[], metavar="KEY")
+    check.add_argument("--ignore-path", action="append", default=[], metavar="GLOB")
+    check.add_argument("--tolerance", type=float, default=0.0, help="relative tolerance for numbers")
+    prune = add("prune", _prune, "delete old executions and free their storage")
+    prune.add_argument("--keep-last", type=int, default=None, help="keep the newest N per project")
+    prune.add_argument("--older-than-days", type=float, default=None)
+    prune.add_argument("--max-storage", default=None, help="e.g. 500MB: prune oldest first until it fits")
+    prune.add_argument("--no-keep-golden", action="store_true")
     env = add("env", _env, "list (ls) or remove (rm [KEY]) the nodes' Python environments")
     env.add_argument("action", choices=["ls", "rm"])
     env.add_argument("key", nargs="?")
@@ -161,6 +175,38 @@ def _diff(bench: Any, args: argparse.Namespace) -> Any:
     return bench.diff(exec_a, cp_a or None, exec_b, cp_b or None)
 
 
+def _check(bench: Any, args: argparse.Namespace) -> Any:
+    from wtb.regression import CheckRules
+    from wtb.regression.junit import write_junit
+
+    names = args.names or [g.name for g in bench.list_goldens()]
+    if not names:
+        raise InvalidArgumentError("No golden runs yet: mark one with `wtb golden EXECUTION`.")
+    rules = CheckRules(ignore_keys=args.ignore_key, ignore_paths=args.ignore_path, rel_tolerance=args.tolerance)
+    results = [bench.check(golden=name, rules=rules) for name in names]
+    if args.junit:
+        write_junit(results, Path(args.junit))
+    if not args.json:
+        for result in results:
+            print(result.report())
+    return CheckOutcome(results)
+
+
+class CheckOutcome(list[Any]):
+    """Check results; the CLI exits 1 when any of them is a regression."""
+
+    @property
+    def failed(self) -> bool:
+        return any(not result.passed for result in self)
+
+
+def _prune(bench: Any, args: argparse.Namespace) -> Any:
+    older = args.older_than_days * 86400 if args.older_than_days is not None else None
+    return bench.prune(
+        keep_last=args.keep_last, older_than=older, keep_golden=not args.no_keep_golden, max_storage=args.max_storage
+    )
+
+
 def _env(bench: Any, args: argparse.Namespace) -> Any:
     from wtb.engine.node_env import EnvironmentManager
 
@@ -216,6 +262,10 @@ def _progress_printer() -> Callable[[dict[str, Any]], None]:
 def _print(result: Any, args: argparse.Namespace) -> int:
     if result is None:
         return 0
+    if isinstance(result, CheckOutcome):
+        if args.json:
+            print(json.dumps(to_jsonable(list(result)), indent=2, default=str))
+        return 1 if result.failed else 0
     data = to_jsonable(result)
     if args.json:
         print(json.dumps(data, indent=2, default=str))

@@ -11,6 +11,7 @@ import shutil
 import tempfile
 from collections.abc import Mapping
 from dataclasses import asdict, replace
+from datetime import timedelta
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -34,9 +35,12 @@ from wtb.models import (
     RollbackResult,
     StorageStats,
 )
+from wtb.regression.compare import CheckResult, CheckRules
+from wtb.regression.goldens import Golden, GoldenStore
 from wtb.sdk import inspection
 from wtb.sdk.config import FileTrackingConfig, PauseStrategyConfig
 from wtb.sdk.project import WorkflowProject
+from wtb.sdk.retention import PruneReport
 from wtb.sdk.tree import ExecutionTreeNode, build_tree
 from wtb.store.db import Database
 from wtb.store.executions import ExecutionStore
@@ -68,6 +72,7 @@ class WTBTestBench:
         self._db = Database(data_dir / "wtb.db")
         self._executions = ExecutionStore(self._db)
         self._outbox = Outbox(self._db)
+        self._goldens = GoldenStore(self._db)
         self._locks = Locks(data_dir)
         self._checkpoint_path = data_dir / "wtb_checkpoints.db"
         self._saver = TrackingSaver(open_checkpoint_db(self._checkpoint_path))
@@ -428,9 +433,56 @@ class WTBTestBench:
 
         return fork_execution(self, execution_id, checkpoint_id, state_updates, config, name)
 
+    # -- regression and retention ------------------------------------------------------
+    def mark_golden(self, execution_id: str, name: str | None = None) -> Golden:
+        """Remember a known-good execution (by default under its project's name)."""
+        execution = self._executions.get(execution_id)
+        if execution.status is not ExecutionStatus.COMPLETED:
+            raise InvalidStateError(
+                f"Execution {execution_id} is {execution.status.value}; only a completed run can be golden."
+            )
+        return self._goldens.mark(name or execution.project, execution_id, execution.project)
+
+    def list_goldens(self, project: str | None = None) -> list[Golden]:
+        return self._goldens.list(project)
+
+    def check(
+        self,
+        project: str | None = None,
+        golden: str | None = None,
+        initial_state: Mapping[str, Any] | None = None,
+        rules: CheckRules | None = None,
+    ) -> CheckResult:
+        """Re-run against a golden run and compare state and files checkpoint by checkpoint."""
+        from wtb.regression.check import run_check
+
+        if golden is None:
+            if project is None:
+                raise InvalidArgumentError("check() needs a project or a golden name.")
+            golden = project
+        return run_check(self, self._goldens.get(golden), initial_state, rules or CheckRules())
+
+    def prune(
+        self,
+        keep_last: int | None = None,
+        older_than: float | timedelta | None = None,
+        keep_golden: bool = True,
+        keep_forks_of_kept: bool = True,
+        max_storage: int | str | None = None,
+    ) -> PruneReport:
+        """Delete old executions (threads, snapshots links) and the blobs only they used."""
+        from wtb.filetrack.ignore import parse_size
+        from wtb.sdk.retention import prune
+
+        limit = parse_size(max_storage) if max_storage is not None else None
+        return prune(self, keep_last, older_than, keep_golden, keep_forks_of_kept, limit)
+
     # -- storage ----------------------------------------------------------------------
     def storage_stats(self) -> StorageStats:
-        return self._tracker_or_fail().stats()  # type: ignore[no-any-return]
+        """What the blob store holds, plus executions and checkpoint bytes per project."""
+        stats: StorageStats = self._tracker_or_fail().stats()
+        stats.per_project = inspection.per_project_storage(self._executions, self._saver)
+        return stats
 
     def gc(self) -> Any:
         return self._tracker_or_fail().gc()

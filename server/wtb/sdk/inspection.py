@@ -39,3 +39,23 @@ def diff_files(tracker: Any | None, old: str | None, new: str | None) -> FileDif
         else:
             result.added[path] = digest
     return result
+
+
+def per_project_storage(executions: Any, saver: Any) -> dict[str, dict[str, int]]:
+    """Executions, checkpoints and checkpoint bytes per project (one query per table)."""
+    threads = {f"wtb-{e.id}": e.project for e in executions.list(limit=10**9)}
+    result: dict[str, dict[str, int]] = {}
+    for project in set(threads.values()):
+        result[project] = {"executions": 0, "checkpoints": 0, "checkpoint_bytes": 0}
+    for project in threads.values():
+        result[project]["executions"] += 1
+    with saver.cursor(transaction=False) as cur:
+        rows = cur.execute(
+            "SELECT thread_id, COUNT(*), SUM(LENGTH(checkpoint) + LENGTH(metadata)) FROM checkpoints GROUP BY thread_id"
+        ).fetchall()
+    for thread_id, count, size in rows:
+        if thread_id in threads:
+            entry = result[threads[thread_id]]
+            entry["checkpoints"] += int(count)
+            entry["checkpoint_bytes"] += int(size or 0)
+    return result

@@ -62,6 +62,15 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX IF NOT EXISTS outbox_pending ON outbox(status);
     """,
+    # 2: golden runs for regression checks.
+    """
+    CREATE TABLE IF NOT EXISTS goldens (
+        name TEXT PRIMARY KEY,
+        execution_id TEXT NOT NULL,
+        project TEXT NOT NULL,
+        created_at REAL NOT NULL
+    );
+    """,
 )
 
 

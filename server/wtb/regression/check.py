@@ -1,0 +1,74 @@
+"""``bench.check``: re-run a workflow with its golden run's input and compare the two."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from wtb.models import Checkpoint
+from wtb.regression.compare import CheckResult, CheckRules, Divergence, compare_files, compare_states
+from wtb.regression.goldens import Golden
+
+if TYPE_CHECKING:
+    from wtb.sdk.bench import WTBTestBench
+
+
+def run_check(
+    bench: WTBTestBench,
+    golden: Golden,
+    initial_state: Mapping[str, Any] | None,
+    rules: CheckRules,
+) -> CheckResult:
+    reference = bench.get_execution(golden.execution_id)
+    if initial_state is None:
+        stored = bench._executions.initial_state(reference.id)
+        initial_state = bench._saver.serde.loads_typed(stored) if stored else {}
+    new = bench.run(golden.project, initial_state, config=reference.config or None, name=f"check:{golden.name}")
+    return compare_executions(bench, golden, reference.id, new.id, rules)
+
+
+def compare_executions(
+    bench: WTBTestBench, golden: Golden, expected_id: str, actual_id: str, rules: CheckRules
+) -> CheckResult:
+    expected_line, actual_line = main_line(bench, expected_id), main_line(bench, actual_id)
+    differences: list[Divergence] = []
+    for old, new in zip(expected_line, actual_line, strict=False):
+        differences += compare_states(
+            old, bench.get_state(expected_id, old.id), bench.get_state(actual_id, new.id), rules
+        )
+
+        def read(side: str, path: str, old: Checkpoint = old, new: Checkpoint = new) -> bytes | None:
+            execution, checkpoint = (expected_id, old.id) if side == "expected" else (actual_id, new.id)
+            try:
+                return bench.read_file(execution, checkpoint, path)
+            except Exception:
+                return None
+
+        differences += compare_files(old, old.output_files, new.output_files, rules, read)
+    if len(expected_line) != len(actual_line):
+        shorter = min(len(expected_line), len(actual_line))
+        at = (expected_line + actual_line)[shorter] if shorter < len(expected_line) else actual_line[shorter]
+        differences.append(Divergence(
+            at.step, at.id, None, "length", "checkpoints", len(expected_line), len(actual_line),
+            f"golden has {len(expected_line)} checkpoints, the new run {len(actual_line)}",
+        ))
+    return CheckResult(
+        golden=golden.name,
+        golden_execution_id=expected_id,
+        execution_id=actual_id,
+        passed=not differences,
+        checkpoints_compared=min(len(expected_line), len(actual_line)),
+        divergence=differences[0] if differences else None,
+        differences=differences,
+    )
+
+
+def main_line(bench: WTBTestBench, execution_id: str) -> list[Checkpoint]:
+    """The checkpoints from the first to the head, oldest first (other branches left out)."""
+    checkpoints = {c.id: c for c in bench.get_checkpoints(execution_id)}
+    head = bench.get_execution(execution_id).head_checkpoint_id
+    line = []
+    while head in checkpoints:
+        line.append(checkpoints[head])
+        head = checkpoints[head].parent_id
+    return line[::-1]

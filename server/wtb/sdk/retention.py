@@ -1,0 +1,103 @@
+"""Retention: delete old executions so storage does not grow without bound.
+
+An execution survives when it is within the newest ``keep_last`` of its project (when
+given) and newer than ``older_than`` (when given). Golden runs, running executions and
+(with ``keep_forks_of_kept``) forks of survivors always survive. Deleting removes the
+LangGraph thread (``delete_thread``), the checkpoint ↔ snapshot links and the record;
+``gc`` then frees the blobs nothing references any more. ``max_storage`` goes on deleting
+the oldest unprotected executions until the blob store fits.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from wtb.models import Execution, ExecutionStatus
+
+if TYPE_CHECKING:
+    from wtb.sdk.bench import WTBTestBench
+
+
+@dataclass
+class PruneReport:
+    deleted: list[str] = field(default_factory=list)
+    kept: int = 0
+    blobs_removed: int = 0
+    bytes_freed: int = 0
+
+
+def prune(
+    bench: WTBTestBench,
+    keep_last: int | None = None,
+    older_than: float | dt.timedelta | None = None,
+    keep_golden: bool = True,
+    keep_forks_of_kept: bool = True,
+    max_storage: int | None = None,
+) -> PruneReport:
+    executions = bench._executions.list(limit=10**9)
+    protected = _protected(bench, executions, keep_golden)
+    survivors = _survivors(executions, keep_last, older_than) | protected
+    if keep_forks_of_kept:
+        survivors |= _forks_of(executions, survivors)
+    doomed = [e for e in executions if e.id not in survivors]
+    report = PruneReport()
+    _delete(bench, doomed, report)
+    if max_storage is not None and bench._tracker is not None:
+        remaining = sorted((e for e in executions if e.id in survivors and e.id not in protected),
+                           key=lambda e: e.created_at)
+        while remaining and bench._tracker.stats().bytes_stored > max_storage:
+            _delete(bench, [remaining.pop(0)], report)
+    report.kept = len(executions) - len(report.deleted)
+    return report
+
+
+def _protected(bench: WTBTestBench, executions: list[Execution], keep_golden: bool) -> set[str]:
+    busy = {e.id for e in executions if e.status in (ExecutionStatus.RUNNING, ExecutionStatus.PENDING)}
+    return busy | (bench._goldens.execution_ids() if keep_golden else set())
+
+
+def _survivors(executions: list[Execution], keep_last: int | None, older_than: Any) -> set[str]:
+    cutoff = None
+    if older_than is not None:
+        seconds = older_than.total_seconds() if isinstance(older_than, dt.timedelta) else float(older_than)
+        cutoff = time.time() - seconds
+    kept: set[str] = set()
+    seen_per_project: dict[str, int] = {}
+    for execution in executions:  # newest first
+        rank = seen_per_project.get(execution.project, 0)
+        seen_per_project[execution.project] = rank + 1
+        within_last = keep_last is None or rank < keep_last
+        recent = cutoff is None or execution.created_at >= cutoff
+        if within_last and recent:
+            kept.add(execution.id)
+    return kept
+
+
+def _forks_of(executions: list[Execution], kept: set[str]) -> set[str]:
+    result = set(kept)
+    changed = True
+    while changed:
+        changed = False
+        for execution in executions:
+            if execution.parent_id in result and execution.id not in result:
+                result.add(execution.id)
+                changed = True
+    return result - kept
+
+
+def _delete(bench: WTBTestBench, doomed: list[Execution], report: PruneReport) -> None:
+    if not doomed:
+        return
+    for execution in doomed:
+        bench._saver.delete_thread(execution.thread_id)
+        if bench._tracker is not None:
+            bench._tracker.delete_execution(execution.id)
+    bench._executions.delete([e.id for e in doomed])
+    report.deleted += [e.id for e in doomed]
+    if bench._tracker is not None:
+        gc = bench._tracker.gc(grace_s=0)
+        report.blobs_removed += gc.blobs_removed
+        report.bytes_freed += gc.bytes_freed
