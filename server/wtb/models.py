@@ -73,6 +73,7 @@ class Checkpoint:
     created_at: str
     snapshot_id: str | None = None
     output_files: dict[str, str | None] = field(default_factory=dict)
+    replayed: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

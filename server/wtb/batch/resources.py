@@ -13,6 +13,7 @@ raise :class:`ResourceUnavailableError` naming the nodes that asked too much.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -96,7 +97,7 @@ def actor_request(
     if not node_resources:
         cpus = 1.0
         if pool_size and cluster_cpus and pool_size > cluster_cpus:
-            cpus = max(round(cluster_cpus / pool_size, 4), 0.0001)
+            cpus = max(math.floor(cluster_cpus / pool_size * 10_000) / 10_000, 0.0001)
         return ResourceRequest(num_cpus=cpus)
     cpus, gpus, memory = 0.0, 0.0, 0
     owners: dict[str, str] = {}

@@ -20,19 +20,28 @@ SnapshotHook = Callable[[], Any]
 
 
 class TrackingSaver(SqliteSaver):
-    """A ``SqliteSaver`` that calls ``take_snapshot`` before and ``on_checkpoint`` after each put."""
+    """A ``SqliteSaver`` that calls ``take_snapshot`` before and ``on_checkpoint`` after each put.
+
+    ``replayed`` is shared with the run's replaying nodes: the names they answered from a
+    recording are written into the next checkpoint's metadata (``wtb_replayed``).
+    """
 
     def __init__(
         self,
         conn: sqlite3.Connection,
         take_snapshot: SnapshotHook | None = None,
         on_checkpoint: CheckpointHook | None = None,
+        replayed: list[str] | None = None,
     ) -> None:
         super().__init__(conn)
         self._take_snapshot = take_snapshot
         self._on_checkpoint = on_checkpoint
+        self._replayed = replayed
 
     def put(self, config: Any, checkpoint: Any, metadata: Any, new_versions: Any) -> Any:
+        if self._replayed:
+            metadata = {**metadata, "wtb_replayed": sorted(self._replayed)}
+            self._replayed.clear()
         snapshot = self._take_snapshot() if self._take_snapshot else None
         stored = super().put(config, checkpoint, metadata, new_versions)
         if self._on_checkpoint:

@@ -48,6 +48,7 @@ class RunRequest:
     recursion_limit: int
     state_updates: dict[str, Any] | None = None
     as_node: str | None = None
+    replayed: list[str] | None = None
 
 
 class ExecutionController:
@@ -68,7 +69,7 @@ class ExecutionController:
                 request.previous_snapshot,
                 on_event,
             )
-            saver = TrackingSaver(conn, recorder.take_snapshot, recorder.on_checkpoint)
+            saver = TrackingSaver(conn, recorder.take_snapshot, recorder.on_checkpoint, request.replayed)
             compiled = compile_graph(request.graph, saver, request.pause)
             self._emit(on_event, self._executions.set_status(execution.id, ExecutionStatus.RUNNING))
             config = thread_config(execution.thread_id, request.checkpoint_id)

@@ -83,5 +83,6 @@ class RunRecorder:
             created_at=str(checkpoint.get("ts", "")),
             snapshot_id=snapshot,
             output_files=output_files,
+            replayed=list(metadata.get("wtb_replayed", [])),
         )
         self._on_event({"type": "checkpoint", "checkpoint": record})

@@ -79,7 +79,7 @@ class StateAdapter:
         parent = (found.parent_config or {}).get("configurable", {}).get("checkpoint_id")
         if writes is None:
             writes = self._writes_by_checkpoint(found.config["configurable"]["thread_id"], [found.parent_config])
-        metadata = found.metadata or {}
+        metadata: dict[str, Any] = dict(found.metadata or {})
         return Checkpoint(
             id=str(found.checkpoint["id"]),
             execution_id=execution_id,
@@ -89,6 +89,7 @@ class StateAdapter:
             next=next_nodes(found),
             parent_id=parent,
             created_at=str(found.checkpoint.get("ts", "")),
+            replayed=list(metadata.get("wtb_replayed", [])),
         )
 
     def _writes_by_checkpoint(self, thread_id: str, parents: Iterable[Any]) -> dict[str, dict[str, Any]]:

@@ -20,6 +20,7 @@ __all__ = [
     "FileTrackError",
     "IntegrityError",
     "InvalidArgumentError",
+    "InvalidStateError",
     "NotFoundError",
     "RestoreConflictError",
     "SchemaVersionError",

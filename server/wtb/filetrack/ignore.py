@@ -66,7 +66,9 @@ class _Matcher:
         for i in reversed(range(len(patterns))):
             name = f"p{i}"
             self._include[name] = bool(patterns[i].include)
-            body = patterns[i].regex.pattern.replace("(?P<ps_d>", "(?:")
+            regex = patterns[i].regex
+            assert regex is not None
+            body = regex.pattern.replace("(?P<ps_d>", "(?:")
             branches.append(f"(?P<{name}>{body})")
         self._regex = re.compile("|".join(branches)) if branches else None
 

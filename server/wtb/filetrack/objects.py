@@ -46,19 +46,11 @@ Tree = Mapping[str, Entry]
 
 def encode_tree(tree: Tree) -> bytes:
     """The canonical bytes of a tree (sorted by the raw name bytes)."""
+    named = sorted((os.fsencode(name), e) for name, e in tree.items())
     rows = [
-        [
-            os.fsencode(name),
-            e.kind,
-            e.hash,
-            e.size,
-            e.mode,
-            None if e.target is None else os.fsencode(e.target),
-            e.count,
-        ]
-        for name, e in tree.items()
+        [raw, e.kind, e.hash, e.size, e.mode, None if e.target is None else os.fsencode(e.target), e.count]
+        for raw, e in named
     ]
-    rows.sort(key=lambda row: row[0])
     return msgpack.packb(rows, use_bin_type=True)
 
 

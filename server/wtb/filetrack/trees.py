@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 
 from wtb.filetrack.db import Database
 from wtb.filetrack.errors import IntegrityError, NotFoundError
@@ -18,6 +18,7 @@ from wtb.filetrack.objects import EMPTY_TREE, TREE, Entry, Tree, decode_tree, tr
 _CACHE_SIZE = 8192
 
 Change = tuple[Entry | None, Entry | None]
+TreeGetter = Callable[[str], Tree]
 
 
 class TreeStore:
@@ -27,15 +28,21 @@ class TreeStore:
         self._db = db
         self._cache: OrderedDict[str, dict[str, Entry]] = OrderedDict()
 
-    def get(self, digest: str) -> Tree:
-        """A decoded tree; NotFoundError when no such tree is stored."""
+    def get(self, digest: str, cur: sqlite3.Cursor | None = None) -> Tree:
+        """A decoded tree; NotFoundError when no such tree is stored.
+
+        Pass ``cur`` to read inside an open transaction (the GC's).
+        """
         if digest == EMPTY_TREE:
             return {}
         cached = self._cache.get(digest)
         if cached is not None:
             self._cache.move_to_end(digest)
             return cached
-        with self._db.read() as cur:
+        if cur is None:
+            with self._db.read() as own:
+                row = own.execute("SELECT body FROM trees WHERE hash = ?", (digest,)).fetchone()
+        else:
             row = cur.execute("SELECT body FROM trees WHERE hash = ?", (digest,)).fetchone()
         if row is None:
             raise NotFoundError(f"no snapshot or tree {digest} in this data directory")
@@ -43,9 +50,8 @@ class TreeStore:
         self._remember(digest, tree)
         return tree
 
-    def body(self, cur: sqlite3.Cursor, digest: str) -> bytes | None:
-        row = cur.execute("SELECT body FROM trees WHERE hash = ?", (digest,)).fetchone()
-        return None if row is None else bytes(row[0])
+    def clear_cache(self) -> None:
+        self._cache.clear()
 
     def put_many(self, cur: sqlite3.Cursor, bodies: Mapping[str, bytes]) -> int:
         """Insert tree rows that are not stored yet; returns how many were new."""
@@ -56,6 +62,7 @@ class TreeStore:
         return cur.connection.total_changes - before
 
     def _decode(self, digest: str, body: bytes) -> dict[str, Entry]:
+        body = bytes(body)
         if tree_hash(body) != digest:
             raise IntegrityError(f"tree {digest} is corrupt in filetrack.db")
         return decode_tree(body)
@@ -70,32 +77,44 @@ def join(prefix: str, name: str) -> str:
     return f"{prefix}/{name}" if prefix else name
 
 
-def iter_leaves(store: TreeStore, root: str, prefix: str = "") -> Iterator[tuple[str, Entry]]:
+class Overlay:
+    """Trees not committed yet (a scan of a restore target) in front of the stored ones."""
+
+    def __init__(self, store: TreeStore, bodies: Mapping[str, bytes]) -> None:
+        self._store = store
+        self._bodies = bodies
+
+    def get(self, digest: str) -> Tree:
+        body = self._bodies.get(digest)
+        return self._store.get(digest) if body is None else decode_tree(body)
+
+
+def iter_leaves(get: TreeGetter, root: str, prefix: str = "") -> Iterator[tuple[str, Entry]]:
     """Every tracked path below a tree with its entry, in name order."""
-    for name, entry in sorted(store.get(root).items()):
+    for name, entry in sorted(get(root).items()):
         path = join(prefix, name)
         if entry.kind == TREE:
             assert entry.hash is not None
-            yield from iter_leaves(store, entry.hash, path)
+            yield from iter_leaves(get, entry.hash, path)
         else:
             yield path, entry
 
 
-def lookup(store: TreeStore, root: str, path: str) -> Entry | None:
+def lookup(get: TreeGetter, root: str, path: str) -> Entry | None:
     """The entry at a normalised relative path, or None."""
     digest: str | None = root
     entry: Entry | None = None
     for name in path.split("/"):
         if digest is None:
             return None
-        entry = store.get(digest).get(name)
+        entry = get(digest).get(name)
         if entry is None:
             return None
         digest = entry.hash if entry.kind == TREE else None
     return entry
 
 
-def diff(store: TreeStore, old: str | None, new: str | None, prefix: str = "") -> dict[str, Change]:
+def diff(get: TreeGetter, old: str | None, new: str | None, prefix: str = "") -> dict[str, Change]:
     """Leaf paths whose entry differs: path -> (old entry, new entry), None for absent.
 
     Only subtrees whose hashes differ are opened, so the cost follows what changed.
@@ -103,8 +122,8 @@ def diff(store: TreeStore, old: str | None, new: str | None, prefix: str = "") -
     out: dict[str, Change] = {}
     if old == new:
         return out
-    a = store.get(old) if old else {}
-    b = store.get(new) if new else {}
+    a = get(old) if old else {}
+    b = get(new) if new else {}
     for name in a.keys() | b.keys():
         x, y = a.get(name), b.get(name)
         if x == y:
@@ -113,7 +132,7 @@ def diff(store: TreeStore, old: str | None, new: str | None, prefix: str = "") -
         x_tree = x is not None and x.kind == TREE
         y_tree = y is not None and y.kind == TREE
         if x_tree or y_tree:
-            out.update(diff(store, x.hash if x_tree and x else None, y.hash if y_tree and y else None, path))
+            out.update(diff(get, x.hash if x_tree and x else None, y.hash if y_tree and y else None, path))
         if not x_tree and x is not None:
             out[path] = (x, None if y_tree else y)
         elif not y_tree and y is not None:
@@ -121,8 +140,12 @@ def diff(store: TreeStore, old: str | None, new: str | None, prefix: str = "") -
     return out
 
 
-def reachable(store: TreeStore, roots: Iterable[str]) -> tuple[set[str], set[str]]:
-    """(tree hashes, blob hashes) reachable from snapshot roots; each tree visited once."""
+def reachable(get: TreeGetter, roots: Iterable[str], *, strict: bool = False) -> tuple[set[str], set[str]]:
+    """(tree hashes, blob hashes) reachable from snapshot roots; each tree visited once.
+
+    Unless ``strict``, a tree that is unknown (a link to a snapshot of another data
+    directory) is skipped rather than failing the whole collection.
+    """
     trees: set[str] = set()
     blobs: set[str] = set()
     stack = [r for r in roots]
@@ -130,8 +153,14 @@ def reachable(store: TreeStore, roots: Iterable[str]) -> tuple[set[str], set[str
         digest = stack.pop()
         if digest in trees:
             continue
+        try:
+            tree = get(digest)
+        except NotFoundError:
+            if strict:
+                raise IntegrityError(f"tree {digest} is missing") from None
+            continue
         trees.add(digest)
-        for entry in store.get(digest).values():
+        for entry in tree.values():
             if entry.kind == TREE and entry.hash is not None:
                 stack.append(entry.hash)
             elif entry.hash is not None:

@@ -257,6 +257,8 @@ class WTBTestBench:
     ) -> Execution:
         project = self.get_project(execution.project)
         graph = self._with_node_envs(project, self._load_graph(project), execution.id)
+        replayed: list[str] = []
+        graph = self._with_replay(project, graph, replayed, execution.id)
         tracker = self._tracker if project.file_tracking.enabled else None
         previous = tracker.checkpoint_snapshot(checkpoint_id) if tracker and checkpoint_id else None
         directory = self.workspace
@@ -275,6 +277,7 @@ class WTBTestBench:
             recursion_limit=execution.config.get("recursion_limit", project.execution.recursion_limit),
             state_updates=state_updates,
             as_node=as_node,
+            replayed=replayed,
         )
         with self._locks.execution(execution.id, timeout_s=1.0):
             return self._controller.run(request, on_event)
@@ -304,6 +307,25 @@ class WTBTestBench:
                 )
             replacements[node] = subprocess_node(node, manager.python_for(env), env.entrypoint, log)
         return with_nodes_replaced(graph, replacements)
+
+    def _with_replay(self, project: WorkflowProject, graph: Any, replayed: list[str], execution_id: str) -> Any:
+        """With ``ExecutionConfig(replay="recorded")`` or ``replay_nodes``, nodes answer from recordings."""
+        config = project.execution
+        if config.replay != "recorded" and not config.replay_nodes:
+            return graph
+        from langgraph.graph import StateGraph
+
+        from wtb.engine.node_proxy import with_nodes_replaced
+        from wtb.engine.replay import Replayer, replaying_node
+
+        builder = graph if isinstance(graph, StateGraph) else graph.builder
+        names = list(config.replay_nodes) or list(builder.nodes)
+        replayer = Replayer(self, project.name, execution_id)
+        replacements = {
+            name: replaying_node(name, builder.nodes[name].runnable, replayer, self.read_file, replayed)
+            for name in names
+        }
+        return with_nodes_replaced(builder, replacements)
 
     def _isolated_workspace(self, execution_id: str, snapshot: str | None) -> tuple[Path, Any]:
         """A directory of the data dir holding the execution's files, tracked on its own.

@@ -71,6 +71,19 @@ MIGRATIONS: tuple[str, ...] = (
         created_at REAL NOT NULL
     );
     """,
+    # 3: which state keys each node call read, for record/replay.
+    """
+    CREATE TABLE IF NOT EXISTS node_calls (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        project TEXT NOT NULL,
+        node TEXT NOT NULL,
+        execution_id TEXT NOT NULL,
+        parent_checkpoint_id TEXT NOT NULL,
+        keys TEXT NOT NULL,
+        input_hash TEXT NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS node_calls_by_node ON node_calls(project, node);
+    """,
 )
 
 

@@ -1,0 +1,84 @@
+"""Bundles: a variant's rows and files, carried from a worker's private data dir to the driver's.
+
+Workers never open the driver's SQLite files: on a cluster without a shared file system
+they cannot, and locally several writers on one file would serialise the batch. A
+worker runs in its own temporary data dir and sends back one msgpack document: the
+execution row, the LangGraph ``checkpoints`` and ``writes`` rows of its thread, the file
+tracker's bundle (trees, snapshot links, new blobs) and the measurements of the run.
+The driver merges it with ``INSERT OR IGNORE`` (ids are unique: uuid6 checkpoints,
+pre-chosen execution ids), so merging the same bundle twice changes nothing.
+
+Rows travel as ``{"columns": [...], "rows": [[...]]}`` and are inserted by column name,
+so a worker and a driver with different ``langgraph-checkpoint-sqlite`` versions (a
+column more or less) still agree on the columns both have.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass, field
+from typing import Any
+
+import msgpack
+
+FORMAT = 1
+
+Rows = dict[str, list[Any]]
+
+
+@dataclass
+class VariantBundle:
+    """What a worker sends back for one variant."""
+
+    execution_id: str
+    execution: Rows
+    checkpoints: Rows
+    writes: Rows
+    files: bytes | None = None
+    duration_s: float | None = None
+    node_timings: dict[str, float] = field(default_factory=dict)
+    produced: dict[str, str | None] = field(default_factory=dict)
+    checkpoint_count: int = 0
+    worker: dict[str, Any] = field(default_factory=dict)
+
+    def pack(self) -> bytes:
+        data = {"format": FORMAT, **self.__dict__}
+        packed: bytes = msgpack.packb(data, use_bin_type=True)
+        return packed
+
+    @classmethod
+    def unpack(cls, data: bytes) -> VariantBundle:
+        raw = msgpack.unpackb(data, raw=False, strict_map_key=False)
+        if not isinstance(raw, dict) or raw.pop("format", None) != FORMAT:
+            raise ValueError("Not a WTB variant bundle (or one of another format version).")
+        return cls(**raw)
+
+
+def select_rows(conn: sqlite3.Connection, table: str, where: str, params: tuple[Any, ...]) -> Rows:
+    """Rows of ``table`` matching ``where``, by column name (``table`` is one of ours, never input)."""
+    cursor = conn.execute(f"SELECT * FROM {table} WHERE {where}", params)
+    columns = [d[0] for d in cursor.description]
+    return {"columns": columns, "rows": [list(row) for row in cursor.fetchall()]}
+
+
+def table_columns(conn: sqlite3.Connection, table: str) -> list[str]:
+    return [str(row[1]) for row in conn.execute(f"PRAGMA table_info({table})")]
+
+
+def insert_rows(conn: sqlite3.Connection, table: str, rows: Rows, verb: str = "INSERT OR IGNORE") -> int:
+    """Insert ``rows`` into ``table`` keeping only the columns both sides have; returns rows inserted."""
+    if not rows["rows"]:
+        return 0
+    have = set(table_columns(conn, table))
+    keep = [i for i, name in enumerate(rows["columns"]) if name in have]
+    names = ", ".join(rows["columns"][i] for i in keep)
+    marks = ", ".join("?" * len(keep))
+    before = conn.total_changes
+    conn.executemany(
+        f"{verb} INTO {table} ({names}) VALUES ({marks})", [[row[i] for i in keep] for row in rows["rows"]]
+    )
+    return conn.total_changes - before
+
+
+def row_dicts(rows: Rows) -> list[dict[str, Any]]:
+    return [dict(zip(rows["columns"], row)) for row in rows["rows"]]

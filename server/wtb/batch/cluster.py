@@ -1,0 +1,81 @@
+"""Connecting to Ray: a local Ray started on demand, or the cluster ``RAY_ADDRESS`` names.
+
+Ray is imported here, inside functions, and nowhere at module level: the daemon and the
+CLI must start without paying for it (``import ray`` alone takes most of a second).
+A Ray already initialised in this process (a test fixture, a notebook) is used as is.
+
+Worker output is not forwarded to the driver (``log_to_driver=False``): in the daemon
+the driver's stdout is the LSP channel, and a workflow's ``print`` must not corrupt it.
+It stays in Ray's session logs.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from wtb.batch.errors import RayUnavailableError
+
+
+@dataclass(frozen=True)
+class RayInfo:
+    """The Ray this process is connected to, and whether (and how fast) we started it."""
+
+    started_here: bool
+    startup_s: float
+    address: str | None
+    cpus: float
+    nodes: list[dict[str, Any]]
+
+
+def ensure_ray(address: str | None = None, runtime_env: dict[str, Any] | None = None) -> RayInfo:
+    """Connect to Ray, starting a local one with every core and no dashboard if needed."""
+    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+    try:
+        import ray
+    except ImportError as exc:
+        raise RayUnavailableError(
+            "Batches run on Ray, which is not installed here: pip install 'wtb[batch]' (or 'ray>=2.60')."
+        ) from exc
+    started = time.perf_counter()
+    started_here = False
+    target = address or os.environ.get("RAY_ADDRESS") or None
+    if not ray.is_initialized():
+        options: dict[str, Any] = {"log_to_driver": False, "logging_level": "WARNING"}
+        if runtime_env:
+            options["runtime_env"] = runtime_env
+        try:
+            if target:
+                ray.init(address=target, **options)
+            else:
+                ray.init(num_cpus=os.cpu_count() or 1, include_dashboard=False, **options)
+        except Exception as exc:
+            where = f"the Ray cluster at {target}" if target else "a local Ray"
+            raise RayUnavailableError(f"Could not start or reach {where}: {exc}") from exc
+        started_here = True
+    nodes = alive_nodes()
+    cpus = sum(float(node.get("Resources", {}).get("CPU", 0.0)) for node in nodes)
+    return RayInfo(started_here, time.perf_counter() - started, target, cpus, nodes)
+
+
+def alive_nodes() -> list[dict[str, Any]]:
+    import ray
+
+    return [node for node in ray.nodes() if node.get("Alive")]
+
+
+def fitting_actors(request_options: dict[str, Any], nodes: list[dict[str, Any]]) -> int:
+    """How many actors of this shape the cluster holds at once (summed over nodes)."""
+    wanted = {
+        "CPU": float(request_options.get("num_cpus", 0) or 0),
+        "GPU": float(request_options.get("num_gpus", 0) or 0),
+        "memory": float(request_options.get("memory", 0) or 0),
+    }
+    total = 0
+    for node in nodes:
+        resources = node.get("Resources", {})
+        fits = [int(resources.get(key, 0.0) // value) for key, value in wanted.items() if value > 0]
+        total += min(fits) if fits else 1_000_000
+    return total

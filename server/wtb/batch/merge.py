@@ -1,0 +1,38 @@
+"""The driver's side of a bundle: merge a worker's rows and files into the data dir.
+
+Order matters for readers: files first (blobs, trees, checkpoint links), then the
+LangGraph checkpoints, and the execution row last. So by the time anyone sees an
+execution of the batch as finished, every checkpoint and every file it names is there.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from wtb.batch import access, files
+from wtb.batch.bundle import VariantBundle, insert_rows, row_dicts
+
+_FINAL_COLUMNS = ("status", "head_checkpoint_id", "error", "finished_at")
+
+
+def merge_bundle(bench: Any, bundle: VariantBundle) -> None:
+    from wtb.engine.checkpointer import open_checkpoint_db
+
+    tracker = access.tracker(bench)
+    if bundle.files and tracker is not None:
+        files.import_bundle(tracker, bundle.files)
+    conn = open_checkpoint_db(access.checkpoint_db(bench))
+    try:
+        insert_rows(conn, "checkpoints", bundle.checkpoints)
+        insert_rows(conn, "writes", bundle.writes)
+        conn.commit()
+    finally:
+        conn.close()
+    with access.database(bench).transaction() as db:
+        for row in row_dicts(bundle.execution):
+            updated = db.execute(
+                f"UPDATE executions SET {', '.join(f'{c} = ?' for c in _FINAL_COLUMNS)} WHERE id = ?",
+                (*(row.get(c) for c in _FINAL_COLUMNS), row["id"]),
+            )
+            if updated.rowcount == 0:
+                insert_rows(db, "executions", {"columns": list(row), "rows": [list(row.values())]})

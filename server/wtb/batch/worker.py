@@ -1,0 +1,251 @@
+"""One variant, run in isolation: what a Ray actor does for each task it is given.
+
+Everything happens in a fresh temporary directory: a data dir of its own (so its SQLite
+connections, state adapter and file tracker are its own) and, by default, a workspace
+materialised from the batch's starting snapshot (so variants writing the same path
+never see each other's files). The result is a :class:`~wtb.batch.bundle.VariantBundle`
+of bytes; the directory is removed afterwards.
+
+This module has no Ray in it: the actor is a thin shell around :func:`run_variant`, and
+tests can call it directly.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import os
+import shutil
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from wtb.batch import access, files
+from wtb.batch.bundle import Rows, VariantBundle, insert_rows, select_rows
+from wtb.batch.variants import Variant
+from wtb.models import ExecutionStatus
+from wtb.sdk.config import FileTrackingConfig
+from wtb.sdk.project import WorkflowProject
+
+
+@dataclass(frozen=True)
+class SourcePoint:
+    """The checkpoint a batch starts from, as rows the worker copies into its own data dir."""
+
+    execution_id: str
+    thread_id: str
+    checkpoint_id: str
+    snapshot: str | None
+    execution: Rows
+    checkpoints: Rows
+    writes: Rows
+
+
+@dataclass(frozen=True)
+class VariantTask:
+    """Everything a worker needs for one variant; picklable, no open handles."""
+
+    batch_id: str
+    execution_id: str
+    variant: Variant
+    project: WorkflowProject
+    base_snapshot: str | None = None
+    source: SourcePoint | None = None
+    shared_workspace: str | None = None
+    file_tracking: FileTrackingConfig = field(default_factory=lambda: FileTrackingConfig(watch=False))
+    config: dict[str, Any] = field(default_factory=dict)
+
+
+class NodeClock:
+    """Per-node times from the run's events.
+
+    A node's time runs from its start event to the checkpoint that closes its super-step
+    (with ``durability="sync"`` every task of a step ends before that checkpoint), so it
+    includes the step's file snapshot. Nodes of one step running in parallel each get
+    the step's time. A node that runs several times (a loop) adds up.
+    """
+
+    def __init__(self) -> None:
+        self.timings: dict[str, float] = {}
+        self.produced: dict[str, str | None] = {}
+        self.checkpoints = 0
+        self._started: dict[str, float] = {}
+
+    def __call__(self, event: dict[str, Any]) -> None:
+        now = time.perf_counter()
+        if event.get("type") == "node":
+            self._started.setdefault(str(event["node"]), now)
+        elif event.get("type") == "checkpoint":
+            self.checkpoints += 1
+            for node, started in self._started.items():
+                self.timings[node] = round(self.timings.get(node, 0.0) + now - started, 6)
+            self._started.clear()
+            self.produced.update(getattr(event["checkpoint"], "output_files", None) or {})
+
+
+def run_variant(task: VariantTask, base_files: bytes | None, scratch: Path) -> bytes:
+    """Run ``task`` in a fresh directory under ``scratch``; return its packed bundle."""
+    from wtb.sdk.bench import WTBTestBench
+
+    scratch.mkdir(parents=True, exist_ok=True)
+    root = Path(tempfile.mkdtemp(prefix=f"{task.execution_id}-", dir=scratch))
+    workspace = Path(task.shared_workspace) if task.shared_workspace else root / "ws"
+    workspace.mkdir(exist_ok=True)
+    try:
+        bench = WTBTestBench(workspace, root / "data", file_tracking=task.file_tracking)
+        try:
+            return _run(bench, task, base_files).pack()
+        finally:
+            bench.close()
+    finally:
+        if not task.shared_workspace:
+            _forget_workspace(workspace)
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def _run(bench: Any, task: VariantTask, base_files: bytes | None) -> VariantBundle:
+    tracker = access.tracker(bench)
+    if tracker is not None and base_files:
+        files.import_bundle(tracker, base_files)
+    if task.source is not None:
+        execution_id = _fork_from(bench, task, task.source)
+    else:
+        if tracker is not None and task.base_snapshot and not task.shared_workspace:
+            files.materialise(tracker, task.base_snapshot)
+        execution_id = _create(bench, task)
+    clock = NodeClock()
+    started = time.perf_counter()
+    try:
+        bench.register_project(_project(task, bench.workspace))
+        if task.source is not None:
+            bench.resume(execution_id, task.variant.state_updates or None, on_event=clock)
+        else:
+            bench.run_execution(execution_id, on_event=clock)
+    except Exception as exc:  # a variant that cannot even start fails alone, with the reason
+        from wtb.engine.controller import describe_failure
+
+        bench.mark_finished(execution_id, ExecutionStatus.FAILED, describe_failure(exc, None))
+    duration = time.perf_counter() - started
+    return _bundle(bench, execution_id, tracker, task, clock, duration)
+
+
+def _project(task: VariantTask, workspace: Path) -> WorkflowProject:
+    from wtb.batch.overrides import apply_overrides, load_graph
+
+    graph = load_graph(task.project.graph, workspace, task.project.name)
+    graph = apply_overrides(graph, task.variant.node_overrides, workspace)
+    return dataclasses.replace(task.project, graph=graph)
+
+
+def _create(bench: Any, task: VariantTask) -> str:
+    state = access.serialize_state(bench, dict(task.variant.initial_state), f"Variant {task.variant.name!r}")
+    execution = access.executions(bench).create(
+        task.project.name,
+        initial_state=state,
+        config=task.config,
+        name=task.variant.name,
+        batch_id=task.batch_id,
+        execution_id=task.execution_id,
+    )
+    return execution.id
+
+
+def _fork_from(bench: Any, task: VariantTask, source: SourcePoint) -> str:
+    """The fork of :mod:`wtb.sdk.forking`, with the batch's pre-chosen id and batch id."""
+    from wtb.engine.checkpointer import open_checkpoint_db
+
+    with access.database(bench).transaction() as conn:
+        rows = source.execution
+        parent_column = rows["columns"].index("parent_id")
+        insert_rows(conn, "executions", {"columns": rows["columns"],
+                                         "rows": [_without(row, parent_column) for row in rows["rows"]]})
+    conn = open_checkpoint_db(access.checkpoint_db(bench))
+    try:
+        insert_rows(conn, "checkpoints", source.checkpoints)
+        insert_rows(conn, "writes", source.writes)
+        conn.commit()
+    finally:
+        conn.close()
+    tracker = access.tracker(bench)
+    found = access.adapter(bench).get_tuple(source.thread_id, source.checkpoint_id)
+    store = access.executions(bench)
+    child = store.create(
+        task.project.name,
+        initial_state=None,
+        config=task.config,
+        status=ExecutionStatus.PAUSED,
+        name=task.variant.name,
+        parent_id=source.execution_id,
+        parent_checkpoint_id=source.checkpoint_id,
+        batch_id=task.batch_id,
+        execution_id=task.execution_id,
+    )
+    root = access.adapter(bench).copy_to_thread(
+        found, child.thread_id, {"source": "fork", "wtb_fork_of": source.checkpoint_id}
+    )
+    if tracker is not None and source.snapshot:
+        tracker.link_checkpoint(root, child.id, source.snapshot, {})
+    store.set_head(child.id, root)
+    return child.id
+
+
+def _without(row: list[Any], column: int) -> list[Any]:
+    copy = list(row)
+    copy[column] = None
+    return copy
+
+
+def _bundle(
+    bench: Any, execution_id: str, tracker: Any, task: VariantTask, clock: NodeClock, duration: float
+) -> VariantBundle:
+    from wtb.engine.checkpointer import open_checkpoint_db
+
+    execution = access.executions(bench).get(execution_id)
+    with access.database(bench).transaction() as conn:
+        row = select_rows(conn, "executions", "id = ?", (execution_id,))
+    conn = open_checkpoint_db(access.checkpoint_db(bench))
+    try:
+        checkpoints = select_rows(conn, "checkpoints", "thread_id = ?", (execution.thread_id,))
+        writes = select_rows(conn, "writes", "thread_id = ?", (execution.thread_id,))
+    finally:
+        conn.close()
+    known = {task.base_snapshot} if task.base_snapshot else set()
+    if task.source is not None and task.source.snapshot:
+        known.add(task.source.snapshot)
+    exported = files.export_execution(tracker, execution_id, known) if tracker is not None else None
+    return VariantBundle(
+        execution_id=execution_id,
+        execution=row,
+        checkpoints=checkpoints,
+        writes=writes,
+        files=exported,
+        duration_s=round(duration, 6),
+        node_timings=clock.timings,
+        produced=clock.produced,
+        checkpoint_count=clock.checkpoints,
+        worker={"pid": os.getpid(), "host": os.uname().nodename},
+    )
+
+
+def _forget_workspace(workspace: Path) -> None:
+    """Drop what importing this variant's workflow left in the process (sys.path, modules).
+
+    An actor runs many variants; each imports the workflow from its own directory, which
+    is deleted afterwards. Without this, ``sys.path`` and ``sys.modules`` would grow with
+    every variant and a sibling module (``import helpers``) of one variant would be reused
+    by the next.
+    """
+    from wtb.engine import loader
+
+    prefix = str(workspace.resolve())
+    with contextlib.suppress(ValueError):
+        sys.path.remove(prefix)
+    for name, module in list(sys.modules.items()):
+        file = getattr(module, "__file__", None)
+        if file and str(file).startswith(prefix + os.sep):
+            sys.modules.pop(name, None)
+    for key in [k for k in loader._cache if k[0].startswith(prefix + os.sep)]:
+        loader._cache.pop(key, None)

@@ -1,0 +1,172 @@
+"""Record/replay: take a node's output from an earlier call when the state it reads is identical.
+
+With replay on, every real node call is recorded: which top-level state keys the node
+read (the state it gets is a dict that notes each key looked at) and a hash of their
+values, in ``wtb.db``'s ``node_calls``. The output needs no extra storage: it is the
+writes of the checkpoint the call produced, and the files it wrote are that checkpoint's
+``_output_files``, content in the CAS. A later call of the node (a resumed fork, a
+re-run) whose read keys hash the same returns the recorded update and writes the recorded
+files instead of running — so "fork at step 7 and change one prompt" calls only the nodes
+that read that prompt or what it changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from wtb.store.db import Database
+
+if TYPE_CHECKING:
+    from wtb.sdk.bench import WTBTestBench
+
+
+@dataclass(frozen=True)
+class Recording:
+    update: Any
+    output_files: dict[str, str | None]
+    execution_id: str
+    checkpoint_id: str
+
+
+class ReadTrackingState(dict[str, Any]):
+    """The state a recording node gets: a dict that remembers which keys were read."""
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        super().__init__(data)
+        self.read: set[str] = set()
+
+    def __getitem__(self, key: str) -> Any:
+        self.read.add(key)
+        return super().__getitem__(key)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        self.read.add(key)
+        return super().get(key, default)
+
+    def __contains__(self, key: object) -> bool:
+        self.read.add(str(key))
+        return super().__contains__(key)
+
+    def __iter__(self) -> Iterator[str]:
+        self.read.update(super().keys())
+        return super().__iter__()
+
+    def keys(self) -> Any:
+        self.read.update(super().keys())
+        return super().keys()
+
+    def items(self) -> Any:
+        self.read.update(super().keys())
+        return super().items()
+
+    def values(self) -> Any:
+        self.read.update(super().keys())
+        return super().values()
+
+    def copy(self) -> dict[str, Any]:
+        self.read.update(super().keys())
+        return dict(super().items())
+
+
+def hash_keys(state: Any, keys: list[str]) -> str:
+    values = {k: dict.get(state, k, "<absent>") if isinstance(state, dict) else getattr(state, k, "<absent>")
+              for k in keys}
+    text = json.dumps(values, sort_keys=True, default=repr, separators=(",", ":"))
+    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+
+
+class ReplayStore:
+    """The ``node_calls`` table."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def record(self, project: str, node: str, execution_id: str, parent: str, keys: list[str], digest: str) -> None:
+        with self._db.transaction() as conn:
+            conn.execute(
+                "INSERT INTO node_calls (project, node, execution_id, parent_checkpoint_id, keys, input_hash) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (project, node, execution_id, parent, json.dumps(keys), digest),
+            )
+
+    def candidates(self, project: str, node: str) -> list[tuple[list[str], str, str, str]]:
+        rows = self._db.query(
+            "SELECT keys, input_hash, execution_id, parent_checkpoint_id FROM node_calls "
+            "WHERE project = ? AND node = ? ORDER BY id DESC",
+            (project, node),
+        )
+        return [(json.loads(r[0]), r[1], r[2], r[3]) for r in rows]
+
+
+class Replayer:
+    """Looks up recordings for one run and records its real calls."""
+
+    def __init__(self, bench: WTBTestBench, project: str, execution_id: str) -> None:
+        self._bench = bench
+        self._store = ReplayStore(bench._db)
+        self.project = project
+        self.execution_id = execution_id
+
+    def lookup(self, node: str, state: Any) -> Recording | None:
+        for keys, digest, execution_id, parent in self._store.candidates(self.project, node):
+            if hash_keys(state, keys) == digest:
+                found = self._produced(node, execution_id, parent)
+                if found is not None:
+                    return found
+        return None
+
+    def _produced(self, node: str, execution_id: str, parent: str) -> Recording | None:
+        """The checkpoint that the recorded call made (its child), if it still exists."""
+        try:
+            checkpoints = self._bench.get_checkpoints(execution_id)
+        except Exception:
+            return None  # pruned since
+        for checkpoint in checkpoints:
+            if checkpoint.parent_id == parent and node in checkpoint.writes:
+                return Recording(checkpoint.writes[node], checkpoint.output_files, execution_id, checkpoint.id)
+        return None
+
+    def record(self, node: str, parent: str | None, state: ReadTrackingState) -> None:
+        if parent:
+            keys = sorted(state.read)
+            self._store.record(self.project, node, self.execution_id, parent, keys, hash_keys(state, keys))
+
+
+def replaying_node(
+    name: str,
+    original: Any,
+    replayer: Replayer,
+    read_blob: Callable[[str, str, str], bytes],
+    replayed: list[str],
+) -> Callable[..., Any]:
+    """A node that answers from a recording when it can, and otherwise runs and records."""
+
+    def node(state: Any, config: Any) -> Any:
+        recording = replayer.lookup(name, state)
+        if recording is not None:
+            _write_files(recording, read_blob)
+            replayed.append(name)
+            return recording.update
+        tracked = ReadTrackingState(state) if isinstance(state, dict) else state
+        update = original.invoke(tracked, config)
+        if isinstance(tracked, ReadTrackingState):
+            replayer.record(name, config.get("configurable", {}).get("checkpoint_id"), tracked)
+        return update
+
+    node.__name__ = name
+    return node
+
+
+def _write_files(recording: Recording, read_blob: Callable[[str, str, str], bytes]) -> None:
+    for path, digest in recording.output_files.items():
+        target = Path(path)
+        if digest is None:
+            target.unlink(missing_ok=True)
+        else:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(read_blob(recording.execution_id, recording.checkpoint_id, path))

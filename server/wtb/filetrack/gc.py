@@ -1,0 +1,75 @@
+"""Garbage collection of snapshots, trees and blobs.
+
+Roots are the snapshots linked to checkpoints, the pinned ones, every snapshot
+touched within the grace period, and the stat index (the workspace's current
+content). Everything reachable from them is kept; unrooted snapshot rows, tree rows
+no root reaches, and blobs no root reaches are deleted.
+
+Why this is safe with other processes at work:
+
+* The caller holds the exclusive :class:`~wtb.filetrack.locks.GcLock`; snapshots,
+  restores and bundle imports hold it shared for their whole scan-and-commit, so a
+  collection never sees a half-written snapshot.
+* A snapshot that was committed but not linked to its checkpoint yet (the engine
+  links it right after) is young, hence a root: the grace period (1 h by default)
+  covers the gap between ``snapshot()`` and ``link_checkpoint()``.
+* Blobs are deleted only when unreachable *and* not written or freshened within the
+  grace period (the blob store freshens an existing blob whenever new content
+  resolves to it), which also protects writers that use the blob store directly.
+* Rows are deleted in one transaction, so ``snapshot row exists`` always implies
+  ``all its trees exist``; an incremental snapshot checks that its base row still
+  exists before it reuses the base's subtrees.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from wtb.filetrack.cas import BlobStore
+from wtb.filetrack.db import Database
+from wtb.filetrack.statindex import drop_missing_roots, index_hashes
+from wtb.filetrack.trees import TreeStore, reachable
+
+
+@dataclass
+class GcReport:
+    """What one collection removed."""
+
+    blobs_removed: int = 0
+    bytes_freed: int = 0
+    trees_removed: int = 0
+    snapshots_removed: int = 0
+
+
+def collect(db: Database, trees: TreeStore, blobs: BlobStore, grace_s: float) -> GcReport:
+    """Delete everything unreachable; the caller holds the exclusive GC lock."""
+    report = GcReport()
+    cutoff = time.time() - grace_s
+    with db.write() as cur:
+        roots = {
+            row[0]
+            for row in cur.execute(
+                "SELECT snapshot FROM checkpoints UNION SELECT snapshot FROM pins"
+                " UNION SELECT root FROM snapshots WHERE touched_at >= ?",
+                (cutoff,),
+            )
+        }
+        dead = [row[0] for row in cur.execute("SELECT root FROM snapshots") if row[0] not in roots]
+        cur.executemany("DELETE FROM snapshots WHERE root = ?", [(d,) for d in dead])
+        report.snapshots_removed = len(dead)
+        live_trees, live_blobs = reachable(lambda digest: trees.get(digest, cur), roots)
+        stored = [row[0] for row in cur.execute("SELECT hash FROM trees")]
+        unused = [(t,) for t in stored if t not in live_trees]
+        cur.executemany("DELETE FROM trees WHERE hash = ?", unused)
+        report.trees_removed = len(unused)
+        drop_missing_roots(cur)
+        live_blobs |= index_hashes(cur)
+    trees.clear_cache()
+    for digest, st in blobs.iter_stat():
+        if digest not in live_blobs and st.st_mtime < cutoff:
+            freed = blobs.delete(digest)
+            report.blobs_removed += 1
+            report.bytes_freed += freed
+    blobs.remove_stale_temps(cutoff)
+    return report

@@ -1,0 +1,107 @@
+"""Making a directory's tracked files exactly a snapshot.
+
+The plan is the diff between the directory's current tree and the snapshot: only
+paths whose entry differs are touched. Before anything is written every blob the plan
+needs is read and checked against its hash, so a corrupt store fails the restore
+with the directory untouched. Then files absent from the snapshot are removed (with
+directories that became empty) and the others written through :mod:`safefs`.
+
+Restore is idempotent: after a crash half-way, the next call diffs the half-restored
+directory against the snapshot and does what is left. Files over the size limit were
+never stored, so restore neither writes nor removes them.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import BinaryIO
+
+from wtb.filetrack.cas import BlobStore
+from wtb.filetrack.errors import IntegrityError
+from wtb.filetrack.objects import FILE, SKIPPED, SYMLINK, Entry
+from wtb.filetrack.safefs import SafeRoot
+from wtb.filetrack.trees import TreeGetter, diff
+
+OnFile = Callable[[str], None]
+Record = Callable[[str, "os.stat_result | None", Entry | None], None]
+
+
+@dataclass
+class RestorePlan:
+    """What a restore writes (created or rewritten) and deletes, as workspace paths."""
+
+    writes: list[str] = field(default_factory=list)
+    deletes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class RestoreWork:
+    """A plan with the snapshot entries its writes need."""
+
+    plan: RestorePlan
+    entries: dict[str, Entry]
+
+
+def make_plan(get: TreeGetter, current: str, target: str) -> RestoreWork:
+    """The writes and deletes that turn tree ``current`` into tree ``target``."""
+    entries: dict[str, Entry] = {}
+    deletes: list[str] = []
+    for path, (old, new) in diff(get, current, target).items():
+        if new is None:
+            if old is not None and old.kind != SKIPPED:
+                deletes.append(path)
+        elif new.kind != SKIPPED:
+            entries[path] = new
+    return RestoreWork(RestorePlan(sorted(entries), sorted(deletes, reverse=True)), entries)
+
+
+def verify_all(work: RestoreWork, blobs: BlobStore) -> None:
+    """Check every needed blob (each once) before the first write."""
+    checked: set[str] = set()
+    for path in work.plan.writes:
+        entry = work.entries[path]
+        if entry.kind != FILE or entry.hash is None or entry.hash in checked:
+            continue
+        try:
+            blobs.verify(entry.hash)
+        except IntegrityError as exc:
+            raise IntegrityError(f"cannot restore {path!r}: {exc}") from None
+        checked.add(entry.hash)
+
+
+def apply_plan(work: RestoreWork, root: Path, blobs: BlobStore, on_file: OnFile | None, record: Record) -> None:
+    """Carry out a verified plan: deletions first (deepest first), then writes."""
+    fs = SafeRoot(root)
+    for path in work.plan.deletes:
+        fs.remove(path)
+        record(path, None, None)
+        if on_file is not None:
+            on_file(path)
+    for path in work.plan.writes:
+        entry = work.entries[path]
+        if entry.kind == SYMLINK:
+            assert entry.target is not None
+            fs.write_symlink(path, entry.target)
+            record(path, None, entry)
+        else:
+            digest = entry.hash
+            assert entry.kind == FILE and digest is not None
+            try:
+                st = fs.write_file(path, entry.mode, _filler(blobs, digest))
+            except IntegrityError as exc:
+                raise IntegrityError(f"cannot restore {path!r}: {exc}") from None
+            record(path, st, entry)
+        if on_file is not None:
+            on_file(path)
+
+
+def _filler(blobs: BlobStore, digest: str) -> Callable[[BinaryIO], None]:
+    """Copy a blob into the temporary file; a mismatch raises before the rename."""
+
+    def fill(out: BinaryIO) -> None:
+        blobs.copy_to(digest, out)
+
+    return fill

@@ -1,0 +1,213 @@
+"""Turning a directory into trees: a full walk, or an update of known paths.
+
+:meth:`Scanner.full` walks everything tracked (``lstat`` each entry, never follow a
+symlink) and re-reads only files whose stat differs from the index.
+:meth:`Scanner.update` starts from a previous snapshot and re-examines only the paths
+the watcher reported: only the trees on those paths are rebuilt, everything else keeps
+its hash, so the cost follows what changed.
+
+Both return the tree bodies they built and the index changes; the caller commits them
+in one transaction.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import stat
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from wtb.filetrack.cas import BlobStore
+from wtb.filetrack.hashing import hash_path
+from wtb.filetrack.ignore import Rules
+from wtb.filetrack.objects import (
+    EMPTY_TREE,
+    FILE,
+    SKIPPED,
+    SYMLINK,
+    TREE,
+    Entry,
+    encode_tree,
+    summarize,
+    tree_hash,
+)
+from wtb.filetrack.statindex import IndexDelta, StatIndex, StatRecord
+from wtb.filetrack.trees import TreeStore, join
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ScanResult:
+    """A snapshot's root and everything needed to commit it."""
+
+    root: str
+    files: int
+    size: int
+    trees: dict[str, bytes] = field(default_factory=dict)
+    index: IndexDelta = field(default_factory=IndexDelta)
+    hashed: int = 0
+
+
+@dataclass
+class _Node:
+    """A trie of dirty paths: ``whole`` means re-examine this path and all below it."""
+
+    whole: bool = False
+    children: dict[str, _Node] = field(default_factory=dict)
+
+
+class Scanner:
+    """One scan of ``root``; ``store`` None hashes without storing (restore targets)."""
+
+    def __init__(
+        self, root: Path, rules: Rules, index: StatIndex, store: BlobStore | None, trees: TreeStore | None
+    ) -> None:
+        self._root = str(root)
+        self._rules = rules
+        self._index = index
+        self._store = store
+        self._trees = trees
+        self._known: dict[str, StatRecord] = {}
+        self._seen: set[str] = set()
+        self._now = time.time_ns()
+        self._result = ScanResult(EMPTY_TREE, 0, 0)
+
+    def full(self) -> ScanResult:
+        """Walk the whole tree."""
+        self._known = self._index.load(None)
+        tree = self._scan_dir(self._root, "")
+        return self._finish(tree)
+
+    def update(self, base: str, dirty: Iterable[str]) -> ScanResult:
+        """Apply re-examined ``dirty`` paths to the snapshot ``base``."""
+        assert self._trees is not None
+        trie = _Node()
+        for path in dirty:
+            node = trie
+            for part in path.split("/"):
+                if node.whole:
+                    break
+                node = node.children.setdefault(part, _Node())
+            else:
+                node.whole = True
+                node.children.clear()
+        tree = self._update_dir(base, "", trie)
+        return self._finish(tree)
+
+    def _finish(self, tree: dict[str, Entry]) -> ScanResult:
+        result = self._result
+        body = encode_tree(tree)
+        result.root = tree_hash(body)
+        result.trees[result.root] = body
+        result.size, result.files = summarize(tree)
+        result.index.deletes = set(self._known) - self._seen
+        return result
+
+    def _update_dir(self, digest: str | None, rel_dir: str, node: _Node) -> dict[str, Entry]:
+        assert self._trees is not None
+        tree = dict(self._trees.get(digest)) if digest else {}
+        for name, child in node.children.items():
+            rel = join(rel_dir, name)
+            old = tree.get(name)
+            if child.whole or old is None or old.kind != TREE or not self._is_dir(rel):
+                new = self._rescan(rel)
+            else:
+                sub = self._update_dir(old.hash, rel, child)
+                new = self._seal(sub) if sub else None
+            if new is None:
+                tree.pop(name, None)
+            else:
+                tree[name] = new
+        return tree
+
+    def _is_dir(self, rel: str) -> bool:
+        try:
+            return stat.S_ISDIR(os.lstat(os.path.join(self._root, rel)).st_mode)
+        except OSError:
+            return False
+
+    def _rescan(self, rel: str) -> Entry | None:
+        """Examine one path afresh (and everything below it, for a directory)."""
+        self._known.update(self._index.load(rel))
+        path = os.path.join(self._root, rel)
+        try:
+            st = os.lstat(path)
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+        if stat.S_ISDIR(st.st_mode):
+            if self._rules.excluded(rel, True):
+                return None
+            sub = self._scan_dir(path, rel)
+            return self._seal(sub) if sub else None
+        if self._rules.excluded(rel, False):
+            return None
+        try:
+            return self._leaf(path, rel, st)
+        except FileNotFoundError:
+            return None
+
+    def _scan_dir(self, path: str, rel_dir: str) -> dict[str, Entry]:
+        tree: dict[str, Entry] = {}
+        try:
+            with os.scandir(path) as it:
+                items = list(it)
+        except (FileNotFoundError, NotADirectoryError):
+            return tree
+        except PermissionError:
+            log.warning("cannot list %s; its files are not tracked", path)
+            return tree
+        excluded = self._rules.excluded
+        for item in items:
+            rel = f"{rel_dir}/{item.name}" if rel_dir else item.name
+            try:
+                is_dir = item.is_dir(follow_symlinks=False)
+                if excluded(rel, is_dir):
+                    continue
+                if is_dir:
+                    sub = self._scan_dir(item.path, rel)
+                    if sub:
+                        tree[item.name] = self._seal(sub)
+                    continue
+                entry = self._leaf(item.path, rel, item.stat(follow_symlinks=False))
+            except FileNotFoundError:
+                continue
+            if entry is not None:
+                tree[item.name] = entry
+        return tree
+
+    def _leaf(self, path: str, rel: str, st: os.stat_result) -> Entry | None:
+        mode = st.st_mode
+        if stat.S_ISLNK(mode):
+            target = os.readlink(path)
+            return Entry(SYMLINK, None, len(os.fsencode(target)), 0o777, target)
+        if not stat.S_ISREG(mode):
+            return None  # fifos, sockets, devices: not workspace content
+        perm = stat.S_IMODE(mode) & 0o777
+        if st.st_size > self._rules.max_size:
+            return Entry(SKIPPED, None, st.st_size, perm)
+        self._seen.add(rel)
+        known = self._known.get(rel)
+        if known is not None and known.matches(st):
+            return Entry(FILE, known.hash, st.st_size, perm)
+        try:
+            digest, size = self._store.add_file(path) if self._store else hash_path(path)
+        except PermissionError:
+            log.warning("cannot read %s; recorded as skipped", path)
+            return Entry(SKIPPED, None, st.st_size, perm)
+        self._result.hashed += 1
+        if size == st.st_size:
+            self._result.index.puts[rel] = StatRecord.of(st, digest, self._now)
+        return Entry(FILE, digest, size, perm)
+
+    def _seal(self, tree: dict[str, Entry]) -> Entry:
+        """Store a directory's tree body and return the entry its parent lists."""
+        body = encode_tree(tree)
+        digest = tree_hash(body)
+        self._result.trees[digest] = body
+        size, count = summarize(tree)
+        return Entry(TREE, digest, size, 0, None, count)
+

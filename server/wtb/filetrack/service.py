@@ -1,0 +1,362 @@
+"""SqliteFileTrackingService: the one object the engine uses to track workspace files.
+
+It ties the pieces together: the watcher's dirty set (or a walk) feeds the scanner,
+whose trees and index changes are committed to ``filetrack.db`` together with the
+snapshot row; checkpoints link to snapshots; restore and GC work from those links.
+Several processes may open the same data directory, each with its own service.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from types import TracebackType
+
+import msgpack
+
+from wtb.filetrack import bundle
+from wtb.filetrack.cas import BlobStore
+from wtb.filetrack.db import Database
+from wtb.filetrack.errors import IntegrityError, InvalidStateError, NotFoundError
+from wtb.filetrack.gc import GcReport, collect
+from wtb.filetrack.ignore import Rules
+from wtb.filetrack.locks import GcLock
+from wtb.filetrack.objects import EMPTY_TREE, FILE, SKIPPED, SYMLINK, TREE, Entry, pseudo_hash
+from wtb.filetrack.paths import normalize
+from wtb.filetrack.restore import Record, RestorePlan, RestoreWork, apply_plan, make_plan, verify_all
+from wtb.filetrack.scan import Scanner, ScanResult
+from wtb.filetrack.statindex import IndexDelta, MemoryStatIndex, SqliteStatIndex, StatRecord
+from wtb.filetrack.trees import Overlay, TreeStore, diff, iter_leaves, lookup
+from wtb.filetrack.watcher import BARRIER_TIMEOUT_S, Watcher
+from wtb.models import FileEntry, StorageStats
+from wtb.sdk.config import FileTrackingConfig
+
+log = logging.getLogger(__name__)
+
+
+class SqliteFileTrackingService:
+    """Snapshots of a workspace's tracked files, stored in ``<data_dir>/.filetrack``."""
+
+    #: Snapshots younger than this, and blobs written within it, survive :meth:`gc`.
+    gc_grace_s: float = 3600.0
+    #: How long :meth:`snapshot` waits for the watcher's cookie before walking instead.
+    barrier_timeout_s: float = BARRIER_TIMEOUT_S
+
+    def __init__(self, workspace: Path, data_dir: Path, config: FileTrackingConfig) -> None:
+        self.workspace = Path(workspace).resolve()
+        self.data_dir = Path(data_dir).resolve()
+        self.config = config
+        home = self.data_dir / ".filetrack"
+        self._db = Database(home / "filetrack.db")
+        self._blobs = BlobStore(home / "blobs")
+        self._trees = TreeStore(self._db)
+        self._index = SqliteStatIndex(self._db, str(self.workspace))
+        self._gc_lock = GcLock(home / "gc.lock")
+        self._rules = self._make_rules()  # validates the config now, not at the first snapshot
+        self._watcher = Watcher(self.workspace, self.data_dir, self._make_rules)
+        self._mutex = threading.RLock()
+        self._base: str | None = None
+        self._watching = False
+        self._closed = False
+        self._last_mode = ""
+
+    # -- life cycle --
+
+    def start(self) -> None:
+        """Start the watcher (when enabled and ``config.watch``); snapshots walk until then."""
+        with self._mutex:
+            self._check_open()
+            if self.config.enabled and self.config.watch and not self._watching:
+                self._watching = True
+                self._base = None
+                self._watcher.start()
+
+    def close(self) -> None:
+        with self._mutex:
+            if self._closed:
+                return
+            self._closed = True
+            self._watcher.stop()
+            self._db.close()
+
+    def __enter__(self) -> SqliteFileTrackingService:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    # -- snapshots --
+
+    def snapshot(self) -> str:
+        """Record the tracked files now; returns the snapshot id (its root tree hash)."""
+        if not self.config.enabled:
+            self._last_mode = "disabled"
+            return EMPTY_TREE
+        with self._mutex:
+            self._check_open()
+            return self._snapshot()
+
+    def _snapshot(self) -> str:
+        dirty: set[str] | None = None
+        if self._watching:
+            drained = self._watcher.drain(self.barrier_timeout_s)
+            if drained.trusted:
+                dirty = drained.paths
+            else:
+                log.info("walking %s: %s", self.workspace, drained.reason)
+                self._watcher.restart()
+        with self._gc_lock.shared():
+            result = self._update(dirty) if dirty is not None else None
+            if result is None:
+                self._last_mode = "full"
+                self._rules = self._make_rules()
+                result = self._scanner(self.workspace, self._rules, store=True).full()
+            self._commit(result)
+        self._base = result.root if self._watcher.running else None
+        return result.root
+
+    def _update(self, dirty: set[str]) -> ScanResult | None:
+        """Apply the dirty set to the previous snapshot, if that snapshot still exists."""
+        base = self._base
+        if base is None or not self._snapshot_exists(base):
+            return None
+        try:
+            result = self._scanner(self.workspace, self._rules, store=True).update(base, dirty)
+        except NotFoundError:
+            return None
+        self._last_mode = "incremental"
+        return result
+
+    def _scanner(self, root: Path, rules: Rules, *, store: bool) -> Scanner:
+        if store:
+            return Scanner(root, rules, self._index, self._blobs, self._trees)
+        return Scanner(root, rules, MemoryStatIndex(), None, self._trees)
+
+    def _commit(self, result: ScanResult) -> None:
+        now = time.time()
+        with self._db.write() as cur:
+            self._trees.put_many(cur, result.trees)
+            cur.execute(
+                "INSERT INTO snapshots (root, created_at, touched_at, files, bytes) VALUES (?, ?, ?, ?, ?)"
+                " ON CONFLICT(root) DO UPDATE SET touched_at = excluded.touched_at",
+                (result.root, now, now, result.files, result.size),
+            )
+            self._index.apply(result.index, cur)
+
+    # -- checkpoint links --
+
+    def link_checkpoint(
+        self, checkpoint_id: str, execution_id: str, snapshot_id: str, output_files: Mapping[str, str | None]
+    ) -> None:
+        """Record that a checkpoint's files are ``snapshot_id`` and which files its step touched."""
+        if snapshot_id != EMPTY_TREE and not self._snapshot_exists(snapshot_id):
+            raise NotFoundError(f"no snapshot {snapshot_id} in {self.data_dir}")
+        packed = msgpack.packb({os.fsencode(p): h for p, h in output_files.items()}, use_bin_type=True)
+        with self._mutex, self._db.write() as cur:
+            cur.execute(
+                "INSERT OR REPLACE INTO checkpoints (checkpoint_id, execution_id, snapshot, output_files,"
+                " created_at) VALUES (?, ?, ?, ?, ?)",
+                (checkpoint_id, execution_id, snapshot_id, packed, time.time()),
+            )
+
+    def checkpoint_snapshot(self, checkpoint_id: str) -> str | None:
+        row = self._one("SELECT snapshot FROM checkpoints WHERE checkpoint_id = ?", (checkpoint_id,))
+        return None if row is None else str(row[0])
+
+    def checkpoint_output_files(self, checkpoint_id: str) -> dict[str, str | None]:
+        row = self._one("SELECT output_files FROM checkpoints WHERE checkpoint_id = ?", (checkpoint_id,))
+        return {} if row is None else _unpack_outputs(row[0])
+
+    def checkpoint_links(self, execution_id: str) -> dict[str, tuple[str, dict[str, str | None]]]:
+        """checkpoint id -> (snapshot, output files) for one execution, in one query."""
+        with self._mutex, self._db.read() as cur:
+            rows = cur.execute(
+                "SELECT checkpoint_id, snapshot, output_files FROM checkpoints WHERE execution_id = ?",
+                (execution_id,),
+            ).fetchall()
+        return {str(r[0]): (str(r[1]), _unpack_outputs(r[2])) for r in rows}
+
+    def delete_execution(self, execution_id: str) -> None:
+        """Drop an execution's checkpoint links; its files go at the next :meth:`gc`."""
+        with self._mutex, self._db.write() as cur:
+            cur.execute("DELETE FROM checkpoints WHERE execution_id = ?", (execution_id,))
+
+    # -- reading snapshots --
+
+    def changes(self, old: str | None, new: str) -> dict[str, str | None]:
+        """path -> new pseudo-hash (None: deleted) between two snapshots; ``old`` None: all of ``new``."""
+        with self._mutex:
+            return {
+                path: None if after is None else pseudo_hash(after)
+                for path, (_, after) in diff(self._get_root_checked(new), old, new).items()
+            }
+
+    def files(self, snapshot_id: str) -> dict[str, FileEntry]:
+        with self._mutex:
+            return {
+                path: FileEntry(path, e.kind, e.hash if e.kind == FILE else None, e.size, e.mode, e.target)
+                for path, e in iter_leaves(self._get_root_checked(snapshot_id), snapshot_id)
+            }
+
+    def read_file(self, snapshot_id: str, path: str) -> bytes:
+        """A file's verified content at a snapshot (a symlink's content is its target)."""
+        rel = normalize(path)
+        with self._mutex:
+            entry = lookup(self._get_root_checked(snapshot_id), snapshot_id, rel)
+        if entry is None or entry.kind == TREE:
+            raise NotFoundError(f"{rel!r} is not a file in snapshot {snapshot_id}")
+        if entry.kind == SKIPPED:
+            raise NotFoundError(f"{rel!r} was over the size limit ({entry.size} bytes) and was not stored")
+        if entry.kind == SYMLINK:
+            return os.fsencode(entry.target or "")
+        assert entry.hash is not None
+        try:
+            return self._blobs.read(entry.hash)
+        except IntegrityError as exc:
+            raise IntegrityError(f"{rel!r} in snapshot {snapshot_id}: {exc}") from None
+
+    def _get_root_checked(self, snapshot_id: str) -> Callable[[str], Mapping[str, Entry]]:
+        self._trees.get(snapshot_id)  # NotFoundError for an unknown snapshot, before any work
+        return self._trees.get
+
+    # -- restore --
+
+    def plan_restore(self, snapshot_id: str, target_dir: Path | None = None) -> RestorePlan:
+        """What :meth:`restore` would write and delete in ``target_dir`` (default: the workspace)."""
+        if not self.config.enabled:
+            return RestorePlan()
+        with self._mutex, self._gc_lock.shared():
+            return self._work(snapshot_id, target_dir)[0].plan
+
+    def restore(
+        self,
+        snapshot_id: str,
+        target_dir: Path | None = None,
+        on_file: Callable[[str], None] | None = None,
+    ) -> RestorePlan:
+        """Make the tracked files of ``target_dir`` exactly the snapshot (see ``restore.py``)."""
+        if not self.config.enabled:
+            return RestorePlan()
+        with self._mutex:
+            self._check_open()
+            with self._gc_lock.shared():
+                work, root, is_workspace = self._work(snapshot_id, target_dir)
+                verify_all(work, self._blobs)
+                delta = IndexDelta()
+                try:
+                    apply_plan(work, root, self._blobs, on_file, _recorder(delta) if is_workspace else _skip)
+                finally:
+                    if is_workspace and (delta.puts or delta.deletes):
+                        with self._db.write() as cur:
+                            self._index.apply(delta, cur)
+            return work.plan
+
+    def _work(self, snapshot_id: str, target_dir: Path | None) -> tuple[RestoreWork, Path, bool]:
+        """The restore plan against the target's current state, taken now."""
+        self._trees.get(snapshot_id)
+        root = self.workspace if target_dir is None else Path(target_dir).resolve()
+        if root == self.workspace:
+            current = self._snapshot()  # also records what the restore will overwrite
+            return make_plan(self._trees.get, current, snapshot_id), root, True
+        root.mkdir(parents=True, exist_ok=True)
+        result = self._scanner(root, Rules(root, self.config, self.data_dir), store=False).full()
+        getter = Overlay(self._trees, result.trees).get
+        return make_plan(getter, result.root, snapshot_id), root, False
+
+    # -- retention --
+
+    def pin(self, name: str, snapshot_id: str) -> None:
+        """Keep a snapshot through :meth:`gc` under a name (e.g. the undo point of a rollback)."""
+        if snapshot_id != EMPTY_TREE and not self._snapshot_exists(snapshot_id):
+            raise NotFoundError(f"no snapshot {snapshot_id} in {self.data_dir}")
+        with self._mutex, self._db.write() as cur:
+            cur.execute(
+                "INSERT OR REPLACE INTO pins (name, snapshot, created_at) VALUES (?, ?, ?)",
+                (name, snapshot_id, time.time()),
+            )
+
+    def unpin(self, name: str) -> None:
+        with self._mutex, self._db.write() as cur:
+            cur.execute("DELETE FROM pins WHERE name = ?", (name,))
+
+    def gc(self) -> GcReport:
+        """Delete snapshots, trees and blobs that nothing references (see ``gc.py`` for safety)."""
+        with self._mutex, self._gc_lock.exclusive():
+            self._check_open()
+            report = collect(self._db, self._trees, self._blobs, self.gc_grace_s)
+            self._base = None
+            return report
+
+    def stats(self) -> StorageStats:
+        blobs = 0
+        stored = 0
+        for _, st in self._blobs.iter_stat():
+            blobs += 1
+            stored += st.st_size
+        with self._mutex, self._db.read() as cur:
+            referenced = cur.execute(
+                "SELECT COALESCE(SUM(bytes), 0) FROM snapshots"
+                " WHERE root IN (SELECT DISTINCT snapshot FROM checkpoints)"
+            ).fetchone()[0]
+            snapshots = cur.execute("SELECT COUNT(*) FROM snapshots").fetchone()[0]
+        ratio = referenced / stored if stored else 1.0
+        return StorageStats(blobs, stored, int(referenced), int(snapshots), ratio)
+
+    # -- bundles --
+
+    def export_bundle(self, roots: list[str], known_blobs: set[str] | None = None) -> bytes:
+        """Snapshots with their trees and the blobs the receiver lacks, as one msgpack document."""
+        with self._mutex, self._gc_lock.shared():
+            return bundle.export_bundle(self._db, self._trees, self._blobs, roots, known_blobs)
+
+    def import_bundle(self, data: bytes) -> list[str]:
+        """Verify and store a bundle; returns its snapshot ids."""
+        with self._mutex, self._gc_lock.shared():
+            return bundle.import_bundle(self._db, self._trees, self._blobs, data)
+
+    # -- helpers --
+
+    def _make_rules(self) -> Rules:
+        return Rules(self.workspace, self.config, self.data_dir)
+
+    def _snapshot_exists(self, snapshot_id: str) -> bool:
+        return self._one("SELECT 1 FROM snapshots WHERE root = ?", (snapshot_id,)) is not None
+
+    def _one(self, sql: str, args: tuple[str, ...]) -> tuple[object, ...] | None:
+        with self._mutex, self._db.read() as cur:
+            row: tuple[object, ...] | None = cur.execute(sql, args).fetchone()
+        return row
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise InvalidStateError("this file tracking service is closed")
+
+
+def _unpack_outputs(packed: object) -> dict[str, str | None]:
+    assert isinstance(packed, bytes)
+    raw = msgpack.unpackb(packed, raw=False, strict_map_key=False)
+    return {os.fsdecode(k): v for k, v in raw.items()}
+
+
+def _recorder(delta: IndexDelta) -> Record:
+    """Index each restored file at once so the next snapshot need not read it (unless racy)."""
+
+    def record(path: str, st: os.stat_result | None, entry: Entry | None) -> None:
+        if st is not None and entry is not None and entry.hash is not None:
+            delta.deletes.discard(path)
+            delta.puts[path] = StatRecord.of(st, entry.hash, time.time_ns())
+        else:
+            delta.puts.pop(path, None)
+            delta.deletes.add(path)
+
+    return record
+
+
+def _skip(path: str, st: os.stat_result | None, entry: Entry | None) -> None:
+    return None
