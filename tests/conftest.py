@@ -55,10 +55,6 @@ def make_bench() -> Iterator[Callable[..., Any]]:
     opened: list[Any] = []
 
     def make(workspace: Path, **kwargs: Any) -> Any:
-        if os.environ.get("WTB_TMP_NO_TRACK"):
-            from wtb import FileTrackingConfig
-
-            kwargs.setdefault("file_tracking", FileTrackingConfig(enabled=False))
         bench = WTBTestBench.create(workspace=workspace, **kwargs)
         opened.append(bench)
         return bench

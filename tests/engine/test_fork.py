@@ -16,7 +16,7 @@ def test_fork_and_resume_with_changed_state_is_independent(sample_ws: Path, make
     parent_checkpoints = bench.get_checkpoints(parent.id)
     parent_answer = (sample_ws / "out" / "answer.md").read_bytes()
     after_embed = next(c for c in parent_checkpoints if c.step == 1)
-    fork = bench.fork(parent.id, after_embed.id, state_updates={"query": "What is an actor in Ray?"}, name="ray")
+    fork = bench.fork(parent.id, after_embed.id, state_updates={"query": "What is Ray?"}, name="ray")
     assert fork.status is ExecutionStatus.PAUSED
     assert fork.parent_id == parent.id and fork.parent_checkpoint_id == after_embed.id
     assert fork.thread_id == f"wtb-{fork.id}" and fork.name == "ray"

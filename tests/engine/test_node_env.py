@@ -79,7 +79,8 @@ def test_a_node_runs_in_its_own_venv_with_another_package_version(env_ws: Path) 
         assert first.status is ExecutionStatus.COMPLETED, first.error
         state = bench.get_state(first.id)
         assert state["version"] == "1.0.8" and state["y"] == 20
-        assert "from_env.txt" in state["_output_files"]
+        by_b = next(c for c in bench.get_checkpoints(first.id) if "b" in c.writes)
+        assert list(by_b.output_files) == ["from_env.txt"]  # the env's file writes are tracked
         assert "hello from the node's environment" in (bench.data_dir / "logs" / f"{first.id}.log").read_text()
         envs = list((bench.data_dir / "envs").glob("*/wtb-env.json"))
         second = bench.run("env", {})

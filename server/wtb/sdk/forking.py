@@ -94,5 +94,7 @@ def _apply_updates(
         saver = TrackingSaver(conn, recorder.take_snapshot, recorder.on_checkpoint)
         compiled = compile_graph(graph, saver, PauseStrategyConfig())
         compiled.update_state(thread_config(child.thread_id, root), updates)
+        if recorder.head:
+            bench._executions.set_head(child.id, recorder.head)
     finally:
         conn.close()
