@@ -155,11 +155,18 @@ def replaying_node(
         tracked = ReadTrackingState(state) if isinstance(state, dict) else state
         update = original.invoke(tracked, config)
         if isinstance(tracked, ReadTrackingState):
-            replayer.record(name, config.get("configurable", {}).get("checkpoint_id"), tracked)
+            replayer.record(name, _running_from(config), tracked)
         return update
 
     node.__name__ = name
     return node
+
+
+def _running_from(config: Any) -> str | None:
+    """The checkpoint a task runs from: LangGraph keeps it in ``checkpoint_map`` under the root namespace."""
+    configurable = config.get("configurable", {}) if isinstance(config, dict) else {}
+    parent = configurable.get("checkpoint_map", {}).get("")
+    return str(parent) if parent else None
 
 
 def _write_files(recording: Recording, read_blob: Callable[[str, str, str], bytes]) -> None:

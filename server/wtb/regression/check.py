@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from wtb.models import Checkpoint
@@ -23,8 +24,35 @@ def run_check(
     if initial_state is None:
         stored = bench._executions.initial_state(reference.id)
         initial_state = bench._saver.serde.loads_typed(stored) if stored else {}
-    new = bench.run(golden.project, initial_state, config=reference.config or None, name=f"check:{golden.name}")
+    pending = bench.create_execution(
+        golden.project, initial_state, config=reference.config or None, name=f"check:{golden.name}"
+    )
+    new = bench.run_execution(pending.id, prepare=_golden_start(bench, main_line(bench, reference.id)))
     return compare_executions(bench, golden, reference.id, new.id, rules)
+
+
+def _golden_start(bench: WTBTestBench, line: list[Checkpoint]) -> Callable[[Path], None]:
+    """Put back, in the check's own directory, the golden run's outputs as they were at its start.
+
+    The check runs isolated on the workspace as it is now (today's code and inputs), except
+    for the files the golden run wrote: those start as they were when the golden started, so
+    both runs write the same files from the same beginning and their steps compare.
+    """
+    start = line[0].snapshot_id if line else None
+    written = {path for checkpoint in line for path in checkpoint.output_files}
+    tracker = bench._tracker_or_fail()
+    before = tracker.files(start) if start else {}
+
+    def prepare(directory: Path) -> None:
+        for path in sorted(written):
+            target = directory / path
+            if start and path in before and before[path].kind == "file":
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(tracker.read_file(start, path))
+            elif target.is_file() or target.is_symlink():
+                target.unlink()
+
+    return prepare
 
 
 def compare_executions(

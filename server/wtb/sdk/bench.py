@@ -10,15 +10,15 @@ from __future__ import annotations
 import shutil
 import tempfile
 from collections.abc import Mapping
-from dataclasses import asdict, replace
+from dataclasses import asdict
 from datetime import timedelta
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from wtb.engine import discovery, loader
 from wtb.engine.checkpointer import TrackingSaver, open_checkpoint_db
-from wtb.engine.controller import ExecutionController, RunRequest
+from wtb.engine.controller import ExecutionController
 from wtb.engine.graph_info import GraphInfo, describe_graph
 from wtb.engine.locks import Locks
 from wtb.engine.recorder import EventSink
@@ -41,10 +41,14 @@ from wtb.sdk import inspection
 from wtb.sdk.config import FileTrackingConfig, PauseStrategyConfig
 from wtb.sdk.project import WorkflowProject
 from wtb.sdk.retention import PruneReport
+from wtb.sdk.runner import Prepare, start_run
 from wtb.sdk.tree import ExecutionTreeNode, build_tree
 from wtb.store.db import Database
 from wtb.store.executions import ExecutionStore
 from wtb.store.outbox import Outbox
+
+if TYPE_CHECKING:
+    from wtb.filetrack import SqliteFileTrackingService
 
 MODES = ("development", "testing")
 
@@ -66,7 +70,7 @@ class WTBTestBench:
         self.file_tracking = file_tracking or FileTrackingConfig()
         self._owns_data_dir = owns_data_dir
         self._projects: dict[str, WorkflowProject] = {}
-        self._isolated_trackers: list[Any] = []
+        self._isolated_trackers: list[SqliteFileTrackingService] = []
         self._closed = False
         data_dir.mkdir(parents=True, exist_ok=True)
         self._db = Database(data_dir / "wtb.db")
@@ -199,14 +203,19 @@ class WTBTestBench:
         return self.run_execution(execution.id, on_event=on_event)
 
     def run_execution(
-        self, execution_id: str, on_event: EventSink | None = None, pause: PauseStrategyConfig | None = None
+        self,
+        execution_id: str,
+        on_event: EventSink | None = None,
+        pause: PauseStrategyConfig | None = None,
+        prepare: Prepare | None = None,
     ) -> Execution:
+        """Run a pending execution (``prepare``: run it in an isolated, adjusted directory)."""
         execution = self._executions.get(execution_id)
         if execution.status is not ExecutionStatus.PENDING:
             raise InvalidStateError(f"Execution {execution_id} is {execution.status.value}, not pending.")
         stored = self._executions.initial_state(execution_id)
         initial = self._saver.serde.loads_typed(stored) if stored else {}
-        return self._start(execution, initial, None, on_event, pause)
+        return start_run(self, execution, initial, None, on_event, pause, prepare=prepare)
 
     def resume(
         self,
@@ -243,106 +252,7 @@ class WTBTestBench:
             from langgraph.types import Command
 
             command = Command(resume=resume_value)
-        return self._start(execution, command, execution.head_checkpoint_id, on_event, pause, updates, as_node)
-
-    def _start(
-        self,
-        execution: Execution,
-        initial: Any,
-        checkpoint_id: str | None,
-        on_event: EventSink | None,
-        pause: PauseStrategyConfig | None,
-        state_updates: dict[str, Any] | None = None,
-        as_node: str | None = None,
-    ) -> Execution:
-        project = self.get_project(execution.project)
-        graph = self._with_node_envs(project, self._load_graph(project), execution.id)
-        replayed: list[str] = []
-        graph = self._with_replay(project, graph, replayed, execution.id)
-        tracker = self._tracker if project.file_tracking.enabled else None
-        previous = tracker.checkpoint_snapshot(checkpoint_id) if tracker and checkpoint_id else None
-        directory = self.workspace
-        if project.execution.workspace == "isolated":
-            directory, tracker = self._isolated_workspace(execution.id, previous)
-        request = RunRequest(
-            execution=execution,
-            graph=graph,
-            input=initial,
-            checkpoint_id=checkpoint_id,
-            directory=directory,
-            tracker=tracker,
-            previous_snapshot=previous,
-            pause=pause or _stored_pause(execution) or project.pause,
-            durability="sync" if tracker else project.execution.durability,
-            recursion_limit=execution.config.get("recursion_limit", project.execution.recursion_limit),
-            state_updates=state_updates,
-            as_node=as_node,
-            replayed=replayed,
-        )
-        with self._locks.execution(execution.id, timeout_s=1.0):
-            return self._controller.run(request, on_event)
-
-    def _with_node_envs(self, project: WorkflowProject, graph: Any, execution_id: str) -> Any:
-        """Swap the nodes that have an environment of their own for subprocess proxies."""
-        envs = project.environment.node_envs
-        if not envs:
-            return graph
-        from wtb.engine.node_env import EnvironmentManager, NodeEnvironmentError
-        from wtb.engine.node_proxy import subprocess_node, with_nodes_replaced
-
-        manager = EnvironmentManager(self.data_dir)
-        log_file = self.data_dir / "logs" / f"{execution_id}.log"
-        log_file.parent.mkdir(parents=True, exist_ok=True)
-
-        def log(text: str) -> None:
-            with log_file.open("a", encoding="utf-8") as out:
-                out.write(text)
-
-        replacements = {}
-        for node, env in envs.items():
-            if not env.entrypoint:
-                raise NodeEnvironmentError(
-                    f"Node {node!r} has its own environment but no entrypoint: give NodeEnvironment(entrypoint="
-                    "'module:function') importable in that environment."
-                )
-            replacements[node] = subprocess_node(node, manager.python_for(env), env.entrypoint, log)
-        return with_nodes_replaced(graph, replacements)
-
-    def _with_replay(self, project: WorkflowProject, graph: Any, replayed: list[str], execution_id: str) -> Any:
-        """With ``ExecutionConfig(replay="recorded")`` or ``replay_nodes``, nodes answer from recordings."""
-        config = project.execution
-        if config.replay != "recorded" and not config.replay_nodes:
-            return graph
-        from langgraph.graph import StateGraph
-
-        from wtb.engine.node_proxy import with_nodes_replaced
-        from wtb.engine.replay import Replayer, replaying_node
-
-        builder = graph if isinstance(graph, StateGraph) else graph.builder
-        names = list(config.replay_nodes) or list(builder.nodes)
-        replayer = Replayer(self, project.name, execution_id)
-        replacements = {
-            name: replaying_node(name, builder.nodes[name].runnable, replayer, self.read_file, replayed)
-            for name in names
-        }
-        return with_nodes_replaced(builder, replacements)
-
-    def _isolated_workspace(self, execution_id: str, snapshot: str | None) -> tuple[Path, Any]:
-        """A directory of the data dir holding the execution's files, tracked on its own.
-
-        It starts as the head's snapshot (a resumed fork) or as a snapshot of the user's
-        workspace now (a new run); the user's workspace is never written.
-        """
-        from wtb.filetrack import SqliteFileTrackingService
-
-        source = self._tracker_or_fail()
-        directory = self.data_dir / "workspaces" / execution_id
-        directory.mkdir(parents=True, exist_ok=True)
-        source.restore(snapshot or source.snapshot(), target_dir=directory)
-        config = replace(self.file_tracking, watch=False)
-        tracker = SqliteFileTrackingService(directory, self.data_dir, config)
-        self._isolated_trackers.append(tracker)
-        return directory, tracker
+        return start_run(self, execution, command, execution.head_checkpoint_id, on_event, pause, updates, as_node)
 
     def mark_finished(
         self, execution_id: str, status: ExecutionStatus | str, error: ExecutionError | None = None
@@ -396,30 +306,34 @@ class WTBTestBench:
     ) -> DiffResult:
         state = inspection.diff_states(self.get_state(exec_a, cp_a), self.get_state(exec_b, cp_b))
         files = inspection.diff_files(
-            self._tracker, self._snapshot_of(exec_a, cp_a, False), self._snapshot_of(exec_b, cp_b, False)
+            self._tracker, self._maybe_snapshot_of(exec_a, cp_a), self._maybe_snapshot_of(exec_b, cp_b)
         )
         return DiffResult(state=state, files=files)
 
     def get_execution_tree(self, project: str | None = None) -> list[ExecutionTreeNode]:
         return build_tree(self._executions.list(project=project, limit=1_000_000))
 
-    def _snapshot_of(self, execution_id: str, checkpoint_id: str | None, required: bool = True) -> str | None:
-        execution = self._executions.get(execution_id)
-        found = self._adapter.get_tuple(execution.thread_id, checkpoint_id or execution.head_checkpoint_id)
-        snapshot = self._tracker.checkpoint_snapshot(str(found.checkpoint["id"])) if self._tracker else None
-        if snapshot is None and required:
+    def _snapshot_of(self, execution_id: str, checkpoint_id: str | None) -> str:
+        """The file snapshot of a checkpoint (the head by default); an error when it has none."""
+        snapshot = self._maybe_snapshot_of(execution_id, checkpoint_id)
+        if snapshot is None:
             raise InvalidStateError(
-                f"Checkpoint {found.checkpoint['id']} of execution {execution_id} has no file snapshot "
+                f"Checkpoint {checkpoint_id or 'head'} of execution {execution_id} has no file snapshot "
                 "(file tracking was off when it was taken)."
             )
         return snapshot
 
-    def _tracker_or_fail(self) -> Any:
+    def _maybe_snapshot_of(self, execution_id: str, checkpoint_id: str | None) -> str | None:
+        execution = self._executions.get(execution_id)
+        found = self._adapter.get_tuple(execution.thread_id, checkpoint_id or execution.head_checkpoint_id)
+        return self._tracker.checkpoint_snapshot(str(found.checkpoint["id"])) if self._tracker else None
+
+    def _tracker_or_fail(self) -> SqliteFileTrackingService:
         if self._tracker is None:
             raise InvalidStateError("File tracking is off for this bench (FileTrackingConfig(enabled=False)).")
         return self._tracker
 
-    def _open_tracker(self) -> Any | None:
+    def _open_tracker(self) -> SqliteFileTrackingService | None:
         if not self.file_tracking.enabled:
             return None
         from wtb.filetrack import SqliteFileTrackingService
@@ -522,8 +436,3 @@ def _run_config(config: Mapping[str, Any] | None) -> dict[str, Any]:
     if "recursion_limit" in config:
         result["recursion_limit"] = int(config["recursion_limit"])
     return result
-
-
-def _stored_pause(execution: Execution) -> PauseStrategyConfig | None:
-    stored = execution.config.get("pause")
-    return PauseStrategyConfig(**stored) if stored else None

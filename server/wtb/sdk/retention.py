@@ -98,6 +98,11 @@ def _delete(bench: WTBTestBench, doomed: list[Execution], report: PruneReport) -
     bench._executions.delete([e.id for e in doomed])
     report.deleted += [e.id for e in doomed]
     if bench._tracker is not None:
-        gc = bench._tracker.gc(grace_s=0)
+        tracker = bench._tracker
+        grace, tracker.gc_grace_s = tracker.gc_grace_s, 0.0  # an explicit prune frees at once
+        try:
+            gc = tracker.gc()
+        finally:
+            tracker.gc_grace_s = grace
         report.blobs_removed += gc.blobs_removed
         report.bytes_freed += gc.bytes_freed
