@@ -111,6 +111,7 @@ class Replayer:
         self._store = ReplayStore(bench._db)
         self.project = project
         self.execution_id = execution_id
+        self._children: dict[str, dict[tuple[str, str], Recording]] = {}
 
     def lookup(self, node: str, state: Any) -> Recording | None:
         for keys, digest, execution_id, parent in self._store.candidates(self.project, node):
@@ -122,14 +123,22 @@ class Replayer:
 
     def _produced(self, node: str, execution_id: str, parent: str) -> Recording | None:
         """The checkpoint that the recorded call made (its child), if it still exists."""
+        if execution_id not in self._children:
+            self._children[execution_id] = self._calls_of(execution_id)
+        return self._children[execution_id].get((parent, node))
+
+    def _calls_of(self, execution_id: str) -> dict[tuple[str, str], Recording]:
+        """(parent checkpoint, node) → recording, for one execution (read once per run)."""
         try:
             checkpoints = self._bench.get_checkpoints(execution_id)
         except Exception:
-            return None  # pruned since
-        for checkpoint in checkpoints:
-            if checkpoint.parent_id == parent and node in checkpoint.writes:
-                return Recording(checkpoint.writes[node], checkpoint.output_files, execution_id, checkpoint.id)
-        return None
+            return {}  # pruned since
+        return {
+            (checkpoint.parent_id, node): Recording(update, checkpoint.output_files, execution_id, checkpoint.id)
+            for checkpoint in checkpoints
+            if checkpoint.parent_id
+            for node, update in checkpoint.writes.items()
+        }
 
     def record(self, node: str, parent: str | None, state: ReadTrackingState) -> None:
         if parent:
