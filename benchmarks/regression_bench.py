@@ -86,7 +86,7 @@ def replay_rows(quick: bool) -> list[Row]:
                 bench.register_project(WorkflowProject(name="chain", graph="./chain.py:graph",
                                                        execution=ExecutionConfig(replay=mode)))  # type: ignore[arg-type]
                 first = bench.run("chain", prompts)
-                after_first = [c for c in bench.get_checkpoints(first.id) if c.step == 1][0]
+                after_first = next(c for c in bench.get_checkpoints(first.id) if c.step == 1)
                 fork = bench.fork(first.id, after_first.id, state_updates={"p10": "a better prompt 10"})
                 start = time.perf_counter()
                 bench.resume(fork.id)
