@@ -14,7 +14,9 @@ import os
 import sys
 import traceback
 
-MODULES = ("core_bench", "filetrack_bench", "rollback_bench", "lsp_bench", "batch_bench")
+MODULES = (
+    "core_bench", "filetrack_bench", "rollback_bench", "lsp_bench", "batch_bench", "regression_bench", "env_bench",
+)
 
 
 def main() -> int:
