@@ -52,6 +52,10 @@ def b(state):
 
 def broken(state):
     raise KeyError("missing thing")
+
+def die(state):
+    import os
+    os._exit(3)
 """
 
 OLD_MSGPACK = "msgpack==1.0.8"
@@ -100,6 +104,16 @@ def test_a_node_that_raises_in_its_env_fails_the_run_clearly(env_ws: Path) -> No
         assert execution.status is ExecutionStatus.FAILED
         assert execution.error is not None and execution.error.node == "b"
         assert "KeyError" in execution.error.message and "missing thing" in execution.error.message
+
+
+def test_a_node_whose_interpreter_dies_fails_the_run_and_the_next_run_works(env_ws: Path) -> None:
+    with WTBTestBench.create(workspace=env_ws) as bench:
+        bench.register_project(project("env_die", requirements=[OLD_MSGPACK], entrypoint="node_b:die"))
+        bench.register_project(project("env_ok", requirements=[OLD_MSGPACK], entrypoint="node_b:b"))
+        died = bench.run("env_die", {})
+        assert died.status is ExecutionStatus.FAILED
+        assert died.error is not None and "died (exit code 3)" in died.error.message
+        assert bench.run("env_ok", {}).status is ExecutionStatus.COMPLETED
 
 
 def test_requirements_that_cannot_be_installed_give_a_clear_error(env_ws: Path) -> None:

@@ -1,54 +1,96 @@
-"""Runs ONE node inside its own environment. Executed by path, with only stdlib + msgpack.
+"""Runs nodes inside their own environment. Executed by path, with only stdlib + msgpack.
 
-Protocol: argv = [workspace, "module:function"]; stdin = msgpack of the state; stdout =
-msgpack of ``{"ok": update}`` or ``{"error": [type, message, traceback]}``. The node's own
-prints go to stderr (captured into the execution's log), so they cannot corrupt stdout.
+It serves calls for as long as WTB keeps it: each request and reply is a 4-byte
+big-endian length followed by msgpack. A request is ``{"dir": cwd, "ref": "module:function",
+"state": {...}}``; the reply is ``{"ok": update, "log": text}`` or ``{"error": [type,
+message, traceback], "log": text}``. The node's prints are captured per call into ``log``
+(WTB appends it to the execution's log), so they never corrupt the protocol. A module is
+imported again when its file changed, so an edited node runs as edited.
 """
 
 from __future__ import annotations
 
 import importlib
 import importlib.util
+import io
 import os
+import struct
 import sys
 import traceback
-from typing import Any
+from contextlib import redirect_stderr, redirect_stdout
+from typing import Any, BinaryIO
+
+_modules: dict[str, tuple[float, Any]] = {}
 
 
-def _load(workspace: str, reference: str) -> Any:
+def _load(directory: str, reference: str) -> Any:
     target, _, attr = reference.rpartition(":")
-    if target.endswith(".py"):
-        spec = importlib.util.spec_from_file_location("wtb_node_module", os.path.join(workspace, target))
-        if spec is None or spec.loader is None:
-            raise ImportError(f"cannot import {target}")
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-    else:
-        module = importlib.import_module(target)
-    return getattr(module, attr)
+    path = os.path.join(directory, target) if target.endswith(".py") else _module_file(target)
+    mtime = os.stat(path).st_mtime if path and os.path.exists(path) else 0.0
+    cached = _modules.get(target)
+    if cached is None or cached[0] != mtime:
+        if target.endswith(".py"):
+            spec = importlib.util.spec_from_file_location("wtb_node_" + str(abs(hash(path))), path)
+            if spec is None or spec.loader is None:
+                raise ImportError(f"cannot import {target}")
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+        elif target in sys.modules:
+            module = importlib.reload(sys.modules[target])
+        else:
+            module = importlib.import_module(target)
+        _modules[target] = (mtime, module)
+    return getattr(_modules[target][1], attr)
+
+
+def _module_file(name: str) -> str | None:
+    spec = importlib.util.find_spec(name)
+    return spec.origin if spec else None
+
+
+def _read(stream: BinaryIO) -> bytes | None:
+    header = stream.read(4)
+    if len(header) < 4:
+        return None
+    (size,) = struct.unpack(">I", header)
+    return stream.read(size)
+
+
+def _write(stream: BinaryIO, payload: bytes) -> None:
+    stream.write(struct.pack(">I", len(payload)) + payload)
+    stream.flush()
+
+
+def _call(request: dict[str, Any]) -> dict[str, Any]:
+    captured = io.StringIO()
+    directory = request["dir"]
+    if directory not in sys.path:
+        sys.path.insert(0, directory)
+    os.chdir(directory)
+    try:
+        with redirect_stdout(captured), redirect_stderr(captured):
+            update = _load(directory, request["ref"])(request["state"])
+        return {"ok": update, "log": captured.getvalue()}
+    except BaseException as exc:
+        return {"error": [type(exc).__name__, str(exc), traceback.format_exc()], "log": captured.getvalue()}
 
 
 def main() -> None:
     import msgpack
 
-    workspace, reference = sys.argv[1], sys.argv[2]
-    out = sys.stdout.buffer
+    requests, replies = sys.stdin.buffer, sys.stdout.buffer
     sys.stdout = sys.stderr
-    sys.path.insert(0, workspace)
-    os.chdir(workspace)
-    state = msgpack.unpackb(sys.stdin.buffer.read(), raw=False)
-    try:
-        update = _load(workspace, reference)(state)
-        reply = {"ok": update}
-    except BaseException as exc:
-        reply = {"error": [type(exc).__name__, str(exc), traceback.format_exc()]}
-    try:
-        payload = msgpack.packb(reply, use_bin_type=True)
-    except TypeError as exc:
-        message = f"the node's update cannot be sent back as msgpack: {exc}"
-        payload = msgpack.packb({"error": ["TypeError", message, ""]})
-    out.write(payload)
-    out.flush()
+    while True:
+        raw = _read(requests)
+        if raw is None:
+            return
+        reply = _call(msgpack.unpackb(raw, raw=False))
+        try:
+            payload = msgpack.packb(reply, use_bin_type=True)
+        except TypeError as exc:
+            message = f"the node's update cannot be sent back as msgpack: {exc}"
+            payload = msgpack.packb({"error": ["TypeError", message, ""], "log": reply.get("log", "")})
+        _write(replies, payload)
 
 
 if __name__ == "__main__":

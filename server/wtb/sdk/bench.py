@@ -48,6 +48,7 @@ from wtb.store.executions import ExecutionStore
 from wtb.store.outbox import Outbox
 
 if TYPE_CHECKING:
+    from wtb.engine.node_proxy import NodeProcess
     from wtb.filetrack import SqliteFileTrackingService
 
 MODES = ("development", "testing")
@@ -71,6 +72,7 @@ class WTBTestBench:
         self._owns_data_dir = owns_data_dir
         self._projects: dict[str, WorkflowProject] = {}
         self._isolated_trackers: list[SqliteFileTrackingService] = []
+        self._node_processes: dict[str, NodeProcess] = {}
         self._closed = False
         data_dir.mkdir(parents=True, exist_ok=True)
         self._db = Database(data_dir / "wtb.db")
@@ -115,6 +117,8 @@ class WTBTestBench:
         if self._closed:
             return
         self._closed = True
+        for process in self._node_processes.values():
+            process.close()
         for tracker in [self._tracker, *self._isolated_trackers]:
             if tracker is not None:
                 tracker.close()

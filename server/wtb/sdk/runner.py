@@ -78,7 +78,7 @@ def with_node_envs(bench: WTBTestBench, project: WorkflowProject, graph: Any, ex
     if not envs:
         return graph
     from wtb.engine.node_env import EnvironmentManager, NodeEnvironmentError
-    from wtb.engine.node_proxy import subprocess_node, with_nodes_replaced
+    from wtb.engine.node_proxy import NodeProcess, subprocess_node, with_nodes_replaced
 
     manager = EnvironmentManager(bench.data_dir)
     log_file = bench.data_dir / "logs" / f"{execution_id}.log"
@@ -95,7 +95,9 @@ def with_node_envs(bench: WTBTestBench, project: WorkflowProject, graph: Any, ex
                 f"Node {node!r} has its own environment but no entrypoint: give NodeEnvironment(entrypoint="
                 "'module:function') importable in that environment."
             )
-        replacements[node] = subprocess_node(node, manager.python_for(env), env.entrypoint, log)
+        python = manager.python_for(env)
+        process = bench._node_processes.setdefault(str(python), NodeProcess(python))
+        replacements[node] = subprocess_node(node, process, env.entrypoint, log)
     return with_nodes_replaced(graph, replacements)
 
 
