@@ -67,7 +67,11 @@ class NodeProcess:
             except (BrokenPipeError, struct.error):
                 body = b""
             if not body:
-                code = process.poll()
+                try:
+                    code = process.wait(timeout=5)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    code = None
                 self._process = None
                 raise NodeEnvironmentError(f"The node's interpreter {self.python} died (exit code {code}).")
         reply: dict[str, Any] = msgpack.unpackb(body, raw=False)
