@@ -61,6 +61,8 @@ class _PrunedWatchGroup(InotifyWatchGroup):
                 self._add_callback(extra)
 
     def _add_callback(self, path: bytes) -> None:
+        if path in self._active_callbacks_by_path:
+            return  # mkdir -p: the parent's scan already watched this child
         try:
             wd = self._inotify_fd.add_callback(path, self.event_mask, self._callback, self._id)
         except OSError as exc:

@@ -123,6 +123,12 @@ class Database:
                 cur.execute("COMMIT")
                 cur.close()
 
+    def data_version(self) -> int:
+        """Changes whenever another connection (another process) commits to the file."""
+        with self._lock:
+            version: int = self._conn.execute("PRAGMA data_version").fetchone()[0]
+        return version
+
     def close(self) -> None:
         with self._lock:
             self._conn.close()

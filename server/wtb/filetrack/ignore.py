@@ -15,8 +15,9 @@ single regular expression (pathspec's own loop costs ~14 µs a path; this ~1 µs
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import pathspec
@@ -82,6 +83,12 @@ class _Matcher:
         return self._include[m.lastgroup]
 
 
+@functools.lru_cache(maxsize=256)
+def _compile(lines: tuple[str, ...]) -> _Matcher:
+    """Matchers are immutable; a full walk rebuilds its rules, so reuse compiled ones."""
+    return _Matcher(lines)
+
+
 def _read_lines(path: Path) -> list[str]:
     try:
         return path.read_bytes().decode("utf-8", "surrogateescape").splitlines()
@@ -103,25 +110,43 @@ class Rules:
         lines = [*DEFAULT_IGNORES, *config.ignore]
         for name in IGNORE_FILES:
             lines += _read_lines(root / name)
-        self._root = _Matcher(lines)
+        self._root = _compile(tuple(lines))
         self._chains: dict[str, tuple[tuple[str, _Matcher], ...]] = {"": ()}
 
     def excluded(self, rel: str, is_dir: bool) -> bool:
         """Whether this entry is excluded, assuming its parent directories are not."""
         parent, _, name = rel.rpartition("/")
-        if name.startswith(TMP_PREFIX) or (not parent and name.startswith(COOKIE_PREFIX)):
-            return True
+        return self.entry_filter(parent)(rel, name, is_dir)
+
+    def entry_filter(self, directory: str) -> Callable[[str, str, bool], bool]:
+        """``excluded`` specialised for the entries of one directory (a walk's hot loop).
+
+        Everything that depends only on the directory (its nested ignore files, whether
+        the data directory or a scope boundary can lie below it) is decided once here.
+        """
+        chain = self._chain(directory)
+        top = directory == ""
         data = self.data_rel
-        if data is not None and (rel == data or rel.startswith(data + "/")):
-            return True
-        if self._scopes is not None and not self._in_scope(rel, is_dir):
-            return True
-        key = rel + "/" if is_dir else rel
-        for base, matcher in self._chain(parent):
-            decision = matcher.decide(key[len(base) + 1 :])
-            if decision is not None:
-                return decision
-        return self._root.decide(key) is True
+        data_below = data is not None and (top or data.startswith(directory + "/"))
+        data_prefix = f"{data}/"
+        scoped = self._scopes is not None and not self._in_scope(directory + "/", False)
+        root_decide = self._root.decide
+
+        def excluded(rel: str, name: str, is_dir: bool) -> bool:
+            if name.startswith(TMP_PREFIX) or (top and name.startswith(COOKIE_PREFIX)):
+                return True
+            if data_below and (rel == data or rel.startswith(data_prefix)):
+                return True
+            if scoped and not self._in_scope(rel, is_dir):
+                return True
+            key = rel + "/" if is_dir else rel
+            for base, matcher in chain:
+                decision = matcher.decide(key[len(base) + 1 :])
+                if decision is not None:
+                    return decision
+            return root_decide(key) is True
+
+        return excluded
 
     def excluded_path(self, rel: str, is_dir: bool) -> bool:
         """Whether ``rel`` or any parent is excluded (for paths met outside a walk)."""
@@ -147,7 +172,7 @@ class Rules:
             lines: list[str] = []
             for name in IGNORE_FILES:
                 lines += _read_lines(self.root / directory / name)
-            own = ((directory, _Matcher(lines)),) if lines else ()
+            own = ((directory, _compile(tuple(lines))),) if lines else ()
             chain = own + self._chain(directory.rpartition("/")[0])
             self._chains[directory] = chain
         return chain

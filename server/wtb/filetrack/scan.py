@@ -48,6 +48,7 @@ class ScanResult:
     files: int
     size: int
     trees: dict[str, bytes] = field(default_factory=dict)
+    decoded: dict[str, dict[str, Entry]] = field(default_factory=dict)
     index: IndexDelta = field(default_factory=IndexDelta)
     hashed: int = 0
 
@@ -103,6 +104,7 @@ class Scanner:
         body = encode_tree(tree)
         result.root = tree_hash(body)
         result.trees[result.root] = body
+        result.decoded[result.root] = tree
         result.size, result.files = summarize(tree)
         result.index.deletes = set(self._known) - self._seen
         return result
@@ -160,23 +162,34 @@ class Scanner:
         except PermissionError:
             log.warning("cannot list %s; its files are not tracked", path)
             return tree
-        excluded = self._rules.excluded
+        excluded = self._rules.entry_filter(rel_dir)
+        prefix = rel_dir + "/" if rel_dir else ""
+        known_get, seen_add, max_size = self._known.get, self._seen.add, self._rules.max_size
         for item in items:
-            rel = f"{rel_dir}/{item.name}" if rel_dir else item.name
+            name = item.name
+            rel = prefix + name
             try:
                 is_dir = item.is_dir(follow_symlinks=False)
-                if excluded(rel, is_dir):
+                if excluded(rel, name, is_dir):
                     continue
                 if is_dir:
                     sub = self._scan_dir(item.path, rel)
                     if sub:
-                        tree[item.name] = self._seal(sub)
+                        tree[name] = self._seal(sub)
                     continue
-                entry = self._leaf(item.path, rel, item.stat(follow_symlinks=False))
+                st = item.stat(follow_symlinks=False)
+                # The common case inline: a regular file whose stat the index vouches for.
+                if stat.S_ISREG(st.st_mode) and st.st_size <= max_size:
+                    known = known_get(rel)
+                    if known is not None and known.matches(st):
+                        seen_add(rel)
+                        tree[name] = Entry(FILE, known.hash, st.st_size, st.st_mode & 0o777)
+                        continue
+                entry = self._leaf(item.path, rel, st)
             except FileNotFoundError:
                 continue
             if entry is not None:
-                tree[item.name] = entry
+                tree[name] = entry
         return tree
 
     def _leaf(self, path: str, rel: str, st: os.stat_result) -> Entry | None:
@@ -208,6 +221,7 @@ class Scanner:
         body = encode_tree(tree)
         digest = tree_hash(body)
         self._result.trees[digest] = body
+        self._result.decoded[digest] = tree
         size, count = summarize(tree)
         return Entry(TREE, digest, size, 0, None, count)
 

@@ -21,7 +21,7 @@ import msgpack
 from wtb.filetrack import bundle
 from wtb.filetrack.cas import BlobStore
 from wtb.filetrack.db import Database
-from wtb.filetrack.errors import IntegrityError, InvalidStateError, NotFoundError
+from wtb.filetrack.errors import IntegrityError, InvalidStateError, NotFoundError, UnsafePathError
 from wtb.filetrack.gc import GcReport, collect
 from wtb.filetrack.ignore import Rules
 from wtb.filetrack.locks import GcLock
@@ -110,9 +110,12 @@ class SqliteFileTrackingService:
                 dirty = drained.paths
             else:
                 log.info("walking %s: %s", self.workspace, drained.reason)
-                self._watcher.restart()
+                if not self._watcher.restart():
+                    log.warning("no file watcher for %s; every snapshot walks the workspace", self.workspace)
+                    self._watching = False
+        base, self._base = self._base, None  # if anything below fails, the drained paths are lost: walk next time
         with self._gc_lock.shared():
-            result = self._update(dirty) if dirty is not None else None
+            result = self._update(base, dirty) if dirty is not None else None
             if result is None:
                 self._last_mode = "full"
                 self._rules = self._make_rules()
@@ -121,9 +124,8 @@ class SqliteFileTrackingService:
         self._base = result.root if self._watcher.running else None
         return result.root
 
-    def _update(self, dirty: set[str]) -> ScanResult | None:
+    def _update(self, base: str | None, dirty: set[str]) -> ScanResult | None:
         """Apply the dirty set to the previous snapshot, if that snapshot still exists."""
-        base = self._base
         if base is None or not self._snapshot_exists(base):
             return None
         try:
@@ -140,14 +142,20 @@ class SqliteFileTrackingService:
 
     def _commit(self, result: ScanResult) -> None:
         now = time.time()
-        with self._db.write() as cur:
-            self._trees.put_many(cur, result.trees)
-            cur.execute(
-                "INSERT INTO snapshots (root, created_at, touched_at, files, bytes) VALUES (?, ?, ?, ?, ?)"
-                " ON CONFLICT(root) DO UPDATE SET touched_at = excluded.touched_at",
-                (result.root, now, now, result.files, result.size),
-            )
-            self._index.apply(result.index, cur)
+        try:
+            with self._db.write() as cur:
+                self._trees.put_many(cur, result.trees)
+                cur.execute(
+                    "INSERT INTO snapshots (root, created_at, touched_at, files, bytes) VALUES (?, ?, ?, ?, ?)"
+                    " ON CONFLICT(root) DO UPDATE SET touched_at = excluded.touched_at",
+                    (result.root, now, now, result.files, result.size),
+                )
+                self._index.apply(result.index, cur)
+        except BaseException:
+            self._index.invalidate()
+            raise
+        for digest, tree in result.decoded.items():
+            self._trees.remember(digest, tree)
 
     # -- checkpoint links --
 
@@ -253,6 +261,7 @@ class SqliteFileTrackingService:
                     apply_plan(work, root, self._blobs, on_file, _recorder(delta) if is_workspace else _skip)
                 finally:
                     if is_workspace and (delta.puts or delta.deletes):
+                        self._index.invalidate()
                         with self._db.write() as cur:
                             self._index.apply(delta, cur)
             return work.plan
@@ -263,11 +272,15 @@ class SqliteFileTrackingService:
         root = self.workspace if target_dir is None else Path(target_dir).resolve()
         if root == self.workspace:
             current = self._snapshot()  # also records what the restore will overwrite
-            return make_plan(self._trees.get, current, snapshot_id), root, True
+            work = make_plan(self._trees.get, current, snapshot_id)
+            _refuse_data_dir(work, self._rules.data_rel)
+            return work, root, True
         root.mkdir(parents=True, exist_ok=True)
-        result = self._scanner(root, Rules(root, self.config, self.data_dir), store=False).full()
-        getter = Overlay(self._trees, result.trees).get
-        return make_plan(getter, result.root, snapshot_id), root, False
+        rules = Rules(root, self.config, self.data_dir)
+        result = self._scanner(root, rules, store=False).full()
+        work = make_plan(Overlay(self._trees, result.trees).get, result.root, snapshot_id)
+        _refuse_data_dir(work, rules.data_rel)
+        return work, root, False
 
     # -- retention --
 
@@ -336,6 +349,15 @@ class SqliteFileTrackingService:
     def _check_open(self) -> None:
         if self._closed:
             raise InvalidStateError("this file tracking service is closed")
+
+
+def _refuse_data_dir(work: RestoreWork, data_rel: str | None) -> None:
+    """A snapshot from elsewhere (a bundle) may hold paths where this target keeps WTB's data."""
+    if data_rel is None:
+        return
+    for path in work.plan.writes:
+        if path == data_rel or path.startswith(data_rel + "/"):
+            raise UnsafePathError(f"snapshot path {path!r} lies in WTB's data directory; refusing to restore it")
 
 
 def _unpack_outputs(packed: object) -> dict[str, str | None]:

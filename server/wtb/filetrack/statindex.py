@@ -19,19 +19,20 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import sys
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from wtb.filetrack.db import Database
 
+_FS = sys.getfilesystemencoding()
 # Linux stamps files from a clock that ticks every 1-10 ms; 50 ms leaves a margin.
 FINE_WINDOW_NS = 50_000_000
 # Times with no sub-second part come from a 1-2 s filesystem (FAT, HFS+, some NFS).
 COARSE_WINDOW_NS = 2_000_000_000
 
 
-@dataclass(frozen=True, slots=True)
-class StatRecord:
+class StatRecord(NamedTuple):
     """What a file's stat was when its content had ``hash``."""
 
     size: int
@@ -78,6 +79,10 @@ class StatIndex(Protocol):
 
     def apply(self, delta: IndexDelta, cur: sqlite3.Cursor | None) -> None: ...
 
+    def invalidate(self) -> None:
+        """Forget cached records (a transaction that carried an ``apply`` rolled back)."""
+        ...
+
 
 class MemoryStatIndex:
     """An index that lives as long as the object; used for restore targets and tests."""
@@ -96,25 +101,54 @@ class MemoryStatIndex:
             self.records.pop(path, None)
         self.records.update(delta.puts)
 
+    def invalidate(self) -> None:
+        return None
+
 
 class SqliteStatIndex:
-    """The persistent index of one workspace root in ``filetrack.db``."""
+    """The persistent index of one workspace root in ``filetrack.db``.
+
+    A full walk needs every record; reading 10,000 rows costs more than the walk's
+    ``lstat`` calls, so the whole index is cached in memory and reloaded only when
+    another connection has committed since (``PRAGMA data_version``). Even a stale
+    record would only ever cost a re-hash: a record states a fact about one stat.
+    """
 
     def __init__(self, db: Database, root: str) -> None:
         self._db = db
         self.root_key = os.fsencode(root)
+        self._cache: dict[str, StatRecord] | None = None
+        self._version = -1
 
     def load(self, prefix: str | None) -> dict[str, StatRecord]:
+        if not prefix:
+            version = self._db.data_version()
+            if self._cache is None or version != self._version:
+                self._cache = self._select(None)
+                self._version = version
+            return dict(self._cache)
+        return self._select(prefix)
+
+    def invalidate(self) -> None:
+        self._cache = None
+
+    def _select(self, prefix: str | None) -> dict[str, StatRecord]:
         sql = "SELECT path, size, mtime_ns, ctime_ns, inode, mode, hash, indexed_ns FROM stat_index WHERE root = ?"
         args: tuple[bytes, ...] = (self.root_key,)
         if prefix:
             key = os.fsencode(prefix)
-            # '/' is 0x2F and '0' is 0x30: [key + '/', key + '0') is exactly "below key".
-            sql += " AND (path = ? OR (path >= ? AND path < ?))"
-            args += (key, key + b"/", key + b"0")
+            # One primary-key range: [key, key + '0') holds key and everything below key/
+            # ('/' is 0x2F, '0' is 0x30) plus siblings like "key.txt", filtered out below.
+            sql += " AND path >= ? AND path < ?"
+            args += (key, key + b"0")
         with self._db.read() as cur:
             rows = cur.execute(sql, args).fetchall()
-        return {os.fsdecode(bytes(r[0])): StatRecord(*r[1:]) for r in rows}
+        make = StatRecord._make
+        out = {r[0].decode(_FS, "surrogateescape"): make(r[1:]) for r in rows}
+        if prefix:
+            below = prefix + "/"
+            out = {p: r for p, r in out.items() if p == prefix or p.startswith(below)}
+        return out
 
     def apply(self, delta: IndexDelta, cur: sqlite3.Cursor | None) -> None:
         assert cur is not None, "the SQLite index is written inside the caller's transaction"
@@ -127,6 +161,10 @@ class SqliteStatIndex:
             " indexed_ns) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [_row(self.root_key, p, r) for p, r in delta.puts.items()],
         )
+        if self._cache is not None:
+            for path in delta.deletes:
+                self._cache.pop(path, None)
+            self._cache.update(delta.puts)
 
 
 def _row(root: bytes, path: str, r: StatRecord) -> tuple[object, ...]:

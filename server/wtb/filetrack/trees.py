@@ -15,7 +15,7 @@ from wtb.filetrack.db import Database
 from wtb.filetrack.errors import IntegrityError, NotFoundError
 from wtb.filetrack.objects import EMPTY_TREE, TREE, Entry, Tree, decode_tree, tree_hash
 
-_CACHE_SIZE = 8192
+_CACHE_SIZE = 2048  # decoded trees; ~100 entries each is a few MB
 
 Change = tuple[Entry | None, Entry | None]
 TreeGetter = Callable[[str], Tree]
@@ -49,6 +49,10 @@ class TreeStore:
         tree = self._decode(digest, row[0])
         self._remember(digest, tree)
         return tree
+
+    def remember(self, digest: str, tree: dict[str, Entry]) -> None:
+        """Cache a tree this process just built and committed (saves decoding it next time)."""
+        self._remember(digest, tree)
 
     def clear_cache(self) -> None:
         self._cache.clear()

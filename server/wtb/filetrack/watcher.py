@@ -130,6 +130,7 @@ class Watcher:
             self._dirty = set()
             self._lost = None
             self._rules_changed = False
+        observer: BaseObserver | None = None
         try:
             from wtb.filetrack._inotify import PrunedInotifyObserver
 
@@ -138,8 +139,9 @@ class Watcher:
             observer.start()
         except Exception:
             log.warning("file watcher unavailable for %s; snapshots will walk", self._root, exc_info=True)
-            with contextlib.suppress(Exception):
-                observer.stop()
+            if observer is not None:
+                with contextlib.suppress(Exception):
+                    observer.stop()
             return False
         self._observer = observer
         return True

@@ -1,0 +1,232 @@
+"""Snapshots: Merkle trees shared between snapshots, exact changes, dedup, odd files."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.filetrack.conftest import write_files
+from wtb.filetrack import SqliteFileTrackingService
+from wtb.filetrack.errors import NotFoundError
+from wtb.filetrack.hashing import hash_bytes
+from wtb.filetrack.objects import EMPTY_TREE
+
+MakeWs = Callable[..., Path]
+MakeSvc = Callable[..., SqliteFileTrackingService]
+
+
+def tree_rows(data_dir: Path) -> int:
+    with sqlite3.connect(data_dir / ".filetrack" / "filetrack.db") as conn:
+        count: int = conn.execute("SELECT COUNT(*) FROM trees").fetchone()[0]
+    return count
+
+
+def test_dedup_example_three_executions_two_contents(make_workspace: MakeWs, make_service: MakeSvc) -> None:
+    """The original design's example: equal outputs of different executions share one blob."""
+    ws = make_workspace()
+    svc = make_service(ws)
+    for i, content in enumerate(["answer: 42\n", "answer: 41\n", "answer: 42\n"]):
+        (ws / "result.txt").write_text(content)
+        snap = svc.snapshot()
+        svc.link_checkpoint(f"cp{i}", f"exec{i}", snap, {"result.txt": hash_bytes(content.encode())})
+    stats = svc.stats()
+    assert stats.blobs == 2
+    assert stats.bytes_stored == 22
+    assert stats.bytes_referenced == 22  # two distinct snapshots (exec0 and exec2 share one)
+    assert stats.snapshots == 2
+    assert svc.checkpoint_snapshot("cp0") == svc.checkpoint_snapshot("cp2")
+
+
+@pytest.mark.parametrize("watch", [True, False])
+def test_one_change_writes_only_the_trees_on_its_path(
+    make_workspace: MakeWs, make_service: MakeSvc, watch: bool
+) -> None:
+    files = {f"d{i}/e{j}/f{k}.txt": f"{i}{j}{k}" for i in range(3) for j in range(3) for k in range(3)}
+    files["a/b/c/deep.txt"] = "deep"
+    ws = make_workspace(files)
+    svc = make_service(ws, watch=watch, start=True)
+    first = svc.snapshot()
+    before = tree_rows(ws / ".wtb")
+    (ws / "a/b/c/deep.txt").write_text("changed")
+    second = svc.snapshot()
+    assert svc._last_mode == ("incremental" if watch else "full")
+    assert tree_rows(ws / ".wtb") - before == 4  # c, b, a and the root: O(depth)
+    old_root, new_root = svc._trees.get(first), svc._trees.get(second)
+    assert {n for n in old_root if old_root[n] == new_root[n]} == {"d0", "d1", "d2"}
+    assert svc.changes(first, second) == {"a/b/c/deep.txt": hash_bytes(b"changed")}
+
+
+def test_changes_are_exact(make_workspace: MakeWs, make_service: MakeSvc) -> None:
+    ws = make_workspace({"keep.txt": "k", "mod.txt": "m1", "del.txt": "d", "old.txt": "o", "dir/a.txt": "a"})
+    svc = make_service(ws)
+    s0 = svc.snapshot()
+    assert svc.changes(None, s0) == {p: hash_bytes(c.encode()) for p, c in
+                                     {"keep.txt": "k", "mod.txt": "m1", "del.txt": "d", "old.txt": "o",
+                                      "dir/a.txt": "a"}.items()}
+    (ws / "new.txt").write_text("n")
+    (ws / "mod.txt").write_text("m2")
+    (ws / "del.txt").unlink()
+    (ws / "old.txt").rename(ws / "renamed.txt")
+    (ws / "dir").rename(ws / "moved")
+    s1 = svc.snapshot()
+    assert svc.changes(s0, s1) == {
+        "new.txt": hash_bytes(b"n"),
+        "mod.txt": hash_bytes(b"m2"),
+        "del.txt": None,
+        "old.txt": None,
+        "renamed.txt": hash_bytes(b"o"),
+        "dir/a.txt": None,
+        "moved/a.txt": hash_bytes(b"a"),
+    }
+    assert svc.changes(s1, s1) == {}
+
+
+def test_file_replaced_by_directory_and_back(make_workspace: MakeWs, make_service: MakeSvc) -> None:
+    ws = make_workspace({"x": "file"})
+    svc = make_service(ws)
+    s0 = svc.snapshot()
+    (ws / "x").unlink()
+    write_files(ws, {"x/inner.txt": "i"})
+    s1 = svc.snapshot()
+    assert svc.changes(s0, s1) == {"x": None, "x/inner.txt": hash_bytes(b"i")}
+    assert svc.changes(s1, s0) == {"x": hash_bytes(b"file"), "x/inner.txt": None}
+
+
+def test_identical_workspaces_have_the_same_snapshot_id(
+    make_workspace: MakeWs, make_service: MakeSvc, tmp_path: Path
+) -> None:
+    files = {"a.txt": "a", "sub/b.bin": b"\x00\x01"}
+    one = make_service(make_workspace(files), tmp_path / "data1").snapshot()
+    two = make_service(make_workspace(files), tmp_path / "data2").snapshot()
+    assert one == two
+    assert make_service(make_workspace({}), tmp_path / "data3").snapshot() == EMPTY_TREE
+
+
+def test_ignored_files_and_size_limit(make_workspace: MakeWs, make_service: MakeSvc) -> None:
+    ws = make_workspace({
+        ".gitignore": "*.log\n",
+        ".wtbignore": "!keep.log\nprivate/\n",
+        "app.log": "x", "keep.log": "k", "private/key": "secret", "node_modules/m.js": "m",
+        ".venv/lib.py": "v", "state/db": "d", "big.bin": b"b" * 3000, "small.txt": "s",
+    })
+    svc = make_service(ws, ws / "state", max_file_size="2KB")
+    files = svc.files(svc.snapshot())
+    assert sorted(files) == [".gitignore", ".wtbignore", "big.bin", "keep.log", "small.txt"]
+    big = files["big.bin"]
+    assert (big.kind, big.hash, big.size) == ("skipped", None, 3000)
+    assert svc.changes(None, svc.snapshot())["big.bin"] == "skipped:3000"
+    with pytest.raises(NotFoundError, match="size limit"):
+        svc.read_file(svc.snapshot(), "big.bin")
+    assert not (ws / ".wtb").exists()  # a custom data dir is used instead of the default
+
+
+def test_binary_symlink_mode_and_non_utf8_name(make_workspace: MakeWs, make_service: MakeSvc) -> None:
+    odd = os.fsdecode(b"caf\xe9-\xff.bin")
+    binary = bytes(range(256)) * 64
+    ws = make_workspace({odd: binary, "run.sh": "#!/bin/sh\n"})
+    (ws / "run.sh").chmod(0o755)
+    (ws / "link").symlink_to("run.sh")
+    svc = make_service(ws)
+    snap = svc.snapshot()
+    files = svc.files(snap)
+    assert files[odd].hash == hash_bytes(binary)
+    assert files["run.sh"].mode == 0o755
+    assert (files["link"].kind, files["link"].target, files["link"].hash) == ("symlink", "run.sh", None)
+    assert svc.read_file(snap, odd) == binary
+    assert svc.read_file(snap, "link") == b"run.sh"
+    assert svc.changes(None, snap)["link"] == "link:run.sh"
+    (ws / "run.sh").chmod(0o644)
+    assert svc.changes(snap, svc.snapshot()) == {"run.sh": hash_bytes(b"#!/bin/sh\n")}
+
+
+def test_unchanged_files_are_not_read_again(make_workspace: MakeWs, make_service: MakeSvc) -> None:
+    ws = make_workspace({f"f{i}.txt": str(i) for i in range(20)})
+    time.sleep(0.1)  # older than the racy window when indexed, so the index is trusted
+    svc = make_service(ws)
+    svc.snapshot()
+    from wtb.filetrack.scan import Scanner
+
+    result = Scanner(svc.workspace, svc._make_rules(), svc._index, svc._blobs, svc._trees).full()
+    assert result.hashed == 0
+
+
+def test_same_size_rewrite_right_after_snapshot_is_seen(make_workspace: MakeWs, make_service: MakeSvc) -> None:
+    """Racy-git: a rewrite within the file system's clock tick keeps size and maybe mtime."""
+    ws = make_workspace({"f.txt": "aaaa"})
+    svc = make_service(ws, watch=False)
+    first = svc.snapshot()
+    (ws / "f.txt").write_text("bbbb")
+    second = svc.snapshot()
+    assert svc.changes(first, second) == {"f.txt": hash_bytes(b"bbbb")}
+
+
+def test_disabled_tracking_is_a_cheap_no_op(make_workspace: MakeWs, make_service: MakeSvc) -> None:
+    ws = make_workspace({"a.txt": "a"})
+    svc = make_service(ws, enabled=False, start=True)
+    assert not svc._watcher.running
+    snap = svc.snapshot()
+    assert snap == EMPTY_TREE
+    assert svc.files(snap) == {}
+    svc.link_checkpoint("cp", "ex", snap, {})
+    assert svc.checkpoint_snapshot("cp") == EMPTY_TREE
+    assert svc.restore(snap).writes == []
+    assert (ws / "a.txt").read_text() == "a"
+
+
+def test_unknown_snapshots_and_paths(make_workspace: MakeWs, make_service: MakeSvc) -> None:
+    ws = make_workspace({"a.txt": "a", "d/b.txt": "b"})
+    svc = make_service(ws)
+    snap = svc.snapshot()
+    with pytest.raises(NotFoundError):
+        svc.files("0" * 64)
+    with pytest.raises(NotFoundError):
+        svc.read_file(snap, "missing.txt")
+    with pytest.raises(NotFoundError):
+        svc.read_file(snap, "d")
+    with pytest.raises(NotFoundError):
+        svc.link_checkpoint("cp", "ex", "f" * 64, {})
+
+
+def test_checkpoint_links(make_workspace: MakeWs, make_service: MakeSvc) -> None:
+    ws = make_workspace({"a.txt": "a"})
+    svc = make_service(ws)
+    s0 = svc.snapshot()
+    (ws / "b.txt").write_text("b")
+    s1 = svc.snapshot()
+    odd = os.fsdecode(b"\xff.txt")
+    svc.link_checkpoint("c0", "ex", s0, {})
+    svc.link_checkpoint("c1", "ex", s1, {"b.txt": hash_bytes(b"b"), odd: None})
+    svc.link_checkpoint("other", "ex2", s1, {})
+    assert svc.checkpoint_links("ex") == {"c0": (s0, {}), "c1": (s1, {"b.txt": hash_bytes(b"b"), odd: None})}
+    assert svc.checkpoint_output_files("c1") == {"b.txt": hash_bytes(b"b"), odd: None}
+    assert svc.checkpoint_snapshot("nope") is None
+    assert svc.checkpoint_output_files("nope") == {}
+    svc.delete_execution("ex")
+    assert svc.checkpoint_links("ex") == {}
+    assert svc.checkpoint_snapshot("other") == s1
+
+
+def test_close_is_idempotent_and_a_context_manager(make_workspace: MakeWs) -> None:
+    ws = make_workspace({"a.txt": "a"})
+    from wtb.sdk.config import FileTrackingConfig
+
+    with SqliteFileTrackingService(ws, ws / ".wtb", FileTrackingConfig()) as svc:
+        svc.start()
+        assert svc._watcher.running
+        svc.snapshot()
+    assert not svc._watcher.running
+    svc.close()
+
+
+def test_config_paths_and_nested_ignore_files(make_workspace: MakeWs, make_service: MakeSvc) -> None:
+    ws = make_workspace({
+        "src/app/main.py": "m", "src/app/.gitignore": "*.tmp\n", "src/app/x.tmp": "t", "src/other.py": "o",
+        "notes.md": "n", "readme.md": "r",
+    })
+    svc = make_service(ws, paths=["src/app", "notes.md"])
+    assert sorted(svc.files(svc.snapshot())) == ["notes.md", "src/app/.gitignore", "src/app/main.py"]

@@ -1,0 +1,134 @@
+"""The watcher: a write right before snapshot() is never missed, whatever the watcher did."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.filetrack.conftest import write_files
+from wtb.filetrack import SqliteFileTrackingService
+from wtb.filetrack.hashing import hash_bytes
+
+MakeWs = Callable[..., Path]
+MakeSvc = Callable[..., SqliteFileTrackingService]
+
+
+@pytest.mark.parametrize("watch", [True, False])
+def test_a_write_right_before_snapshot_is_seen(make_workspace: MakeWs, make_service: MakeSvc, watch: bool) -> None:
+    ws = make_workspace({"a.txt": "0", "sub/b.txt": "b"})
+    svc = make_service(ws, watch=watch, start=True)
+    assert svc._watcher.running is watch
+    svc.snapshot()
+    for i in range(1, 30):
+        (ws / "a.txt").write_text(str(i))  # same size as the previous content for i < 10
+        if i % 3 == 0:
+            (ws / "sub" / f"n{i}.txt").write_text("new")
+        snap = svc.snapshot()
+        assert svc.read_file(snap, "a.txt") == str(i).encode()
+        created = {f"sub/n{j}.txt" for j in range(3, i + 1, 3)}
+        assert set(svc.files(snap)) == {"a.txt", "sub/b.txt", *created}
+    assert svc._last_mode == ("incremental" if watch else "full")
+
+
+def test_dropped_events_fall_back_to_a_walk(make_workspace: MakeWs, make_service: MakeSvc) -> None:
+    ws = make_workspace({"a.txt": "old"})
+    svc = make_service(ws, start=True)
+    first = svc.snapshot()
+    (ws / "a.txt").write_text("new")
+    assert svc._watcher.barrier()
+    assert svc._watcher.pending() == {"a.txt"}
+    svc._watcher.simulate_overflow()  # the event is gone, as after a kernel queue overflow
+    assert svc._watcher.pending() == set()
+    second = svc.snapshot()
+    assert svc._last_mode == "full"
+    assert svc.changes(first, second) == {"a.txt": hash_bytes(b"new")}
+    (ws / "b.txt").write_text("b")
+    third = svc.snapshot()
+    assert svc._last_mode == "incremental"  # the watcher was restarted and is trusted again
+    assert svc.changes(second, third) == {"b.txt": hash_bytes(b"b")}
+
+
+def test_a_stopped_watcher_falls_back_to_a_walk(make_workspace: MakeWs, make_service: MakeSvc) -> None:
+    ws = make_workspace({"a.txt": "old"})
+    svc = make_service(ws, start=True)
+    svc.snapshot()
+    svc._watcher.stop()
+    (ws / "a.txt").write_text("new")
+    assert svc.read_file(svc.snapshot(), "a.txt") == b"new"
+    assert svc._last_mode == "full"
+
+
+def test_a_missing_cookie_falls_back_to_a_walk(make_workspace: MakeWs, make_service: MakeSvc) -> None:
+    ws = make_workspace({"a.txt": "old"})
+    svc = make_service(ws, start=True)
+    svc.snapshot()
+    cookies = ws / ".wtb" / ".filetrack" / "cookies"
+    shutil.rmtree(cookies)
+    cookies.mkdir()  # a new folder nobody watches: the cookie's event never comes
+    svc.barrier_timeout_s = 0.2
+    (ws / "a.txt").write_text("new")
+    assert svc.read_file(svc.snapshot(), "a.txt") == b"new"
+    assert svc._last_mode == "full"
+    (ws / "a.txt").write_text("newer")
+    assert svc.read_file(svc.snapshot(), "a.txt") == b"newer"
+    assert svc._last_mode == "incremental"  # the restarted watcher watches the new folder
+
+
+def test_directory_moves_and_deletes(make_workspace: MakeWs, make_service: MakeSvc) -> None:
+    ws = make_workspace({"d/x.txt": "x", "d/e/y.txt": "y", "keep.txt": "k"})
+    svc = make_service(ws, start=True)
+    s0 = svc.snapshot()
+    (ws / "d").rename(ws / "moved")
+    s1 = svc.snapshot()
+    assert svc._last_mode == "incremental"
+    assert svc.changes(s0, s1) == {
+        "d/x.txt": None, "d/e/y.txt": None,
+        "moved/x.txt": hash_bytes(b"x"), "moved/e/y.txt": hash_bytes(b"y"),
+    }
+    write_files(ws, {"new/deep/z.txt": "z"})
+    (ws / "moved" / "e" / "y.txt").unlink()
+    (ws / "moved" / "e").rmdir()
+    s2 = svc.snapshot()
+    assert svc.changes(s1, s2) == {"new/deep/z.txt": hash_bytes(b"z"), "moved/e/y.txt": None}
+    assert s2 == make_service(ws, ws.parent / "fresh-data").snapshot()  # same as a full walk
+
+
+def test_ignore_file_change_rebuilds_rules(make_workspace: MakeWs, make_service: MakeSvc) -> None:
+    ws = make_workspace({"a.txt": "a", "secret.txt": "s", "node_modules/m.js": "m"})
+    svc = make_service(ws, start=True)
+    assert "secret.txt" in svc.files(svc.snapshot())
+    (ws / "node_modules" / "m.js").write_text("changed")
+    assert svc._watcher.barrier()
+    assert svc._watcher.pending() == set()  # ignored paths never dirty the set
+    (ws / ".gitignore").write_text("secret.txt\n")
+    files = svc.files(svc.snapshot())
+    assert svc._last_mode == "full"
+    assert sorted(files) == [".gitignore", "a.txt"]
+    (ws / ".gitignore").unlink()
+    assert "secret.txt" in svc.files(svc.snapshot())
+
+
+def test_own_blob_writes_are_not_events(make_workspace: MakeWs, make_service: MakeSvc) -> None:
+    ws = make_workspace({f"f{i}.txt": str(i) for i in range(50)})
+    svc = make_service(ws, start=True)
+    svc.snapshot()
+    assert svc._watcher.barrier()
+    assert svc._watcher.pending() == set()
+
+
+def test_data_dir_outside_the_workspace_uses_root_cookies(
+    make_workspace: MakeWs, make_service: MakeSvc, tmp_path: Path
+) -> None:
+    ws = make_workspace({"a.txt": "a"})
+    svc = make_service(ws, tmp_path / "elsewhere", start=True)
+    s0 = svc.snapshot()
+    (ws / "a.txt").write_text("b")
+    s1 = svc.snapshot()
+    assert svc._last_mode == "incremental"
+    assert svc.changes(s0, s1) == {"a.txt": hash_bytes(b"b")}
+    assert [n for n in os.listdir(ws) if n.startswith(".wtbcookie")] == []
+    assert sorted(svc.files(s1)) == ["a.txt"]
