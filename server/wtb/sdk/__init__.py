@@ -1,6 +1,13 @@
-"""The public SDK: the bench, projects and their configuration records."""
+"""The public SDK: the bench, projects and their configuration records.
 
-from wtb.sdk.bench import WTBTestBench
+The configuration records import nothing heavy; the bench (and with it LangGraph) is
+imported on first use, so ``wtb.sdk.config`` stays cheap for the daemon and workers.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from wtb.sdk.config import (
     EnvironmentConfig,
     ExecutionConfig,
@@ -10,6 +17,9 @@ from wtb.sdk.config import (
     PauseStrategyConfig,
 )
 from wtb.sdk.project import WorkflowProject
+
+if TYPE_CHECKING:
+    from wtb.sdk.bench import WTBTestBench
 
 __all__ = [
     "EnvironmentConfig",
@@ -21,3 +31,11 @@ __all__ = [
     "WTBTestBench",
     "WorkflowProject",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "WTBTestBench":
+        from wtb.sdk.bench import WTBTestBench
+
+        return WTBTestBench
+    raise AttributeError(f"module 'wtb.sdk' has no attribute {name!r}")
