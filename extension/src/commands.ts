@@ -1,0 +1,430 @@
+// Every command as a small factory `(env) => handler`. A handler takes what VS Code passes:
+// a tree node (context menus, inline buttons; plus the selection for multi-select), a
+// workflow name and options (the daemon's CodeLenses: `[workflow, options?]`), or nothing
+// (the palette), in which case it asks with quick picks. main.ts registers them all.
+
+import * as vscode from 'vscode';
+import type { Ctx } from './ctx';
+import type { CheckpointTree } from './tree';
+import type { GraphPanel } from './graph';
+import * as p from './protocol';
+import * as fmt from './format';
+import { describeError, isRpcError } from './errors';
+import { parseJsonObject, parseVariants, preview, validateJsonObject } from './inputs';
+import { pickCheckpoint, pickExecution, pickFile, pickInput, pickWorkflow, rememberInput } from './pickers';
+import { toUri } from './contentProvider';
+import type { TreeNode } from './treeModel';
+import { shortId } from './uris';
+
+export interface Env {
+  ctx: Ctx;
+  tree: CheckpointTree;
+  graph: GraphPanel;
+}
+
+export type Handler = (...args: unknown[]) => Promise<unknown>;
+
+// ------------------------------------------------------------------ arguments
+
+export function asNode(arg: unknown): TreeNode | undefined {
+  if (typeof arg !== 'object' || arg === null) return undefined;
+  const n = arg as Partial<TreeNode>;
+  return typeof n.type === 'string' && typeof n.id === 'string' ? (arg as TreeNode) : undefined;
+}
+
+function asOptions(arg: unknown): p.JsonObject | undefined {
+  return typeof arg === 'object' && arg !== null && !Array.isArray(arg) && !asNode(arg) ? (arg as p.JsonObject) : undefined;
+}
+
+interface Ref {
+  executionId: string;
+  checkpointId: string | null;
+  step?: number | null;
+}
+
+async function executionOf(env: Env, executionId: string): Promise<p.ExecutionInfo> {
+  const known = env.ctx.model.execution(executionId);
+  if (known) return known;
+  const e = await env.ctx.request(p.GET_EXECUTION, { executionId });
+  env.ctx.model.upsertExecution(e);
+  return e;
+}
+
+/** The workflow a command is about: a CodeLens argument, a tree node, or a pick. */
+async function workflowArg(env: Env, arg: unknown, title?: string): Promise<string | undefined> {
+  if (typeof arg === 'string' && arg) return arg;
+  const node = asNode(arg);
+  if (node?.type === 'workflow') return node.workflow;
+  if (node && 'executionId' in node) return (await executionOf(env, node.executionId)).workflow;
+  return pickWorkflow(env.ctx, title);
+}
+
+/** The checkpoint a command is about: a checkpoint node, else a pick (within the node's execution or workflow). */
+async function checkpointArg(env: Env, arg: unknown, title: string, opts: { headFromExecution?: boolean } = {}): Promise<Ref | undefined> {
+  const node = asNode(arg);
+  if (node?.type === 'checkpoint' || node?.type === 'file') {
+    return { executionId: node.executionId, checkpointId: node.checkpointId, step: env.ctx.model.checkpoint(node.executionId, node.checkpointId)?.step };
+  }
+  let executionId: string | undefined;
+  if (node?.type === 'execution') {
+    if (opts.headFromExecution) return { executionId: node.executionId, checkpointId: null };
+    executionId = node.executionId;
+  } else {
+    const workflow = typeof arg === 'string' ? arg : node?.type === 'workflow' ? node.workflow : undefined;
+    executionId = (await pickExecution(env.ctx, { workflow, title }))?.id;
+  }
+  if (!executionId) return undefined;
+  const cp = await pickCheckpoint(env.ctx, executionId, { title });
+  return cp ? { executionId, checkpointId: cp.id, step: cp.step } : undefined;
+}
+
+async function executionArg(env: Env, arg: unknown, title: string, filter?: (e: p.ExecutionInfo) => boolean, emptyMessage?: string): Promise<p.ExecutionInfo | undefined> {
+  const node = asNode(arg);
+  if (node && 'executionId' in node) return executionOf(env, node.executionId);
+  const workflow = typeof arg === 'string' ? arg : node?.type === 'workflow' ? node.workflow : undefined;
+  return pickExecution(env.ctx, { workflow, filter, title, emptyMessage });
+}
+
+function stepOf(env: Env, ref: Ref): number | null {
+  if (ref.step != null) return ref.step;
+  if (!ref.checkpointId) return null;
+  return env.ctx.model.checkpoint(ref.executionId, ref.checkpointId)?.step ?? null;
+}
+
+function where(env: Env, ref: Ref): string {
+  const step = stepOf(env, ref);
+  const e = env.ctx.model.execution(ref.executionId);
+  const name = e ? fmt.executionLabel(e) : shortId(ref.executionId);
+  return step != null ? `${name} step ${step}` : ref.checkpointId ? `${name} @${shortId(ref.checkpointId)}` : `${name} (head)`;
+}
+
+// ------------------------------------------------------------------ running
+
+async function startRun(env: Env, title: string, workflow: string, send: (token: string) => Promise<p.ExecutionStarted>): Promise<p.ExecutionInfo> {
+  const handle = env.ctx.runs.begin(title, workflow);
+  try {
+    const started = await send(handle.token);
+    env.ctx.model.upsertExecution(started.execution);
+    handle.attach(started.execution);
+    void env.tree.revealExecution(started.execution);
+    return started.execution;
+  } catch (e) {
+    handle.finish();
+    throw e;
+  }
+}
+
+export const run = (env: Env): Handler => async (arg?: unknown, options?: unknown) => {
+  if (!env.ctx.ensureTrusted('run workflows')) return;
+  const workflow = await workflowArg(env, arg, 'WTB: run which workflow?');
+  if (!workflow) return;
+  const opts = asOptions(options) ?? {};
+  let initialState: p.JsonObject | null;
+  if ('initialState' in opts) {
+    initialState = (opts.initialState ?? null) as p.JsonObject | null;
+  } else {
+    const input = await pickInput(env.ctx, workflow);
+    if (!input) return;
+    initialState = input.value;
+  }
+  await rememberInput(env.ctx, workflow, initialState);
+  return startRun(env, `WTB: ${workflow}`, workflow, (token) =>
+    env.ctx.request(p.RUN, { ...(opts as Partial<p.RunParams>), workflow, initialState, workDoneToken: token }));
+};
+
+export const resume = (env: Env): Handler => async (arg?: unknown, options?: unknown) => {
+  if (!env.ctx.ensureTrusted('resume executions')) return;
+  const e = await executionArg(env, arg, 'WTB: resume which execution?', (x) => x.status === 'paused', 'WTB: no paused execution to resume (forks and pause points are paused).');
+  if (!e) return;
+  const opts = asOptions(options) ?? {};
+  return startRun(env, `WTB: ${e.workflow} ${fmt.executionLabel(e)}`, e.workflow, (token) =>
+    env.ctx.request(p.RESUME, { ...(opts as Partial<p.ResumeParams>), executionId: e.id, workDoneToken: token }));
+};
+
+export const cancel = (env: Env): Handler => async (arg?: unknown) => {
+  const e = await executionArg(env, arg, 'WTB: cancel which execution?', (x) => x.status === 'running' || x.status === 'pending', 'WTB: no execution is running.');
+  if (!e) return;
+  const result = await env.ctx.request(p.CANCEL, { executionId: e.id });
+  env.ctx.model.upsertExecution(result.execution);
+  env.tree.refresh();
+  if (!result.wasRunning) void vscode.window.showInformationMessage(`WTB: ${fmt.executionLabel(e)} was not running (${result.execution.status}).`);
+};
+
+export const fork = (env: Env): Handler => async (arg?: unknown, options?: unknown) => {
+  if (!env.ctx.ensureTrusted('fork executions')) return;
+  const opts = asOptions(options) ?? {};
+  let ref: Ref | undefined;
+  if (typeof opts.executionId === 'string') {
+    ref = { executionId: opts.executionId, checkpointId: typeof opts.checkpointId === 'string' ? opts.checkpointId : null };
+  } else {
+    ref = await checkpointArg(env, arg, 'WTB: fork from which checkpoint?');
+  }
+  if (!ref) return;
+  let stateUpdates = (opts.stateUpdates ?? undefined) as p.JsonObject | null | undefined;
+  if (stateUpdates === undefined) {
+    let keys = '';
+    try {
+      const state = await env.ctx.request(p.GET_STATE, { executionId: ref.executionId, checkpointId: ref.checkpointId });
+      keys = Object.keys(state.values).filter((k) => !k.startsWith('_')).join(', ');
+    } catch {
+      keys = '';
+    }
+    const text = await vscode.window.showInputBox({
+      title: `WTB: fork ${where(env, ref)}`,
+      prompt: `State changes for the fork as a JSON object (optional; leave empty to fork as is).${keys ? ` Keys: ${keys}` : ''}`,
+      placeHolder: '{"key": "new value"}',
+      validateInput: validateJsonObject,
+      ignoreFocusOut: true,
+    });
+    if (text === undefined) return;
+    const parsed = parseJsonObject(text);
+    if (!parsed.ok) return;
+    stateUpdates = parsed.value;
+  }
+  const params: p.ForkParams = { ...(opts as Partial<p.ForkParams>), executionId: ref.executionId, checkpointId: ref.checkpointId, stateUpdates };
+  let forked: p.ExecutionInfo;
+  if (params.run) {
+    const parent = await executionOf(env, ref.executionId);
+    forked = await startRun(env, `WTB: fork of ${parent.workflow}`, parent.workflow, (token) => env.ctx.request(p.FORK, { ...params, workDoneToken: token }));
+  } else {
+    const started = await env.ctx.request(p.FORK, params);
+    forked = started.execution;
+    env.ctx.model.upsertExecution(forked);
+    await env.tree.revealExecution(forked);
+    void vscode.window.showInformationMessage(
+      `WTB: forked ${where(env, ref)} as ${fmt.executionLabel(forked)}${stateUpdates ? ` with ${preview(stateUpdates, 40)}` : ''} (paused).`, 'Resume',
+    ).then((pick) => pick && vscode.commands.executeCommand('wtb.resume', env.ctx.model.node('execution', forked.id)));
+  }
+  return forked;
+};
+
+export const batch = (env: Env): Handler => async (arg?: unknown, options?: unknown) => {
+  if (!env.ctx.ensureTrusted('run batches')) return;
+  const node = asNode(arg);
+  const workflow = await workflowArg(env, arg, 'WTB: batch-run which workflow?');
+  if (!workflow) return;
+  const opts = asOptions(options) ?? {};
+  let variants = opts.variants as p.BatchVariant[] | undefined;
+  if (!variants) {
+    const files = await vscode.workspace.findFiles('**/*batch*.json', '{**/node_modules/**,**/.wtb/**}', 20);
+    type Choice = { uri: vscode.Uri } | { type: true };
+    const items: (vscode.QuickPickItem & { value: Choice })[] = [
+      ...files.map((uri) => ({ label: `$(file) ${vscode.workspace.asRelativePath(uri)}`, description: 'variants from file', value: { uri } })),
+      { label: '$(edit) Type the variants as JSON…', value: { type: true as const } },
+    ];
+    const choice = await vscode.window.showQuickPick(items, { title: `WTB: variants for ${workflow}`, ignoreFocusOut: true });
+    if (!choice) return;
+    let text: string | undefined;
+    if ('uri' in choice.value) {
+      text = new TextDecoder().decode(await vscode.workspace.fs.readFile(choice.value.uri));
+    } else {
+      text = await vscode.window.showInputBox({
+        title: `WTB: variants for ${workflow}`,
+        prompt: 'A JSON array of variants, each {"name", "initialState", "config", "stateUpdates", "nodeOverrides"} (or plain initial states)',
+        value: '[{"name": "a", "initialState": {}}, {"name": "b", "initialState": {}}]',
+        validateInput: (t) => { const r = parseVariants(t); return r.ok ? undefined : r.message; },
+        ignoreFocusOut: true,
+      });
+    }
+    if (text === undefined) return;
+    const parsed = parseVariants(text);
+    if (!parsed.ok) {
+      void vscode.window.showErrorMessage(`WTB: ${parsed.message}`);
+      return;
+    }
+    variants = parsed.value;
+  }
+  const fromCheckpoint = node?.type === 'checkpoint' ? { executionId: node.executionId, checkpointId: node.checkpointId } : (opts.fromCheckpoint as p.CheckpointRef | undefined) ?? null;
+  const cancel = new vscode.CancellationTokenSource();
+  const handle = env.ctx.runs.begin(`WTB: batch of ${workflow} (${variants.length} variants)`, workflow, () => cancel.cancel());
+  try {
+    const result = await env.ctx.request(p.BATCH, { ...(opts as Partial<p.BatchParams>), workflow, variants, fromCheckpoint, workDoneToken: handle.token }, cancel.token);
+    for (const e of result.executions) env.ctx.model.upsertExecution(e);
+    env.tree.refresh();
+    void vscode.window.showInformationMessage(`WTB: batch ${shortId(result.batchId)} ${result.status}: ${result.executions.length} executions.`);
+    return result;
+  } catch (e) {
+    if (isRpcError(e) && e.code === p.NOT_AVAILABLE) {
+      void vscode.window.showWarningMessage(`WTB: batches are not available from this daemon yet (${describeError(e)}).`);
+      return;
+    }
+    throw e;
+  } finally {
+    handle.finish();
+    cancel.dispose();
+  }
+};
+
+export const history = (env: Env): Handler => async (arg?: unknown) => {
+  const workflow = await workflowArg(env, arg, 'WTB: history of which workflow?');
+  if (!workflow) return;
+  await vscode.commands.executeCommand('wtb.checkpoints.focus');
+  await env.tree.revealWorkflow(workflow);
+};
+
+// ------------------------------------------------------------------ rollback
+
+export const rollback = (env: Env): Handler => async (arg?: unknown) => {
+  if (!env.ctx.ensureTrusted('roll back workspace files')) return;
+  const ref = await checkpointArg(env, arg, 'WTB: roll back to which checkpoint?');
+  if (!ref?.checkpointId) return;
+  const plan = await env.ctx.request(p.PLAN_ROLLBACK, { executionId: ref.executionId, checkpointId: ref.checkpointId });
+  const cp = env.ctx.model.checkpoint(ref.executionId, ref.checkpointId);
+  const label = cp ? fmt.checkpointLabel(cp) : shortId(ref.checkpointId);
+  const e = await executionOf(env, ref.executionId);
+  const total = plan.writes.length + plan.deletes.length;
+  const answer = await vscode.window.showWarningMessage(
+    `Roll back ${fmt.executionLabel(e)} to ${label}? ${total === 0 ? 'No workspace file will change.' : `${fmt.fileCount(total)} will change.`}`,
+    { modal: true, detail: `${fmt.rollbackSummary(plan.writes, plan.deletes)}\n\nThe execution's head moves to this checkpoint. Nothing is deleted from the history; "WTB: Undo Rollback" restores the files as they are now.` },
+    'Roll Back',
+  );
+  if (answer !== 'Roll Back') return;
+  const result = await env.ctx.request(p.ROLLBACK, { executionId: ref.executionId, checkpointId: ref.checkpointId });
+  env.tree.refresh();
+  void vscode.window.showInformationMessage(
+    `WTB: rolled back to ${label}: ${fmt.fileCount(result.filesWritten.length)} written, ${result.filesRemoved.length} removed.`, 'Undo',
+  ).then((pick) => pick && vscode.commands.executeCommand('wtb.undoRollback', env.ctx.model.node('execution', ref.executionId)));
+  return result;
+};
+
+export const undoRollback = (env: Env): Handler => async (arg?: unknown) => {
+  if (!env.ctx.ensureTrusted('restore workspace files')) return;
+  const e = await executionArg(env, arg, 'WTB: undo the last rollback of which execution?');
+  if (!e) return;
+  const result = await env.ctx.request(p.UNDO_ROLLBACK, { executionId: e.id });
+  env.tree.refresh();
+  void vscode.window.showInformationMessage(`WTB: undid the rollback of ${fmt.executionLabel(e)}: ${fmt.fileCount(result.filesWritten.length)} written, ${result.filesRemoved.length} removed.`);
+  return result;
+};
+
+// ------------------------------------------------------------------ looking
+
+export const showState = (env: Env): Handler => async (arg?: unknown) => {
+  const ref = await checkpointArg(env, arg, 'WTB: show the state at which checkpoint?', { headFromExecution: true });
+  if (!ref) return;
+  const uri = toUri({ kind: 'state', executionId: ref.executionId, checkpointId: ref.checkpointId, step: stepOf(env, ref) });
+  const doc = await vscode.workspace.openTextDocument(uri);
+  if (doc.languageId !== 'json') await vscode.languages.setTextDocumentLanguage(doc, 'json');
+  await vscode.window.showTextDocument(doc, { preview: false });
+};
+
+/** State and every changed file between two checkpoints, in VS Code's (multi-)diff editor. */
+async function openComparison(env: Env, a: Ref, b: Ref): Promise<void> {
+  const diff = await env.ctx.request(p.DIFF, { a: { executionId: a.executionId, checkpointId: a.checkpointId }, b: { executionId: b.executionId, checkpointId: b.checkpointId } });
+  const title = `${where(env, a)} ↔ ${where(env, b)}`;
+  const stateA = toUri({ kind: 'state', executionId: a.executionId, checkpointId: a.checkpointId, step: stepOf(env, a) });
+  const stateB = toUri({ kind: 'state', executionId: b.executionId, checkpointId: b.checkpointId, step: stepOf(env, b) });
+  const file = (ref: Ref, path: string) => toUri({ kind: 'file', executionId: ref.executionId, checkpointId: ref.checkpointId, path, step: stepOf(env, ref) }, { missingOk: true });
+  const empty = (path: string) => toUri({ kind: 'empty', path });
+  const entries: [vscode.Uri, vscode.Uri, vscode.Uri][] = [[stateB, stateA, stateB]];
+  for (const path of Object.keys(diff.files.modified).sort()) entries.push([file(b, path), file(a, path), file(b, path)]);
+  for (const path of Object.keys(diff.files.added).sort()) entries.push([file(b, path), empty(path), file(b, path)]);
+  for (const path of Object.keys(diff.files.removed).sort()) entries.push([file(a, path), file(a, path), empty(path)]);
+  try {
+    await vscode.commands.executeCommand('vscode.changes', `WTB: ${title}`, entries);
+  } catch (e) {
+    env.ctx.output.warn(`vscode.changes failed (${describeError(e)}); opening the state diff alone`);
+    await vscode.commands.executeCommand('vscode.diff', stateA, stateB, `WTB state: ${title}`);
+  }
+}
+
+export const compareWithPrevious = (env: Env): Handler => async (arg?: unknown) => {
+  const node = asNode(arg);
+  const ref = await checkpointArg(env, arg, 'WTB: compare which checkpoint with the previous one?');
+  if (!ref?.checkpointId) return;
+  if (!env.ctx.model.hasCheckpoints(ref.executionId)) {
+    env.ctx.model.setCheckpoints(ref.executionId, await env.ctx.request(p.LIST_CHECKPOINTS, { executionId: ref.executionId, limit: 1000 }), false);
+  }
+  const prev = env.ctx.model.previous(ref.executionId, ref.checkpointId);
+  if (!prev) {
+    void vscode.window.showInformationMessage('WTB: this is the first checkpoint; there is nothing before it.');
+    return;
+  }
+  const a: Ref = { executionId: prev.executionId, checkpointId: prev.checkpointId };
+  if (node?.type === 'file') {
+    const left = toUri({ kind: 'file', executionId: a.executionId, checkpointId: a.checkpointId, path: node.path, step: stepOf(env, a) }, { missingOk: true });
+    const right = toUri({ kind: 'file', executionId: ref.executionId, checkpointId: ref.checkpointId, path: node.path, step: stepOf(env, ref) }, { missingOk: true });
+    await vscode.commands.executeCommand('vscode.diff', left, right, `${node.path} (${where(env, a)} ↔ ${where(env, ref)})`);
+    return;
+  }
+  await openComparison(env, a, ref);
+};
+
+export const compareCheckpoints = (env: Env): Handler => async (arg?: unknown, selection?: unknown) => {
+  const selected = (Array.isArray(selection) ? selection : []).map(asNode).filter((n): n is Extract<TreeNode, { type: 'checkpoint' }> => n?.type === 'checkpoint');
+  let a: Ref | undefined;
+  let b: Ref | undefined;
+  if (selected.length === 2) {
+    [a, b] = selected.map((n) => ({ executionId: n.executionId, checkpointId: n.checkpointId, step: env.ctx.model.checkpoint(n.executionId, n.checkpointId)?.step }));
+    if ((a!.step ?? 0) > (b!.step ?? 0)) [a, b] = [b, a];
+  } else {
+    a = await checkpointArg(env, arg, 'WTB: compare — first checkpoint');
+    if (!a) return;
+    const sameExecution = `$(list-flat) Another checkpoint of ${where(env, { ...a, checkpointId: null })}`;
+    const other = '$(list-tree) A checkpoint of another execution…';
+    const where2 = await vscode.window.showQuickPick([sameExecution, other], { title: 'WTB: compare with…', ignoreFocusOut: true });
+    if (!where2) return;
+    const executionId = where2 === other ? (await pickExecution(env.ctx, { title: 'WTB: compare — second execution' }))?.id : a.executionId;
+    if (!executionId) return;
+    const cp = await pickCheckpoint(env.ctx, executionId, { title: 'WTB: compare — second checkpoint', exclude: a.checkpointId ?? undefined });
+    if (!cp) return;
+    b = { executionId, checkpointId: cp.id, step: cp.step };
+  }
+  await openComparison(env, a!, b!);
+};
+
+export const openFileAtCheckpoint = (env: Env): Handler => async (arg?: unknown) => {
+  const node = asNode(arg);
+  let ref: Ref | undefined;
+  let path: string | undefined;
+  if (node?.type === 'file') {
+    ref = { executionId: node.executionId, checkpointId: node.checkpointId };
+    path = node.path;
+    const cp = env.ctx.model.checkpoint(node.executionId, node.checkpointId);
+    if (cp?.outputFiles[node.path] === null) {
+      await compareWithPrevious(env)(node); // deleted at this step: show what it was
+      return;
+    }
+  } else {
+    ref = await checkpointArg(env, arg, 'WTB: open a file at which checkpoint?', { headFromExecution: true });
+    if (!ref) return;
+    path = await pickFile(env.ctx, ref.executionId, ref.checkpointId);
+  }
+  if (!path) return;
+  const uri = toUri({ kind: 'file', executionId: ref.executionId, checkpointId: ref.checkpointId, path, step: stepOf(env, ref) });
+  await vscode.window.showTextDocument(uri, { preview: true });
+};
+
+export const showGraph = (env: Env): Handler => async (arg?: unknown) => {
+  if (!env.ctx.ensureTrusted('import workflow code to draw its graph')) return;
+  const node = asNode(arg) ?? env.tree.view.selection[0];
+  const workflow = await workflowArg(env, node ?? arg, 'WTB: show the graph of which workflow?');
+  if (!workflow) return;
+  await env.graph.show(workflow, node);
+};
+
+// ------------------------------------------------------------------ housekeeping
+
+export const refresh = (env: Env): Handler => async () => {
+  env.tree.reload();
+  await Promise.resolve();
+};
+
+export const restartServer = (env: Env): Handler => async () => {
+  await env.ctx.restart();
+};
+
+export const showLogs = (env: Env): Handler => async () => {
+  env.ctx.output.show(true);
+  await Promise.resolve();
+};
+
+export const openDocs = (env: Env): Handler => async () => {
+  const readme = vscode.Uri.joinPath(env.ctx.extension.extensionUri, 'extension', 'README.md');
+  await vscode.commands.executeCommand('markdown.showPreview', readme);
+};
+
+export const loadMore = (env: Env): Handler => async (arg?: unknown) => {
+  const node = asNode(arg);
+  if (node) await env.tree.loadMore(node);
+};

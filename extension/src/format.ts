@@ -1,0 +1,136 @@
+// How records read in the UI: times, execution and checkpoint names, status icons, file counts.
+// Pure functions (no `vscode`), shared by the tree, the quick picks and the status bar.
+
+import type { CheckpointInfo, ExecutionInfo, ExecutionStatusName } from './protocol';
+import { shortId } from './uris';
+
+const pad = (n: number) => String(n).padStart(2, '0');
+
+/** `HH:MM:SS` for a time today, `YYYY-MM-DD HH:MM` otherwise (local time). */
+export function formatTime(date: Date, now: Date = new Date()): string {
+  if (Number.isNaN(date.getTime())) return '';
+  const sameDay = date.getFullYear() === now.getFullYear() && date.getMonth() === now.getMonth()
+    && date.getDate() === now.getDate();
+  const hms = `${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}`;
+  if (sameDay) return hms;
+  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())} ${pad(date.getHours())}:${pad(date.getMinutes())}`;
+}
+
+/** Executions carry Unix seconds. */
+export function fromUnixSeconds(seconds: number | null | undefined): Date {
+  return new Date((seconds ?? NaN) * 1000);
+}
+
+/** Checkpoints carry ISO strings (LangGraph's `ts`). */
+export function fromIso(text: string | null | undefined): Date {
+  return new Date(text ?? NaN);
+}
+
+export function executionLabel(e: ExecutionInfo): string {
+  if (e.name) return e.name;
+  const kind = e.parentId ? 'fork' : e.batchId ? 'variant' : 'run';
+  return `${kind} ${shortId(e.id)}`;
+}
+
+export function executionDescription(e: ExecutionInfo, now?: Date): string {
+  const parts: string[] = [e.status, formatTime(fromUnixSeconds(e.createdAt), now)];
+  if (e.status === 'paused' && e.nextNodes.length) parts.push(`next: ${e.nextNodes.join(', ')}`);
+  if (e.status === 'failed' && e.error) parts.push(e.error.node ? `in ${e.error.node}` : e.error.type);
+  return parts.filter(Boolean).join(' · ');
+}
+
+export function executionTooltip(e: ExecutionInfo, now?: Date): string {
+  const lines = [
+    `${executionLabel(e)} — ${e.workflow}`,
+    `status: ${e.status}`,
+    `id: ${e.id}`,
+    `started: ${formatTime(fromUnixSeconds(e.createdAt), now)}`,
+  ];
+  if (e.finishedAt) lines.push(`finished: ${formatTime(fromUnixSeconds(e.finishedAt), now)}`);
+  if (e.parentId) lines.push(`forked from ${shortId(e.parentId)}${e.parentCheckpointId ? ` at ${shortId(e.parentCheckpointId)}` : ''}`);
+  if (e.batchId) lines.push(`batch: ${shortId(e.batchId)}`);
+  if (e.nextNodes.length) lines.push(`next: ${e.nextNodes.join(', ')}`);
+  if (e.error) lines.push(`error: ${e.error.type}: ${e.error.message}${e.error.node ? ` (node ${e.error.node})` : ''}`);
+  return lines.join('\n');
+}
+
+export interface Icon {
+  id: string;
+  color?: string;
+}
+
+export function statusIcon(status: ExecutionStatusName): Icon {
+  switch (status) {
+    case 'running': return { id: 'sync~spin' };
+    case 'pending': return { id: 'clock' };
+    case 'paused': return { id: 'debug-pause', color: 'charts.yellow' };
+    case 'completed': return { id: 'pass', color: 'testing.iconPassed' };
+    case 'failed': return { id: 'error', color: 'testing.iconFailed' };
+    case 'cancelled': return { id: 'circle-slash', color: 'disabledForeground' };
+  }
+}
+
+/**
+ * The node(s) that ran in the step that ended at this checkpoint. Only `loop` steps ran nodes;
+ * `input`, `update` (a state edit, e.g. a fork's changes: LangGraph keys its writes by task, not
+ * by node) and `fork` checkpoints are named by their source.
+ */
+export function checkpointNode(cp: CheckpointInfo): string {
+  switch (cp.source) {
+    case 'input': return 'input';
+    case 'update': return 'state edit';
+    case 'fork': return 'fork';
+    default: {
+      const nodes = Object.keys(cp.writes ?? {}).filter((k) => k !== '__start__');
+      if (nodes.length) return nodes.join(', ');
+      return cp.step <= 0 ? 'start' : cp.source || '?';
+    }
+  }
+}
+
+export function checkpointLabel(cp: CheckpointInfo): string {
+  return `step ${cp.step} · ${checkpointNode(cp)}`;
+}
+
+export function fileCount(n: number): string {
+  return n === 1 ? '1 file' : `${n} files`;
+}
+
+export function checkpointDescription(cp: CheckpointInfo, isHead: boolean, now?: Date): string {
+  const parts: string[] = [];
+  if (isHead) parts.push('● head');
+  parts.push(formatTime(fromIso(cp.createdAt), now));
+  const changed = Object.keys(cp.outputFiles ?? {}).length;
+  if (changed) parts.push(fileCount(changed));
+  return parts.filter(Boolean).join(' · ');
+}
+
+export function checkpointTooltip(cp: CheckpointInfo, isHead: boolean): string {
+  const lines = [
+    `step ${cp.step} (${cp.source})${isHead ? ' — head' : ''}`,
+    `node: ${checkpointNode(cp)}`,
+    `checkpoint: ${cp.id}`,
+    `time: ${cp.createdAt}`,
+  ];
+  if (cp.next.length) lines.push(`next: ${cp.next.join(', ')}`);
+  const files = Object.entries(cp.outputFiles ?? {});
+  if (files.length) {
+    lines.push('files changed:');
+    for (const [p, h] of files.slice(0, 20)) lines.push(`  ${h == null ? '−' : '±'} ${p}`);
+    if (files.length > 20) lines.push(`  … ${files.length - 20} more`);
+  }
+  return lines.join('\n');
+}
+
+/** What a rollback's confirm dialog says about the files it will change. */
+export function rollbackSummary(writes: string[], deletes: string[]): string {
+  const total = writes.length + deletes.length;
+  if (total === 0) return 'No workspace file will change.';
+  const parts: string[] = [];
+  if (writes.length) parts.push(`${writes.length} written`);
+  if (deletes.length) parts.push(`${deletes.length} deleted`);
+  const list = [...writes.map((p) => `  ${p}`), ...deletes.map((p) => `  ${p} (deleted)`)];
+  const shown = list.slice(0, 12);
+  if (list.length > shown.length) shown.push(`  … and ${list.length - shown.length} more`);
+  return `${fileCount(total)} will change (${parts.join(', ')}):\n${shown.join('\n')}`;
+}

@@ -1,0 +1,74 @@
+// Parsing what users type or pick as JSON: a run's input, a fork's state edits, batch variants.
+// Pure; each parser answers a value or a message that an input box can show as is.
+
+import type { BatchVariant, JsonObject } from './protocol';
+
+export type Parsed<T> = { ok: true; value: T } | { ok: false; message: string };
+
+function parse(text: string): Parsed<unknown> {
+  try {
+    return { ok: true, value: JSON.parse(text) as unknown };
+  } catch (e) {
+    return { ok: false, message: `Not valid JSON: ${e instanceof Error ? e.message : String(e)}` };
+  }
+}
+
+function isObject(v: unknown): v is JsonObject {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+/** A JSON object; an empty text gives `null` (no input / no edits). */
+export function parseJsonObject(text: string): Parsed<JsonObject | null> {
+  if (!text.trim()) return { ok: true, value: null };
+  const p = parse(text);
+  if (!p.ok) return p;
+  if (!isObject(p.value)) return { ok: false, message: 'Expected a JSON object, like {"query": "…"}' };
+  return { ok: true, value: p.value };
+}
+
+/** For `InputBox.validateInput`: undefined when fine, else the message. */
+export function validateJsonObject(text: string): string | undefined {
+  const p = parseJsonObject(text);
+  return p.ok ? undefined : p.message;
+}
+
+const VARIANT_KEYS = new Set(['name', 'initialState', 'config', 'stateUpdates', 'nodeOverrides']);
+
+/**
+ * Batch variants: an array of `{name?, initialState?, config?, stateUpdates?, nodeOverrides?}`, or
+ * `{"variants": [...]}` (a batch file), or an array of plain states (each one an
+ * `initialState`, named `v1`, `v2`, …).
+ */
+export function parseVariants(text: string): Parsed<BatchVariant[]> {
+  const p = parse(text);
+  if (!p.ok) return p;
+  let list: unknown = p.value;
+  if (isObject(list) && Array.isArray(list.variants)) list = list.variants;
+  if (!Array.isArray(list) || list.length === 0) {
+    return { ok: false, message: 'Expected a non-empty JSON array of variants, like [{"name": "a", "initialState": {…}}]' };
+  }
+  const out: BatchVariant[] = [];
+  for (const [i, item] of list.entries()) {
+    if (!isObject(item)) return { ok: false, message: `Variant ${i + 1} is not a JSON object` };
+    const keys = Object.keys(item);
+    if (keys.length > 0 && keys.every((k) => VARIANT_KEYS.has(k))) {
+      for (const k of ['initialState', 'config', 'stateUpdates', 'nodeOverrides'] as const) {
+        if (item[k] != null && !isObject(item[k])) return { ok: false, message: `Variant ${i + 1}: "${k}" must be an object` };
+      }
+      if (isObject(item.nodeOverrides) && !Object.values(item.nodeOverrides).every((v) => typeof v === 'string')) {
+        return { ok: false, message: `Variant ${i + 1}: "nodeOverrides" maps a node to "file.py:function"` };
+      }
+      if (item.name != null && typeof item.name !== 'string') return { ok: false, message: `Variant ${i + 1}: "name" must be a string` };
+      out.push(item);
+    } else {
+      out.push({ name: `v${i + 1}`, initialState: item });
+    }
+  }
+  return { ok: true, value: out };
+}
+
+/** A one-line preview of a JSON value for quick-pick descriptions. */
+export function preview(value: unknown, max = 60): string {
+  const text = JSON.stringify(value) ?? '';
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}

@@ -1,0 +1,57 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fmt from '../src/format';
+import { statusText } from '../src/statusText';
+import { describeError, isCancellation, logLine } from '../src/errors';
+import { makeCheckpoint, makeExecution } from './fixtures';
+
+test('times: today as HH:MM:SS, other days with the date', () => {
+  const now = new Date('2023-11-14T23:00:00Z');
+  assert.equal(fmt.formatTime(new Date('2023-11-14T09:05:03Z'), now), '09:05:03');
+  assert.equal(fmt.formatTime(new Date('2023-11-01T09:05:03Z'), now), '2023-11-01 09:05');
+  assert.equal(fmt.formatTime(new Date(NaN), now), '');
+});
+
+test('execution names and descriptions', () => {
+  assert.equal(fmt.executionLabel(makeExecution('abcdef123456')), 'run abcdef12');
+  assert.equal(fmt.executionLabel(makeExecution('abcdef12', { parentId: 'p' })), 'fork abcdef12');
+  assert.equal(fmt.executionLabel(makeExecution('abcdef12', { batchId: 'b' })), 'variant abcdef12');
+  assert.equal(fmt.executionLabel(makeExecution('abcdef12', { name: 'A/B: top_k=1' })), 'A/B: top_k=1');
+  const failed = makeExecution('x', { status: 'failed', error: { node: 'rag_generate', type: 'ValueError', message: 'boom', traceback: '' } });
+  assert.match(fmt.executionDescription(failed, new Date('2023-11-14T23:00:00Z')), /^failed · 22:13:20 · in rag_generate$/);
+  assert.match(fmt.executionTooltip(failed), /error: ValueError: boom \(node rag_generate\)/);
+  assert.equal(fmt.statusIcon('completed').id, 'pass');
+});
+
+test('checkpoint node names', () => {
+  assert.equal(fmt.checkpointNode(makeCheckpoint('e', -1, { writes: { __start__: {} } })), 'input');
+  assert.equal(fmt.checkpointNode(makeCheckpoint('e', 0)), 'start');
+  assert.equal(fmt.checkpointNode(makeCheckpoint('e', 4, { writes: { a: 1, b: 2 } })), 'a, b');
+  assert.equal(fmt.checkpointNode(makeCheckpoint('e', 2, { source: 'fork' })), 'fork');
+  assert.equal(fmt.checkpointNode(makeCheckpoint('e', 3, { source: 'update', writes: { '?': {}, '0000000000': { query: 'q' } } })), 'state edit');
+});
+
+test('the rollback confirmation says how many files change', () => {
+  assert.equal(fmt.rollbackSummary([], []), 'No workspace file will change.');
+  assert.equal(fmt.rollbackSummary(['a.txt'], ['out/answer.md']), '2 files will change (1 written, 1 deleted):\n  a.txt\n  out/answer.md (deleted)');
+  const many = fmt.rollbackSummary(Array.from({ length: 20 }, (_, i) => `f${i}`), []);
+  assert.match(many, /^20 files will change \(20 written\)/);
+  assert.match(many, /… and 8 more$/);
+});
+
+test('status item text', () => {
+  assert.equal(statusText({ state: 'running', python: '/py', runs: [] }).text, '$(beaker) WTB');
+  const busy = statusText({ state: 'running', python: '/py', runs: [{ workflow: 'rag', label: 'run 1', message: 'step 2: rag_retrieve' }, { workflow: 'x', label: 'run 2', message: '' }] });
+  assert.equal(busy.text, '$(sync~spin) WTB: rag — step 2: rag_retrieve (+1)');
+  const failed = statusText({ state: 'failed', python: '/py', problem: 'no wtb', runs: [] });
+  assert.equal(failed.error, true);
+  assert.match(failed.tooltip, /no wtb/);
+});
+
+test('errors read as the daemon wrote them', () => {
+  const rpc = { code: 1001, message: 'unknown execution "x"', data: { type: 'UnknownExecutionError' } };
+  assert.equal(describeError(rpc), 'unknown execution "x"');
+  assert.equal(logLine('wtb/getState', rpc), 'wtb/getState failed: [1001 not found UnknownExecutionError] unknown execution "x"');
+  assert.equal(describeError(new Error('boom')), 'boom');
+  assert.equal(isCancellation({ code: -32800, message: 'cancelled' }), true);
+});

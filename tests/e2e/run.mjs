@@ -1,0 +1,440 @@
+// End-to-end test of the WTB extension in a real VS Code: code-server (npm) + Debian chromium,
+// driven by playwright-core. Builds the .vsix, installs it into a fresh code-server, opens a
+// copy of sample_workspace/ and, as a user would: runs the RAG workflow from the command
+// palette, sees its checkpoints in the tree, opens Show State, rolls back to an earlier
+// checkpoint (the workspace file changes on disk), forks with a state edit and resumes the
+// fork, clicks the daemon's "▶ Run" CodeLens, and opens the graph view. A screenshot per step
+// goes to tests/e2e/artifacts/ (git-ignored), with the logs on failure.
+//
+// Needs `bash scripts/install-e2e.sh` (same WTB_E2E_DIR) and the repository's .venv with wtb.
+// Usage: node tests/e2e/run.mjs     (E2E_KEEP=1 keeps the temp dirs; WTB_E2E_PYTHON overrides
+// the interpreter). Ends with "N passed, N failed[, N skipped]"; exits non-zero on failure.
+import { execFileSync, spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+
+const HERE = import.meta.dirname;
+const ROOT = path.resolve(HERE, '../..');
+const E2E = path.resolve(process.env.WTB_E2E_DIR || path.join(ROOT, '.e2e'));
+const CODE_SERVER = path.join(E2E, 'cs/node_modules/.bin/code-server');
+const PYTHON = path.resolve(process.env.WTB_E2E_PYTHON || path.join(ROOT, '.venv/bin/python'));
+const ARTIFACTS = path.join(HERE, 'artifacts');
+const CHROMIUM = process.env.WTB_E2E_CHROMIUM || '/usr/bin/chromium';
+
+const t0 = Date.now();
+const log = (m) => console.log(`[${((Date.now() - t0) / 1000).toFixed(1)}s] ${m}`);
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+async function until(what, fn, ms = 30000) {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out after ${ms / 1000}s waiting for ${what}`);
+    await sleep(200);
+  }
+}
+const freePort = () => new Promise((res) => {
+  const s = net.createServer().listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => res(p)); });
+});
+
+// ------------------------------------------------------------------ preflight
+fs.rmSync(ARTIFACTS, { recursive: true, force: true });
+fs.mkdirSync(ARTIFACTS, { recursive: true });
+for (const [what, file, fix] of [
+  ['code-server', CODE_SERVER, 'bash scripts/install-e2e.sh'],
+  ['playwright-core', path.join(E2E, 'tools/node_modules/playwright-core/package.json'), 'bash scripts/install-e2e.sh'],
+  ['chromium', CHROMIUM, 'bash scripts/install-e2e.sh'],
+  ['the Python interpreter with wtb', PYTHON, 'python3 -m venv .venv && .venv/bin/pip install -e .'],
+  ['the npm dev dependencies', path.join(ROOT, 'node_modules/.bin/esbuild'), 'npm ci'],
+]) {
+  if (!fs.existsSync(file)) {
+    console.error(`e2e: ${what} not found at ${file}; run: ${fix}`);
+    console.log('0 passed, 1 failed');
+    process.exit(1);
+  }
+}
+const { chromium } = createRequire(path.join(E2E, 'tools/package.json'))('playwright-core');
+
+// Fresh dirs per run: user data, extensions, XDG (keeps ~/.config etc. clean), workspace.
+const TMP = fs.mkdtempSync(path.join(os.tmpdir(), 'wtb-e2e-'));
+const [UD, EXT, XDG, WS] = ['ud', 'ext', 'xdg', 'ws'].map((d) => path.join(TMP, d));
+const SKIP = new Set(['.wtb', 'index', 'out', 'drafts', '__pycache__', '.vscode']);
+fs.cpSync(path.join(ROOT, 'sample_workspace'), WS, { recursive: true, filter: (src) => !SKIP.has(path.basename(src)) });
+fs.mkdirSync(path.join(WS, '.vscode'), { recursive: true });
+fs.writeFileSync(path.join(WS, '.vscode/settings.json'), JSON.stringify({ 'wtb.python.interpreter': PYTHON, 'wtb.trace.server': 'messages' }, null, 2));
+fs.mkdirSync(path.join(UD, 'User'), { recursive: true });
+fs.writeFileSync(path.join(UD, 'User/settings.json'), JSON.stringify({
+  'workbench.startupEditor': 'none', 'telemetry.telemetryLevel': 'off', 'workbench.tips.enabled': false,
+  'extensions.ignoreRecommendations': true, 'git.enabled': false, 'editor.codeLens': true,
+}));
+const env = { ...process.env, EXTENSIONS_GALLERY: '{}', XDG_CONFIG_HOME: path.join(XDG, 'config'),
+  XDG_DATA_HOME: path.join(XDG, 'data'), XDG_CACHE_HOME: path.join(XDG, 'cache') };
+const disk = (f) => { try { return fs.readFileSync(path.join(WS, f), 'utf8'); } catch { return null; } };
+
+// ------------------------------------------------------------------ build, install, start
+const results = [];
+let server;
+let browser;
+let page;
+let shotNo = 0;
+const shot = async (name) => {
+  if (!page) return;
+  const file = `${String(++shotNo).padStart(2, '0')}-${name}.png`;
+  await page.screenshot({ path: path.join(ARTIFACTS, file) }).catch(() => {});
+  return file;
+};
+
+function installExtension() {
+  // The README's packaging command builds the same .vsix.
+  execFileSync('npm', ['run', '--silent', 'package'], { cwd: ROOT, stdio: 'pipe', env });
+  const vsix = path.join(ROOT, 'dist/wtb.vsix');
+  execFileSync(CODE_SERVER, ['--install-extension', vsix, '--extensions-dir', EXT, '--user-data-dir', UD], { env, stdio: 'pipe' });
+  log('vsix packaged and installed');
+}
+
+/** code-server on a free loopback port (its own process group), a fresh page on the workspace. */
+async function startEditor({ workspaceTrust = false } = {}) {
+  const port = await freePort();
+  const serverLog = fs.openSync(path.join(ARTIFACTS, 'code-server.log'), 'a');
+  server = spawn(CODE_SERVER, ['--auth', 'none', '--bind-addr', `127.0.0.1:${port}`, '--disable-telemetry',
+    '--disable-update-check', ...(workspaceTrust ? [] : ['--disable-workspace-trust']),
+    '--user-data-dir', UD, '--extensions-dir', EXT, WS],
+  { env, detached: true, stdio: ['ignore', serverLog, serverLog] });
+  const base = `http://127.0.0.1:${port}`;
+  await until('code-server /healthz', () => fetch(`${base}/healthz`).then((r) => r.ok, () => false));
+  log(`code-server pid ${server.pid} on ${base}${workspaceTrust ? ' (workspace trust on)' : ''}`);
+  browser ??= await chromium.launch({ executablePath: CHROMIUM, headless: true, env,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync', '--no-first-run'] });
+  page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+  await page.goto(`${base}/?folder=${encodeURIComponent(WS)}`);
+  await page.locator('.monaco-workbench').waitFor({ timeout: 60000 });
+}
+
+async function stopEditor() {
+  await page?.close().catch(() => {});
+  page = undefined;
+  if (!server) return;
+  const exited = new Promise((r) => server.once('exit', r));
+  try { process.kill(-server.pid, 'SIGTERM'); } catch { /* already gone */ }
+  await Promise.race([exited, sleep(10000)]);
+  server = undefined;
+}
+
+// ------------------------------------------------------------------ UI helpers
+const rows = () => page.locator('.part.sidebar .monaco-list-row');
+const row = (text) => rows().filter({ hasText: text }).first();
+const rowTexts = async () => (await rows().allInnerTexts()).map((t) => t.replace(/\s+/g, ' ').trim());
+const quickInput = () => page.locator('.quick-input-widget input').first();
+
+async function palette(command) {
+  await page.keyboard.press('F1');
+  await quickInput().fill(`>${command}`);
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: command.split(': ')[1] }).first().waitFor();
+  await quickInput().press('Enter');
+}
+
+/** Type into the open quick pick, wait for a row with `text`, pick it. */
+async function choose(filter, text = filter) {
+  await quickInput().waitFor();
+  await quickInput().fill(filter);
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: text }).first().waitFor();
+  await quickInput().press('Enter');
+}
+
+/** Expands a tree row (by its twistie) if it is collapsed. */
+async function expandRow(rowText) {
+  const r = row(rowText);
+  await r.waitFor();
+  if ((await r.getAttribute('aria-expanded')) === 'false') await r.locator('.monaco-tl-twistie').click();
+}
+
+const RUN_ROW = /^\s*run [0-9a-f]{8}/;
+
+/** Right-click a tree row (text or RegExp) and pick a context-menu entry. */
+async function contextMenu(rowText, entry) {
+  const r = row(rowText);
+  await r.scrollIntoViewIfNeeded();
+  await r.click({ button: 'right' }); // (a left click would also toggle the row's expansion)
+  const item = page.locator('.context-view .monaco-menu .action-label', { hasText: entry }).first();
+  await item.waitFor({ timeout: 10000 });
+  // The menu can swallow a click while it settles (a tree refresh underneath): retry until it closes.
+  await until(`"${entry}" chosen`, async () => {
+    if (!(await item.isVisible().catch(() => false))) return true;
+    await item.click({ timeout: 2000 }).catch(() => {});
+    await sleep(300);
+    return !(await item.isVisible().catch(() => false));
+  }, 10000);
+}
+
+/** Text of the active editor (Monaco renders lines as spans; non-breaking spaces normalised). */
+async function editorText() {
+  const lines = page.locator('.editor-group-container.active .monaco-editor .view-lines').first();
+  return (await lines.innerText().catch(() => '')).replace(/\u00a0/g, ' ');
+}
+
+/** Shows the WTB view in the side bar (its activity-bar entry toggles: click only when needed). */
+async function openWtbView() {
+  const container = page.locator('.activitybar a.action-label[aria-label="WTB"]');
+  await container.waitFor({ timeout: 30000 });
+  const title = page.locator('.part.sidebar .composite.title');
+  const showing = async () => (await title.innerText().catch(() => '')).includes('WTB');
+  if (!(await showing())) await container.click();
+  await until('the WTB view in the side bar', showing, 10000);
+}
+
+async function waitServerUp() {
+  await until('the WTB server (workflows in the tree, or an error)', async () => {
+    const texts = await rowTexts();
+    if (texts.some((t) => t.startsWith('rag'))) return true;
+    const welcome = await page.locator('.part.sidebar .welcome-view-content').allInnerTexts().catch(() => []);
+    const failed = welcome.find((t) => /not running|No LangGraph workflow|did not start/.test(t));
+    if (failed) throw new Error(`tree shows: ${failed.replace(/\s+/g, ' ')}`);
+    return false;
+  }, 60000);
+}
+
+// ------------------------------------------------------------------ the steps
+const ANSWER = 'out/answer.md';
+
+const steps = [
+  ['the WTB view lists the workflows', async () => {
+    await openWtbView();
+    await waitServerUp();
+    await until('rag and reviser rows', async () => { const t = await rowTexts(); return t.some((x) => x.startsWith('rag')) && t.some((x) => x.startsWith('reviser')); });
+    await shot('tree-workflows');
+  }],
+
+  ['Run Workflow from the palette: checkpoints appear in the tree', async () => {
+    await palette('WTB: Run Workflow');
+    await choose('rag');
+    await choose('inputs.json');
+    await sleep(300);
+    await shot('run-progress');
+    await until(`${ANSWER} written by the run`, () => /revenue/i.test(disk(ANSWER) ?? ''), 60000);
+    await until('the run completed in the tree', async () => (await rowTexts()).some((t) => /^run [0-9a-f]{8}\s*completed/.test(t)), 30000);
+    await until('checkpoint rows of the run', async () => {
+      const t = await rowTexts();
+      return ['step 3 · rag_generate', 'step 2 · rag_retrieve', 'step 1 · rag_embed_docs', 'step 0 · start', 'step -1 · input']
+        .every((s) => t.some((x) => x.startsWith(s)));
+    });
+    const head = (await rowTexts()).find((t) => t.startsWith('step 3 · rag_generate'));
+    if (!head?.includes('● head')) throw new Error(`the last checkpoint is not marked head: ${head}`);
+    await shot('run-checkpoints');
+  }],
+
+  ['Show State opens the checkpoint state as JSON', async () => {
+    await contextMenu('step 2 · rag_retrieve', 'Show State');
+    await page.locator('.tabs-container .tab', { hasText: 'state.json' }).first().waitFor();
+    await until('state.json with "retrieved"', async () => /"retrieved"/.test(await editorText()));
+    const text = await editorText();
+    if (/"answer"/.test(text)) throw new Error('the state after rag_retrieve should not have an answer yet');
+    await shot('show-state');
+  }],
+
+  ['Rollback to step 1 asks how many files change, then restores the workspace', async () => {
+    if (disk(ANSWER) === null) throw new Error(`${ANSWER} should exist before the rollback`);
+    await contextMenu('step 1 · rag_embed_docs', 'Rollback to Checkpoint');
+    const dialog = page.locator('.monaco-dialog-box');
+    await dialog.waitFor();
+    const message = (await dialog.innerText()).replace(/\s+/g, ' ');
+    if (!/file(s)? will change|No workspace file will change/.test(message)) throw new Error(`confirm dialog: ${message}`);
+    if (!message.includes(ANSWER)) throw new Error(`the confirm dialog does not list ${ANSWER}: ${message}`);
+    await shot('rollback-confirm');
+    await dialog.locator('.monaco-button', { hasText: 'Roll Back' }).first().click();
+    await until(`${ANSWER} removed from disk (it did not exist at step 1)`, () => disk(ANSWER) === null, 30000);
+    if (disk('index/vectors.json') === null) throw new Error('index/vectors.json (written at step 1) is missing after the rollback');
+    await until('the head mark on step 1', async () => (await rowTexts()).some((t) => t.startsWith('step 1 · rag_embed_docs') && t.includes('● head')));
+    await shot('rollback-done');
+  }],
+
+  ['Undo Rollback puts the overwritten files back', async () => {
+    await contextMenu(RUN_ROW, 'Undo Rollback');
+    await until(`${ANSWER} restored`, () => /revenue/i.test(disk(ANSWER) ?? ''), 30000);
+    await shot('undo-rollback');
+  }],
+
+  ['Fork from step 2 with a state edit, then Resume the fork', async () => {
+    await contextMenu('step 2 · rag_retrieve', 'Fork from Checkpoint');
+    await quickInput().waitFor();
+    await quickInput().fill('{"query": "What is Ray?"}');
+    await shot('fork-input');
+    await quickInput().press('Enter');
+    await until('a paused fork in the tree', async () => (await rowTexts()).some((t) => /^fork [0-9a-f]{8}\s*paused/.test(t)));
+    await shot('fork-paused');
+    await contextMenu('fork ', 'Resume Execution');
+    await until(`${ANSWER} answered for the fork's query`, () => (disk(ANSWER) ?? '').startsWith('# What is Ray?'), 60000);
+    await until('the fork completed in the tree', async () => (await rowTexts()).some((t) => /^fork [0-9a-f]{8}\s*completed/.test(t)));
+    await shot('fork-resumed');
+  }],
+
+  ['the daemon\'s "▶ Run" CodeLens runs the workflow', async () => {
+    await page.keyboard.press('F1');
+    await quickInput().fill('rag.py');
+    await page.locator('.quick-input-list .monaco-list-row', { hasText: 'rag.py' }).first().waitFor();
+    await quickInput().press('Enter');
+    await page.locator('.tabs-container .tab', { hasText: 'rag.py' }).first().waitFor();
+    // Lenses render in the viewport only: go to the graph definition (`graph = build()`).
+    const line = disk('rag.py').split('\n').findIndex((l) => /^graph\s*=/.test(l)) + 1;
+    if (line < 1) throw new Error('no `graph = ...` line in rag.py');
+    await page.keyboard.press('F1');
+    await quickInput().fill(`:${line}`);
+    await quickInput().press('Enter');
+    const lens = page.locator('.codelens-decoration a', { hasText: '▶ Run' }).first();
+    await lens.waitFor({ timeout: 30000 });
+    await lens.scrollIntoViewIfNeeded();
+    await shot('codelens');
+    const runIds = async () => (await rowTexts()).map((t) => /^run ([0-9a-f]{8})/.exec(t)?.[1]).filter(Boolean);
+    const before = new Set(await runIds());
+    await lens.click();
+    await choose('Last used', 'Last used input');
+    await until('a new run, completed, in the tree', async () => (await rowTexts())
+      .some((t) => { const m = /^run ([0-9a-f]{8})\s*completed/.exec(t); return m && !before.has(m[1]); }), 60000);
+    await until(`${ANSWER} answered for the original query again`, () => (disk(ANSWER) ?? '').startsWith('# How much did revenue grow?'), 30000);
+    await shot('codelens-run');
+  }],
+
+  ['the graph view draws the workflow', async () => {
+    await palette('WTB: Show Workflow Graph');
+    const quick = page.locator('.quick-input-list .monaco-list-row', { hasText: 'rag' }).first();
+    // With a tree selection the graph opens directly; otherwise it asks for the workflow.
+    if (await quick.waitFor({ timeout: 2000 }).then(() => true, () => false)) await choose('rag');
+    await page.locator('.tabs-container .tab', { hasText: 'WTB Graph: rag' }).first().waitFor();
+    const frame = page.frameLocator('iframe.webview').frameLocator('iframe');
+    const node = frame.locator('g.node[data-node="rag_retrieve"]');
+    await node.waitFor({ timeout: 20000 });
+    await shot('graph');
+    // A click on a node opens its definition (`def rag_retrieve` in rag.py).
+    const defLine = disk('rag.py').split('\n').findIndex((l) => l.startsWith('def rag_retrieve')) + 1;
+    await node.click();
+    await until(`the cursor on rag.py:${defLine}`, async () => (await page.locator('.statusbar').innerText()).includes(`Ln ${defLine},`), 15000);
+  }],
+
+  ['Compare with Previous Checkpoint shows the state and file diffs', async () => {
+    await contextMenu('step 3 · rag_generate', 'Compare with Previous Checkpoint');
+    await page.locator('.tabs-container .tab', { hasText: '↔' }).first().waitFor({ timeout: 20000 });
+    await until('the diff of out/answer.md and state.json', async () => {
+      const text = await page.locator('.editor-group-container.active').first().innerText().catch(() => '');
+      return text.includes('state.json') && text.includes('answer.md');
+    }, 20000);
+    await shot('compare');
+  }],
+
+  ['Open File at Checkpoint shows a file as it was then', async () => {
+    await expandRow(/step 1 · rag_embed_docs.*2 files/); // the first run's (later runs found the index unchanged)
+    await contextMenu('manifest.txt', 'Open File at Checkpoint');
+    await page.locator('.tabs-container .tab', { hasText: 'manifest.txt' }).first().waitFor();
+    await until('the manifest as written at step 1', async () => (await editorText()).includes('revenue.txt'));
+    await shot('file-at-checkpoint');
+  }],
+
+  ['changing the interpreter restarts the server; one without wtb gets the install command', async () => {
+    // The same Python without site-packages (-S): a real interpreter that lacks the wtb package.
+    const bare = path.join(TMP, 'bare-python');
+    fs.writeFileSync(bare, `#!/bin/sh\nexec "${PYTHON}" -I -S "$@"\n`, { mode: 0o755 });
+    fs.writeFileSync(path.join(WS, '.vscode/settings.json'), JSON.stringify({ 'wtb.python.interpreter': bare }, null, 2));
+    const toast = page.locator('.notifications-toasts .notification-toast', { hasText: 'does not have the wtb package' }).first();
+    await toast.waitFor({ timeout: 30000 });
+    const text = (await toast.innerText()).replace(/\s+/g, ' ');
+    if (!text.includes(`${bare} -m pip install`)) throw new Error(`the message lacks the install command: ${text}`);
+    await openWtbView();
+    await until('the tree says the server is not running', async () => (await page.locator('.part.sidebar .welcome-view-content').allInnerTexts().catch(() => []))
+      .some((t) => t.includes('not running')), 15000);
+    await shot('missing-wtb');
+  }],
+
+  ['untrusted workspace: existing checkpoints can be browsed', async () => {
+    // Restricted mode ignores the workspace's wtb.python.interpreter (a restricted setting): use the user's.
+    await stopEditor();
+    fs.writeFileSync(path.join(WS, '.vscode/settings.json'), '{}');
+    const user = JSON.parse(fs.readFileSync(path.join(UD, 'User/settings.json'), 'utf8'));
+    fs.writeFileSync(path.join(UD, 'User/settings.json'), JSON.stringify({ ...user, 'wtb.python.interpreter': PYTHON }));
+    await startEditor({ workspaceTrust: true });
+    const dialog = page.locator('.monaco-dialog-box', { hasText: 'trust' });
+    await dialog.waitFor({ timeout: 30000 });
+    await shot('trust-dialog');
+    await dialog.locator('.monaco-button', { hasText: "No, I don't trust" }).first().click();
+    await openWtbView();
+    await waitServerUp();
+    await until('the earlier runs in the tree', async () => (await rowTexts()).some((t) => /^run [0-9a-f]{8}/.test(t)));
+    await until('checkpoints of the latest run', async () => {
+      const r = rows().filter({ hasText: RUN_ROW }).first();
+      if ((await r.getAttribute('aria-expanded').catch(() => null)) === 'false') await r.locator('.monaco-tl-twistie').click().catch(() => {});
+      return (await rowTexts()).some((t) => t.startsWith('step 3 · rag_generate'));
+    });
+    await contextMenu('step 3 · rag_generate', 'Show State');
+    await until('state.json with "answer"', async () => /"answer"/.test(await editorText()));
+    await shot('untrusted-browse');
+  }],
+
+  ['untrusted workspace: Run Workflow is refused, nothing runs', async () => {
+    const before = (await rowTexts()).filter((t) => /^run [0-9a-f]{8}/.test(t)).length;
+    const answer = disk(ANSWER);
+    await palette('WTB: Run Workflow');
+    const toast = page.locator('.notifications-toasts .notification-toast', { hasText: 'untrusted workspace' }).first();
+    await toast.waitFor({ timeout: 15000 });
+    await sleep(500); // let the toast finish fading in
+    await shot('untrusted-run-refused');
+    await sleep(1500);
+    const after = (await rowTexts()).filter((t) => /^run [0-9a-f]{8}/.test(t)).length;
+    if (after !== before || disk(ANSWER) !== answer) throw new Error('something ran in the untrusted workspace');
+  }],
+];
+
+// ------------------------------------------------------------------ run
+let failed = false;
+try {
+  installExtension();
+  await startEditor();
+  await page.locator('.explorer-folders-view .monaco-list-row').first().waitFor({ timeout: 30000 });
+  await shot('workbench');
+  log('workbench loaded');
+  for (const [name, fn] of steps) {
+    if (failed) { results.push([name, 'skipped']); continue; }
+    const t = Date.now();
+    try {
+      await fn();
+      results.push([name, 'passed']);
+      log(`ok   ${name} (${((Date.now() - t) / 1000).toFixed(1)}s)`);
+    } catch (e) {
+      failed = true;
+      results.push([name, 'failed']);
+      log(`FAIL ${name}: ${e.message}`);
+      await shot('failure');
+      log(`tree rows: ${JSON.stringify(await rowTexts().catch(() => []))}`);
+      const toasts = await page.locator('.notifications-toasts .notification-toast').allInnerTexts().catch(() => []);
+      if (toasts.length) log(`notifications: ${JSON.stringify(toasts.map((x) => x.replace(/\s+/g, ' ')))}`);
+    }
+  }
+} catch (e) {
+  failed = true;
+  results.push(['setup', 'failed']);
+  log(`FAIL setup: ${e.stack || e.message}${e.stderr?.length ? `\n${e.stderr}` : ''}${e.stdout?.length ? `\n${e.stdout}` : ''}`);
+  await shot('failure');
+} finally {
+  await stopEditor().catch(() => {});
+  await browser?.close().catch(() => {});
+}
+
+// Logs: the extension host, WTB's output channels (server log, LSP trace) — kept as artifacts.
+try {
+  const found = execFileSync('find', [path.join(UD, 'logs'), '-name', '*.log']).toString().split('\n').filter(Boolean);
+  for (const f of found) {
+    const base = path.basename(f);
+    const session = (f.split('/logs/')[1] ?? '').split('/')[0].replace(/^\d+T/, '');
+    if (/remoteexthost|WTB/i.test(base)) fs.copyFileSync(f, path.join(ARTIFACTS, `${session}-${base.replace(/^\d+-/, '')}`));
+    if (failed && /remoteexthost|WTB\.log$/.test(base)) console.error(`--- ${base}\n${fs.readFileSync(f, 'utf8').slice(-4000)}`);
+  }
+} catch { /* no logs */ }
+if (failed) console.error(`--- code-server.log\n${fs.readFileSync(path.join(ARTIFACTS, 'code-server.log'), 'utf8').slice(-2000)}`);
+if (failed || process.env.E2E_KEEP) console.error(`kept ${TMP}`);
+else fs.rmSync(TMP, { recursive: true, force: true });
+
+log(`screenshots and logs in ${path.relative(ROOT, ARTIFACTS)}/`);
+const count = (s) => results.filter(([, r]) => r === s).length;
+const skipped = count('skipped');
+console.log(`${count('passed')} passed, ${count('failed')} failed${skipped ? `, ${skipped} skipped` : ''}`);
+process.exit(failed ? 1 : 0);
