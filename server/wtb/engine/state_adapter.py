@@ -22,6 +22,7 @@ from wtb.errors import NonSerializableStateError, UnknownCheckpointError
 from wtb.models import Checkpoint, Execution
 
 _TRIGGER = "branch:to:"
+STATE_EDIT = "(state edit)"  # the "node" of a checkpoint made by update_state
 
 
 def is_internal_channel(name: str) -> bool:
@@ -80,12 +81,15 @@ class StateAdapter:
         if writes is None:
             writes = self._writes_by_checkpoint(found.config["configurable"]["thread_id"], [found.parent_config])
         metadata: dict[str, Any] = dict(found.metadata or {})
+        step_writes = writes.get(parent, {}) if parent else {}
+        if metadata.get("source") == "update" and step_writes:
+            step_writes = {STATE_EDIT: {k: v for node in step_writes.values() for k, v in node.items()}}
         return Checkpoint(
             id=str(found.checkpoint["id"]),
             execution_id=execution_id,
             step=int(metadata.get("step", -1)),
             source=str(metadata.get("source", "")),
-            writes=writes.get(parent, {}) if parent else {},
+            writes=step_writes,
             next=next_nodes(found),
             parent_id=parent,
             created_at=str(found.checkpoint.get("ts", "")),
@@ -114,7 +118,11 @@ class StateAdapter:
         return result
 
     def copy_to_thread(self, source: CheckpointTuple, thread_id: str, metadata: dict[str, Any]) -> str:
-        """Store ``source`` as the first checkpoint of ``thread_id`` under a new id (a fork's root)."""
+        """Store ``source`` as the first checkpoint of ``thread_id`` under a new id (a fork's root).
+
+        The source's pending writes (what its next tasks produced in the parent's history)
+        are not copied: a fork runs its next nodes again, with whatever state edits it got.
+        """
         checkpoint = dict(source.checkpoint)
         checkpoint["id"] = str(uuid6(clock_seq=-1))
         checkpoint["ts"] = dt.datetime.now(dt.timezone.utc).isoformat()
@@ -125,13 +133,7 @@ class StateAdapter:
             {**(source.metadata or {}), **metadata},  # type: ignore[typeddict-item]
             checkpoint.get("channel_versions", {}),
         )
-        new_id = str(stored["configurable"]["checkpoint_id"])
-        by_task: dict[str, list[tuple[str, Any]]] = {}
-        for task_id, channel, value in source.pending_writes or []:
-            by_task.setdefault(task_id, []).append((channel, value))
-        for task_id, writes in by_task.items():
-            self.saver.put_writes(thread_config(thread_id, new_id), writes, task_id)  # type: ignore[arg-type]
-        return new_id
+        return str(stored["configurable"]["checkpoint_id"])
 
     def check_serializable(self, values: dict[str, Any], what: str) -> tuple[str, bytes]:
         """Serialise ``values`` the way checkpoints are; name the key that cannot be stored."""
