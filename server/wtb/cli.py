@@ -21,12 +21,13 @@ Handler = Callable[[Any, argparse.Namespace], Any]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if args.command == "serve":
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["serve"]:
         from wtb.lsp.server import main as serve
 
-        return serve(list(args.serve_args))
+        return serve(argv[1:])
+    parser = build_parser()
+    args = parser.parse_args(argv)
     try:
         from wtb.sdk.bench import WTBTestBench
 
@@ -118,8 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
     env = add("env", _env, "list (ls) or remove (rm [KEY]) the nodes' Python environments")
     env.add_argument("action", choices=["ls", "rm"])
     env.add_argument("key", nargs="?")
-    serve = sub.add_parser("serve", help="start the language server (stdio) for the editor")
-    serve.add_argument("serve_args", nargs=argparse.REMAINDER)
+    sub.add_parser("serve", help="start the language server (stdio) for the editor; see `wtb serve --help`")
     return parser
 
 

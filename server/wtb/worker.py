@@ -12,10 +12,17 @@ Two one-shot modes replace ``--execution-id``: ``--graph WORKFLOW`` prints
 ``{"type": "graph", "graph": {...}}`` (``bench.get_graph``), and ``--fork EXECUTION_ID
 --checkpoint-id C [--state-updates JSON] [--config JSON] [--name N]`` prints the new
 execution. Both import workflow code, which is running it, so the daemon never does that
-in its own process.
+in its own process. ``--batch WORKFLOW --variants JSON [--from-checkpoint JSON]
+[--max-parallel N] [--backend ray|local]`` drives a batch (``bench.run_batch``), printing
+``{"type": "batch_progress", "event": {...}}`` lines and finally ``{"type": "batch",
+"batch": {...}}``.
 
 The workflow's own ``print`` output must not corrupt that channel: the event stream keeps
 the original stdout file descriptor and fd 1 is pointed at stderr before any user code runs.
+With ``--standby`` the worker imports LangGraph and the SDK first and then waits for the
+rest of its arguments (one JSON list) on stdin: the daemon keeps one such worker ready, so
+a run does not wait for those imports.
+
 Running the graph in its own process is what lets the daemon survive a node that calls
 ``os._exit``, segfaults or never returns; the daemon records those endings itself.
 """
@@ -23,6 +30,7 @@ Running the graph in its own process is what lets the daemon survive a node that
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -60,21 +68,50 @@ def take_over_stdout() -> IO[str]:
     return os.fdopen(events_fd, "w", encoding="utf-8", buffering=1)
 
 
-def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+def parse_args(argv: Sequence[str] | None, standby: bool = False) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m wtb.worker", description=__doc__.splitlines()[0])
     parser.add_argument("--workspace", required=True)
     parser.add_argument("--data-dir", required=True)
-    target = parser.add_mutually_exclusive_group(required=True)
+    target = parser.add_mutually_exclusive_group(required=not standby)
     target.add_argument("--execution-id", help="run this pending (or paused, with --resume) execution")
     target.add_argument("--graph", metavar="WORKFLOW", help="print the workflow's nodes and edges, run nothing")
     target.add_argument("--fork", metavar="EXECUTION_ID", help="fork this execution (see --checkpoint-id)")
+    target.add_argument("--batch", metavar="WORKFLOW", help="run a batch of --variants of this workflow")
     parser.add_argument("--resume", action="store_true", help="resume a paused execution")
     parser.add_argument("--state-updates", default=None, help="JSON object applied before resuming/forking")
     parser.add_argument("--checkpoint-id", default=None, help="with --fork: the checkpoint to fork at")
     parser.add_argument("--config", default=None, help="with --fork: JSON run configuration")
     parser.add_argument("--name", default=None, help="with --fork: the fork's name")
+    parser.add_argument("--variants", default=None, help="with --batch: JSON list of variants")
+    parser.add_argument("--from-checkpoint", default=None, help="with --batch: JSON {execution_id, checkpoint_id}")
+    parser.add_argument("--max-parallel", type=int, default=None, help="with --batch: variants at a time")
+    parser.add_argument("--backend", default=None, choices=("ray", "local"), help="with --batch: where variants run")
     parser.add_argument("--file-tracking", default=None, help="JSON FileTrackingConfig fields")
+    parser.add_argument(
+        "--standby",
+        action="store_true",
+        help="import everything, then wait for the rest of the arguments as one JSON list on stdin",
+    )
     return parser.parse_args(argv)
+
+
+def warm_up() -> None:
+    """Pay for the heavy imports before the run is known (the daemon keeps one worker on standby)."""
+    import langgraph.checkpoint.sqlite
+    import langgraph.graph  # noqa: F401
+
+    import wtb.sdk  # noqa: F401
+
+
+def await_assignment(argv: Sequence[str]) -> list[str] | None:
+    """The standby's job: one JSON list of arguments on stdin (EOF: nothing to do, exit)."""
+    line = sys.stdin.readline()
+    if not line.strip():
+        return None
+    extra = json.loads(line)
+    if not isinstance(extra, list) or not all(isinstance(x, str) for x in extra):
+        raise SystemExit("wtb.worker --standby: expected a JSON list of strings on stdin")
+    return [a for a in argv if a != "--standby"] + extra
 
 
 def _json_object(text: str | None, what: str) -> dict[str, Any] | None:
@@ -87,11 +124,16 @@ def _json_object(text: str | None, what: str) -> dict[str, Any] | None:
 
 
 def _error_event(exc: BaseException) -> dict[str, Any]:
+    from wtb import errors
+
+    # The nearest class the daemon knows (wtb.errors), so it maps to the right JSON-RPC code.
+    known = next((c.__name__ for c in type(exc).__mro__ if getattr(errors, c.__name__, None) is c), None)
     return {
         "type": "error",
         "error": {
             "node": getattr(exc, "node", None),
             "type": type(exc).__name__,
+            "known_type": known,
             "message": str(exc),
             "traceback": "".join(traceback.format_exception(exc)),
         },
@@ -132,6 +174,36 @@ def _ensure_project(bench: Any, name: str) -> None:
         bench.register_project(WorkflowProject(name=name, graph=name))
 
 
+def _run_batch(bench: Any, args: argparse.Namespace, emit: EventWriter) -> int:
+    """``--batch``: the batch driver runs here; SIGTERM (the daemon's cancel) stops it cleanly."""
+    import signal
+
+    def interrupt(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)
+    _ensure_project(bench, args.batch)
+    variants = json.loads(args.variants or "[]")
+    options: dict[str, Any] = {"backend": args.backend} if args.backend else {}
+    start = getattr(bench, "run_batch", None)
+    if start is None:
+        from wtb.batch import run_batch
+
+        def start(*a: Any, **kw: Any) -> Any:
+            return run_batch(bench, *a, **kw)
+
+    result = start(
+        args.batch,
+        variants,
+        from_checkpoint=_json_object(args.from_checkpoint, "--from-checkpoint"),
+        max_parallel=args.max_parallel,
+        on_progress=lambda event: emit({"type": "batch_progress", "event": event}),
+        **options,
+    )
+    emit({"type": "batch", "batch": result.to_dict()})
+    return EXIT_OK
+
+
 def run(args: argparse.Namespace, emit: EventWriter) -> int:
     from wtb import errors
 
@@ -142,6 +214,9 @@ def run(args: argparse.Namespace, emit: EventWriter) -> int:
     except ValueError as exc:
         emit(_error_event(exc))
         return EXIT_USAGE
+    except Exception as exc:  # the SDK itself failed to import
+        emit(_error_event(exc))
+        return EXIT_ERROR
 
     try:
         bench = _bench_class().create(
@@ -159,6 +234,8 @@ def run(args: argparse.Namespace, emit: EventWriter) -> int:
             _ensure_project(bench, args.graph)
             emit({"type": "graph", "graph": bench.get_graph(args.graph)})
             return EXIT_OK
+        if args.batch is not None:
+            return _run_batch(bench, args, emit)
         if args.fork is not None:
             _ensure_project(bench, bench.get_execution(args.fork).project)
             forked = bench.fork(args.fork, args.checkpoint_id, state_updates, config, args.name)
@@ -182,7 +259,15 @@ def run(args: argparse.Namespace, emit: EventWriter) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = parse_args(argv, standby="--standby" in argv)
+    if args.standby:
+        with contextlib.suppress(Exception):  # the run itself will report what is broken
+            warm_up()
+        assigned = await_assignment(argv)
+        if assigned is None:
+            return EXIT_OK
+        args = parse_args(assigned)
     emit = EventWriter(take_over_stdout())
     return run(args, emit)
 

@@ -12,9 +12,8 @@ import json
 from typing import Any
 
 from wtb import errors
-from wtb.lsp import oneshot, records
+from wtb.lsp import batches, oneshot, records
 from wtb.lsp import protocol as p
-from wtb.lsp.errors import not_available
 from wtb.lsp.queries import ensure_project
 from wtb.lsp.registry import request
 from wtb.lsp.server import WtbLanguageServer
@@ -24,11 +23,14 @@ async def _execution(ls: WtbLanguageServer, execution_id: str) -> p.ExecutionInf
     return records.execution(await ls.bench_host.call("get_execution", execution_id))
 
 
+def _check_timeout(given: float | None) -> None:
+    if given is not None and not given > 0:
+        raise errors.InvalidArgumentError("timeoutS must be a positive number of seconds.")
+
+
 async def _timeout(ls: WtbLanguageServer, workflow: str, given: float | None) -> float | None:
     """The run's own timeout, else the workflow's ``ExecutionConfig.timeout_s``, else ``runTimeoutS``."""
     if given is not None:
-        if given <= 0:
-            raise errors.InvalidArgumentError("timeoutS must be a positive number of seconds.")
         return given
     try:
         project = await ls.bench_host.call("get_project", workflow)
@@ -80,6 +82,7 @@ async def _start(
 
 @request(p.RUN)
 async def run(ls: WtbLanguageServer, params: p.RunParams) -> p.ExecutionStarted:
+    _check_timeout(params.timeout_s)
     await ensure_project(ls, params.workflow)
     created = await ls.bench_host.call(
         "create_execution", params.workflow, params.initial_state, params.config, params.name
@@ -108,6 +111,8 @@ def _check_resumable(execution: p.ExecutionInfo, ls: WtbLanguageServer) -> None:
 
 @request(p.RESUME)
 async def resume(ls: WtbLanguageServer, params: p.ResumeParams) -> p.ExecutionStarted:
+    _check_timeout(params.timeout_s)
+    await ls.runs.settle(params.execution_id)
     execution = await _execution(ls, params.execution_id)
     _check_resumable(execution, ls)
     return await _start(
@@ -128,7 +133,8 @@ async def cancel(ls: WtbLanguageServer, params: p.CancelParams) -> p.CancelResul
     return p.CancelResult(execution=await _execution(ls, params.execution_id), was_running=was_running)
 
 
-def _not_running(ls: WtbLanguageServer, execution_id: str, action: str) -> None:
+async def _not_running(ls: WtbLanguageServer, execution_id: str, action: str) -> None:
+    await ls.runs.settle(execution_id)
     if ls.runs.is_running(execution_id):
         raise errors.BusyError(f"Execution {execution_id} is running; cancel it or wait before {action}.")
 
@@ -144,7 +150,7 @@ async def plan_rollback(ls: WtbLanguageServer, params: p.PlanRollbackParams) -> 
 
 @request(p.ROLLBACK)
 async def rollback(ls: WtbLanguageServer, params: p.RollbackParams) -> p.RollbackResult:
-    _not_running(ls, params.execution_id, "rolling it back")
+    await _not_running(ls, params.execution_id, "rolling it back")
     result = await ls.bench_host.call("rollback", params.execution_id, params.checkpoint_id)
     ls.notify_execution(await _execution(ls, params.execution_id))
     return records.rollback_result(result)
@@ -152,7 +158,7 @@ async def rollback(ls: WtbLanguageServer, params: p.RollbackParams) -> p.Rollbac
 
 @request(p.UNDO_ROLLBACK)
 async def undo_rollback(ls: WtbLanguageServer, params: p.UndoRollbackParams) -> p.RollbackResult:
-    _not_running(ls, params.execution_id, "undoing its rollback")
+    await _not_running(ls, params.execution_id, "undoing its rollback")
     result = await ls.bench_host.call("undo_rollback", params.execution_id)
     ls.notify_execution(await _execution(ls, params.execution_id))
     return records.rollback_result(result)
@@ -160,6 +166,7 @@ async def undo_rollback(ls: WtbLanguageServer, params: p.UndoRollbackParams) -> 
 
 @request(p.FORK)
 async def fork(ls: WtbLanguageServer, params: p.ForkParams) -> p.ExecutionStarted:
+    _check_timeout(params.timeout_s)
     checkpoint_id = params.checkpoint_id
     if checkpoint_id is None:
         checkpoint_id = (await _execution(ls, params.execution_id)).head_checkpoint_id
@@ -196,10 +203,4 @@ async def fork(ls: WtbLanguageServer, params: p.ForkParams) -> p.ExecutionStarte
 @request(p.BATCH)
 async def batch(ls: WtbLanguageServer, params: p.BatchParams) -> p.BatchResult:
     await ensure_project(ls, params.workflow)
-    bench = await ls.bench_host.get()
-    if not callable(getattr(bench, "run_batch", None)):
-        raise not_available("Batch runs (wtb/batch)")
-    if not params.variants:
-        raise errors.InvalidArgumentError("wtb/batch: variants must list at least one variant.")
-    # The batch API (issue 7) is not settled yet; refuse rather than guess at its result.
-    raise not_available("Batch runs through the daemon (wtb/batch)")
+    return await batches.run(ls, params)

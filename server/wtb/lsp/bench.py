@@ -50,6 +50,8 @@ class BenchHost:
         self._lock = threading.Lock()
         self.workspace: Path | None = None
         self.data_dir: Path | None = None
+        #: set by the server: opens the bench when a request comes before ``initialized``
+        self.opener: Callable[[], None] | None = None
 
     @property
     def bench(self) -> Any:
@@ -78,7 +80,21 @@ class BenchHost:
         logger.info("bench open: workspace %s, data dir %s", workspace, data_dir)
         return bench
 
+    def when_open(self, callback: Callable[[], None]) -> None:
+        """Call ``callback`` on the event loop once the bench has opened (not if it failed)."""
+        opening = self._opening
+        if opening is None:
+            return
+
+        def done(future: asyncio.Future[Any]) -> None:
+            if not future.cancelled() and future.exception() is None:
+                callback()
+
+        opening.add_done_callback(done)
+
     async def get(self) -> Any:
+        if self._opening is None and self.opener is not None and not self._closed:
+            self.opener()
         if self._opening is None:
             raise BenchUnavailableError("The daemon has not been initialized with a workspace yet.")
         try:

@@ -142,6 +142,9 @@ def _same_file(a: Path, b: Path) -> bool:
 
 async def workflows_changed(ls: WtbLanguageServer) -> None:
     """Tell the client the workflow list changed; refresh lenses if it can."""
+    from wtb.lsp import graphs
+
+    graphs.forget()
     try:
         result = await handlers.call(ls, p.LIST_WORKFLOWS, {})
     except Exception as exc:

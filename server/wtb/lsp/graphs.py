@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from wtb.lsp import oneshot
@@ -79,6 +78,6 @@ def _graph(data: dict[str, Any]) -> Graph:
     )
 
 
-def forget(path: Path | None = None) -> None:
-    """Drop cached graphs (all of them; cheap to rebuild)."""
+def forget() -> None:
+    """Drop cached graphs (the workflow list changed; they are cheap to rebuild)."""
     _cache.clear()

@@ -10,12 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import sys
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from wtb import errors
+from wtb.lsp.workers import REFILL_DELAY_S, kill
 
 if TYPE_CHECKING:
     from wtb.lsp.server import WtbLanguageServer
@@ -23,57 +21,21 @@ if TYPE_CHECKING:
 ONESHOT_TIMEOUT_S = 120.0
 
 
-def package_root() -> Path:
-    """The directory that holds the ``wtb`` package (put on the worker's PYTHONPATH)."""
-    import wtb
-
-    return Path(wtb.__file__).resolve().parent.parent
-
-
-def worker_argv(ls: WtbLanguageServer, *args: str) -> list[str]:
-    host = ls.bench_host
-    return [
-        ls.options.python or sys.executable,
-        "-m",
-        "wtb.worker",
-        "--workspace",
-        str(host.workspace),
-        "--data-dir",
-        str(host.data_dir),
-        *args,
-    ]
-
-
-def worker_env() -> dict[str, str]:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(package_root()), env.get("PYTHONPATH")]))
-    env["PYTHONUNBUFFERED"] = "1"
-    env.setdefault("RAY_USAGE_STATS_ENABLED", "0")
-    return env
-
-
 async def call(ls: WtbLanguageServer, args: list[str], expect: str, what: str) -> Any:
     """Run the worker with ``args``; return the payload of its ``expect`` event or raise its error."""
-    host = ls.bench_host
-    process = await asyncio.create_subprocess_exec(
-        *worker_argv(ls, *args),
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        cwd=str(host.workspace),
-        env=worker_env(),
-        start_new_session=True,
-    )
+    process = await ls.workers.start(args)
     try:
         out, err = await asyncio.wait_for(process.communicate(), ONESHOT_TIMEOUT_S)
     except (asyncio.TimeoutError, asyncio.CancelledError) as exc:
-        process.kill()
+        kill(process)
         await process.wait()
         if isinstance(exc, asyncio.CancelledError):
             raise
+        ls.workers.prepare(REFILL_DELAY_S)
         raise errors.WorkflowLoadError(
             f"{what} did not finish within {ONESHOT_TIMEOUT_S:g} s (does importing the workflow file block?)."
         ) from None
+    ls.workers.prepare(REFILL_DELAY_S)
     for line in out.decode("utf-8", "replace").splitlines():
         if not line.startswith("{"):
             continue
@@ -90,7 +52,7 @@ async def call(ls: WtbLanguageServer, args: list[str], expect: str, what: str) -
 
 def as_wtb_error(error: dict[str, Any]) -> errors.WTBError:
     """The worker's error as the same WTB error class, so it maps to the same JSON-RPC code."""
-    cls = getattr(errors, str(error.get("type")), None)
+    cls = getattr(errors, str(error.get("type")), None) or getattr(errors, str(error.get("known_type")), None)
     message = str(error.get("message") or "")
     if isinstance(cls, type) and issubclass(cls, errors.WTBError):
         return cls(message)

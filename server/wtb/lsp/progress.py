@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-CREATE_TIMEOUT_S = 5.0
+CREATE_TIMEOUT_S = 15.0
 
 
 def client_supports_progress(ls: WtbLanguageServer) -> bool:

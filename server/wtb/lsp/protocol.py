@@ -97,7 +97,8 @@ class InitializationOptions:
     ``dataDir`` defaults to ``<workspace>/.wtb``; ``trusted`` false refuses every request
     that would run workflow code or write workspace files; ``runTimeoutS`` bounds every run
     that has no timeout of its own; ``python`` is the interpreter for run workers
-    (default: the daemon's own).
+    (default: the daemon's own); ``warmWorker`` keeps one worker with LangGraph already
+    imported waiting for the next run (trusted workspaces only).
     """
 
     data_dir: str | None = None
@@ -105,6 +106,7 @@ class InitializationOptions:
     file_tracking: FileTrackingOptions | None = None
     run_timeout_s: float | None = None
     python: str | None = None
+    warm_worker: bool = True
 
 
 # =============================================================== shared records
@@ -437,23 +439,31 @@ class ForkParams:
 
 @attrs.define(kw_only=True)
 class BatchVariant:
+    """One variant; ``nodeOverrides`` maps a node to a ``"file.py:function"`` that replaces it."""
+
     name: str | None = None
     initial_state: dict[str, Any] | None = None
     config: dict[str, Any] | None = None
-    node_overrides: dict[str, Any] | None = None
+    state_updates: dict[str, Any] | None = None
+    node_overrides: dict[str, str] | None = None
 
 
 @attrs.define(kw_only=True)
 class BatchParams:
+    """Answers when the batch has ended; ``$/cancelRequest`` on it cancels the batch."""
+
     workflow: str
     variants: list[BatchVariant]
     from_checkpoint: CheckpointRef | None = None
     max_parallel: int | None = None
+    backend: Literal["ray", "local"] | None = None
     work_done_token: ProgressToken | None = None
 
 
 @attrs.define(kw_only=True)
 class BatchResult:
+    """``summary`` is the batch's full record (per-variant outcome, timings, comparison)."""
+
     batch_id: str
     status: str
     executions: list[ExecutionInfo] = attrs.Factory(list)
@@ -544,8 +554,9 @@ COMMANDS: Final[dict[str, type[Any]]] = {
     CMD_HISTORY: HistoryResult,
 }
 
-#: requests that run workflow code or change the workspace: refused when untrusted.
-TRUST_REQUIRED: Final[frozenset[str]] = frozenset({RUN, RESUME, FORK, BATCH, ROLLBACK, UNDO_ROLLBACK})
+#: requests that run workflow code (importing a workflow file runs it) or change the workspace
+#: files: refused when the workspace is not trusted.
+TRUST_REQUIRED: Final[frozenset[str]] = frozenset({GET_GRAPH, RUN, RESUME, FORK, BATCH, ROLLBACK, UNDO_ROLLBACK})
 
 
 # ---------------------------------------------------------------------- converter

@@ -18,7 +18,6 @@ from wtb.lsp.uris import path_to_uri, relative
 from wtb.models import to_jsonable
 
 MAX_PAGE = 1000
-COUNT_LIMIT = 100_000
 
 
 def check_page(limit: int, what: str) -> None:
@@ -69,7 +68,7 @@ async def list_workflows(ls: WtbLanguageServer, params: p.ListWorkflowsParams) -
                     info.line = names.get(ref.rpartition(":")[2])
                 except (OSError, UnicodeDecodeError):
                     pass
-            info.run_count = len(bench.list_executions(project=proj.name, limit=COUNT_LIMIT))
+            info.run_count = bench.count_executions(proj.name)
             out.append(info)
         return out
 
@@ -77,7 +76,7 @@ async def list_workflows(ls: WtbLanguageServer, params: p.ListWorkflowsParams) -
 
 
 async def run_count(ls: WtbLanguageServer, workflow: str) -> int:
-    return len(await ls.bench_host.call("list_executions", project=workflow, limit=COUNT_LIMIT))
+    return int(await ls.bench_host.call("count_executions", workflow))
 
 
 @request(p.GET_GRAPH)

@@ -7,6 +7,7 @@ on the wire whether it came from the daemon's bench or from a run's worker.
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -18,11 +19,38 @@ from wtb.models import to_jsonable
 _STATUSES = ("pending", "running", "paused", "completed", "failed", "cancelled")
 
 
-def _plain(record: Any) -> dict[str, Any]:
-    value = record if isinstance(record, Mapping) else to_jsonable(record)
-    if not isinstance(value, dict):
-        raise TypeError(f"expected a record, got {type(record).__name__}")
-    return value
+def _plain(record: Any) -> Mapping[str, Any]:
+    """A record's fields by name: the JSON object itself, or the dataclass's attributes.
+
+    Reading attributes directly (instead of ``to_jsonable`` of the whole record) keeps a
+    page of checkpoints cheap; only free-form values (state, writes) go through
+    ``to_jsonable``.
+    """
+    if isinstance(record, Mapping):
+        return record
+    if hasattr(record, "__dataclass_fields__"):
+        return _Attributes(record)
+    raise TypeError(f"expected a record, got {type(record).__name__}")
+
+
+class _Attributes(Mapping[str, Any]):
+    __slots__ = ("_record",)
+
+    def __init__(self, record: Any) -> None:
+        self._record = record
+
+    def __getitem__(self, key: str) -> Any:
+        try:
+            value = getattr(self._record, key)
+        except AttributeError:
+            raise KeyError(key) from None
+        return value.value if isinstance(value, enum.Enum) else value
+
+    def __iter__(self) -> Any:
+        return iter(self._record.__dataclass_fields__)
+
+    def __len__(self) -> int:
+        return len(self._record.__dataclass_fields__)
 
 
 def _opt_str(value: Any) -> str | None:
@@ -31,6 +59,11 @@ def _opt_str(value: Any) -> str | None:
 
 def _dict(value: Any) -> dict[str, Any]:
     return dict(value) if isinstance(value, Mapping) else {}
+
+
+def _json_dict(value: Any) -> dict[str, Any]:
+    converted = to_jsonable(value) if value else {}
+    return converted if isinstance(converted, dict) else {}
 
 
 def execution_error(value: Any) -> p.ExecutionErrorInfo | None:
@@ -63,7 +96,7 @@ def execution(record: Any) -> p.ExecutionInfo:
         batch_id=_opt_str(data.get("batch_id")),
         head_checkpoint_id=_opt_str(data.get("head_checkpoint_id")),
         next_nodes=[str(n) for n in data.get("next_nodes") or []],
-        config=_dict(data.get("config")),
+        config=_json_dict(data.get("config")),
         error=execution_error(data.get("error")),
     )
 
@@ -75,7 +108,7 @@ def checkpoint(record: Any) -> p.CheckpointInfo:
         execution_id=str(data.get("execution_id") or ""),
         step=int(data.get("step") or 0),
         source=str(data.get("source") or ""),
-        writes=_dict(to_jsonable(data.get("writes") or {})),
+        writes=_json_dict(data.get("writes")),
         next=[str(n) for n in data.get("next") or []],
         parent_id=_opt_str(data.get("parent_id")),
         created_at=str(data.get("created_at") or ""),
@@ -125,13 +158,13 @@ def rollback_result(record: Any) -> p.RollbackResult:
 
 def diff_result(record: Any) -> p.DiffResult:
     data = _plain(record)
-    state = _dict(data.get("state"))
-    files = _dict(data.get("files"))
+    state = _plain(data["state"]) if data.get("state") is not None else {}
+    files = _plain(data["files"]) if data.get("files") is not None else {}
     return p.DiffResult(
         state=p.StateDiffInfo(
-            added=_dict(state.get("added")),
-            removed=_dict(state.get("removed")),
-            changed={str(k): list(v) for k, v in _dict(state.get("changed")).items()},
+            added=_json_dict(state.get("added")),
+            removed=_json_dict(state.get("removed")),
+            changed={str(k): list(v) for k, v in _json_dict(state.get("changed")).items()},
         ),
         files=p.FileDiffInfo(
             added={str(k): _opt_str(v) for k, v in _dict(files.get("added")).items()},

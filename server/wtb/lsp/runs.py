@@ -15,9 +15,7 @@ import collections
 import contextlib
 import json
 import logging
-import os
 import signal
-import time
 from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -25,16 +23,16 @@ from typing import TYPE_CHECKING, Any
 from lsprotocol import types
 
 from wtb import errors
-from wtb.lsp import oneshot, records
 from wtb.lsp import protocol as p
+from wtb.lsp import records
 from wtb.lsp.progress import RunProgress, obtain_token
+from wtb.lsp.workers import REFILL_DELAY_S, kill
 
 if TYPE_CHECKING:
     from wtb.lsp.server import WtbLanguageServer
 
 logger = logging.getLogger(__name__)
 
-STREAM_LIMIT = 64 * 1024 * 1024  # one event line (a checkpoint with its writes) may be large
 TERM_GRACE_S = 3.0
 STDERR_TAIL = 40
 FINAL = frozenset({"completed", "failed", "cancelled", "paused"})
@@ -50,7 +48,6 @@ class Run:
     timeout_s: float | None
     progress: RunProgress | None
     done: asyncio.Future[p.ExecutionInfo]
-    started: float = field(default_factory=time.monotonic)
     stop_reason: str | None = None  # "cancelled" | "timeout" once the daemon stops it
     status: str = "pending"
     last_node: str | None = None
@@ -69,6 +66,12 @@ class RunManager:
 
     def is_running(self, execution_id: str) -> bool:
         return execution_id in self.runs
+
+    async def settle(self, execution_id: str) -> None:
+        """Wait for a run that has already reported its end to finish its bookkeeping."""
+        run = self.runs.get(execution_id)
+        if run is not None and run.status in FINAL:
+            await asyncio.shield(run.done)
 
     async def start(
         self,
@@ -96,16 +99,7 @@ class RunManager:
         args += ["--file-tracking", json.dumps(ls.file_tracking_fields(watch=False))]
 
         progress_token = await obtain_token(ls, token)
-        process = await asyncio.create_subprocess_exec(
-            *oneshot.worker_argv(ls, *args),
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-            cwd=str(bench.workspace),
-            env=oneshot.worker_env(),
-            limit=STREAM_LIMIT,
-            start_new_session=True,  # its own process group: a stop reaches the workflow's children too
-        )
+        process = await ls.workers.start(args)
         loop = asyncio.get_running_loop()
         run = Run(
             execution_id=execution.id,
@@ -151,10 +145,24 @@ class RunManager:
             run.stop_reason = run.stop_reason or "cancelled"
         await asyncio.gather(*(self.cancel(eid) for eid in list(self.runs)), return_exceptions=True)
 
-    def kill_all(self) -> None:
-        """Last resort at process exit: no waiting, no bookkeeping."""
-        for run in self.runs.values():
-            _signal_group(run.process, signal.SIGKILL)
+    def abandon_all(self, bench: Any) -> None:
+        """At process exit (stdin closed, parent gone): kill every worker, record them cancelled.
+
+        Synchronous on purpose: the event loop may already be gone. Checkpoints are kept.
+        """
+        from wtb.models import ExecutionStatus
+
+        for run in list(self.runs.values()):
+            kill(run.process)
+            if bench is None:
+                continue
+            try:
+                current = bench.get_execution(run.execution_id).status
+                if not ExecutionStatus(current).is_final and ExecutionStatus(current) is not ExecutionStatus.PAUSED:
+                    bench.mark_finished(run.execution_id, ExecutionStatus.CANCELLED, None)
+            except Exception:
+                logger.exception("could not record run %s as cancelled", run.execution_id)
+        self.runs.clear()
 
     # ------------------------------------------------------------------ following
 
@@ -181,6 +189,7 @@ class RunManager:
             self.runs.pop(run.execution_id, None)
         if not run.done.done():
             run.done.set_result(final)
+        self._ls.workers.prepare(REFILL_DELAY_S)
 
     async def _read_events(self, run: Run) -> None:
         assert run.process.stdout is not None
@@ -216,10 +225,12 @@ class RunManager:
             cp = records.checkpoint(event["checkpoint"])
             ls.notify_checkpoint(cp)
             if run.progress is not None:
-                nodes = ", ".join(cp.writes) or cp.source
-                run.progress.report(f"step {cp.step}: {nodes}")
+                nodes = ", ".join(cp.writes)
+                run.progress.report(f"step {cp.step}: {nodes}" if nodes else f"step {cp.step} ({cp.source})")
         elif kind == "node":
             run.last_node = str(event.get("node"))
+            if run.progress is not None:
+                run.progress.report(f"running {run.last_node}")
         elif kind == "error":
             run.worker_error = dict(event.get("error") or {})
             ls.log(
@@ -239,11 +250,11 @@ class RunManager:
         process = run.process
         if process.returncode is not None:
             return
-        _signal_group(process, signal.SIGTERM)
+        kill(process, signal.SIGTERM)
         try:
             await asyncio.wait_for(process.wait(), TERM_GRACE_S)
         except asyncio.TimeoutError:
-            _signal_group(process, signal.SIGKILL)
+            kill(process)
             await process.wait()
 
     def _ending_error(self, run: Run, current: str) -> tuple[str, Any] | None:
@@ -302,7 +313,7 @@ class RunManager:
         return final
 
     async def _finish_after_crash(self, run: Run, exc: Exception) -> p.ExecutionInfo:
-        _signal_group(run.process, signal.SIGKILL)
+        kill(run.process)
         try:
             return await self._finish(run)
         except Exception:
@@ -338,16 +349,6 @@ def _signal_name(number: int) -> str:
         return signal.Signals(number).name
     except ValueError:
         return str(number)
-
-
-def _signal_group(process: asyncio.subprocess.Process, sig: signal.Signals) -> None:
-    if process.returncode is not None:
-        return
-    try:
-        os.killpg(process.pid, sig)
-    except (ProcessLookupError, PermissionError):
-        with contextlib.suppress(ProcessLookupError):
-            process.send_signal(sig)
 
 
 def _log_task_error(task: asyncio.Future[Any]) -> None:

@@ -29,6 +29,7 @@ from wtb.lsp.bench import BenchHost
 from wtb.lsp.errors import WorkspaceUntrustedError
 from wtb.lsp.runs import RunManager
 from wtb.lsp.uris import uri_to_path
+from wtb.lsp.workers import WorkerPool, kill
 
 logger = logging.getLogger(__name__)
 
@@ -75,7 +76,10 @@ class WtbLanguageServer(LanguageServer):
         self.options = p.InitializationOptions()
         self.workspace_root: Path | None = None
         self.bench_host = BenchHost()
+        self.bench_host.opener = self.open_bench
         self.runs = RunManager(self)
+        self.workers = WorkerPool(self)
+        self.batch_processes: set[asyncio.subprocess.Process] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stopping = False
 
@@ -126,6 +130,7 @@ class WtbLanguageServer(LanguageServer):
 
             file_tracking = FileTrackingConfig(**self.file_tracking_fields())
         self.bench_host.open(self.workspace_root, self.data_dir, file_tracking)
+        self.bench_host.when_open(self.workers.prepare)
 
     def require_trust(self, what: str) -> None:
         if not self.options.trusted:
@@ -152,20 +157,73 @@ class WtbLanguageServer(LanguageServer):
     def _call_on_loop(self, fn: Any) -> None:
         """Messages are written from the event loop only (the writer is not thread-safe)."""
         loop = self._loop
+
+        def send() -> None:
+            try:
+                fn()
+            except (BrokenPipeError, ConnectionResetError, ValueError):  # the editor is gone
+                logger.info("could not write to the client; it has gone away")
+
         if loop is None or _on_loop(loop):
-            fn()
+            send()
         elif not loop.is_closed():
-            loop.call_soon_threadsafe(fn)
+            loop.call_soon_threadsafe(send)
+
+    # -- serving ------------------------------------------------------------------------
+    def start_io(self, stdin: Any = None, stdout: Any = None) -> None:
+        """pygls' stdio loop, plus a clean stop of every run when the editor goes away.
+
+        When stdin closes (the editor died) pygls' loop simply ends and asyncio would cancel
+        the tasks following our workers; we stop the runs first, while the loop still runs,
+        so each is recorded ``cancelled`` with its checkpoints kept.
+        """
+        from pygls.io_ import StdinAsyncReader, StdoutWriter, run_async
+
+        self._stop_event = threading.Event()
+        reader = StdinAsyncReader(stdin or sys.stdin.buffer, self.thread_pool)
+        self.protocol.set_writer(StdoutWriter(stdout or sys.stdout.buffer))
+
+        async def serve() -> None:
+            try:
+                await run_async(
+                    stop_event=self._stop_event,  # type: ignore[arg-type]
+                    reader=reader,
+                    protocol=self.protocol,
+                    logger=logger,
+                    error_handler=self.report_server_error,
+                )
+            finally:
+                await self.stop_runs()
+
+        try:
+            asyncio.run(serve())
+        except BrokenPipeError:
+            logger.error("Connection to the client is lost! Shutting down the server.")
+        except (KeyboardInterrupt, SystemExit):
+            pass
+        finally:
+            self.shutdown()
 
     # -- tear-down --------------------------------------------------------------------
     async def stop_runs(self) -> None:
+        """Cancel every run (recorded ``cancelled``, checkpoints kept) and the standby worker."""
+        try:
+            await asyncio.wait_for(self.workers.aclose(), 10)
+            await asyncio.wait_for(self.runs.shutdown(), 30)
+            from wtb.lsp import batches
+
+            await asyncio.wait_for(batches.stop_all(self), 30)
+        except (asyncio.TimeoutError, Exception):
+            logger.exception("stopping the runs did not finish cleanly")
         self._stopping = True
-        await self.runs.shutdown()
 
     def shutdown(self) -> None:  # type: ignore[no-untyped-def]
         """Called by pygls when the message loop ends (``exit`` or stdin closed)."""
         self._stopping = True
-        self.runs.kill_all()
+        self.workers.close()
+        for process in list(self.batch_processes):
+            kill(process)
+        self.runs.abandon_all(self.bench_host.bench)
         self.bench_host.close()
         super().shutdown()  # type: ignore[no-untyped-call]
 
@@ -200,6 +258,7 @@ def create_server() -> WtbLanguageServer:
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="wtb serve", description="Run the WTB daemon (an LSP server).")
+    parser.add_argument("--stdio", action="store_true", help="talk LSP over stdin/stdout (the default)")
     parser.add_argument("--tcp", action="store_true", help="listen on TCP instead of stdio")
     parser.add_argument("--host", default="127.0.0.1", help="TCP host (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=2087, help="TCP port (default 2087)")
@@ -238,7 +297,8 @@ def _watch_parent(server: WtbLanguageServer) -> None:
                 os.kill(pid, 0)
             except ProcessLookupError:
                 logger.warning("parent process %s is gone; exiting", pid)
-                server.runs.kill_all()
+                server.workers.close()
+                server.runs.abandon_all(server.bench_host.bench)
                 server.bench_host.close()
                 os._exit(0)
             except PermissionError:
@@ -259,7 +319,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             server.start_io()
     finally:
-        server.runs.kill_all()
+        server.workers.close()
+        server.runs.abandon_all(server.bench_host.bench)
         server.bench_host.close()
     return 0
 

@@ -279,6 +279,10 @@ class WTBTestBench:
     ) -> list[Execution]:
         return self._executions.list(project=project, limit=limit, offset=offset, batch_id=batch_id)
 
+    def count_executions(self, project: str | None = None) -> int:
+        """How many executions a project (or the data dir) has, without loading them."""
+        return self._executions.count(project)
+
     def get_checkpoints(
         self, execution_id: str, limit: int | None = None, before: str | None = None
     ) -> list[Checkpoint]:
