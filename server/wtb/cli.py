@@ -116,6 +116,9 @@ def build_parser() -> argparse.ArgumentParser:
     prune.add_argument("--older-than-days", type=float, default=None)
     prune.add_argument("--max-storage", default=None, help="e.g. 500MB: prune oldest first until it fits")
     prune.add_argument("--no-keep-golden", action="store_true")
+    from wtb.batch.cli import add_commands as add_batch_commands
+
+    add_batch_commands(sub, common)
     env = add("env", _env, "list (ls) or remove (rm [KEY]) the nodes' Python environments")
     env.add_argument("action", choices=["ls", "rm"])
     env.add_argument("key", nargs="?")

@@ -81,4 +81,4 @@ def insert_rows(conn: sqlite3.Connection, table: str, rows: Rows, verb: str = "I
 
 
 def row_dicts(rows: Rows) -> list[dict[str, Any]]:
-    return [dict(zip(rows["columns"], row)) for row in rows["rows"]]
+    return [dict(zip(rows["columns"], row, strict=True)) for row in rows["rows"]]

@@ -12,6 +12,7 @@ It stays in Ray's session logs.
 from __future__ import annotations
 
 import os
+import threading
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -46,11 +47,12 @@ def ensure_ray(address: str | None = None, runtime_env: dict[str, Any] | None = 
         options: dict[str, Any] = {"log_to_driver": False, "logging_level": "WARNING"}
         if runtime_env:
             options["runtime_env"] = runtime_env
+        if target:
+            options["address"] = target
+        else:
+            options.update(num_cpus=os.cpu_count() or 1, include_dashboard=False)
         try:
-            if target:
-                ray.init(address=target, **options)
-            else:
-                ray.init(num_cpus=os.cpu_count() or 1, include_dashboard=False, **options)
+            _init(ray, options)
         except Exception as exc:
             where = f"the Ray cluster at {target}" if target else "a local Ray"
             raise RayUnavailableError(f"Could not start or reach {where}: {exc}") from exc
@@ -60,10 +62,41 @@ def ensure_ray(address: str | None = None, runtime_env: dict[str, Any] | None = 
     return RayInfo(started_here, time.perf_counter() - started, target, cpus, nodes)
 
 
+def _init(ray: Any, options: dict[str, Any]) -> None:
+    """``ray.init`` from a thread that lives as long as the process.
+
+    A local Ray's processes (GCS, raylet) die with the *thread* that started them (Linux's
+    parent-death signal follows the thread). The daemon runs batches on worker threads of
+    its own, which may end; so off the main thread Ray is started from a daemon thread
+    that never returns.
+    """
+    if threading.current_thread() is threading.main_thread():
+        ray.init(**options)
+        return
+    done = threading.Event()
+    failure: list[BaseException] = []
+
+    def keeper() -> None:
+        try:
+            ray.init(**options)
+        except BaseException as exc:
+            failure.append(exc)
+            done.set()
+            return
+        done.set()
+        threading.Event().wait()  # keep this thread, and so Ray's processes, alive
+
+    threading.Thread(target=keeper, name="wtb-ray", daemon=True).start()
+    done.wait()
+    if failure:
+        raise failure[0]
+
+
 def alive_nodes() -> list[dict[str, Any]]:
     import ray
 
-    return [node for node in ray.nodes() if node.get("Alive")]
+    nodes: list[dict[str, Any]] = ray.nodes()  # type: ignore[no-untyped-call]
+    return [node for node in nodes if node.get("Alive")]
 
 
 def fitting_actors(request_options: dict[str, Any], nodes: list[dict[str, Any]]) -> int:

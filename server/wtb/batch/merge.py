@@ -20,7 +20,7 @@ def merge_bundle(bench: Any, bundle: VariantBundle) -> None:
 
     tracker = access.tracker(bench)
     if bundle.files and tracker is not None:
-        files.import_bundle(tracker, bundle.files)
+        files.import_execution(tracker, bundle.files)
     conn = open_checkpoint_db(access.checkpoint_db(bench))
     try:
         insert_rows(conn, "checkpoints", bundle.checkpoints)

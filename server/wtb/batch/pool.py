@@ -12,6 +12,7 @@ the pool. It cannot survive a variant that kills its process.
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import itertools
 import shutil
@@ -23,7 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from wtb.batch.worker import VariantTask, run_variant
+from wtb.batch import warm
+from wtb.batch.worker import VariantTask, run_variant, scratch_root
 from wtb.models import ExecutionError
 
 WORKER_DIED = "WorkerDied"
@@ -45,23 +47,27 @@ class _Slot:
     task: VariantTask
     started: float
     label: str
+    starting: Any = None  # the new actor's first call, until it answers: its variant has not begun
 
 
 class Pool(Protocol):
     size: int
+    reused: int
 
     def idle(self) -> int: ...
     def submit(self, task: VariantTask) -> None: ...
     def wait(self, timeout_s: float) -> list[Outcome]: ...
     def running(self) -> list[tuple[VariantTask, float]]: ...
-    def stop(self, execution_id: str, reason: ExecutionError) -> Outcome | None: ...
+    def stop(self, execution_id: str, reason: ExecutionError, replace: bool = True) -> Outcome | None: ...
     def close(self) -> None: ...
 
 
 class RayActorPool:
     """``size`` actors of one resource shape; at most one variant per actor at a time."""
 
-    def __init__(self, size: int, options: dict[str, Any], label: str, base_files: bytes | None) -> None:
+    def __init__(
+        self, size: int, options: dict[str, Any], label: str, base_files: bytes | None, keep_warm_s: float = 0.0
+    ) -> None:
         import ray
 
         from wtb.batch.actor import VariantActor
@@ -69,16 +75,27 @@ class RayActorPool:
         self.size = size
         self._ray = ray
         self._label = label
+        self._keep_warm_s = keep_warm_s
         self._counter = itertools.count(1)
         self._class = ray.remote(VariantActor)
         self._options = {**options, "max_restarts": 0, "max_task_retries": 0}
+        self._key = warm.shape_key(self._options)
         self._base = ray.put(base_files) if base_files else None
-        self._idle: list[tuple[Any, str]] = [self._new() for _ in range(size)]
+        self._starting: dict[str, Any] = {}
+        self._idle: list[tuple[Any, str]] = warm.take(self._key, size, self._kill)
+        self.reused = len(self._idle)
+        self._idle += [self._new() for _ in range(size - self.reused)]
         self._busy: dict[Any, _Slot] = {}
+
+    def ready(self, timeout_s: float | None = None) -> None:
+        """Wait until every idle actor has started (imported WTB and LangGraph)."""
+        self._ray.get([actor.info.remote() for actor, _ in self._idle], timeout=timeout_s)
 
     def _new(self) -> tuple[Any, str]:
         label = f"{self._label}-{next(self._counter)}"
-        return self._class.options(**self._options).remote(label), label
+        actor: Any = self._class.options(**self._options).remote(label)
+        self._starting[label] = actor.info.remote()
+        return actor, label
 
     def idle(self) -> int:
         return len(self._idle)
@@ -86,9 +103,17 @@ class RayActorPool:
     def submit(self, task: VariantTask) -> None:
         actor, label = self._idle.pop()
         ref = actor.run.remote(task, self._base)
-        self._busy[ref] = _Slot(actor, task, time.time(), label)
+        self._busy[ref] = _Slot(actor, task, time.time(), label, self._starting.pop(label, None))
 
     def running(self) -> list[tuple[VariantTask, float]]:
+        """Busy variants and when they began; one whose actor is still starting begins now."""
+        now = time.time()
+        for slot in self._busy.values():
+            if slot.starting is not None:
+                done, _ = self._ray.wait([slot.starting], timeout=0)
+                if done:
+                    slot.starting = None
+                slot.started = now
         return [(slot.task, slot.started) for slot in self._busy.values()]
 
     def wait(self, timeout_s: float) -> list[Outcome]:
@@ -131,12 +156,15 @@ class RayActorPool:
         self._idle.append((slot.actor, slot.label))
         return outcome
 
-    def stop(self, execution_id: str, reason: ExecutionError) -> Outcome | None:
-        """Kill the actor running ``execution_id`` (its variant is lost) and start a fresh one."""
+    def stop(self, execution_id: str, reason: ExecutionError, replace: bool = True) -> Outcome | None:
+        """Kill the actor running ``execution_id`` (its variant is lost); start a fresh one if ``replace``."""
         for ref, slot in list(self._busy.items()):
             if slot.task.execution_id == execution_id:
                 del self._busy[ref]
-                self._replace(slot)
+                if replace:
+                    self._replace(slot)
+                else:
+                    self._kill(slot.actor, slot.label)
                 return Outcome(slot.task, slot.started, error=reason)
         return None
 
@@ -145,44 +173,36 @@ class RayActorPool:
         self._idle.append(self._new())
 
     def _kill(self, actor: Any, label: str) -> None:
-        try:
+        with contextlib.suppress(Exception):  # already dead
             self._ray.kill(actor, no_restart=True)
-        except Exception:  # already dead
-            pass
         # A killed actor cannot clean up; on this machine its scratch dir is ours to remove.
-        for leftover in glob.glob(str(Path(tempfile.gettempdir()) / f"wtb-batch-{label}-*")):
+        for leftover in glob.glob(str(scratch_root() / f"wtb-batch-{label}-*")):
             shutil.rmtree(leftover, ignore_errors=True)
 
     def close(self) -> None:
+        """Park the healthy idle actors for the next batch (``keep_warm_s``) or stop them; stop busy ones."""
         idle = list(self._idle)
         self._idle.clear()
-        closing = []
-        for actor, _ in idle:
-            try:
-                closing.append(actor.close.remote())
-            except Exception:
-                pass
-        if closing:
-            try:
-                self._ray.wait(closing, num_returns=len(closing), timeout=5)
-            except Exception:
-                pass
-        for actor, label in idle:
-            self._kill(actor, label)
         for slot in self._busy.values():
             self._kill(slot.actor, slot.label)
         self._busy.clear()
+        if self._keep_warm_s > 0:
+            warm.park(self._key, idle, self._kill, self._keep_warm_s)
+            return
+        for actor, label in idle:
+            self._kill(actor, label)
 
 
 class LocalPool:
     """Runs variants one at a time in this process (``backend="local"``): no Ray, no isolation of crashes."""
 
     size = 1
+    reused = 0
 
     def __init__(self, base_files: bytes | None, scratch: Path | None = None,
                  runner: Callable[[VariantTask, bytes | None, Path], bytes] = run_variant) -> None:
         self._base = base_files
-        self._scratch = scratch or Path(tempfile.mkdtemp(prefix="wtb-batch-local-"))
+        self._scratch = scratch or Path(tempfile.mkdtemp(prefix="wtb-batch-local-", dir=scratch_root()))
         self._runner = runner
         self._queued: list[tuple[VariantTask, float]] = []
 
@@ -209,7 +229,7 @@ class LocalPool:
             )
         return [outcome]
 
-    def stop(self, execution_id: str, reason: ExecutionError) -> Outcome | None:
+    def stop(self, execution_id: str, reason: ExecutionError, replace: bool = True) -> Outcome | None:
         for item in self._queued:
             if item[0].execution_id == execution_id:
                 self._queued.remove(item)

@@ -101,6 +101,7 @@ class BatchResult:
     finished_at: float | None = None
     from_checkpoint: dict[str, str] | None = None
     pool_size: int = 0
+    warm_actors: int = 0
     base_files: dict[str, str | None] = field(default_factory=dict)
     comparison: Comparison = field(default_factory=Comparison)
 
@@ -131,13 +132,48 @@ class BatchResult:
                 "finished_at": self.finished_at,
                 "duration_s": self.duration_s,
                 "pool_size": self.pool_size,
+                "warm_actors": self.warm_actors,
                 "from_checkpoint": self.from_checkpoint,
                 "counts": self.counts(),
+                "base_files": self.base_files,
                 "variants": [_variant_dict(r) for r in self.variants],
                 "comparison": self.comparison,
             }
         )
         return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> BatchResult:
+        """The inverse of :meth:`to_dict` (states come back as their JSON form)."""
+        variants = [
+            VariantResult(
+                name=v["name"],
+                execution_id=v["execution_id"],
+                status=v["status"],
+                state=v.get("state") or {},
+                error=ExecutionError(**v["error"]) if v.get("error") else None,
+                duration_s=v.get("duration_s"),
+                node_timings=v.get("node_timings") or {},
+                files=v.get("files") or {},
+                checkpoints=v.get("checkpoints", 0),
+                spec=v.get("spec") or {},
+            )
+            for v in data.get("variants", [])
+        ]
+        comparison = Comparison(**data["comparison"]) if data.get("comparison") else Comparison()
+        return cls(
+            batch_id=data["batch_id"],
+            project=data["project"],
+            status=data["status"],
+            variants=variants,
+            created_at=data["created_at"],
+            finished_at=data.get("finished_at"),
+            from_checkpoint=data.get("from_checkpoint"),
+            pool_size=data.get("pool_size", 0),
+            warm_actors=data.get("warm_actors", 0),
+            base_files=data.get("base_files") or {},
+            comparison=comparison,
+        )
 
     def to_json(self, indent: int | None = 2) -> str:
         return json.dumps(self.to_dict(), indent=indent, default=repr)
@@ -195,8 +231,8 @@ def _variant_dict(result: VariantResult) -> dict[str, Any]:
 def _grid(header: list[str], rows: list[list[str]], limit: int) -> list[str]:
     cells = [[_clip(c, limit) for c in row] for row in rows]
     widths = [max(len(h), *(len(r[i]) for r in cells)) if cells else len(h) for i, h in enumerate(header)]
-    lines = ["  ".join(h.upper().ljust(w) for h, w in zip(header, widths)).rstrip()]
-    lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in cells]
+    lines = ["  ".join(h.upper().ljust(w) for h, w in zip(header, widths, strict=True)).rstrip()]
+    lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in cells]
     return lines
 
 

@@ -142,8 +142,8 @@ def matrix(
         raise InvalidVariantError("matrix() needs at least one of states, configs, node_overrides, state_updates.")
     variants = []
     for combo in itertools.product(*(members for _, members in used)):
-        parts = [name for (_, members), (name, _) in zip(used, combo) if len(members) > 1]
-        fields: dict[str, Any] = {key: dict(value) for (key, _), (_, value) in zip(used, combo)}
+        parts = [name for (_, members), (name, _) in zip(used, combo, strict=True) if len(members) > 1]
+        fields: dict[str, Any] = {key: dict(value) for (key, _), (_, value) in zip(used, combo, strict=True)}
         fields["config"] = configurable(fields.get("config"))
         variants.append(Variant(name="+".join(parts) or combo[0][0], **fields))
     return coerce_variants(variants)

@@ -377,6 +377,21 @@ class WTBTestBench:
 
         return fork_execution(self, execution_id, checkpoint_id, state_updates, config, name)
 
+    # -- batches ----------------------------------------------------------------------
+    def run_batch(
+        self,
+        project: str | WorkflowProject,
+        variants: Any,
+        from_checkpoint: Any = None,
+        max_parallel: int | None = None,
+        on_progress: Any = None,
+        **options: Any,
+    ) -> Any:
+        """Run variants of a workflow in parallel on Ray and compare them (see ``docs/batch.md``)."""
+        from wtb.batch import run_batch
+
+        return run_batch(self, project, variants, from_checkpoint, max_parallel, on_progress, **options)
+
     # -- regression and retention ------------------------------------------------------
     def mark_golden(self, execution_id: str, name: str | None = None) -> Golden:
         """Remember a known-good execution (by default under its project's name)."""
