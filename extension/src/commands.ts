@@ -4,9 +4,11 @@
 // (the palette), in which case it asks with quick picks. main.ts registers them all.
 
 import * as vscode from 'vscode';
-import type { Ctx } from './ctx';
 import type { CheckpointTree } from './tree';
 import type { GraphPanel } from './graph';
+import type { GoldenTests } from './goldenTests';
+import { bytes as fmtBytes, editableState, pauseNote, stateEdits, togglePause } from './regression';
+import type { Ctx } from './ctx';
 import * as p from './protocol';
 import * as fmt from './format';
 import { describeError, isRpcError } from './errors';
@@ -20,6 +22,7 @@ export interface Env {
   ctx: Ctx;
   tree: CheckpointTree;
   graph: GraphPanel;
+  goldens: GoldenTests;
 }
 
 export type Handler = (...args: unknown[]) => Promise<unknown>;
@@ -128,8 +131,10 @@ export const run = (env: Env): Handler => async (arg?: unknown, options?: unknow
     initialState = input.value;
   }
   await rememberInput(env.ctx, workflow, initialState);
+  const pauses = pauseBeforeOf(env.ctx, workflow);
+  const pause = pauses.length && !('pauseBefore' in opts) ? { pauseBefore: pauses } : {};
   return startRun(env, `WTB: ${workflow}`, workflow, (token) =>
-    env.ctx.request(p.RUN, { ...(opts as Partial<p.RunParams>), workflow, initialState, workDoneToken: token }));
+    env.ctx.request(p.RUN, { ...pause, ...(opts as Partial<p.RunParams>), workflow, initialState, workDoneToken: token }));
 };
 
 export const resume = (env: Env): Handler => async (arg?: unknown, options?: unknown) => {
@@ -427,4 +432,158 @@ export const openDocs = (env: Env): Handler => async () => {
 export const loadMore = (env: Env): Handler => async (arg?: unknown) => {
   const node = asNode(arg);
   if (node) await env.tree.loadMore(node);
+};
+
+// ------------------------------------------------------------------ pause points
+
+const PAUSE_KEY = 'wtb.pauseBefore';
+
+/** The nodes a workflow's runs pause before (kept per workspace). */
+export function pauseBeforeOf(ctx: Ctx, workflow: string): string[] {
+  const all = ctx.extension.workspaceState.get<Record<string, string[]>>(PAUSE_KEY, {});
+  return Array.isArray(all[workflow]) ? all[workflow] : [];
+}
+
+export const togglePauseBefore = (env: Env): Handler => async (arg?: unknown, nodeArg?: unknown) => {
+  const workflow = await workflowArg(env, arg, 'WTB: pause before a node of which workflow?');
+  if (!workflow) return;
+  const current = pauseBeforeOf(env.ctx, workflow);
+  let node = typeof nodeArg === 'string' ? nodeArg : undefined;
+  if (!node) {
+    const graph = await env.ctx.request(p.GET_GRAPH, { workflow });
+    const items = graph.nodes.filter((n) => !n.id.startsWith('__')).map((n) => ({
+      label: n.id,
+      iconPath: new vscode.ThemeIcon(current.includes(n.id) ? 'debug-breakpoint' : 'circle-outline'),
+      description: current.includes(n.id) ? 'pauses before (pick to remove)' : '',
+    }));
+    const pick = await vscode.window.showQuickPick(items, { title: `WTB: toggle "pause before" in ${workflow}`, placeHolder: 'Pick a node: runs of this workflow stop before it' });
+    node = pick?.label;
+  }
+  if (!node) return;
+  const next = togglePause(current, node);
+  const all = { ...env.ctx.extension.workspaceState.get<Record<string, string[]>>(PAUSE_KEY, {}), [workflow]: next };
+  await env.ctx.extension.workspaceState.update(PAUSE_KEY, all);
+  env.tree.refresh();
+  void vscode.window.showInformationMessage(next.length ? `WTB: runs of ${workflow} ${pauseNote(next)}.` : `WTB: runs of ${workflow} no longer pause.`);
+  return next;
+};
+
+/**
+ * The head state of a paused execution as a JSON file (in the extension's storage); saving it
+ * (or "Resume with Edits") resumes the execution with the keys that changed.
+ */
+export const editStateAndResume = (env: Env): Handler => async (arg?: unknown) => {
+  if (!env.ctx.ensureTrusted('resume executions')) return;
+  const e = await executionArg(env, arg, 'WTB: edit the state of which paused execution?', (x) => x.status === 'paused', 'WTB: no paused execution.');
+  if (!e) return;
+  const state = await env.ctx.request(p.GET_STATE, { executionId: e.id, checkpointId: null });
+  const original = editableState(state.values);
+  const dir = vscode.Uri.joinPath(env.ctx.extension.globalStorageUri, 'state-edits');
+  await vscode.workspace.fs.createDirectory(dir);
+  const file = vscode.Uri.joinPath(dir, `${shortId(e.id)}.state.json`);
+  await vscode.workspace.fs.writeFile(file, new TextEncoder().encode(JSON.stringify(original, null, 2) + '\n'));
+  const doc = await vscode.workspace.openTextDocument(file);
+  await vscode.window.showTextDocument(doc, { preview: false });
+  return new Promise<p.ExecutionInfo | undefined>((resolve, reject) => {
+    let done = false;
+    const finish = async (): Promise<void> => {
+      if (done) return;
+      const parsed = parseJsonObject(doc.getText());
+      if (!parsed.ok) {
+        void vscode.window.showErrorMessage('WTB: the state is not a JSON object; fix it and save again.');
+        return;
+      }
+      done = true;
+      saved.dispose();
+      const edits = stateEdits(original, parsed.value ?? {});
+      try {
+        if (doc.isDirty) await doc.save();
+        const resumed = await startRun(env, `WTB: ${e.workflow} ${fmt.executionLabel(e)}`, e.workflow, (token) =>
+          env.ctx.request(p.RESUME, { executionId: e.id, stateUpdates: Object.keys(edits).length ? edits : null, workDoneToken: token }));
+        const tab = vscode.window.tabGroups.all.flatMap((g) => g.tabs)
+          .find((t) => t.input instanceof vscode.TabInputText && t.input.uri.toString() === file.toString());
+        if (tab) await vscode.window.tabGroups.close(tab);
+        resolve(resumed);
+      } catch (err) {
+        reject(err instanceof Error ? err : new Error(String(err)));
+      }
+    };
+    const saved = vscode.workspace.onDidSaveTextDocument((d) => { if (d.uri.toString() === file.toString()) void finish(); });
+    void vscode.window.showInformationMessage(
+      `WTB: edit the state of ${fmt.executionLabel(e)}${e.nextNodes.length ? ` (next: ${e.nextNodes.join(', ')})` : ''}; save the file to resume with the edits.`,
+      'Resume with Edits', 'Cancel',
+    ).then((pick) => {
+      if (pick === 'Resume with Edits') void finish();
+      else if (pick === 'Cancel' && !done) {
+        done = true;
+        saved.dispose();
+        resolve(undefined);
+      }
+    });
+  });
+};
+
+// ------------------------------------------------------------------ goldens, storage
+
+export const markGolden = (env: Env): Handler => async (arg?: unknown) => {
+  const e = await executionArg(env, arg, 'WTB: mark which completed execution as golden?', (x) => x.status === 'completed', 'WTB: no completed execution.');
+  if (!e) return;
+  const golden = await env.ctx.request(p.MARK_GOLDEN, { executionId: e.id });
+  env.goldens.item(golden);
+  void vscode.window.showInformationMessage(`WTB: ${fmt.executionLabel(e)} is the golden run of ${golden.name}.`, 'Check Against Golden')
+    .then((pick) => pick && vscode.commands.executeCommand('wtb.checkGolden', golden.workflow));
+  return golden;
+};
+
+export const checkGolden = (env: Env): Handler => async (arg?: unknown) => {
+  if (!env.ctx.ensureTrusted('check against goldens')) return;
+  const goldens = await env.goldens.load();
+  if (!goldens.length) {
+    void vscode.window.showInformationMessage('WTB: no golden run yet: mark a completed execution as golden first ("WTB: Mark as Golden").');
+    return;
+  }
+  let workflow = typeof arg === 'string' ? arg : undefined;
+  const node = asNode(arg);
+  if (node?.type === 'workflow') workflow = node.workflow;
+  else if (node && 'executionId' in node) workflow = (await executionOf(env, node.executionId)).workflow;
+  let golden = goldens.find((g) => g.name === workflow) ?? goldens.find((g) => g.workflow === workflow);
+  if (!golden) {
+    const pick = await vscode.window.showQuickPick(goldens.map((g) => ({ label: g.name, description: `${g.workflow} · run ${shortId(g.executionId)}`, golden: g })), { title: 'WTB: check against which golden?' });
+    golden = pick?.golden;
+  }
+  if (!golden) return;
+  const chosen = golden;
+  // The daemon reports the check's progress itself (server-initiated work-done progress).
+  const result = await env.goldens.check(chosen);
+  if (!result) return;
+  if (result.passed) {
+    void vscode.window.showInformationMessage(`WTB: ${chosen.workflow} matches golden ${chosen.name} (${result.checkpointsCompared} checkpoints).`);
+  } else {
+    const d = result.divergence;
+    void vscode.window.showWarningMessage(`WTB: ${chosen.workflow} diverged from golden ${chosen.name}${d ? ` at step ${d.step}${d.node ? ` (${d.node})` : ''}: ${d.kind} ${d.name}` : ''}.`, 'Show Test Results')
+      .then((pick) => pick && vscode.commands.executeCommand('workbench.view.testing.focus'));
+  }
+  return result;
+};
+
+export const prune = (env: Env): Handler => async (arg?: unknown) => {
+  const opts = asOptions(arg);
+  let params: p.PruneParams | undefined = opts;
+  if (!params) {
+    const pick = await vscode.window.showQuickPick([
+      { label: 'Keep the last 10 runs of each workflow', params: { keepLast: 10 } },
+      { label: 'Keep the last 3 runs of each workflow', params: { keepLast: 3 } },
+      { label: 'Delete runs older than 7 days', params: { olderThanS: 7 * 86400 } },
+      { label: 'Delete runs older than 1 day', params: { olderThanS: 86400 } },
+    ], { title: 'WTB: prune old executions (golden runs and forks of kept runs are kept)' });
+    if (!pick) return;
+    const ok = await vscode.window.showWarningMessage(`WTB: ${pick.label.toLowerCase()}? Deleted executions and their checkpoints cannot be restored.`, { modal: true }, 'Prune');
+    if (ok !== 'Prune') return;
+    params = pick.params;
+  }
+  const result = await env.ctx.request(p.PRUNE, params);
+  env.tree.reload();
+  void env.tree.refreshStorage();
+  void vscode.window.showInformationMessage(`WTB: pruned ${result.deleted.length} execution${result.deleted.length === 1 ? '' : 's'} (${result.kept} kept, ${result.blobsRemoved} blobs, ${fmtBytes(result.bytesFreed)} freed).`);
+  return result;
 };

@@ -9,6 +9,7 @@ import { Ctx, ServerNotRunningError } from './ctx';
 import * as config from './config';
 import { describeError, isCancellation, logLine } from './errors';
 import { GraphPanel } from './graph';
+import { GoldenTests } from './goldenTests';
 import { needsRestart } from './settings';
 import { CheckpointTree } from './tree';
 import { SCHEME } from './uris';
@@ -33,6 +34,11 @@ const COMMANDS: Record<string, (env: cmd.Env) => cmd.Handler> = {
   'wtb.showLogs': cmd.showLogs,
   'wtb.openDocs': cmd.openDocs,
   'wtb.loadMore': cmd.loadMore,
+  'wtb.togglePauseBefore': cmd.togglePauseBefore,
+  'wtb.editStateAndResume': cmd.editStateAndResume,
+  'wtb.markGolden': cmd.markGolden,
+  'wtb.checkGolden': cmd.checkGolden,
+  'wtb.prune': cmd.prune,
 };
 
 export const COMMAND_IDS = Object.keys(COMMANDS);
@@ -45,8 +51,9 @@ export async function activate(extension: vscode.ExtensionContext): Promise<void
     ctx = new Ctx(extension);
     const tree = new CheckpointTree(ctx);
     const graph = new GraphPanel(ctx, tree);
-    const env: cmd.Env = { ctx, tree, graph };
-    extension.subscriptions.push(ctx, tree, graph,
+    const goldens = new GoldenTests(ctx);
+    const env: cmd.Env = { ctx, tree, graph, goldens };
+    extension.subscriptions.push(ctx, tree, graph, goldens,
       vscode.workspace.registerTextDocumentContentProvider(SCHEME, new CheckpointContentProvider(ctx)));
 
     for (const [id, factory] of Object.entries(COMMANDS)) {

@@ -27,6 +27,10 @@ export const UNDO_ROLLBACK = 'wtb/undoRollback';
 export const FORK = 'wtb/fork';
 export const BATCH = 'wtb/batch';
 export const STORAGE_STATS = 'wtb/storageStats';
+export const MARK_GOLDEN = 'wtb/markGolden';
+export const LIST_GOLDENS = 'wtb/listGoldens';
+export const CHECK = 'wtb/check';
+export const PRUNE = 'wtb/prune';
 
 // ---------------------------------------------------------------- server → client
 
@@ -282,6 +286,10 @@ export interface RunParams {
   timeoutS?: number | null;
   wait?: boolean;
   workDoneToken?: ProgressToken | null;
+  pauseBefore?: string[] | null;
+  pauseAfter?: string[] | null;
+  pauseOnError?: boolean;
+  pauseEveryStep?: boolean;
 }
 /** The execution (status `pending`/`running`, or final when `wait` was true). */
 export interface ExecutionStarted {
@@ -289,12 +297,15 @@ export interface ExecutionStarted {
   progressToken: ProgressToken | null;
 }
 
+/** `stateUpdates` are applied first (as `asNode` when given); `resumeValue` answers an `interrupt()`. */
 export interface ResumeParams {
   executionId: string;
   stateUpdates?: JsonObject | null;
   timeoutS?: number | null;
   wait?: boolean;
   workDoneToken?: ProgressToken | null;
+  asNode?: string | null;
+  resumeValue?: unknown;
 }
 
 export interface CancelParams {
@@ -378,6 +389,68 @@ export interface StorageStatsResult {
   perProject: Record<string, Record<string, number>>;
 }
 
+/** A known-good completed execution that `wtb/check` compares new runs with. */
+export interface GoldenInfo {
+  name: string;
+  executionId: string;
+  workflow: string;
+  createdAt: number;
+}
+export interface MarkGoldenParams {
+  executionId: string;
+  name?: string | null;
+}
+export interface ListGoldensParams {
+  workflow?: string | null;
+}
+export interface ListGoldensResult {
+  goldens: GoldenInfo[];
+}
+export interface CheckParams {
+  workflow?: string | null;
+  golden?: string | null;
+  initialState?: JsonObject | null;
+  ignoreKeys?: string[] | null;
+  ignorePaths?: string[] | null;
+  relTolerance?: number;
+  absTolerance?: number;
+  workDoneToken?: ProgressToken | null;
+}
+/** One difference; `kind`: `key` (a state key), `file` or `length` (number of checkpoints). */
+export interface DivergenceInfo {
+  step: number;
+  checkpointId: string | null;
+  node: string | null;
+  kind: string;
+  name: string;
+  expected: unknown;
+  actual: unknown;
+  diff: string;
+}
+export interface CheckResultInfo {
+  golden: string;
+  goldenExecutionId: string;
+  executionId: string;
+  passed: boolean;
+  checkpointsCompared: number;
+  divergence: DivergenceInfo | null;
+  differences: DivergenceInfo[];
+  report: string;
+}
+export interface PruneParams {
+  keepLast?: number | null;
+  olderThanS?: number | null;
+  keepGolden?: boolean;
+  keepForksOfKept?: boolean;
+  maxStorage?: string | number | null;
+}
+export interface PruneResult {
+  deleted: string[];
+  kept: number;
+  blobsRemoved: number;
+  bytesFreed: number;
+}
+
 /** What `wtb.history` answers: the workflow's executions, newest first. */
 export interface HistoryResult {
   workflow: string;
@@ -421,6 +494,10 @@ export interface Requests {
   [FORK]: [ForkParams, ExecutionStarted];
   [BATCH]: [BatchParams, BatchResult];
   [STORAGE_STATS]: [StorageStatsParams, StorageStatsResult];
+  [MARK_GOLDEN]: [MarkGoldenParams, GoldenInfo];
+  [LIST_GOLDENS]: [ListGoldensParams, ListGoldensResult];
+  [CHECK]: [CheckParams, CheckResultInfo];
+  [PRUNE]: [PruneParams, PruneResult];
 }
 export type RequestMethod = keyof Requests;
 export type ParamsOf<M extends RequestMethod> = Requests[M][0];
@@ -430,7 +507,7 @@ export type ResultOf<M extends RequestMethod> = Requests[M][1];
 export const REQUEST_METHODS: readonly RequestMethod[] = [
   LIST_WORKFLOWS, GET_GRAPH, LIST_EXECUTIONS, GET_EXECUTION, GET_EXECUTION_TREE, LIST_CHECKPOINTS,
   GET_STATE, LIST_FILES, READ_FILE, DIFF, RUN, RESUME, CANCEL, PLAN_ROLLBACK, ROLLBACK,
-  UNDO_ROLLBACK, FORK, BATCH, STORAGE_STATS,
+  UNDO_ROLLBACK, FORK, BATCH, STORAGE_STATS, MARK_GOLDEN, LIST_GOLDENS, CHECK, PRUNE,
 ];
 
 export interface Notifications {
@@ -445,7 +522,7 @@ export const NOTIFICATION_METHODS: readonly NotificationMethod[] = [EXECUTION_CH
 export const COMMANDS: readonly string[] = [CMD_RUN, CMD_FORK, CMD_BATCH, CMD_HISTORY];
 
 /** Requests that run workflow code (importing a workflow file runs it) or change workspace files: refused when untrusted. */
-export const TRUST_REQUIRED: ReadonlySet<string> = new Set([GET_GRAPH, RUN, RESUME, FORK, BATCH, ROLLBACK, UNDO_ROLLBACK]);
+export const TRUST_REQUIRED: ReadonlySet<string> = new Set([GET_GRAPH, RUN, RESUME, FORK, BATCH, ROLLBACK, UNDO_ROLLBACK, CHECK]);
 
 /** A readable name for an application error code (for messages and logs). */
 export function errorCodeName(code: number): string | undefined {

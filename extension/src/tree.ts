@@ -7,6 +7,7 @@ import type { Ctx } from './ctx';
 import * as p from './protocol';
 import { describeError, logLine } from './errors';
 import type { TreeNode } from './treeModel';
+import { pauseNote, storageDescription } from './regression';
 
 export class CheckpointTree implements vscode.TreeDataProvider<TreeNode>, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<TreeNode | undefined>();
@@ -23,9 +24,11 @@ export class CheckpointTree implements vscode.TreeDataProvider<TreeNode>, vscode
     this.disposables.push(
       this.view,
       this.changed,
-      ctx.onDidChangeState(() => {
+      ctx.onDidChangeState((state) => {
         this.errors.clear();
         this.refresh();
+        if (state === 'running') this.scheduleStorage();
+        else this.view.description = undefined;
       }),
       ctx.onWorkflowsChanged((workflows) => {
         model.setWorkflows(workflows);
@@ -33,6 +36,7 @@ export class CheckpointTree implements vscode.TreeDataProvider<TreeNode>, vscode
       }),
       ctx.onExecutionChanged((e) => {
         if (model.upsertExecution(e)) this.refresh();
+        if (e.status !== 'running' && e.status !== 'pending') this.scheduleStorage();
       }),
       ctx.onCheckpointAdded(({ executionId, checkpoint }) => {
         if (model.addCheckpoint(executionId, checkpoint)) this.refresh();
@@ -49,6 +53,27 @@ export class CheckpointTree implements vscode.TreeDataProvider<TreeNode>, vscode
     }, 80);
   }
 
+  private storageTimer: NodeJS.Timeout | undefined;
+
+  /** Storage (bytes stored, dedup) in the view's description, at most once a second. */
+  private scheduleStorage(): void {
+    if (this.storageTimer) return;
+    this.storageTimer = setTimeout(() => {
+      this.storageTimer = undefined;
+      void this.refreshStorage();
+    }, 1000);
+  }
+
+  async refreshStorage(): Promise<void> {
+    if (this.ctx.state !== 'running') return;
+    try {
+      const stats = await this.ctx.request(p.STORAGE_STATS, {});
+      this.view.description = storageDescription(stats);
+    } catch {
+      this.view.description = undefined; // file tracking off: no storage to show
+    }
+  }
+
   /** Forget everything loaded and ask the daemon again. */
   reload(): void {
     this.ctx.model.clear();
@@ -63,6 +88,10 @@ export class CheckpointTree implements vscode.TreeDataProvider<TreeNode>, vscode
     const item = new vscode.TreeItem(v.label, collapsible);
     item.id = node.id;
     item.description = v.description;
+    if (node.type === 'workflow') {
+      const pauses = this.ctx.extension.workspaceState.get<Record<string, string[]>>('wtb.pauseBefore', {})[node.workflow] ?? [];
+      if (pauses.length) item.description = [v.description, pauseNote(pauses)].filter(Boolean).join(' · ');
+    }
     item.tooltip = v.tooltip;
     item.contextValue = v.contextValue;
     if (v.icon) item.iconPath = new vscode.ThemeIcon(v.icon.id, v.icon.color ? new vscode.ThemeColor(v.icon.color) : undefined);

@@ -12,7 +12,9 @@ Two one-shot modes replace ``--execution-id``: ``--graph WORKFLOW`` prints
 ``{"type": "graph", "graph": {...}}`` (``bench.get_graph``), and ``--fork EXECUTION_ID
 --checkpoint-id C [--state-updates JSON] [--config JSON] [--name N]`` prints the new
 execution. Both import workflow code, which is running it, so the daemon never does that
-in its own process. ``--batch WORKFLOW --variants JSON [--from-checkpoint JSON]
+in its own process. ``--check GOLDEN [--initial-state JSON] [--rules JSON]`` runs
+``bench.check`` and prints ``{"type": "check", "check": {...}}``.
+``--batch WORKFLOW --variants JSON [--from-checkpoint JSON]
 [--max-parallel N] [--backend ray|local]`` drives a batch (``bench.run_batch``), printing
 ``{"type": "batch_progress", "event": {...}}`` lines and finally ``{"type": "batch",
 "batch": {...}}``.
@@ -77,6 +79,7 @@ def parse_args(argv: Sequence[str] | None, standby: bool = False) -> argparse.Na
     target.add_argument("--graph", metavar="WORKFLOW", help="print the workflow's nodes and edges, run nothing")
     target.add_argument("--fork", metavar="EXECUTION_ID", help="fork this execution (see --checkpoint-id)")
     target.add_argument("--batch", metavar="WORKFLOW", help="run a batch of --variants of this workflow")
+    target.add_argument("--check", metavar="GOLDEN", help="re-run against this golden and compare (bench.check)")
     parser.add_argument("--resume", action="store_true", help="resume a paused execution")
     parser.add_argument("--state-updates", default=None, help="JSON object applied before resuming/forking")
     parser.add_argument("--checkpoint-id", default=None, help="with --fork: the checkpoint to fork at")
@@ -86,6 +89,10 @@ def parse_args(argv: Sequence[str] | None, standby: bool = False) -> argparse.Na
     parser.add_argument("--from-checkpoint", default=None, help="with --batch: JSON {execution_id, checkpoint_id}")
     parser.add_argument("--max-parallel", type=int, default=None, help="with --batch: variants at a time")
     parser.add_argument("--backend", default=None, choices=("ray", "local"), help="with --batch: where variants run")
+    parser.add_argument("--as-node", default=None, help="with --resume: apply --state-updates as this node")
+    parser.add_argument("--resume-value", default=None, help="with --resume: JSON value for the node's interrupt()")
+    parser.add_argument("--initial-state", default=None, help="with --check: JSON initial state")
+    parser.add_argument("--rules", default=None, help="with --check: JSON CheckRules fields")
     parser.add_argument("--file-tracking", default=None, help="JSON FileTrackingConfig fields")
     parser.add_argument(
         "--standby",
@@ -204,6 +211,29 @@ def _run_batch(bench: Any, args: argparse.Namespace, emit: EventWriter) -> int:
     return EXIT_OK
 
 
+def _run_check(bench: Any, args: argparse.Namespace, emit: EventWriter) -> int:
+    """``--check``: ``bench.check`` runs the workflow again (isolated) and compares it with the golden."""
+    from wtb.regression.compare import CheckRules
+
+    golden = bench.list_goldens()
+    project = next((g.project for g in golden if g.name == args.check), None)
+    if project is not None:
+        _ensure_project(bench, project)
+    rules = CheckRules(**(_json_object(args.rules, "--rules") or {}))
+    initial_state = _json_object(args.initial_state, "--initial-state")
+    result = bench.check(golden=args.check, initial_state=initial_state, rules=rules)
+    data = to_plain(result)
+    data["report"] = result.report()
+    emit({"type": "check", "check": data})
+    return EXIT_OK
+
+
+def to_plain(value: Any) -> Any:
+    from wtb.models import to_jsonable
+
+    return to_jsonable(value)
+
+
 def run(args: argparse.Namespace, emit: EventWriter) -> int:
     from wtb import errors
 
@@ -236,6 +266,8 @@ def run(args: argparse.Namespace, emit: EventWriter) -> int:
             return EXIT_OK
         if args.batch is not None:
             return _run_batch(bench, args, emit)
+        if args.check is not None:
+            return _run_check(bench, args, emit)
         if args.fork is not None:
             _ensure_project(bench, bench.get_execution(args.fork).project)
             forked = bench.fork(args.fork, args.checkpoint_id, state_updates, config, args.name)
@@ -243,7 +275,14 @@ def run(args: argparse.Namespace, emit: EventWriter) -> int:
             return EXIT_OK
         _ensure_project(bench, bench.get_execution(args.execution_id).project)
         if args.resume:
-            execution = bench.resume(args.execution_id, state_updates=state_updates, on_event=emit)
+            resume_value = json.loads(args.resume_value) if args.resume_value is not None else None
+            execution = bench.resume(
+                args.execution_id,
+                state_updates=state_updates,
+                on_event=emit,
+                as_node=args.as_node,
+                resume_value=resume_value,
+            )
         else:
             execution = bench.run_execution(args.execution_id, on_event=emit)
         emit({"type": "done", "execution": execution})

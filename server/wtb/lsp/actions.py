@@ -49,6 +49,7 @@ async def _start(
     timeout_s: float | None,
     token: int | str | None,
     wait: bool,
+    extra_args: list[str] | None = None,
 ) -> p.ExecutionStarted:
     try:
         run = await ls.runs.start(
@@ -57,6 +58,7 @@ async def _start(
             state_updates=state_updates,
             timeout_s=await _timeout(ls, execution.workflow, timeout_s),
             token=token,
+            extra_args=extra_args,
         )
     except OSError as exc:  # the worker could not even be spawned
         if not resume:
@@ -85,7 +87,12 @@ async def run(ls: WtbLanguageServer, params: p.RunParams) -> p.ExecutionStarted:
     _check_timeout(params.timeout_s)
     await ensure_project(ls, params.workflow)
     created = await ls.bench_host.call(
-        "create_execution", params.workflow, params.initial_state, params.config, params.name
+        "create_execution",
+        params.workflow,
+        params.initial_state,
+        params.config,
+        params.name,
+        pause=_pause(params),
     )
     execution = records.execution(created)
     ls.notify_execution(execution)
@@ -97,6 +104,20 @@ async def run(ls: WtbLanguageServer, params: p.RunParams) -> p.ExecutionStarted:
         timeout_s=params.timeout_s,
         token=params.work_done_token,
         wait=params.wait,
+    )
+
+
+def _pause(params: p.RunParams) -> Any:
+    """The run's pause points as the SDK's ``PauseStrategyConfig`` (None: the workflow's own)."""
+    if not (params.pause_before or params.pause_after or params.pause_on_error or params.pause_every_step):
+        return None
+    from wtb.sdk.config import PauseStrategyConfig
+
+    return PauseStrategyConfig(
+        before=list(params.pause_before or []),
+        after=list(params.pause_after or []),
+        on_error=params.pause_on_error,
+        every_step=params.pause_every_step,
     )
 
 
@@ -115,6 +136,11 @@ async def resume(ls: WtbLanguageServer, params: p.ResumeParams) -> p.ExecutionSt
     await ls.runs.settle(params.execution_id)
     execution = await _execution(ls, params.execution_id)
     _check_resumable(execution, ls)
+    extra: list[str] = []
+    if params.as_node is not None:
+        extra += ["--as-node", params.as_node]
+    if params.resume_value is not None:
+        extra += ["--resume-value", json.dumps(params.resume_value)]
     return await _start(
         ls,
         execution,
@@ -123,6 +149,7 @@ async def resume(ls: WtbLanguageServer, params: p.ResumeParams) -> p.ExecutionSt
         timeout_s=params.timeout_s,
         token=params.work_done_token,
         wait=params.wait,
+        extra_args=extra,
     )
 
 

@@ -14,13 +14,13 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from wtb import errors
-from wtb.lsp import actions, queries
+from wtb.lsp import actions, goldens, queries
 from wtb.lsp import protocol as p
 from wtb.lsp.errors import to_jsonrpc
 from wtb.lsp.registry import HANDLERS
 from wtb.lsp.server import WtbLanguageServer
 
-__all__ = ["actions", "call", "history", "latest_execution", "queries", "register", "run_count"]
+__all__ = ["actions", "call", "goldens", "history", "latest_execution", "queries", "register", "run_count"]
 
 
 def register(server: WtbLanguageServer) -> None:

@@ -21,11 +21,13 @@ if TYPE_CHECKING:
 ONESHOT_TIMEOUT_S = 120.0
 
 
-async def call(ls: WtbLanguageServer, args: list[str], expect: str, what: str) -> Any:
+async def call(
+    ls: WtbLanguageServer, args: list[str], expect: str, what: str, timeout_s: float | None = ONESHOT_TIMEOUT_S
+) -> Any:
     """Run the worker with ``args``; return the payload of its ``expect`` event or raise its error."""
     process = await ls.workers.start(args)
     try:
-        out, err = await asyncio.wait_for(process.communicate(), ONESHOT_TIMEOUT_S)
+        out, err = await asyncio.wait_for(process.communicate(), timeout_s)
     except (asyncio.TimeoutError, asyncio.CancelledError) as exc:
         kill(process)
         await process.wait()
@@ -33,7 +35,7 @@ async def call(ls: WtbLanguageServer, args: list[str], expect: str, what: str) -
             raise
         ls.workers.prepare(REFILL_DELAY_S)
         raise errors.WorkflowLoadError(
-            f"{what} did not finish within {ONESHOT_TIMEOUT_S:g} s (does importing the workflow file block?)."
+            f"{what} did not finish within {timeout_s:g} s (does importing the workflow file block?)."
         ) from None
     ls.workers.prepare(REFILL_DELAY_S)
     for line in out.decode("utf-8", "replace").splitlines():

@@ -42,6 +42,10 @@ UNDO_ROLLBACK: Final = "wtb/undoRollback"
 FORK: Final = "wtb/fork"
 BATCH: Final = "wtb/batch"
 STORAGE_STATS: Final = "wtb/storageStats"
+MARK_GOLDEN: Final = "wtb/markGolden"
+LIST_GOLDENS: Final = "wtb/listGoldens"
+CHECK: Final = "wtb/check"
+PRUNE: Final = "wtb/prune"
 
 # ---------------------------------------------------------------- server → client
 
@@ -360,6 +364,10 @@ class RunParams:
     timeout_s: float | None = None
     wait: bool = False
     work_done_token: ProgressToken | None = None
+    pause_before: list[str] | None = None
+    pause_after: list[str] | None = None
+    pause_on_error: bool = False
+    pause_every_step: bool = False
 
 
 @attrs.define(kw_only=True)
@@ -372,11 +380,15 @@ class ExecutionStarted:
 
 @attrs.define(kw_only=True)
 class ResumeParams:
+    """``stateUpdates`` are applied first (as ``asNode`` when given); ``resumeValue`` answers an ``interrupt()``."""
+
     execution_id: str
     state_updates: dict[str, Any] | None = None
     timeout_s: float | None = None
     wait: bool = False
     work_done_token: ProgressToken | None = None
+    as_node: str | None = None
+    resume_value: Any = None
 
 
 @attrs.define(kw_only=True)
@@ -486,6 +498,95 @@ class StorageStatsResult:
 
 
 @attrs.define(kw_only=True)
+class GoldenInfo:
+    """A known-good completed execution that ``wtb/check`` compares new runs with."""
+
+    name: str
+    execution_id: str
+    workflow: str
+    created_at: float
+
+
+@attrs.define(kw_only=True)
+class MarkGoldenParams:
+    """``name`` defaults to the execution's workflow name (one golden per workflow)."""
+
+    execution_id: str
+    name: str | None = None
+
+
+@attrs.define(kw_only=True)
+class ListGoldensParams:
+    workflow: str | None = None
+
+
+@attrs.define(kw_only=True)
+class ListGoldensResult:
+    goldens: list[GoldenInfo]
+
+
+@attrs.define(kw_only=True)
+class CheckParams:
+    """Re-run against a golden (by ``golden`` name, else the workflow's) in a worker and compare."""
+
+    workflow: str | None = None
+    golden: str | None = None
+    initial_state: dict[str, Any] | None = None
+    ignore_keys: list[str] | None = None
+    ignore_paths: list[str] | None = None
+    rel_tolerance: float = 0.0
+    abs_tolerance: float = 0.0
+    work_done_token: ProgressToken | None = None
+
+
+@attrs.define(kw_only=True)
+class DivergenceInfo:
+    """One difference; ``kind``: ``key`` (a state key), ``file`` or ``length`` (number of checkpoints)."""
+
+    step: int
+    checkpoint_id: str | None = None
+    node: str | None = None
+    kind: str
+    name: str
+    expected: Any = None
+    actual: Any = None
+    diff: str = ""
+
+
+@attrs.define(kw_only=True)
+class CheckResultInfo:
+    """``divergence`` is the first difference (null when passed); ``report`` is readable text."""
+
+    golden: str
+    golden_execution_id: str
+    execution_id: str
+    passed: bool
+    checkpoints_compared: int
+    divergence: DivergenceInfo | None = None
+    differences: list[DivergenceInfo] = attrs.Factory(list)
+    report: str = ""
+
+
+@attrs.define(kw_only=True)
+class PruneParams:
+    """Delete old executions and the blobs only they used; at least one limit is required."""
+
+    keep_last: int | None = None
+    older_than_s: float | None = None
+    keep_golden: bool = True
+    keep_forks_of_kept: bool = True
+    max_storage: str | int | None = None
+
+
+@attrs.define(kw_only=True)
+class PruneResult:
+    deleted: list[str] = attrs.Factory(list)
+    kept: int = 0
+    blobs_removed: int = 0
+    bytes_freed: int = 0
+
+
+@attrs.define(kw_only=True)
 class HistoryResult:
     """What ``wtb.history`` answers: the workflow's executions, newest first."""
 
@@ -537,6 +638,10 @@ REQUESTS: Final[dict[str, tuple[type[Any], type[Any]]]] = {
     FORK: (ForkParams, ExecutionStarted),
     BATCH: (BatchParams, BatchResult),
     STORAGE_STATS: (StorageStatsParams, StorageStatsResult),
+    MARK_GOLDEN: (MarkGoldenParams, GoldenInfo),
+    LIST_GOLDENS: (ListGoldensParams, ListGoldensResult),
+    CHECK: (CheckParams, CheckResultInfo),
+    PRUNE: (PruneParams, PruneResult),
 }
 
 #: method → params type, every notification the daemon sends.
@@ -556,7 +661,7 @@ COMMANDS: Final[dict[str, type[Any]]] = {
 
 #: requests that run workflow code (importing a workflow file runs it) or change the workspace
 #: files: refused when the workspace is not trusted.
-TRUST_REQUIRED: Final[frozenset[str]] = frozenset({GET_GRAPH, RUN, RESUME, FORK, BATCH, ROLLBACK, UNDO_ROLLBACK})
+TRUST_REQUIRED: Final[frozenset[str]] = frozenset({GET_GRAPH, RUN, RESUME, FORK, BATCH, ROLLBACK, UNDO_ROLLBACK, CHECK})
 
 
 # ---------------------------------------------------------------------- converter

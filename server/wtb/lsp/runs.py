@@ -81,6 +81,7 @@ class RunManager:
         state_updates: dict[str, Any] | None = None,
         timeout_s: float | None = None,
         token: types.ProgressToken | None = None,
+        extra_args: list[str] | None = None,
     ) -> Run:
         """Spawn the worker for an existing (pending or paused) execution."""
         if execution.id in self.runs:
@@ -94,6 +95,7 @@ class RunManager:
             args.append("--resume")
         if state_updates:
             args += ["--state-updates", json.dumps(state_updates)]
+        args += extra_args or []
         # Same tracking settings as the daemon's bench, without a second watcher: a worker's
         # snapshots reconcile by a stat walk and never depend on watcher events.
         args += ["--file-tracking", json.dumps(ls.file_tracking_fields(watch=False))]
