@@ -123,3 +123,14 @@ def test_pytest_plugin_asserts_against_the_golden(sample_ws: Path, make_bench, p
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
     result.assert_outcomes(passed=1, failed=1)
     result.stdout.fnmatch_lines(["*REGRESSION at step 3 (node rag_generate)*", "*+References:*"])
+
+
+def test_a_golden_that_was_paused_and_resumed_still_lines_up(sample_ws: Path, make_bench) -> None:
+    from wtb import PauseStrategyConfig
+
+    bench = make_bench(sample_ws)
+    paused = bench.run("rag", RAG_INPUT, pause=PauseStrategyConfig(before=["rag_generate"]))
+    bench.resume(paused.id)
+    bench.mark_golden(paused.id)
+    result = bench.check("rag")
+    assert result.passed, result.report()

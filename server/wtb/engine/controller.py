@@ -72,7 +72,7 @@ class ExecutionController:
             saver = TrackingSaver(conn, recorder.take_snapshot, recorder.on_checkpoint, request.replayed)
             compiled = compile_graph(request.graph, saver, request.pause)
             self._emit(on_event, self._executions.set_status(execution.id, ExecutionStatus.RUNNING))
-            config = thread_config(execution.thread_id, request.checkpoint_id)
+            config = thread_config(execution.thread_id, self._resume_point(saver, execution, request.checkpoint_id))
             config["configurable"].update(execution.config.get("configurable", {}))
             config["recursion_limit"] = request.recursion_limit
             if request.state_updates:
@@ -83,6 +83,15 @@ class ExecutionController:
             return self._finish(execution.id, recorder, error, on_event, request.pause.on_error)
         finally:
             conn.close()
+
+    @staticmethod
+    def _resume_point(saver: TrackingSaver, execution: Execution, checkpoint_id: str | None) -> str | None:
+        """``checkpoint_id`` unless it is the thread's latest: then LangGraph simply continues,
+        instead of first copying it into a ``fork`` checkpoint."""
+        if checkpoint_id is None:
+            return None
+        latest = saver.get_tuple(thread_config(execution.thread_id))  # type: ignore[arg-type]
+        return None if latest and latest.checkpoint["id"] == checkpoint_id else checkpoint_id
 
     def _stream(
         self, compiled: Any, request: RunRequest, config: dict[str, Any], on_event: EventSink | None

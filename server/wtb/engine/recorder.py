@@ -51,8 +51,19 @@ class RunRecorder:
         self._previous_snapshot = previous_snapshot
         self._on_event = on_event
 
-    def take_snapshot(self) -> str | None:
-        return self._tracker.snapshot() if self._tracker else None
+    def take_snapshot(self, metadata: dict[str, Any]) -> str | None:
+        """The workspace's files for the checkpoint being stored.
+
+        A ``fork`` checkpoint (LangGraph's copy of the checkpoint a run resumes from) has
+        exactly the files of that checkpoint: the workspace was brought to them before the
+        run, and LangGraph may store it while the first node already runs, so a fresh
+        snapshot could catch that node's writes.
+        """
+        if self._tracker is None:
+            return None
+        if metadata.get("source") == "fork" and self._previous_snapshot is not None:
+            return self._previous_snapshot
+        return self._tracker.snapshot()
 
     def on_checkpoint(
         self, checkpoint: dict[str, Any], metadata: dict[str, Any], parent: str | None, snapshot: Any
