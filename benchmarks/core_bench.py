@@ -76,5 +76,27 @@ def fifty_nodes(quick: bool) -> Row:
         shutil.rmtree(root, ignore_errors=True)
 
 
+def rag_tracking(quick: bool) -> Row:
+    """A full run of the sample RAG workflow with file tracking on vs off (goal ≤1.15×)."""
+    from wtb import FileTrackingConfig, WTBTestBench
+
+    repo = Path(__file__).resolve().parent.parent
+    root = Path(tempfile.mkdtemp(prefix="wtb-bench-rag-"))
+    try:
+        ws = root / "ws"
+        shutil.copytree(repo / "sample_workspace", ws, ignore=shutil.ignore_patterns(".wtb", "index", "out"))
+        query = {"query": "How much did revenue grow?", "top_k": 2}
+        repeat = 5 if quick else 15
+        with WTBTestBench.create(workspace=ws, data_dir=root / "on") as bench:
+            tracked = median_time(lambda: bench.run("rag", query), repeat)
+        with WTBTestBench.create(
+            workspace=ws, data_dir=root / "off", file_tracking=FileTrackingConfig(enabled=False)
+        ) as bench:
+            untracked = median_time(lambda: bench.run("rag", query), repeat)
+        return ("run of the sample RAG workflow, file tracking on vs off", tracked, untracked, "goal ≤1.15×")
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
 def run(quick: bool) -> list[Row]:
-    return [fifty_nodes(quick)]
+    return [fifty_nodes(quick), rag_tracking(quick)]
