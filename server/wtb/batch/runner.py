@@ -30,6 +30,7 @@ from wtb.batch.store import BatchStore
 from wtb.batch.variants import Variant, coerce_variants, configurable
 from wtb.batch.worker import SourcePoint, VariantTask
 from wtb.sdk.project import WorkflowProject
+from wtb.store.executions import new_execution_id
 
 __all__ = ["BatchResult", "CheckpointRef", "RayBatchTestRunner", "cancel_in_process", "run_batch"]
 
@@ -212,7 +213,7 @@ class RayBatchTestRunner:
             tasks.append(
                 VariantTask(
                     batch_id=batch_id,
-                    execution_id=uuid.uuid4().hex[:12],
+                    execution_id=new_execution_id(),
                     variant=variant,
                     project=project,
                     base_snapshot=base_snapshot,
