@@ -14,48 +14,24 @@ raise :class:`ResourceUnavailableError` naming the nodes that asked too much.
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from wtb.batch.errors import InvalidVariantError, ResourceUnavailableError
+from wtb.errors import InvalidArgumentError
 from wtb.sdk.config import NodeResourceConfig
-
-_UNITS = {
-    "": 1,
-    "b": 1,
-    "k": 1024,
-    "kb": 1024,
-    "kib": 1024,
-    "m": 1024**2,
-    "mb": 1024**2,
-    "mib": 1024**2,
-    "g": 1024**3,
-    "gb": 1024**3,
-    "gib": 1024**3,
-    "t": 1024**4,
-    "tb": 1024**4,
-    "tib": 1024**4,
-}
-_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$")
+from wtb.sizes import parse_size
 
 
 def parse_memory(value: str | int | float | None) -> int | None:
     """``"2GB"`` → bytes (binary units: 1 GB = 1024³ bytes, as Ray reports memory)."""
     if value is None:
         return None
-    if isinstance(value, bool):
-        raise InvalidVariantError(f"Memory {value!r} is not a size like '2GB' or a byte count.")
-    if isinstance(value, (int, float)):
-        if value < 0:
-            raise InvalidVariantError(f"Memory {value!r} is negative.")
-        return int(value)
-    match = _SIZE.match(value)
-    unit = match.group(2).lower() if match else None
-    if match is None or unit not in _UNITS:
-        raise InvalidVariantError(f"Memory {value!r} is not a size like '512MB', '2GB' or a byte count.")
-    return int(float(match.group(1)) * _UNITS[unit])
+    try:
+        return parse_size(value, "Memory")
+    except InvalidArgumentError as exc:
+        raise InvalidVariantError(str(exc)) from None
 
 
 @dataclass(frozen=True)

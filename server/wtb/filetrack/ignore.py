@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pathspec
 
+from wtb import sizes
 from wtb.filetrack.errors import InvalidArgumentError
 from wtb.filetrack.paths import normalize_root, relative_to
 from wtb.sdk.config import DEFAULT_IGNORES, FileTrackingConfig
@@ -30,24 +31,9 @@ TMP_PREFIX = ".wtbtmp-"
 COOKIE_PREFIX = ".wtbcookie-"
 IGNORE_FILES = (".gitignore", ".wtbignore")
 
-_UNITS = {"": 1, "b": 1, "k": 1 << 10, "kb": 1 << 10, "kib": 1 << 10, "m": 1 << 20, "mb": 1 << 20,
-          "mib": 1 << 20, "g": 1 << 30, "gb": 1 << 30, "gib": 1 << 30}
-_SIZE_RE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*")
-
-
 def parse_size(value: str | int) -> int:
-    """Bytes from ``50MB``/``512KB``/``1.5GiB``/``1024`` (binary units: 1 KB = 1024 bytes)."""
-    if isinstance(value, bool):
-        raise InvalidArgumentError(f"max_file_size must be a size, not {value!r}")
-    if isinstance(value, int):
-        if value < 0:
-            raise InvalidArgumentError(f"max_file_size must not be negative: {value}")
-        return value
-    match = _SIZE_RE.fullmatch(value)
-    unit = match.group(2).lower() if match else ""
-    if match is None or unit not in _UNITS:
-        raise InvalidArgumentError(f"max_file_size {value!r} is not a size like '50MB', '512KB' or 1024")
-    return int(float(match.group(1)) * _UNITS[unit])
+    """Bytes from ``max_file_size`` (``50MB``/``512KB``/``1.5GiB``/``1024``)."""
+    return sizes.parse_size(value, "max_file_size")
 
 
 class _Matcher:

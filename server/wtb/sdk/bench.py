@@ -23,7 +23,7 @@ from wtb.engine.graph_info import GraphInfo, describe_graph
 from wtb.engine.locks import Locks
 from wtb.engine.recorder import EventSink
 from wtb.engine.rollback import RollbackService
-from wtb.engine.state_adapter import StateAdapter
+from wtb.engine.state_adapter import StateAdapter, next_nodes
 from wtb.errors import InvalidArgumentError, InvalidStateError, UnknownProjectError
 from wtb.models import (
     Checkpoint,
@@ -271,7 +271,7 @@ class WTBTestBench:
         if execution.head_checkpoint_id:
             found = self._adapter.get_tuple(execution.thread_id, execution.head_checkpoint_id)
             execution.state = self._adapter.values(found)
-            execution.next_nodes = inspection.next_of(found)
+            execution.next_nodes = next_nodes(found)
         return execution
 
     def list_executions(
@@ -430,10 +430,10 @@ class WTBTestBench:
         max_storage: int | str | None = None,
     ) -> PruneReport:
         """Delete old executions (threads, snapshots links) and the blobs only they used."""
-        from wtb.filetrack.ignore import parse_size
         from wtb.sdk.retention import prune
+        from wtb.sizes import parse_size
 
-        limit = parse_size(max_storage) if max_storage is not None else None
+        limit = parse_size(max_storage, "max_storage") if max_storage is not None else None
         return prune(self, keep_last, older_than, keep_golden, keep_forks_of_kept, limit)
 
     # -- storage ----------------------------------------------------------------------

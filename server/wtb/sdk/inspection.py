@@ -4,14 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from langgraph.checkpoint.base import CheckpointTuple
-
-from wtb.engine.state_adapter import next_nodes
 from wtb.models import FileDiff, StateDiff
-
-
-def next_of(found: CheckpointTuple) -> list[str]:
-    return next_nodes(found)
 
 
 def diff_states(old: dict[str, Any], new: dict[str, Any]) -> StateDiff:
