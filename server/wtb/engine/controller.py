@@ -64,12 +64,15 @@ class ExecutionController:
                 execution.id,
                 execution.thread_id,
                 self._executions,
-                StateAdapter(TrackingSaver(conn)),
+                None,
                 request.tracker,
                 request.previous_snapshot,
                 on_event,
             )
             saver = TrackingSaver(conn, recorder.take_snapshot, recorder.on_checkpoint, request.replayed)
+            saver.setup()
+            # The recorder reads writes through the run's own saver: one connection, one lock.
+            recorder.adapter = StateAdapter(saver)
             compiled = compile_graph(request.graph, saver, request.pause)
             self._emit(on_event, self._executions.set_status(execution.id, ExecutionStatus.RUNNING))
             config = thread_config(execution.thread_id, self._resume_point(saver, execution, request.checkpoint_id))

@@ -36,7 +36,7 @@ class RunRecorder:
         execution_id: str,
         thread_id: str,
         executions: ExecutionStore,
-        adapter: StateAdapter,
+        adapter: StateAdapter | None,
         tracker: Tracker | None,
         previous_snapshot: str | None,
         on_event: EventSink | None,
@@ -46,7 +46,7 @@ class RunRecorder:
         self.head: str | None = None
         self.head_next: list[str] = []
         self._executions = executions
-        self._adapter = adapter
+        self.adapter = adapter
         self._tracker = tracker
         self._previous_snapshot = previous_snapshot
         self._on_event = on_event
@@ -80,9 +80,8 @@ class RunRecorder:
         self.head_next = next_nodes(found)
         if self._on_event is None:
             return
-        writes = self._adapter._writes_by_checkpoint(
-            self.thread_id, [{"configurable": {"checkpoint_id": parent}}] if parent else []
-        )
+        parents = [{"configurable": {"checkpoint_id": parent}}] if parent else []
+        writes = self.adapter._writes_by_checkpoint(self.thread_id, parents) if self.adapter else {}
         record = Checkpoint(
             id=checkpoint_id,
             execution_id=self.execution_id,
