@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import stat
 from collections.abc import Callable
 from pathlib import Path
 
@@ -132,3 +133,34 @@ def test_data_dir_outside_the_workspace_uses_root_cookies(
     assert svc.changes(s0, s1) == {"a.txt": hash_bytes(b"b")}
     assert [n for n in os.listdir(ws) if n.startswith(".wtbcookie")] == []
     assert sorted(svc.files(s1)) == ["a.txt"]
+
+
+def test_the_barrier_leaves_the_workspace_as_it_was(
+    make_workspace: MakeWs, make_service: MakeSvc, tmp_path: Path
+) -> None:
+    ws = make_workspace({"a.txt": "a"})
+    ws.chmod(0o750)
+    svc = make_service(ws, tmp_path / "elsewhere", start=True)
+    svc.snapshot()
+    before = sorted(os.listdir(ws))
+    for _ in range(20):
+        assert svc._watcher.barrier()
+    assert sorted(os.listdir(ws)) == before
+    assert stat.S_IMODE(ws.stat().st_mode) == 0o750
+
+
+def test_an_unchanged_workspace_costs_no_transaction_and_survives_gc(
+    make_workspace: MakeWs, make_service: MakeSvc
+) -> None:
+    ws = make_workspace({"a.txt": "a"})
+    svc = make_service(ws, start=True)
+    first = svc.snapshot()
+    assert svc.snapshot() == first
+    assert svc._last_mode == "unchanged"
+    svc.gc_grace_s = 0.0
+    svc.gc()  # nothing links the snapshot: the collection removes it
+    again = svc.snapshot()
+    assert again == first and svc._last_mode != "unchanged"  # recorded anew, not assumed
+    assert svc._one("SELECT 1 FROM snapshots WHERE root = ?", (again,)) is not None
+    (ws / "a.txt").write_text("b")
+    assert svc.read_file(svc.snapshot(), "a.txt") == b"b"

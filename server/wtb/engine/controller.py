@@ -82,6 +82,8 @@ class ExecutionController:
                 with working_directory(request.directory):
                     config = compiled.update_state(config, request.state_updates, as_node=request.as_node)
                 config["recursion_limit"] = request.recursion_limit
+            if request.input is not None:
+                recorder.take_start_snapshot()
             error = self._stream(compiled, request, config, on_event)
             return self._finish(execution.id, recorder, error, on_event, request.pause.on_error)
         finally:

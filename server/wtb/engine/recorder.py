@@ -49,6 +49,7 @@ class RunRecorder:
         self.adapter = adapter
         self._tracker = tracker
         self._previous_snapshot = previous_snapshot
+        self._start_snapshot: str | None = None
         self._on_event = on_event
 
     def take_snapshot(self, metadata: dict[str, Any]) -> str | None:
@@ -63,7 +64,20 @@ class RunRecorder:
             return None
         if metadata.get("source") == "fork" and self._previous_snapshot is not None:
             return self._previous_snapshot
+        if metadata.get("source") == "input" and self._start_snapshot is not None:
+            return self._start_snapshot
         return self._tracker.snapshot()
+
+    def take_start_snapshot(self) -> None:
+        """Snapshot the files as the run starts: they are the files of its ``input`` checkpoint.
+
+        LangGraph stores that checkpoint from a background thread while the run's own
+        thread is busy starting the first step; taken there, the snapshot's waits would
+        queue behind that thread for the interpreter lock, and it could see a write of
+        the first node. Taken here, before the graph starts, it costs its own time only.
+        """
+        if self._tracker is not None:
+            self._start_snapshot = self._tracker.snapshot()
 
     def on_checkpoint(
         self, checkpoint: dict[str, Any], metadata: dict[str, Any], parent: str | None, snapshot: Any

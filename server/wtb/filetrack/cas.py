@@ -36,6 +36,7 @@ class BlobStore:
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
         self.root.mkdir(parents=True, exist_ok=True)
+        self._root = str(self.root)
 
     def path(self, digest: str) -> Path:
         """Where blob ``digest`` lives; refuses anything that is not a digest (bundles are input)."""
@@ -47,9 +48,14 @@ class BlobStore:
         return self.path(digest).is_file()
 
     def add_bytes(self, data: bytes) -> str:
-        """Store ``data``; returns its digest. Storing existing content only freshens it."""
+        """Store ``data``; returns its digest. Storing existing content only freshens it.
+
+        This is on the path of every snapshot that saw a new file, so it works on string
+        paths and spends the fewest system calls it can: a touch when the blob exists,
+        else create a temporary file (its shard folder only when that fails), write, rename.
+        """
         digest = hash_bytes(data)
-        final = self.path(digest)
+        final = os.path.join(self._root, digest[:2], digest[2:])
         if not _freshen(final):
             self._publish(final, [data])
         return digest
@@ -172,27 +178,32 @@ class BlobStore:
                 tmp.unlink()
         return digest, size
 
-    def _publish(self, final: Path, chunks: list[bytes]) -> None:
-        final.parent.mkdir(exist_ok=True)
-        tmp = final.parent / f"{_TMP_PREFIX}{uuid.uuid4().hex}"
+    def _publish(self, final: str, chunks: list[bytes]) -> None:
+        folder = os.path.dirname(final)
+        tmp = os.path.join(folder, f"{_TMP_PREFIX}{uuid.uuid4().hex}")
         try:
-            with _create(tmp) as out:
+            out = _create(tmp)
+        except FileNotFoundError:
+            os.makedirs(folder, exist_ok=True)
+            out = _create(tmp)
+        try:
+            with out:
                 for chunk in chunks:
                     out.write(chunk)
             os.replace(tmp, final)
         except BaseException:
             with contextlib.suppress(FileNotFoundError):
-                tmp.unlink()
+                os.unlink(tmp)
             raise
 
 
-def _create(path: Path) -> BinaryIO:
+def _create(path: str | Path) -> BinaryIO:
     """A new read-only file opened for writing (mode set at creation: no chmod, no extra event)."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_CLOEXEC, 0o444)
     return os.fdopen(fd, "wb")
 
 
-def _freshen(final: Path) -> bool:
+def _freshen(final: str | Path) -> bool:
     """Touch an existing blob so a concurrent GC's grace period protects it; False if absent.
 
     Git does the same for loose objects: a writer that finds its content already stored
@@ -203,7 +214,7 @@ def _freshen(final: Path) -> bool:
     except FileNotFoundError:
         return False
     except PermissionError:
-        return final.is_file()
+        return os.path.isfile(final)
     return True
 
 

@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from wtb.filetrack.errors import SchemaVersionError
 
@@ -122,6 +123,17 @@ class Database:
             finally:
                 cur.execute("COMMIT")
                 cur.close()
+
+    def one(self, sql: str, args: tuple[object, ...]) -> tuple[object, ...] | None:
+        """One row of one statement; a single statement is atomic without a transaction of its own."""
+        with self._lock:
+            row: tuple[object, ...] | None = self._conn.execute(sql, args).fetchone()
+        return row
+
+    def all(self, sql: str, args: tuple[object, ...]) -> list[tuple[Any, ...]]:
+        """Every row of one statement (atomic, as :meth:`one`)."""
+        with self._lock:
+            return self._conn.execute(sql, args).fetchall()
 
     def data_version(self) -> int:
         """Changes whenever another connection (another process) commits to the file."""

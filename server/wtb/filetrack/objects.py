@@ -28,6 +28,7 @@ FILE = "file"
 SYMLINK = "symlink"
 SKIPPED = "skipped"
 _KINDS = frozenset((TREE, FILE, SYMLINK, SKIPPED))
+_SIZED = frozenset((TREE, FILE))
 _FS = sys.getfilesystemencoding()
 
 
@@ -45,14 +46,58 @@ class Entry(NamedTuple):
 Tree = Mapping[str, Entry]
 
 
+class _Row(NamedTuple):
+    """One entry, encoded: sort key, msgpack bytes, and what it adds to its tree's totals."""
+
+    raw: bytes
+    packed: bytes
+    size: int
+    files: int
+
+
+_ROW_CACHE_SIZE = 32_768  # ~10 MB; a 10,000-file workspace fits whole
+_rows: dict[tuple[str, Entry], _Row] = {}
+_pack = msgpack.Packer(use_bin_type=True).pack
+
+
+def _row(name: str, entry: Entry) -> _Row:
+    raw = name.encode(_FS, "surrogateescape")
+    kind, digest, size, mode, target, files = entry
+    packed = _pack((raw, kind, digest, size, mode, None if target is None else os.fsencode(target), files))
+    row = _Row(raw, packed, size if kind in _SIZED else 0, files)
+    if len(_rows) >= _ROW_CACHE_SIZE:
+        _rows.clear()
+    _rows[(name, entry)] = row
+    return row
+
+
+def _array_header(count: int) -> bytes:
+    if count < 16:
+        return bytes((0x90 | count,))
+    if count < 0x10000:
+        return b"\xdc" + count.to_bytes(2, "big")
+    return b"\xdd" + count.to_bytes(4, "big")
+
+
+def seal_tree(tree: Tree) -> tuple[bytes, int, int]:
+    """A tree's canonical bytes (entries sorted by raw name), stored bytes and tracked paths.
+
+    An incremental snapshot re-encodes every directory on the path of a changed file,
+    each with all its entries, though only one entry changed. Encoded entries are
+    therefore cached (an :class:`Entry` is immutable and hashable) and the body is the
+    msgpack array header followed by the entries' own encodings, byte for byte what
+    ``msgpack.packb`` of the list gives.
+    """
+    cached = _rows.get
+    rows = [cached(item) or _row(*item) for item in tree.items()]
+    rows.sort()
+    body = _array_header(len(rows)) + b"".join([r.packed for r in rows])
+    return body, sum([r.size for r in rows]), sum([r.files for r in rows])
+
+
 def encode_tree(tree: Tree) -> bytes:
     """The canonical bytes of a tree (sorted by the raw name bytes)."""
-    named = sorted((name.encode(_FS, "surrogateescape"), e) for name, e in tree.items())
-    rows = [
-        [raw, kind, digest, size, mode, None if target is None else os.fsencode(target), files]
-        for raw, (kind, digest, size, mode, target, files) in named
-    ]
-    return msgpack.packb(rows, use_bin_type=True)
+    return seal_tree(tree)[0]
 
 
 def decode_tree(body: bytes) -> dict[str, Entry]:
@@ -89,14 +134,3 @@ def pseudo_hash(entry: Entry) -> str | None:
     if entry.kind == SKIPPED:
         return f"skipped:{entry.size}"
     return entry.hash
-
-
-def summarize(tree: Tree) -> tuple[int, int]:
-    """(stored bytes, tracked paths) of a tree, from its direct entries."""
-    size = 0
-    count = 0
-    for e in tree.values():
-        if e.kind in (TREE, FILE):
-            size += e.size
-        count += e.files
-    return size, count

@@ -30,8 +30,7 @@ from wtb.filetrack.objects import (
     SYMLINK,
     TREE,
     Entry,
-    encode_tree,
-    summarize,
+    seal_tree,
     tree_hash,
 )
 from wtb.filetrack.statindex import IndexDelta, StatIndex, StatRecord
@@ -101,11 +100,10 @@ class Scanner:
 
     def _finish(self, tree: dict[str, Entry]) -> ScanResult:
         result = self._result
-        body = encode_tree(tree)
+        body, result.size, result.files = seal_tree(tree)
         result.root = tree_hash(body)
         result.trees[result.root] = body
         result.decoded[result.root] = tree
-        result.size, result.files = summarize(tree)
         result.index.deletes = set(self._known) - self._seen
         return result
 
@@ -116,7 +114,7 @@ class Scanner:
             rel = join(rel_dir, name)
             old = tree.get(name)
             if child.whole or old is None or old.kind != TREE or not self._is_dir(rel):
-                new = self._rescan(rel)
+                new = self._rescan(rel, old is not None and old.kind == TREE)
             else:
                 sub = self._update_dir(old.hash, rel, child)
                 new = self._seal(sub) if sub else None
@@ -132,14 +130,22 @@ class Scanner:
         except OSError:
             return False
 
-    def _rescan(self, rel: str) -> Entry | None:
-        """Examine one path afresh (and everything below it, for a directory)."""
-        self._known.update(self._index.load(rel))
+    def _rescan(self, rel: str, was_dir: bool) -> Entry | None:
+        """Examine one path afresh (and everything below it, for a directory).
+
+        The index records below a directory that was or is there are loaded so that the
+        ones no longer seen are deleted; a file needs only its own record.
+        """
         path = os.path.join(self._root, rel)
         try:
             st = os.lstat(path)
         except (FileNotFoundError, NotADirectoryError):
+            self._known.update(self._index.load(rel))
             return None
+        if was_dir or stat.S_ISDIR(st.st_mode):
+            self._known.update(self._index.load(rel))
+        elif (known := self._index.get(rel)) is not None:
+            self._known[rel] = known
         if stat.S_ISDIR(st.st_mode):
             if self._rules.excluded(rel, True):
                 return None
@@ -218,10 +224,9 @@ class Scanner:
 
     def _seal(self, tree: dict[str, Entry]) -> Entry:
         """Store a directory's tree body and return the entry its parent lists."""
-        body = encode_tree(tree)
+        body, size, count = seal_tree(tree)
         digest = tree_hash(body)
         self._result.trees[digest] = body
         self._result.decoded[digest] = tree
-        size, count = summarize(tree)
         return Entry(TREE, digest, size, 0, None, count)
 

@@ -63,6 +63,7 @@ class SqliteFileTrackingService:
         self._watching = False
         self._closed = False
         self._last_mode = ""
+        self._committed: dict[str, float] = {}  # the last root this service committed, and when
 
     # -- life cycle --
 
@@ -114,6 +115,10 @@ class SqliteFileTrackingService:
                     log.warning("no file watcher for %s; every snapshot walks the workspace", self.workspace)
                     self._watching = False
         base, self._base = self._base, None  # if anything below fails, the drained paths are lost: walk next time
+        if dirty is not None and not dirty and base is not None and self._recently_committed(base):
+            self._last_mode = "unchanged"
+            self._base = base
+            return base
         with self._gc_lock.shared():
             result = self._update(base, dirty) if dirty is not None else None
             if result is None:
@@ -123,6 +128,16 @@ class SqliteFileTrackingService:
             self._commit(result)
         self._base = result.root if self._watcher.running else None
         return result.root
+
+    def _recently_committed(self, root: str) -> bool:
+        """Whether this service committed ``root`` well inside the GC grace period.
+
+        Then no collection can have removed it (it is young), so an unchanged workspace
+        costs one barrier and no transaction: the common case between checkpoints of
+        nodes that write nothing.
+        """
+        stamp = self._committed.get(root)
+        return stamp is not None and time.monotonic() - stamp < self.gc_grace_s / 2
 
     def _update(self, base: str | None, dirty: set[str]) -> ScanResult | None:
         """Apply the dirty set to the previous snapshot, if that snapshot still exists."""
@@ -156,6 +171,7 @@ class SqliteFileTrackingService:
             raise
         for digest, tree in result.decoded.items():
             self._trees.remember(digest, tree)
+        self._committed = {result.root: time.monotonic()}
 
     # -- checkpoint links --
 
@@ -304,6 +320,7 @@ class SqliteFileTrackingService:
             self._check_open()
             report = collect(self._db, self._trees, self._blobs, self.gc_grace_s)
             self._base = None
+            self._committed = {}
             return report
 
     def stats(self) -> StorageStats:
@@ -339,12 +356,13 @@ class SqliteFileTrackingService:
         return Rules(self.workspace, self.config, self.data_dir)
 
     def _snapshot_exists(self, snapshot_id: str) -> bool:
+        if self._recently_committed(snapshot_id):
+            return True
         return self._one("SELECT 1 FROM snapshots WHERE root = ?", (snapshot_id,)) is not None
 
     def _one(self, sql: str, args: tuple[str, ...]) -> tuple[object, ...] | None:
-        with self._mutex, self._db.read() as cur:
-            row: tuple[object, ...] | None = cur.execute(sql, args).fetchone()
-        return row
+        with self._mutex:
+            return self._db.one(sql, args)
 
     def _check_open(self) -> None:
         if self._closed:

@@ -77,6 +77,10 @@ class StatIndex(Protocol):
         """Records for one path and everything below it ("" or None: all)."""
         ...
 
+    def get(self, path: str) -> StatRecord | None:
+        """The record of one file path."""
+        ...
+
     def apply(self, delta: IndexDelta, cur: sqlite3.Cursor | None) -> None: ...
 
     def invalidate(self) -> None:
@@ -95,6 +99,9 @@ class MemoryStatIndex:
             return dict(self.records)
         below = prefix + "/"
         return {p: r for p, r in self.records.items() if p == prefix or p.startswith(below)}
+
+    def get(self, path: str) -> StatRecord | None:
+        return self.records.get(path)
 
     def apply(self, delta: IndexDelta, cur: sqlite3.Cursor | None) -> None:
         for path in delta.deletes:
@@ -129,6 +136,12 @@ class SqliteStatIndex:
             return dict(self._cache)
         return self._select(prefix)
 
+    def get(self, path: str) -> StatRecord | None:
+        """From the cache when no other connection committed since it was loaded, else one row."""
+        if self._cache is not None and self._db.data_version() == self._version:
+            return self._cache.get(path)
+        return self._select(path).get(path)
+
     def invalidate(self) -> None:
         self._cache = None
 
@@ -141,10 +154,8 @@ class SqliteStatIndex:
             # ('/' is 0x2F, '0' is 0x30) plus siblings like "key.txt", filtered out below.
             sql += " AND path >= ? AND path < ?"
             args += (key, key + b"0")
-        with self._db.read() as cur:
-            rows = cur.execute(sql, args).fetchall()
         make = StatRecord._make
-        out = {r[0].decode(_FS, "surrogateescape"): make(r[1:]) for r in rows}
+        out = {r[0].decode(_FS, "surrogateescape"): make(r[1:]) for r in self._db.all(sql, args)}
         if prefix:
             below = prefix + "/"
             out = {p: r for p, r in out.items() if p == prefix or p.startswith(below)}

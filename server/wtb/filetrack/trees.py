@@ -39,13 +39,11 @@ class TreeStore:
         if cached is not None:
             self._cache.move_to_end(digest)
             return cached
-        if cur is None:
-            with self._db.read() as own:
-                row = own.execute("SELECT body FROM trees WHERE hash = ?", (digest,)).fetchone()
-        else:
-            row = cur.execute("SELECT body FROM trees WHERE hash = ?", (digest,)).fetchone()
+        sql = "SELECT body FROM trees WHERE hash = ?"
+        row = self._db.one(sql, (digest,)) if cur is None else cur.execute(sql, (digest,)).fetchone()
         if row is None:
             raise NotFoundError(f"no snapshot or tree {digest} in this data directory")
+        assert isinstance(row[0], bytes)
         tree = self._decode(digest, row[0])
         self._remember(digest, tree)
         return tree

@@ -1,20 +1,21 @@
 """The workspace watcher: a dirty set of changed paths, and a barrier to trust it.
 
 While the service is open, a watchdog observer records every tracked path that is
-created, written, chmod-ed, renamed or deleted. A snapshot then only re-examines
-those paths.
+created, written, chmod-ed, renamed or deleted (a directory stands for everything
+below it). A snapshot then only re-examines those paths.
 
 Events arrive asynchronously, so "nothing in the dirty set" is only true once every
-event that happened before the snapshot has been delivered. The barrier is
-watchman's cookie technique: write a uniquely named file into a watched folder and
-wait for its own event. inotify delivers one instance's events in order and
-watchdog keeps that order, so when the cookie is seen, every earlier change is in
-the dirty set.
+event that happened before the snapshot has been handled. The barrier is watchman's
+cookie technique: make a watched folder send an event and wait for it. inotify
+queues one instance's events in order, and the caller reads that queue up to the
+cookie on its own thread (see ``_inotify.py``), so when the cookie is seen, every
+earlier change is in the dirty set.
 
-Cookies live in ``<data_dir>/.filetrack/cookies/`` when the data directory is inside
-the workspace (that folder alone is watched there; the rest of the data directory is
-pruned), and otherwise as hidden ``.wtbcookie-*`` files in the workspace root, deleted
-at once and always excluded from tracking.
+The cookie folder is ``<data_dir>/.filetrack/cookies/`` when the data directory is
+inside the workspace (that folder alone is watched there; the rest of the data
+directory is pruned), and otherwise the workspace root itself. Its cookie event is
+the ``IN_ATTRIB`` of a ``chmod`` to its own mode: nothing is created in the
+workspace and nothing visible changes.
 
 The watcher is only trusted when it is running, the cookie arrived in time, no events
 were lost (kernel queue overflow, a directory that could not be watched) and no
@@ -24,15 +25,16 @@ ignore file changed; otherwise the caller restarts it and walks the workspace.
 from __future__ import annotations
 
 import contextlib
-import itertools
 import logging
 import os
+import stat
 import sys
 import threading
-import uuid
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from watchdog.events import (
     DirCreatedEvent,
@@ -47,10 +49,12 @@ from watchdog.events import (
     FileSystemEvent,
     FileSystemEventHandler,
 )
-from watchdog.observers.api import BaseObserver
 
-from wtb.filetrack.ignore import COOKIE_PREFIX, IGNORE_FILES, Rules
+from wtb.filetrack.ignore import IGNORE_FILES, Rules
 from wtb.filetrack.paths import relative_to
+
+if TYPE_CHECKING:
+    from wtb.filetrack._inotify import PrunedInotifyObserver
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +70,6 @@ _EVENTS: list[type[FileSystemEvent]] = [
     DirDeletedEvent,
     DirMovedEvent,
 ]
-_counter = itertools.count()
 
 
 @dataclass(frozen=True)
@@ -78,12 +81,11 @@ class Drain:
     reason: str = ""
 
 
-class _Handler(FileSystemEventHandler):
-    def __init__(self, watcher: Watcher) -> None:
-        self._watcher = watcher
+class _Unused(FileSystemEventHandler):
+    """watchdog's observer needs a handler; changes come through ``Watcher.on_change`` instead."""
 
     def dispatch(self, event: FileSystemEvent) -> None:
-        self._watcher._on_event(event)
+        return None
 
 
 class Watcher:
@@ -91,21 +93,21 @@ class Watcher:
 
     def __init__(self, root: Path, data_dir: Path, make_rules: Callable[[], Rules]) -> None:
         self._root = str(root)
+        self._prefix = self._root + "/"
         self._make_rules = make_rules
         data_rel = relative_to(root, data_dir)
-        if data_rel:
-            self._cookie_dir = data_dir / ".filetrack" / "cookies"
-            self._cookie_rel = data_rel + "/.filetrack/cookies/"
-        else:
-            self._cookie_dir = root
-            self._cookie_rel = ""
+        # The folder whose own attribute events are the barrier's cookies: one of WTB's
+        # (watched although the data directory is pruned), or the workspace root.
+        self._cookie_dir = data_dir / ".filetrack" / "cookies" if data_rel else root
+        self._cookie_key = os.fsencode(self._cookie_dir)
+        self._cookie_events = 0
+        self._barrier_lock = threading.Lock()
         self._lock = threading.Lock()
         self._dirty: set[str] = set()
         self._lost: str | None = None
         self._rules_changed = False
-        self._cookies: dict[str, threading.Event] = {}
         self._rules: Rules | None = None
-        self._observer: BaseObserver | None = None
+        self._observer: PrunedInotifyObserver | None = None
 
     @staticmethod
     def supported() -> bool:
@@ -130,12 +132,12 @@ class Watcher:
             self._dirty = set()
             self._lost = None
             self._rules_changed = False
-        observer: BaseObserver | None = None
+        observer: PrunedInotifyObserver | None = None
         try:
             from wtb.filetrack._inotify import PrunedInotifyObserver
 
             observer = PrunedInotifyObserver(self)
-            observer.schedule(_Handler(self), self._root, recursive=True, event_filter=_EVENTS)
+            observer.schedule(_Unused(), self._root, recursive=True, event_filter=_EVENTS)
             observer.start()
         except Exception:
             log.warning("file watcher unavailable for %s; snapshots will walk", self._root, exc_info=True)
@@ -145,6 +147,12 @@ class Watcher:
             return False
         self._observer = observer
         return True
+
+    def _pump(self) -> None:
+        """Read the kernel's queue up to now on this thread (the cookie's event included)."""
+        observer = self._observer
+        if observer is not None:
+            observer.pump()
 
     def stop(self) -> None:
         observer, self._observer = self._observer, None
@@ -158,24 +166,30 @@ class Watcher:
         return self.start()
 
     def barrier(self, timeout: float = BARRIER_TIMEOUT_S) -> bool:
-        """Write a cookie and wait for its event: then every earlier event has been seen."""
+        """Touch the cookie folder and read the kernel queue up to its event.
+
+        The event is queued during the ``chmod`` itself (to the folder's own mode, so
+        only its ctime changes), so reading the queue on this thread right after finds
+        it without waiting for the reader thread; counting cookie events, rather than
+        naming each cookie, survives the kernel merging two of them. Creating and
+        removing a cookie file cost ten times as much on a journalling file system.
+        """
         if not self.running:
             return False
-        name = f"{COOKIE_PREFIX}{os.getpid()}-{next(_counter)}-{uuid.uuid4().hex[:8]}"
-        arrived = threading.Event()
-        with self._lock:
-            self._cookies[name] = arrived
-        path = self._cookie_dir / name
-        try:
-            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
-            return arrived.wait(timeout)
-        except OSError:
-            return False
-        finally:
-            with self._lock:
-                self._cookies.pop(name, None)
-            with contextlib.suppress(OSError):
-                os.unlink(path)
+        with self._barrier_lock:
+            seen = self._cookie_events
+            try:
+                os.chmod(self._cookie_dir, stat.S_IMODE(os.stat(self._cookie_dir).st_mode))
+            except OSError:
+                return False
+            deadline = time.monotonic() + timeout
+            while True:
+                self._pump()
+                if self._cookie_events != seen:
+                    return True
+                if time.monotonic() >= deadline:
+                    return False
+                time.sleep(0.001)
 
     def drain(self, timeout: float = BARRIER_TIMEOUT_S) -> Drain:
         """Take the dirty set after a barrier, and say whether it can be trusted."""
@@ -212,40 +226,28 @@ class Watcher:
         return rel is not None and (rel == "" or rules is None or not rules.excluded_path(rel, True))
 
     def extra_dirs(self) -> list[bytes]:
-        return [os.fsencode(self._cookie_dir)] if self._cookie_rel else []
+        return [] if self._cookie_key == os.fsencode(self._root) else [self._cookie_key]
 
     def on_lost_events(self, why: str) -> None:
         log.warning("file watcher of %s lost events: %s", self._root, why)
         with self._lock:
             self._lost = self._lost or why
 
-    def _on_event(self, event: FileSystemEvent) -> None:
-        for raw in (event.src_path, getattr(event, "dest_path", "")):
-            path = os.fsdecode(raw)
-            if not path.startswith(self._root + "/"):
-                continue
-            rel = path[len(self._root) + 1 :]
-            if self._is_cookie(rel):
-                continue
-            rules = self._rules
-            if rules is not None and rules.excluded_path(rel, event.is_directory):
-                continue
-            with self._lock:
-                self._dirty.add(rel)
-                if rel.rpartition("/")[2] in IGNORE_FILES:
-                    self._rules_changed = True
+    def on_folder_attrib(self, path: bytes) -> None:
+        if path == self._cookie_key:
+            self._cookie_events += 1
 
-    def _is_cookie(self, rel: str) -> bool:
-        if self._cookie_rel:
-            if not rel.startswith(self._cookie_rel):
-                return False
-            name = rel[len(self._cookie_rel) :]
-        elif "/" in rel or not rel.startswith(COOKIE_PREFIX):
-            return False
-        else:
-            name = rel
+    def on_change(self, path: bytes, is_dir: bool) -> None:
+        text = os.fsdecode(path)
+        if not text.startswith(self._prefix):
+            return
+        rel = text[len(self._prefix) :]
+        if rel in self._dirty:
+            return  # already dirty: a file being written sends one event per write() call
+        rules = self._rules
+        if rules is not None and rules.excluded_path(rel, is_dir):
+            return
         with self._lock:
-            arrived = self._cookies.get(name)
-        if arrived is not None:
-            arrived.set()
-        return True
+            self._dirty.add(rel)
+            if rel.rpartition("/")[2] in IGNORE_FILES:
+                self._rules_changed = True
