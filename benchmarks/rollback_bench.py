@@ -1,7 +1,8 @@
 """Rollback and fork rows (issue 4).
 
 - A full ``bench.rollback`` restoring 10 changed files in a 10,000-file workspace vs
-  ``git reset --hard`` in a shadow repository (how editor agents restore files).
+  ``git reset --hard`` in a shadow repository (how editor agents restore files); both
+  timed after ``os.sync()`` (see ``filetrack_bench``).
 - ``bench.fork`` of an execution with 10 and with 10,000 checkpoints vs LangGraph's own
   ``update_state`` (its way of branching): fork must not grow with history.
 """
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import Any, TypedDict
 
 from benchmarks.core_bench import Row
+from benchmarks.filetrack_bench import _timed
 
 LOOP_WORKFLOW = """
 from typing import TypedDict
@@ -77,14 +79,10 @@ def rollback_rows(quick: bool) -> list[Row]:
             for _ in range(3 if quick else 7):
                 for path in changed:
                     path.write_bytes(b"changed")
-                start = time.perf_counter()
-                bench.rollback(execution.id, target)
-                wtb_times.append(time.perf_counter() - start)
+                wtb_times.append(_timed(lambda: bench.rollback(execution.id, target)))
                 for path in changed:
                     path.write_bytes(b"changed")
-                start = time.perf_counter()
-                _git(ws, git_dir, "reset", "-q", "--hard")
-                git_times.append(time.perf_counter() - start)
+                git_times.append(_timed(lambda: _git(ws, git_dir, "reset", "-q", "--hard")))
         return [(
             "rollback restoring 10 files, 10k-file workspace vs git reset --hard",
             statistics.median(wtb_times), statistics.median(git_times), "goal ≥10× faster (ratio ≤0.1)",

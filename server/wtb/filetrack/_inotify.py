@@ -80,7 +80,8 @@ class _PrunedWatchGroup(InotifyWatchGroup):
 
     def on_event(self, event: InotifyEvent) -> None:
         path = self._build_event_source_path(event)
-        super().on_event(event)
+        if event.is_directory or event.is_move or not event.name:
+            super().on_event(event)  # watch bookkeeping; a file's writes need none
         if path is None:
             return
         if event.name:

@@ -13,6 +13,7 @@ number of tracked paths (files, links, skipped files), so snapshot totals need n
 
 from __future__ import annotations
 
+import operator
 import os
 import sys
 from collections.abc import Mapping
@@ -58,6 +59,7 @@ class _Row(NamedTuple):
 _ROW_CACHE_SIZE = 32_768  # ~10 MB; a 10,000-file workspace fits whole
 _rows: dict[tuple[str, Entry], _Row] = {}
 _pack = msgpack.Packer(use_bin_type=True).pack
+_RAW = operator.itemgetter(0)
 
 
 def _row(name: str, entry: Entry) -> _Row:
@@ -90,7 +92,7 @@ def seal_tree(tree: Tree) -> tuple[bytes, int, int]:
     """
     cached = _rows.get
     rows = [cached(item) or _row(*item) for item in tree.items()]
-    rows.sort()
+    rows.sort(key=_RAW)  # trees are built in name order, so this is nearly a single pass
     body = _array_header(len(rows)) + b"".join([r.packed for r in rows])
     return body, sum([r.size for r in rows]), sum([r.files for r in rows])
 

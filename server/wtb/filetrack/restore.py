@@ -37,12 +37,17 @@ class RestorePlan:
     deletes: list[str] = field(default_factory=list)
 
 
+_KEEP_BYTES = 64 << 20  # verified contents kept for the writes, at most
+_KEEP_ONE = 1 << 20  # and only of blobs up to this size (larger ones are streamed again)
+
+
 @dataclass
 class RestoreWork:
-    """A plan with the snapshot entries its writes need."""
+    """A plan with the snapshot entries its writes need (and the contents verified for them)."""
 
     plan: RestorePlan
     entries: dict[str, Entry]
+    verified: dict[str, bytes] = field(default_factory=dict)
 
 
 def make_plan(get: TreeGetter, current: str, target: str) -> RestoreWork:
@@ -59,14 +64,23 @@ def make_plan(get: TreeGetter, current: str, target: str) -> RestoreWork:
 
 
 def verify_all(work: RestoreWork, blobs: BlobStore) -> None:
-    """Check every needed blob (each once) before the first write."""
+    """Check every needed blob (each once) before the first write.
+
+    Small contents are kept, so the write does not read and hash them a second time
+    (a blob never changes, and the caller holds off the collector until it is done).
+    """
     checked: set[str] = set()
+    kept = 0
     for path in work.plan.writes:
         entry = work.entries[path]
         if entry.kind != FILE or entry.hash is None or entry.hash in checked:
             continue
         try:
-            blobs.verify(entry.hash)
+            if entry.size <= _KEEP_ONE and kept + entry.size <= _KEEP_BYTES:
+                work.verified[entry.hash] = blobs.read(entry.hash)
+                kept += entry.size
+            else:
+                blobs.verify(entry.hash)
         except IntegrityError as exc:
             raise IntegrityError(f"cannot restore {path!r}: {exc}") from None
         checked.add(entry.hash)
@@ -90,7 +104,7 @@ def apply_plan(work: RestoreWork, root: Path, blobs: BlobStore, on_file: OnFile 
             digest = entry.hash
             assert entry.kind == FILE and digest is not None
             try:
-                st = fs.write_file(path, entry.mode, _filler(blobs, digest))
+                st = fs.write_file(path, entry.mode, _filler(blobs, digest, work.verified.get(digest)))
             except IntegrityError as exc:
                 raise IntegrityError(f"cannot restore {path!r}: {exc}") from None
             record(path, st, entry)
@@ -98,10 +112,13 @@ def apply_plan(work: RestoreWork, root: Path, blobs: BlobStore, on_file: OnFile 
             on_file(path)
 
 
-def _filler(blobs: BlobStore, digest: str) -> Callable[[BinaryIO], None]:
+def _filler(blobs: BlobStore, digest: str, verified: bytes | None) -> Callable[[BinaryIO], None]:
     """Copy a blob into the temporary file; a mismatch raises before the rename."""
 
     def fill(out: BinaryIO) -> None:
-        blobs.copy_to(digest, out)
+        if verified is not None:
+            out.write(verified)
+        else:
+            blobs.copy_to(digest, out)
 
     return fill

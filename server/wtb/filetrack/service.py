@@ -155,6 +155,15 @@ class SqliteFileTrackingService:
             return Scanner(root, rules, self._index, self._blobs, self._trees)
         return Scanner(root, rules, MemoryStatIndex(), None, self._trees)
 
+    def _record_index(self, delta: IndexDelta) -> None:
+        """Store index changes; the cached index follows them unless the transaction fails."""
+        try:
+            with self._db.write() as cur:
+                self._index.apply(delta, cur)
+        except BaseException:
+            self._index.invalidate()
+            raise
+
     def _commit(self, result: ScanResult) -> None:
         now = time.time()
         try:
@@ -277,9 +286,7 @@ class SqliteFileTrackingService:
                     apply_plan(work, root, self._blobs, on_file, _recorder(delta) if is_workspace else _skip)
                 finally:
                     if is_workspace and (delta.puts or delta.deletes):
-                        self._index.invalidate()
-                        with self._db.write() as cur:
-                            self._index.apply(delta, cur)
+                        self._record_index(delta)
             return work.plan
 
     def _work(self, snapshot_id: str, target_dir: Path | None) -> tuple[RestoreWork, Path, bool]:
