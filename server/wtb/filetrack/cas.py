@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from wtb.filetrack.errors import IntegrityError, InvalidArgumentError
-from wtb.filetrack.hashing import CHUNK, hash_bytes, is_hash, new_hasher
+from wtb.filetrack.hashing import CHUNK, hash_bytes, is_hash, new_hasher, read_chunks
 
 _SMALL = 4 << 20  # files up to this size are read whole: one read, no temp file if known
 _TMP_PREFIX = ".tmp-"
@@ -68,8 +68,11 @@ class BlobStore:
         """
         fd = os.open(path, os.O_RDONLY | _O_NOFOLLOW | _O_CLOEXEC)
         with os.fdopen(fd, "rb", buffering=0) as src:
-            head = src.read(_SMALL + 1)
-            if len(head) <= _SMALL:
+            # Read the size the file has (+1 to notice it growing): a read of _SMALL bytes
+            # would allocate 4 MB for every 2 KB file.
+            expected = min(os.fstat(fd).st_size, _SMALL)
+            head = src.read(expected + 1)
+            if len(head) <= expected:
                 return self.add_bytes(head), len(head)
             return self._add_stream(head, src)
 
@@ -101,7 +104,7 @@ class BlobStore:
         except FileNotFoundError:
             raise IntegrityError(f"blob {digest} is missing from the store") from None
         with os.fdopen(fd, "rb", buffering=0) as src:
-            while chunk := src.read(CHUNK):
+            for chunk in read_chunks(src):
                 hasher.update(chunk)
                 size += len(chunk)
                 if out is not None:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterator
+from typing import BinaryIO
 
 from blake3 import blake3
 
@@ -39,7 +41,20 @@ def hash_path(path: str | os.PathLike[str]) -> tuple[str, int]:
     size = 0
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0))
     with os.fdopen(fd, "rb", buffering=0) as f:
-        while chunk := f.read(CHUNK):
+        for chunk in read_chunks(f):
             hasher.update(chunk)
             size += len(chunk)
     return hasher.hexdigest(), size
+
+
+def read_chunks(f: BinaryIO) -> Iterator[bytes]:
+    """A file's content in chunks of at most ``CHUNK`` bytes, the first sized to the file.
+
+    ``read(CHUNK)`` allocates ``CHUNK`` bytes before reading, which for the small files
+    that make up most workspaces costs more than the read itself.
+    """
+    first = min(os.fstat(f.fileno()).st_size, CHUNK) + 1
+    chunk = f.read(first)
+    while chunk:
+        yield chunk
+        chunk = f.read(CHUNK)
