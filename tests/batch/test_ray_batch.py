@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import sys
 import threading
 from pathlib import Path
 from typing import Any
@@ -55,6 +56,8 @@ def test_six_rag_variants_complete_each_with_its_own_checkpoints_files_and_rows(
         assert set(variant.node_timings) == {"rag_embed_docs", "rag_retrieve", "rag_generate"}
     assert result["ray-override"].state["retrieved"] == ["sqlite.txt"]
     assert result["ray"].state["retrieved"] == ["ray.txt"]
+    assert result.nodes == [ray_local.get_runtime_context().get_node_id()]  # where each variant ran
+    assert all(v.shipped["task"] > 0 and v.shipped["result"] > 0 for v in result.variants)
     assert len(result["sqlite"].state["retrieved"]) == 3 and len(result["revenue-small"].state["retrieved"]) == 1
     assert bench.get_execution(result["revenue-small"].execution_id).config == {"configurable": {"model": "small"}}
     # The driver's own workspace was never written: every variant had a directory of its own.
@@ -227,3 +230,30 @@ def test_an_impossible_resource_request_fails_fast_and_records_nothing(
         run_batch(bench, project, [{"label": "a"}])
     assert list_batches(bench) == []
     assert bench.list_executions() == []
+
+
+def test_a_graph_and_an_override_given_as_objects_load_in_the_variant_s_workspace(
+    ray_local: Any, flow_ws: Path, make_bench: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Pickled by reference to workspace modules, they load only where the workspace's files are.
+
+    The workers' ``sys.path`` does not have this test's workspace: the objects must travel
+    as a payload that the worker loads after restoring the variant's files.
+    """
+    (flow_ws / "helpers.py").write_text("def finish(state):\n    return {'out': 'overridden'}\n", encoding="utf-8")
+    monkeypatch.syspath_prepend(str(flow_ws))
+    import flow  # type: ignore[import-not-found]
+    import helpers  # type: ignore[import-not-found]
+
+    bench = make_bench(flow_ws)
+    project = WorkflowProject("flow-object", flow.graph)
+    try:
+        result = run_batch(bench, project, [Variant("plain", initial_state={"label": "p"}),
+                                            Variant("override", initial_state={"label": "o"},
+                                                    node_overrides={"act": helpers.finish})], max_parallel=2)
+    finally:
+        for name in ("flow", "helpers"):
+            sys.modules.pop(name, None)
+    assert result.status == "completed", result.table()
+    assert result["plain"].state["out"] == "done" and result["override"].state["out"] == "overridden"
+    assert result["override"].spec["node_overrides"] == {"act": "helpers:finish"}

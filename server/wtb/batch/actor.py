@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import pickle
 import shutil
 import tempfile
 from pathlib import Path
@@ -34,6 +35,7 @@ class VariantActor:
         # the driver can remove what a killed actor left.
         self.scratch = scratch_root()
         self.prefix = f"wtb-batch-{label}-"
+        self.where = _where()
         self._prime()
 
     def _prime(self) -> None:
@@ -70,7 +72,19 @@ class VariantActor:
             shutil.rmtree(place, ignore_errors=True)
 
     def info(self) -> dict[str, Any]:
-        return {"pid": os.getpid(), "scratch": str(self.scratch)}
+        return {**self.where, "pid": os.getpid(), "scratch": str(self.scratch)}
 
-    def run(self, task: VariantTask, base_files: bytes | None) -> bytes:
-        return run_variant(task, base_files, self.scratch, self.prefix)
+    def run(self, task: bytes, base_files: bytes | None) -> bytes:
+        """Run one variant; ``task`` is a pickled :class:`VariantTask` (plain data, see ``wtb.batch.code``)."""
+        loaded: VariantTask = pickle.loads(task)
+        return run_variant(loaded, base_files, self.scratch, self.prefix, self.where)
+
+
+def _where() -> dict[str, Any]:
+    """The Ray node this actor runs on, for the variant results (where did it run?)."""
+    try:
+        import ray
+
+        return {"node_id": ray.get_runtime_context().get_node_id()}
+    except Exception:  # not in Ray (tests calling the class directly)
+        return {}

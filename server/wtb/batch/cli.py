@@ -34,6 +34,9 @@ def add_commands(subparsers: Any, common: argparse.ArgumentParser) -> None:
     batch.add_argument("--parallel", type=int, default=None, metavar="N", help="variants at a time (default: cores)")
     batch.add_argument("--from", dest="from_checkpoint", default=None, metavar="EXECUTION[:CHECKPOINT]",
                        help="start every variant from this checkpoint (default checkpoint: the head)")
+    batch.add_argument("--address", default=None, metavar="ADDRESS",
+                       help="the Ray cluster: HOST:PORT, ray://HOST:10001 or auto "
+                       "(default: [tool.wtb.batch] address, RAY_ADDRESS, else a local Ray)")
     batches = add("batches", list_command, "list batches, newest first")
     batches.add_argument("--project", default=None)
     batches.add_argument("--limit", type=int, default=50)
@@ -50,7 +53,7 @@ def run_command(bench: Any, args: argparse.Namespace) -> Any:
     variants = load_variants_file(args.variants)
     bar = ProgressBar(sys.stderr) if sys.stderr.isatty() and not args.json else None
     result = run_batch(bench, args.project, variants, from_checkpoint=args.from_checkpoint,
-                       max_parallel=args.parallel, on_progress=bar)
+                       max_parallel=args.parallel, on_progress=bar, ray_address=args.address)
     if bar is not None:
         bar.close()
     return result.to_dict() if args.json else result.table()

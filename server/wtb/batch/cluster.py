@@ -6,7 +6,9 @@ A Ray already initialised in this process (a test fixture, a notebook) is used a
 
 Worker output is not forwarded to the driver (``log_to_driver=False``): in the daemon
 the driver's stdout is the LSP channel, and a workflow's ``print`` must not corrupt it.
-It stays in Ray's session logs.
+It stays in Ray's session logs. What Ray still prints in the driver (the cluster's error
+messages: "node … has been marked dead", "a worker died") goes to stderr, for the same
+reason and for ``wtb batch --json``.
 """
 
 from __future__ import annotations
@@ -57,9 +59,31 @@ def ensure_ray(address: str | None = None, runtime_env: dict[str, Any] | None = 
             where = f"the Ray cluster at {target}" if target else "a local Ray"
             raise RayUnavailableError(f"Could not start or reach {where}: {exc}") from exc
         started_here = True
+        _errors_to_stderr()
     nodes = alive_nodes()
     cpus = sum(float(node.get("Resources", {}).get("CPU", 0.0)) for node in nodes)
     return RayInfo(started_here, time.perf_counter() - started, target, cpus, nodes)
+
+
+def _errors_to_stderr() -> None:
+    """Send the cluster's error messages, which Ray prints on the driver's stdout, to stderr.
+
+    Ray's thread that polls them calls ``ray._private.worker.print_to_stdstream`` with
+    ``is_err=False`` (there is no setting for it); a wrapper marks them as errors.
+    """
+    try:
+        from ray._private import worker
+    except ImportError:  # another Ray layout: keep Ray's behaviour
+        return
+    original = getattr(worker, "print_to_stdstream", None)
+    if original is None or getattr(original, "wtb_stderr", False):
+        return
+
+    def to_stderr(data: dict[str, Any], ignore_prefix: bool) -> None:
+        original({**data, "is_err": True}, ignore_prefix)
+
+    to_stderr.wtb_stderr = True  # type: ignore[attr-defined]
+    worker.print_to_stdstream = to_stderr
 
 
 def _init(ray: Any, options: dict[str, Any]) -> None:

@@ -18,7 +18,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from wtb.batch import access, files
@@ -52,6 +52,7 @@ class BatchPlan:
     base_files: bytes | None
     base_snapshot: str | None
     from_checkpoint: dict[str, str] | None
+    max_retries: int = 2
 
 
 class BatchDriver:
@@ -75,6 +76,8 @@ class BatchDriver:
         self.store = BatchStore(access.database(self.bench))
         self.results: dict[str, VariantResult] = {}
         self.pending: deque[VariantTask] = deque(plan.tasks)
+        self.lost: dict[str, list[str]] = {}  # execution id → why each attempt lost its node
+        self.shipped: dict[str, dict[str, int]] = {}
         self.created_at = time.time()
         self.timeout_s = plan.project.execution.timeout_s
 
@@ -125,6 +128,10 @@ class BatchDriver:
             for outcome in outcomes:
                 self._settle(outcome)
             self._check_timeouts()
+            starved = self.pool.starved()
+            if starved and pending:
+                while pending:
+                    self._fail(pending.popleft(), ExecutionError(None, "NoWorker", starved), ran=False)
         return False
 
     def _submit(self, pending: deque[VariantTask]) -> None:
@@ -163,6 +170,9 @@ class BatchDriver:
     def _settle(self, outcome: Outcome) -> None:
         task = outcome.task
         duration = time.time() - outcome.started
+        sent = self.shipped.setdefault(task.execution_id, {"task": 0, "result": 0})  # summed over attempts
+        sent["task"] += outcome.sent_bytes
+        sent["result"] += len(outcome.bundle or b"")
         if outcome.bundle is not None:
             try:
                 bundle = VariantBundle.unpack(outcome.bundle)
@@ -174,9 +184,43 @@ class BatchDriver:
                 self._record(task, bundle)
                 return
         error = outcome.error or ExecutionError(None, "Unknown", "The variant returned nothing.")
+        if outcome.node_lost:
+            final = self._retry(task, error)
+            if final is None:
+                return
+            self._fail(task, final, duration, outcome.worker, ran=False)
+            return
+        self._fail(task, error, duration, outcome.worker)
+
+    def _retry(self, task: VariantTask, error: ExecutionError) -> ExecutionError | None:
+        """Queue a variant whose node was lost to run again (first in line), up to ``max_retries`` times.
+
+        Returns ``None`` when it was queued, else the error to fail it with.
+        """
+        lost = self.lost.setdefault(task.execution_id, [])
+        lost.append(error.message)
+        if len(lost) > self.plan.max_retries:
+            return replace(error, message=f"{error.message} (it lost its node {len(lost)} times; "
+                                          f"max_retries={self.plan.max_retries})")
+        self.pending.appendleft(task)
+        access.executions(self.bench).set_status(task.execution_id, ExecutionStatus.PENDING)
+        self._emit("variant", variant=task.variant.name, execution_id=task.execution_id, status="retrying",
+                   error=f"its node was lost; attempt {len(lost) + 1} of {self.plan.max_retries + 1} next")
+        return None
+
+    def _fail(self, task: VariantTask, error: ExecutionError, duration: float | None = None,
+              worker: dict[str, Any] | None = None, ran: bool = True) -> None:
+        """Record a variant as failed; ``ran=False``: its last attempt was a lost one (or none began)."""
         access.executions(self.bench).set_status(task.execution_id, ExecutionStatus.FAILED, error)
         self._add(VariantResult(task.variant.name, task.execution_id, "failed", error=error,
-                                duration_s=round(duration, 6), spec=task.variant.to_dict()))
+                                duration_s=None if duration is None else round(duration, 6),
+                                spec=task.variant.to_dict(), **self._where(task, dict(worker or {}), ran)))
+
+    def _where(self, task: VariantTask, worker: dict[str, Any], ran: bool = True) -> dict[str, Any]:
+        """The variant result's fields on where and how often it ran, and what it shipped."""
+        lost = self.lost.get(task.execution_id, [])
+        return {"node_id": worker.get("node_id"), "worker": worker, "attempts": len(lost) + int(ran),
+                "lost": list(lost), "shipped": self.shipped.get(task.execution_id, {})}
 
     def _record(self, task: VariantTask, bundle: VariantBundle) -> None:
         execution = self.bench.get_execution(task.execution_id)
@@ -193,6 +237,7 @@ class BatchDriver:
                 files=dict(bundle.produced),
                 checkpoints=len(bundle.checkpoints["rows"]),
                 spec=task.variant.to_dict(),
+                **self._where(task, dict(bundle.worker)),
             )
         )
 
@@ -207,7 +252,7 @@ class BatchDriver:
         self.results[result.execution_id] = result
         self._emit(
             "variant", variant=result.name, execution_id=result.execution_id, status=result.status,
-            error=result.reason, duration_s=result.duration_s,
+            error=result.reason, duration_s=result.duration_s, node_id=result.node_id,
         )
 
     # -- records and events ----------------------------------------------------------------
@@ -237,6 +282,9 @@ class BatchDriver:
         ordered = [self.results[t.execution_id] for t in self.plan.tasks if t.execution_id in self.results]
         produced = sorted({path for r in ordered for path in r.files})
         base = files.hashes_at(self.bench, self.plan.base_snapshot, produced)
+        shipped = {"base": self.pool.base_bytes,
+                    "tasks": sum(s.get("task", 0) for s in self.shipped.values()),
+                    "results": sum(s.get("result", 0) for s in self.shipped.values())}
         result = BatchResult(
             batch_id=self.plan.batch_id,
             project=self.plan.project.name,
@@ -248,6 +296,7 @@ class BatchDriver:
             pool_size=self.pool_size,
             warm_actors=self.pool.reused,
             base_files=base,
+            shipped=shipped,
         )
         result.comparison = compare(ordered, base)
         self.store.finish(self.plan.batch_id, status, result.to_dict())

@@ -19,7 +19,13 @@ _MISSING = object()
 
 @dataclass
 class VariantResult:
-    """One variant's outcome. ``files``: the paths it created, changed (hash) or deleted (None)."""
+    """One variant's outcome. ``files``: the paths it created, changed (hash) or deleted (None).
+
+    ``node_id``: the Ray node the variant ran on (its last attempt); ``worker``: more of
+    where (``host``, ``pid``, ``cwd``). ``attempts``: how often it was started (more than
+    once when a node was lost under it), ``lost``: why each attempt that lost its node ended.
+    ``shipped``: bytes sent to its worker (``task``) and back (``result``).
+    """
 
     name: str
     execution_id: str
@@ -31,6 +37,11 @@ class VariantResult:
     files: dict[str, str | None] = field(default_factory=dict)
     checkpoints: int = 0
     spec: dict[str, Any] = field(default_factory=dict)
+    node_id: str | None = None
+    worker: dict[str, Any] = field(default_factory=dict)
+    attempts: int = 1
+    lost: list[str] = field(default_factory=list)
+    shipped: dict[str, int] = field(default_factory=dict)
 
     @property
     def reason(self) -> str | None:
@@ -104,6 +115,12 @@ class BatchResult:
     warm_actors: int = 0
     base_files: dict[str, str | None] = field(default_factory=dict)
     comparison: Comparison = field(default_factory=Comparison)
+    shipped: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def nodes(self) -> list[str]:
+        """The Ray nodes the variants ran on, in order of first use."""
+        return list(dict.fromkeys(r.node_id for r in self.variants if r.node_id))
 
     @property
     def duration_s(self) -> float | None:
@@ -138,6 +155,7 @@ class BatchResult:
                 "base_files": self.base_files,
                 "variants": [_variant_dict(r) for r in self.variants],
                 "comparison": self.comparison,
+                "shipped": self.shipped,
             }
         )
         return data
@@ -157,6 +175,11 @@ class BatchResult:
                 files=v.get("files") or {},
                 checkpoints=v.get("checkpoints", 0),
                 spec=v.get("spec") or {},
+                node_id=v.get("node_id"),
+                worker=v.get("worker") or {},
+                attempts=v.get("attempts", 1),
+                lost=v.get("lost") or [],
+                shipped=v.get("shipped") or {},
             )
             for v in data.get("variants", [])
         ]
@@ -173,6 +196,7 @@ class BatchResult:
             warm_actors=data.get("warm_actors", 0),
             base_files=data.get("base_files") or {},
             comparison=comparison,
+            shipped=data.get("shipped") or {},
         )
 
     def to_json(self, indent: int | None = 2) -> str:
@@ -183,11 +207,16 @@ class BatchResult:
         counts = ", ".join(f"{n} {s}" for s, n in sorted(self.counts().items()))
         took = f"{self.duration_s:.2f}s" if self.duration_s is not None else "-"
         lines = [f"Batch {self.batch_id}  {self.project}  {self.status}  ({counts}; {took}, pool {self.pool_size})"]
+        header = ["variant", "status", "execution", "time", "checkpoints", "error"]
         rows = [
             [r.name, r.status, r.execution_id, _seconds(r.duration_s), str(r.checkpoints), r.reason or ""]
             for r in self.variants
         ]
-        lines += ["", *_grid(["variant", "status", "execution", "time", "checkpoints", "error"], rows, 80)]
+        if len(self.nodes) > 1 or any(r.attempts > 1 for r in self.variants):  # where it ran matters
+            header.insert(4, "node")
+            for row, r in zip(rows, self.variants, strict=True):
+                row.insert(4, (r.node_id or "-")[:8] + (f" (try {r.attempts})" if r.attempts > 1 else ""))
+        lines += ["", *_grid(header, rows, 80)]
         names = self.comparison.variants
         if names:
             lines += ["", "State keys that differ:" if self.comparison.state else "State: no key differs."]
@@ -225,6 +254,11 @@ def _variant_dict(result: VariantResult) -> dict[str, Any]:
         "checkpoints": result.checkpoints,
         "state": result.state,
         "spec": result.spec,
+        "node_id": result.node_id,
+        "worker": result.worker,
+        "attempts": result.attempts,
+        "lost": result.lost,
+        "shipped": result.shipped,
     }
 
 

@@ -24,8 +24,10 @@ from wtb.batch import access, files, warm
 from wtb.batch.bundle import select_rows
 from wtb.batch.driver import BatchDriver, BatchPlan, ProgressSink, cancel_in_process, register, unregister
 from wtb.batch.errors import InvalidVariantError
-from wtb.batch.pool import LocalPool, Pool, RayActorPool
+from wtb.batch.pool import LocalPool, Pool
+from wtb.batch.raypool import RayActorPool
 from wtb.batch.result import BatchResult
+from wtb.batch.settings import BatchSettings, merge_runtime_env, workspace_settings
 from wtb.batch.store import BatchStore
 from wtb.batch.variants import Variant, coerce_variants, configurable
 from wtb.batch.worker import SourcePoint, VariantTask
@@ -37,6 +39,7 @@ __all__ = ["BatchResult", "CheckpointRef", "RayBatchTestRunner", "cancel_in_proc
 CheckpointRef = tuple[str, str | None] | Mapping[str, Any] | str
 
 BACKENDS = ("ray", "local")
+MAX_RETRIES = 2
 
 
 class RayBatchTestRunner:
@@ -50,16 +53,20 @@ class RayBatchTestRunner:
         workspace: str = "isolated",
         backend: str = "ray",
         keep_warm_s: float | None = None,
+        max_retries: int | None = None,
     ) -> None:
         if workspace not in ("isolated", "shared"):
             raise InvalidVariantError(f"workspace must be 'isolated' or 'shared', not {workspace!r}.")
         if backend not in BACKENDS:
             raise InvalidVariantError(f"backend must be one of {', '.join(BACKENDS)}, not {backend!r}.")
+        if max_retries is not None and max_retries < 0:
+            raise InvalidVariantError("max_retries must be at least 0.")
         self.bench = bench
         self.ray_address = ray_address
         self.workspace = workspace
         self.backend = backend
         self.keep_warm_s = warm.WARM_S if keep_warm_s is None else keep_warm_s
+        self.max_retries = max_retries
         self.ray_startup_s: float | None = None
         self._store = BatchStore(access.database(bench))
 
@@ -82,8 +89,10 @@ class RayBatchTestRunner:
         if max_parallel is not None and max_parallel < 1:
             raise InvalidVariantError("max_parallel must be at least 1.")
         batch_id = batch_id or uuid.uuid4().hex[:12]
-        pool_factory, pool_size = self._pool_factory(chosen, len(plan_variants), max_parallel, batch_id)
+        settings = workspace_settings(self.bench.workspace, chosen.name)
+        pool_factory, pool_size = self._pool_factory(chosen, len(plan_variants), max_parallel, batch_id, settings)
         plan = self._plan(batch_id, chosen, plan_variants, source)
+        plan.max_retries = next(n for n in (self.max_retries, settings.max_retries, MAX_RETRIES) if n is not None)
         cancel = register(batch_id)
         try:
             return BatchDriver(self.bench, plan, pool_factory(plan.base_files), pool_size, cancel, on_progress).run()
@@ -98,7 +107,8 @@ class RayBatchTestRunner:
         """
         chosen = self._project(project)
         started = time.perf_counter()
-        factory, _ = self._pool_factory(chosen, max_parallel or 1_000_000, max_parallel, "warmup")
+        settings = workspace_settings(self.bench.workspace, chosen.name)
+        factory, _ = self._pool_factory(chosen, max_parallel or 1_000_000, max_parallel, "warmup", settings)
         pool = factory(None)
         try:
             if isinstance(pool, RayActorPool):
@@ -162,23 +172,29 @@ class RayBatchTestRunner:
             access.serialize_state(self.bench, dict(variant.state_updates), what)
 
     def _pool_factory(
-        self, project: WorkflowProject, count: int, max_parallel: int | None, batch_id: str
+        self, project: WorkflowProject, count: int, max_parallel: int | None, batch_id: str, settings: BatchSettings
     ) -> tuple[Callable[[bytes | None], Pool], int]:
-        """Connect to Ray, size the pool and check resources, before anything is recorded."""
+        """Connect to Ray, size the pool and check resources, before anything is recorded.
+
+        The cluster: the runner's ``ray_address`` (``wtb batch --address``), else the
+        project's ``ExecutionConfig.ray_address``, else ``[tool.wtb.batch] address``, else
+        ``RAY_ADDRESS``, else a local Ray. The runtime_env goes to the actors only.
+        """
         if self.backend == "local":
             return (lambda base: LocalPool(base)), 1
         from wtb.batch.cluster import ensure_ray, fitting_actors
         from wtb.batch.resources import actor_request, check_feasible
 
-        info = ensure_ray(project.execution.ray_address or self.ray_address, project.execution.runtime_env or None)
+        info = ensure_ray(self.ray_address or project.execution.ray_address or settings.address)
         if info.started_here:
             self.ray_startup_s = info.startup_s
         wanted = max_parallel or project.execution.max_parallel
         request = actor_request(project.execution.node_resources, info.cpus, wanted)
         check_feasible(request, info.nodes)
         options = request.ray_options()
-        if project.execution.runtime_env:
-            options["runtime_env"] = dict(project.execution.runtime_env)
+        runtime_env = merge_runtime_env(settings.runtime_env, project.execution.runtime_env)
+        if runtime_env:
+            options["runtime_env"] = runtime_env
         fit = max(1, fitting_actors(options, info.nodes))
         size = max(1, min(count, wanted or fit, fit))
         label = batch_id[:8]
@@ -268,7 +284,7 @@ def run_batch(
     """Run a batch of variants of ``project`` on Ray; what ``bench.run_batch`` delegates to.
 
     ``options`` go to :class:`RayBatchTestRunner` (``ray_address``, ``workspace``,
-    ``backend``) or to its ``run`` (``batch_id``).
+    ``backend``, ``keep_warm_s``, ``max_retries``) or to its ``run`` (``batch_id``).
     """
     batch_id = options.pop("batch_id", None)
     runner = RayBatchTestRunner(bench, **options)

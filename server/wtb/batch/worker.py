@@ -58,6 +58,7 @@ class VariantTask:
     file_tracking: FileTrackingConfig = field(default_factory=lambda: FileTrackingConfig(watch=False))
     export_files: bool = True
     config: dict[str, Any] = field(default_factory=dict)
+    payload: bytes | None = None  # variant, config and graph object, cloudpickled (see wtb.batch.code)
 
 
 class NodeClock:
@@ -105,8 +106,17 @@ def scratch_root() -> Path:
     return Path(tempfile.gettempdir())
 
 
-def run_variant(task: VariantTask, base_files: bytes | None, scratch: Path, prefix: str = "wtb-batch-") -> bytes:
-    """Run ``task`` in a fresh directory under ``scratch``; return its packed bundle."""
+def run_variant(
+    task: VariantTask,
+    base_files: bytes | None,
+    scratch: Path,
+    prefix: str = "wtb-batch-",
+    where: dict[str, Any] | None = None,
+) -> bytes:
+    """Run ``task`` in a fresh directory under ``scratch``; return its packed bundle.
+
+    ``where`` describes the worker (Ray node id…) for the bundle's ``worker`` record.
+    """
     from wtb.sdk.bench import WTBTestBench
 
     scratch.mkdir(parents=True, exist_ok=True)
@@ -116,7 +126,9 @@ def run_variant(task: VariantTask, base_files: bytes | None, scratch: Path, pref
     try:
         bench = WTBTestBench(workspace, root / "data", file_tracking=task.file_tracking)
         try:
-            return _run(bench, task, base_files).pack()
+            bundle = _run(bench, task, base_files)
+            bundle.worker.update(where or {})
+            return bundle.pack()
         finally:
             bench.close()
     finally:
@@ -126,11 +138,14 @@ def run_variant(task: VariantTask, base_files: bytes | None, scratch: Path, pref
 
 
 def _run(bench: Any, task: VariantTask, base_files: bytes | None) -> VariantBundle:
+    from wtb.batch.code import attach
+
     tracker = access.tracker(bench)
     if tracker is not None and base_files:
         files.import_snapshots(tracker, base_files)
     if tracker is not None and task.base_snapshot and not task.shared_workspace:
         files.materialise(tracker, task.base_snapshot)
+    task = attach(task, bench.workspace)  # the workflow's objects import from the files just restored
     execution_id = _fork_from(bench, task, task.source) if task.source is not None else _create(bench, task)
     clock = NodeClock()
     started = time.perf_counter()
@@ -244,7 +259,7 @@ def _bundle(
         node_timings=clock.timings,
         produced=clock.produced,
         checkpoint_count=clock.checkpoints,
-        worker={"pid": os.getpid(), "host": os.uname().nodename},
+        worker={"pid": os.getpid(), "host": os.uname().nodename, "cwd": os.getcwd()},
     )
 
 

@@ -80,8 +80,10 @@ class ExecutionConfig:
     the data dir materialised from the checkpoint's snapshot. ``durability`` is LangGraph's
     (WTB forces ``"sync"`` while files are tracked: a snapshot must see exactly the files of
     its step). ``timeout_s`` bounds a run
-    started by the daemon. ``ray_address`` and ``node_resources`` are used by batches;
-    ``replay`` / ``replay_nodes`` by record/replay.
+    started by the daemon. ``ray_address`` (``HOST:PORT``, ``ray://HOST:10001``, ``auto``),
+    ``max_parallel``, ``node_resources`` and ``runtime_env`` (Ray's: ``pip``, ``env_vars``…,
+    given to the batch's actors over ``[tool.wtb.batch] runtime_env``) are used by batches
+    (``docs/cluster.md``); ``replay`` / ``replay_nodes`` by record/replay.
     """
 
     workspace: Literal["shared", "isolated"] = "shared"
