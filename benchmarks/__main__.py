@@ -15,7 +15,8 @@ import sys
 import traceback
 
 MODULES = (
-    "core_bench", "filetrack_bench", "rollback_bench", "lsp_bench", "batch_bench", "regression_bench", "env_bench",
+    "core_bench", "filetrack_bench", "rollback_bench", "lsp_bench", "batch_bench", "cluster_bench", "regression_bench",
+    "env_bench",
 )
 
 
