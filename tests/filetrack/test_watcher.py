@@ -164,3 +164,57 @@ def test_an_unchanged_workspace_costs_no_transaction_and_survives_gc(
     assert svc._one("SELECT 1 FROM snapshots WHERE root = ?", (again,)) is not None
     (ws / "a.txt").write_text("b")
     assert svc.read_file(svc.snapshot(), "a.txt") == b"b"
+
+
+def test_barriers_from_several_threads_each_see_their_own_writes(
+    make_workspace: MakeWs, make_service: MakeSvc
+) -> None:
+    """The queue is read by whichever thread asks (and by the reader thread): nothing is lost."""
+    import threading
+
+    ws = make_workspace({})
+    svc = make_service(ws, start=True)
+    svc.snapshot()
+    watcher = svc._watcher
+    failures: list[str] = []
+
+    def writer(tag: str) -> None:
+        for i in range(40):
+            (ws / f"{tag}-{i}.txt").write_text(tag)
+            if not watcher.barrier():
+                failures.append(f"{tag}: barrier {i} failed")
+            elif f"{tag}-{i}.txt" not in watcher.pending():
+                failures.append(f"{tag}: {tag}-{i}.txt missing after its barrier")
+
+    threads = [threading.Thread(target=writer, args=(tag,)) for tag in ("a", "b", "c")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    assert len(svc.files(svc.snapshot())) == 120
+    assert svc._last_mode == "incremental"
+
+
+def test_stopping_the_watcher_while_barriers_run_ends_them(make_workspace: MakeWs, make_service: MakeSvc) -> None:
+    import threading
+
+    ws = make_workspace({"a.txt": "a"})
+    svc = make_service(ws, start=True)
+    svc.snapshot()
+    results: list[bool] = []
+    stop = threading.Event()
+
+    def spin() -> None:
+        while not stop.is_set():
+            results.append(svc._watcher.barrier(timeout=0.5))
+
+    thread = threading.Thread(target=spin)
+    thread.start()
+    svc._watcher.stop()
+    stop.set()
+    thread.join(timeout=10)
+    assert not thread.is_alive()
+    assert results and results[-1] is False  # a stopped watcher is never trusted
+    (ws / "a.txt").write_text("b")
+    assert svc.read_file(svc.snapshot(), "a.txt") == b"b"
