@@ -230,3 +230,20 @@ def test_config_paths_and_nested_ignore_files(make_workspace: MakeWs, make_servi
     })
     svc = make_service(ws, paths=["src/app", "notes.md"])
     assert sorted(svc.files(svc.snapshot())) == ["notes.md", "src/app/.gitignore", "src/app/main.py"]
+
+
+def test_trees_written_with_hex_hashes_still_read(make_workspace: MakeWs, make_service: MakeSvc) -> None:
+    """Trees stored before hashes were kept as raw bytes decode to the same entries."""
+    import msgpack
+
+    from wtb.filetrack.errors import IntegrityError
+    from wtb.filetrack.objects import FILE, decode_tree, encode_tree
+
+    digest = hash_bytes(b"x")
+    old_body = msgpack.packb([[b"x.txt", FILE, digest, 1, 0o644, None, 1]], use_bin_type=True)
+    new_body = encode_tree(decode_tree(old_body))
+    assert decode_tree(new_body) == decode_tree(old_body)
+    assert len(new_body) < len(old_body) - 30
+    short = msgpack.packb([[b"x.txt", FILE, bytes.fromhex(digest)[:16], 1, 0o644, None, 1]], use_bin_type=True)
+    with pytest.raises(IntegrityError, match="16-byte hash"):
+        decode_tree(short)

@@ -7,6 +7,9 @@ directory keeps its hash and its stored row, and a snapshot is just a root hash.
 
 The encoding is msgpack of plain lists with names and link targets as bytes
 (``os.fsencode``), so it is deterministic and round-trips names that are not UTF-8.
+Content hashes are stored as their 32 raw bytes (a third of a tree's size, and so of
+what each snapshot writes to SQLite, compared with hex text); trees written before
+that hold them as hex text, and both decode to the same entries.
 For a subdirectory, ``size`` is the bytes of stored files below it and ``files`` the
 number of tracked paths (files, links, skipped files), so snapshot totals need no walk.
 """
@@ -22,8 +25,9 @@ from typing import NamedTuple
 import msgpack
 
 from wtb.filetrack.errors import IntegrityError
-from wtb.filetrack.hashing import hash_bytes
+from wtb.filetrack.hashing import HEX_LEN, hash_bytes
 
+HASH_BYTES = HEX_LEN // 2
 TREE = "tree"
 FILE = "file"
 SYMLINK = "symlink"
@@ -47,7 +51,7 @@ class Entry(NamedTuple):
 Tree = Mapping[str, Entry]
 
 
-class _Row(NamedTuple):
+class Row(NamedTuple):
     """One entry, encoded: sort key, msgpack bytes, and what it adds to its tree's totals."""
 
     raw: bytes
@@ -56,21 +60,18 @@ class _Row(NamedTuple):
     files: int
 
 
-_ROW_CACHE_SIZE = 32_768  # ~10 MB; a 10,000-file workspace fits whole
-_rows: dict[tuple[str, Entry], _Row] = {}
+Rows = dict[str, Row]
 _pack = msgpack.Packer(use_bin_type=True).pack
 _RAW = operator.itemgetter(0)
 
 
-def _row(name: str, entry: Entry) -> _Row:
+def entry_row(name: str, entry: Entry) -> Row:
+    """The encoding of one entry of a tree."""
     raw = name.encode(_FS, "surrogateescape")
     kind, digest, size, mode, target, files = entry
-    packed = _pack((raw, kind, digest, size, mode, None if target is None else os.fsencode(target), files))
-    row = _Row(raw, packed, size if kind in _SIZED else 0, files)
-    if len(_rows) >= _ROW_CACHE_SIZE:
-        _rows.clear()
-    _rows[(name, entry)] = row
-    return row
+    binary = None if digest is None else bytes.fromhex(digest)
+    packed = _pack((raw, kind, binary, size, mode, None if target is None else os.fsencode(target), files))
+    return Row(raw, packed, size if kind in _SIZED else 0, files)
 
 
 def _array_header(count: int) -> bytes:
@@ -81,20 +82,20 @@ def _array_header(count: int) -> bytes:
     return b"\xdd" + count.to_bytes(4, "big")
 
 
-def seal_tree(tree: Tree) -> tuple[bytes, int, int]:
-    """A tree's canonical bytes (entries sorted by raw name), stored bytes and tracked paths.
+def seal_tree(tree: Tree, rows: Rows | None = None) -> tuple[bytes, int, int, Rows]:
+    """A tree's canonical bytes (entries sorted by raw name), stored bytes, tracked paths and rows.
 
     An incremental snapshot re-encodes every directory on the path of a changed file,
-    each with all its entries, though only one entry changed. Encoded entries are
-    therefore cached (an :class:`Entry` is immutable and hashable) and the body is the
-    msgpack array header followed by the entries' own encodings, byte for byte what
-    ``msgpack.packb`` of the list gives.
+    each with all its entries, though only one entry changed. The caller therefore
+    passes the rows of the tree it started from, with the changed entries re-encoded
+    (``rows`` must match ``tree``); the body is the msgpack array header followed by
+    the rows' bytes, byte for byte what ``msgpack.packb`` of the list gives.
     """
-    cached = _rows.get
-    rows = [cached(item) or _row(*item) for item in tree.items()]
-    rows.sort(key=_RAW)  # trees are built in name order, so this is nearly a single pass
-    body = _array_header(len(rows)) + b"".join([r.packed for r in rows])
-    return body, sum([r.size for r in rows]), sum([r.files for r in rows])
+    if rows is None:
+        rows = {name: entry_row(name, entry) for name, entry in tree.items()}
+    ordered = sorted(rows.values(), key=_RAW)  # trees are built in name order: nearly one pass
+    body = _array_header(len(ordered)) + b"".join([r.packed for r in ordered])
+    return body, sum([r.size for r in ordered]), sum([r.files for r in ordered]), rows
 
 
 def encode_tree(tree: Tree) -> bytes:
@@ -113,6 +114,10 @@ def decode_tree(body: bytes) -> dict[str, Entry]:
         name = raw.decode(_FS, "surrogateescape")
         if name in ("", ".", "..") or "/" in name or "\0" in name or kind not in _KINDS:
             raise IntegrityError(f"tree contains an invalid entry {name!r} ({kind})")
+        if isinstance(digest, bytes):
+            if len(digest) != HASH_BYTES:
+                raise IntegrityError(f"tree entry {name!r} has a {len(digest)}-byte hash")
+            digest = digest.hex()
         tree[name] = Entry(kind, digest, size, mode, None if target is None else os.fsdecode(target), files)
     return tree
 

@@ -31,6 +31,8 @@ from wtb.filetrack.objects import (
     SYMLINK,
     TREE,
     Entry,
+    Rows,
+    entry_row,
     seal_tree,
     tree_hash,
 )
@@ -50,6 +52,7 @@ class ScanResult:
     size: int
     trees: dict[str, bytes] = field(default_factory=dict)
     decoded: dict[str, dict[str, Entry]] = field(default_factory=dict)
+    rows: dict[str, Rows] = field(default_factory=dict)
     index: IndexDelta = field(default_factory=IndexDelta)
     hashed: int = 0
 
@@ -97,34 +100,43 @@ class Scanner:
             else:
                 node.whole = True
                 node.children.clear()
-        tree = self._update_dir(base, "", trie)
-        return self._finish(tree)
+        tree, rows = self._update_dir(base, "", trie)
+        return self._finish(tree, rows)
 
-    def _finish(self, tree: dict[str, Entry]) -> ScanResult:
+    def _finish(self, tree: dict[str, Entry], rows: Rows | None = None) -> ScanResult:
         result = self._result
-        body, result.size, result.files = seal_tree(tree)
+        body, result.size, result.files, rows = seal_tree(tree, rows)
         result.root = tree_hash(body)
         result.trees[result.root] = body
         result.decoded[result.root] = tree
+        result.rows[result.root] = rows
         result.index.deletes = set(self._known) - self._seen
         return result
 
-    def _update_dir(self, digest: str | None, rel_dir: str, node: _Node) -> dict[str, Entry]:
+    def _update_dir(self, digest: str | None, rel_dir: str, node: _Node) -> tuple[dict[str, Entry], Rows | None]:
+        """The tree ``digest`` with the dirty names below it re-examined, and its entries' rows
+        (None when they are not cached: sealing encodes them all then)."""
         assert self._trees is not None
         tree = dict(self._trees.get(digest)) if digest else {}
+        cached = self._trees.rows(digest) if digest else {}
+        rows = None if cached is None else dict(cached)
         for name, child in node.children.items():
             rel = join(rel_dir, name)
             old = tree.get(name)
             if child.whole or old is None or old.kind != TREE or not self._is_dir(rel):
                 new = self._rescan(rel, old is not None and old.kind == TREE)
             else:
-                sub = self._update_dir(old.hash, rel, child)
-                new = self._seal(sub) if sub else None
+                sub, sub_rows = self._update_dir(old.hash, rel, child)
+                new = self._seal(sub, sub_rows) if sub else None
             if new is None:
                 tree.pop(name, None)
+                if rows is not None:
+                    rows.pop(name, None)
             else:
                 tree[name] = new
-        return tree
+                if rows is not None:
+                    rows[name] = entry_row(name, new)
+        return tree, rows
 
     def _is_dir(self, rel: str) -> bool:
         try:
@@ -224,11 +236,12 @@ class Scanner:
             self._result.index.puts[rel] = StatRecord.of(st, digest, self._now)
         return Entry(FILE, digest, size, perm)
 
-    def _seal(self, tree: dict[str, Entry]) -> Entry:
+    def _seal(self, tree: dict[str, Entry], rows: Rows | None = None) -> Entry:
         """Store a directory's tree body and return the entry its parent lists."""
-        body, size, count = seal_tree(tree)
+        body, size, count, rows = seal_tree(tree, rows)
         digest = tree_hash(body)
         self._result.trees[digest] = body
         self._result.decoded[digest] = tree
+        self._result.rows[digest] = rows
         return Entry(TREE, digest, size, 0, None, count)
 

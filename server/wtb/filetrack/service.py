@@ -179,7 +179,7 @@ class SqliteFileTrackingService:
             self._index.invalidate()
             raise
         for digest, tree in result.decoded.items():
-            self._trees.remember(digest, tree)
+            self._trees.remember(digest, tree, result.rows.get(digest))
         self._committed = {result.root: time.monotonic()}
 
     # -- checkpoint links --

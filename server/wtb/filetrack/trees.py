@@ -13,9 +13,10 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 
 from wtb.filetrack.db import Database
 from wtb.filetrack.errors import IntegrityError, NotFoundError
-from wtb.filetrack.objects import EMPTY_TREE, TREE, Entry, Tree, decode_tree, tree_hash
+from wtb.filetrack.objects import EMPTY_TREE, TREE, Entry, Rows, Tree, decode_tree, tree_hash
 
 _CACHE_SIZE = 2048  # decoded trees; ~100 entries each is a few MB
+_ROWS_CACHE_SIZE = 512  # encoded entries of the trees sealed last (those an update re-seals)
 
 Change = tuple[Entry | None, Entry | None]
 TreeGetter = Callable[[str], Tree]
@@ -27,6 +28,7 @@ class TreeStore:
     def __init__(self, db: Database) -> None:
         self._db = db
         self._cache: OrderedDict[str, dict[str, Entry]] = OrderedDict()
+        self._rows: OrderedDict[str, Rows] = OrderedDict()
 
     def get(self, digest: str, cur: sqlite3.Cursor | None = None) -> Tree:
         """A decoded tree; NotFoundError when no such tree is stored.
@@ -48,12 +50,25 @@ class TreeStore:
         self._remember(digest, tree)
         return tree
 
-    def remember(self, digest: str, tree: dict[str, Entry]) -> None:
-        """Cache a tree this process just built and committed (saves decoding it next time)."""
+    def remember(self, digest: str, tree: dict[str, Entry], rows: Rows | None = None) -> None:
+        """Cache a tree this process just built and committed (saves decoding it next time)
+        and its encoded entries (saves re-encoding the unchanged ones when it is re-sealed)."""
         self._remember(digest, tree)
+        if rows is not None:
+            self._rows[digest] = rows
+            if len(self._rows) > _ROWS_CACHE_SIZE:
+                self._rows.popitem(last=False)
+
+    def rows(self, digest: str) -> Rows | None:
+        """The encoded entries of a tree sealed lately, if still cached (do not modify them)."""
+        rows = self._rows.get(digest)
+        if rows is not None:
+            self._rows.move_to_end(digest)
+        return rows
 
     def clear_cache(self) -> None:
         self._cache.clear()
+        self._rows.clear()
 
     def put_many(self, cur: sqlite3.Cursor, bodies: Mapping[str, bytes]) -> int:
         """Insert tree rows that are not stored yet; returns how many were new."""
