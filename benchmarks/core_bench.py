@@ -39,14 +39,21 @@ def linear_graph(count: int) -> Any:
     return graph
 
 
-def median_time(action: Callable[[], object], repeat: int) -> float:
-    action()  # warm-up
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
+def alternating_medians(actions: dict[str, Callable[[], object]], turns: int) -> dict[str, float]:
+    """Median seconds of each action, run in turns (one call each per turn, after a warm-up).
+
+    Taking turns makes a burst of load on this shared machine slow every side alike,
+    where timing one side's repetitions and then the other's let it land on one side only.
+    """
+    times: dict[str, list[float]] = {name: [] for name in actions}
+    for action in actions.values():
         action()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    for _ in range(turns):
+        for name, action in actions.items():
+            start = time.perf_counter()
+            action()
+            times[name].append(time.perf_counter() - start)
+    return {name: statistics.median(values) for name, values in times.items()}
 
 
 def fifty_nodes(quick: bool) -> Row:
@@ -54,24 +61,25 @@ def fifty_nodes(quick: bool) -> Row:
 
     from wtb import FileTrackingConfig, WorkflowProject, WTBTestBench
 
-    repeat = 5 if quick else 15
+    turns = 5 if quick else 21
     root = Path(tempfile.mkdtemp(prefix="wtb-bench-"))
     try:
         graph = linear_graph(50)
         conn = sqlite3.connect(str(root / "plain.db"), check_same_thread=False)
         plain = graph.compile(checkpointer=SqliteSaver(conn))
         counter = iter(range(10**9))
-        baseline = median_time(
-            lambda: plain.invoke({"n": 0}, {"configurable": {"thread_id": f"t{next(counter)}"}}), repeat
-        )
         (root / "ws").mkdir()
         with WTBTestBench.create(
             workspace=root / "ws", data_dir=root / "data", file_tracking=FileTrackingConfig(enabled=False)
         ) as bench:
             bench.register_project(WorkflowProject(name="fifty", graph=graph))
-            wtb = median_time(lambda: bench.run("fifty", {"n": 0}), repeat)
+            medians = alternating_medians({
+                "wtb": lambda: bench.run("fifty", {"n": 0}),
+                "plain": lambda: plain.invoke({"n": 0}, {"configurable": {"thread_id": f"t{next(counter)}"}}),
+            }, turns)
         conn.close()
-        return ("run 50-node linear graph (tracking off) vs LangGraph+SqliteSaver", wtb, baseline, "goal ≤1.15×")
+        return ("run 50-node linear graph (tracking off) vs LangGraph+SqliteSaver", medians["wtb"], medians["plain"],
+                f"goal ≤1.15×; medians of {turns} alternating runs")
     finally:
         shutil.rmtree(root, ignore_errors=True)
 
@@ -79,9 +87,7 @@ def fifty_nodes(quick: bool) -> Row:
 def rag_tracking(quick: bool) -> Row:
     """A full run of the sample RAG workflow with file tracking on vs off (goal ≤1.15×).
 
-    The two benches have their own copy of the workspace and run in turns, one run
-    each, so that a burst of load on this shared machine slows both sides alike; the
-    medians of many turns are compared.
+    The two benches have their own copy of the workspace and take turns.
     """
     from wtb import FileTrackingConfig, WTBTestBench
 
@@ -96,16 +102,11 @@ def rag_tracking(quick: bool) -> Row:
         with WTBTestBench.create(workspace=root / "ws_on", data_dir=root / "on") as tracked, WTBTestBench.create(
             workspace=root / "ws_off", data_dir=root / "off", file_tracking=FileTrackingConfig(enabled=False)
         ) as untracked:
-            times: dict[str, list[float]] = {"on": [], "off": []}
-            for bench in (tracked, untracked):
-                bench.run("rag", query)  # warm-up
-            for _ in range(turns):
-                for key, bench in (("on", tracked), ("off", untracked)):
-                    start = time.perf_counter()
-                    bench.run("rag", query)
-                    times[key].append(time.perf_counter() - start)
-        return ("run of the sample RAG workflow, file tracking on vs off", statistics.median(times["on"]),
-                statistics.median(times["off"]), f"goal ≤1.15×; medians of {turns} alternating runs")
+            medians = alternating_medians(
+                {"on": lambda: tracked.run("rag", query), "off": lambda: untracked.run("rag", query)}, turns
+            )
+        return ("run of the sample RAG workflow, file tracking on vs off", medians["on"], medians["off"],
+                f"goal ≤1.15×; medians of {turns} alternating runs")
     finally:
         shutil.rmtree(root, ignore_errors=True)
 
