@@ -204,17 +204,7 @@ def _calibrate(target_s: float) -> int:
         loops *= 4
 
 
-def main(argv: list[str]) -> int:
-    rows = run("--quick" in argv)
-    try:
-        from benchmarks.__main__ import print_table
-    except ImportError:  # run as a script from elsewhere
-        for row in rows:
-            print(row)
-        return 0
-    print_table(rows)
-    return 0
-
-
 if __name__ == "__main__":
-    raise SystemExit(main(sys.argv[1:]))
+    from benchmarks.__main__ import print_table
+
+    print_table(run("--quick" in sys.argv))

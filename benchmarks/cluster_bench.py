@@ -120,17 +120,7 @@ def _measure(workspace: Path, count: int, address: str | None) -> dict[str, Any]
         ray.shutdown()
 
 
-def main(argv: list[str]) -> int:
-    rows = run("--quick" in argv)
-    try:
-        from benchmarks.__main__ import print_table
-    except ImportError:  # run as a script from elsewhere
-        for row in rows:
-            print(row)
-        return 0
-    print_table(rows)
-    return 0
-
-
 if __name__ == "__main__":
-    raise SystemExit(main(sys.argv[1:]))
+    from benchmarks.__main__ import print_table
+
+    print_table(run("--quick" in sys.argv))
