@@ -160,18 +160,18 @@ class _PumpedInotifyFD(InotifyFD):
     reader to leave closes the descriptors.
     """
 
-    def __init__(self) -> None:
-        super().__init__()
-        self._pump_lock = threading.Lock()
-        self._readers = 0
-        os.set_blocking(self._inotify_fd, False)
-
     #: How long the reader thread lets events gather after the queue became readable.
     #: Each wake-up competes for the interpreter lock with the thread doing the work
     #: (a node writing files, a restore renaming them): woken once per event, the
     #: reader made a 10-file restore three times slower. A barrier does not wait for
     #: this delay; it reads the queue itself.
     batch_delay_s = 0.01
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._pump_lock = threading.Lock()
+        self._readers = 0
+        os.set_blocking(self._inotify_fd, False)
 
     def run(self) -> None:
         while self.should_keep_running() and self._wait_readable():

@@ -63,7 +63,7 @@ class SqliteFileTrackingService:
         self._watching = False
         self._closed = False
         self._last_mode = ""
-        self._committed: dict[str, float] = {}  # the last root this service committed, and when
+        self._committed: tuple[str, float] | None = None  # the last root this service committed, and when
 
     # -- life cycle --
 
@@ -136,8 +136,9 @@ class SqliteFileTrackingService:
         costs one barrier and no transaction: the common case between checkpoints of
         nodes that write nothing.
         """
-        stamp = self._committed.get(root)
-        return stamp is not None and time.monotonic() - stamp < self.gc_grace_s / 2
+        if self._committed is None or self._committed[0] != root:
+            return False
+        return time.monotonic() - self._committed[1] < self.gc_grace_s / 2
 
     def _update(self, base: str | None, dirty: set[str]) -> ScanResult | None:
         """Apply the dirty set to the previous snapshot, if that snapshot still exists."""
@@ -180,7 +181,7 @@ class SqliteFileTrackingService:
             raise
         for digest, tree in result.decoded.items():
             self._trees.remember(digest, tree, result.rows.get(digest))
-        self._committed = {result.root: time.monotonic()}
+        self._committed = (result.root, time.monotonic())
 
     # -- checkpoint links --
 
@@ -327,7 +328,7 @@ class SqliteFileTrackingService:
             self._check_open()
             report = collect(self._db, self._trees, self._blobs, self.gc_grace_s)
             self._base = None
-            self._committed = {}
+            self._committed = None
             return report
 
     def stats(self) -> StorageStats:
