@@ -184,6 +184,13 @@ class RayActorPool:
         return Outcome(slot.task, slot.started, worker=dict(self._where.get(slot.label, {})),
                        sent_bytes=slot.sent_bytes)
 
+    def _node_lost(self, slot: _Slot, what: str) -> Outcome:
+        """The outcome of an unreachable variant given up on: lost with its node, to run again."""
+        outcome = self._outcome(slot)
+        outcome.node_lost = True
+        outcome.error = ExecutionError(None, NODE_LOST, f"Variant {slot.task.variant.name!r}: {what} ({slot.why})")
+        return outcome
+
     def _dead(self, slot: _Slot, exc: BaseException) -> Outcome:
         """The outcome of a variant whose actor died: with its node (lost) or by itself (failed)."""
         text = str(exc)
@@ -210,10 +217,7 @@ class RayActorPool:
             verdict: Outcome | None = None
             if node is not None and node not in alive:
                 del self._unreachable[label]
-                verdict = self._outcome(slot)
-                verdict.node_lost = True
-                verdict.error = ExecutionError(None, NODE_LOST, f"Variant {slot.task.variant.name!r} stopped: its "
-                                               f"node was lost: node {node} stopped answering ({slot.why})")
+                verdict = self._node_lost(slot, f"its node was lost: node {node} stopped answering")
                 self._lose(slot, True)
             elif slot.ping is not None and self._ray.wait([slot.ping], timeout=0)[0]:
                 try:
@@ -225,17 +229,11 @@ class RayActorPool:
                     verdict = self._dead(slot, exc)
                 else:  # reachable again, but the variant's call was lost on the way: run it again
                     del self._unreachable[label]
-                    verdict = self._outcome(slot)
-                    verdict.node_lost = True
-                    verdict.error = ExecutionError(None, NODE_LOST, f"Variant {slot.task.variant.name!r}: the "
-                                                   f"connection to its worker broke ({slot.why})")
+                    verdict = self._node_lost(slot, "the connection to its worker broke")
                     self._idle.append((slot.actor, label))
             elif time.time() - since > UNREACHABLE_S:
                 del self._unreachable[label]
-                verdict = self._outcome(slot)
-                verdict.node_lost = True
-                verdict.error = ExecutionError(None, NODE_LOST, f"Variant {slot.task.variant.name!r}: its worker "
-                                               f"was unreachable for {UNREACHABLE_S:g}s ({slot.why})")
+                verdict = self._node_lost(slot, f"its worker was unreachable for {UNREACHABLE_S:g}s")
                 self._lose(slot, False)
             if verdict is not None:
                 outcomes.append(verdict)
