@@ -25,10 +25,12 @@ can read the queue up to it without waiting for any other thread.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -37,6 +39,9 @@ from watchdog.observers.api import DEFAULT_OBSERVER_TIMEOUT, BaseObserver, Event
 from watchdog.observers.inotify import InotifyEmitter, InotifyWatchGroup
 from watchdog.observers.inotify_c import DEFAULT_EVENT_BUFFER_SIZE, InotifyConstants, InotifyEvent, InotifyFD
 from watchdog.observers.inotify_move_event_grouper import InotifyMoveEventGrouper, PathedInotifyEvent
+
+#: Events whose handling updates watches (never skipped as repeats of a file's event).
+_BOOKKEEPING = InotifyConstants.IN_ISDIR | InotifyConstants.IN_Q_OVERFLOW | InotifyConstants.IN_IGNORED
 
 
 class WatchPolicy(Protocol):
@@ -64,7 +69,8 @@ class WatchPolicy(Protocol):
 
 
 class _MovePairs(InotifyMoveEventGrouper):
-    """Holds an ``IN_MOVED_FROM`` until its ``IN_MOVED_TO`` (watchdog moves watches by it); drops the rest."""
+    """Holds a directory's ``IN_MOVED_FROM`` until its ``IN_MOVED_TO`` (watchdog moves watches
+    by it); drops the rest. File moves never reach it: no watch depends on a file's name."""
 
     def put_event(self, event: PathedInotifyEvent) -> None:
         if event.ev.is_moved_from:
@@ -80,8 +86,8 @@ class _PrunedWatchGroup(InotifyWatchGroup):
 
     def on_event(self, event: InotifyEvent) -> None:
         path = self._build_event_source_path(event)
-        if event.is_directory or event.is_move or not event.name:
-            super().on_event(event)  # watch bookkeeping; a file's writes need none
+        if event.is_directory or not event.name:
+            super().on_event(event)  # watch bookkeeping: a file's writes and moves need none
         if path is None:
             return
         if event.name:
@@ -169,7 +175,7 @@ class _PumpedInotifyFD(InotifyFD):
 
     def __init__(self) -> None:
         super().__init__()
-        self._pump_lock = threading.Lock()
+        self._pump_lock = threading.RLock()
         self._readers = 0
         os.set_blocking(self._inotify_fd, False)
 
@@ -191,11 +197,35 @@ class _PumpedInotifyFD(InotifyFD):
                         return True
                     except InterruptedError:
                         continue
-                    for wd, mask, cookie, name in self._parse_event_buffer(buffer):
-                        if wd != -1 or mask & InotifyConstants.IN_Q_OVERFLOW:
-                            self.handle_event(InotifyEvent(wd, mask, cookie, name))
+                    self._handle_buffer(buffer)
         finally:
             self._leave()
+
+    @contextlib.contextmanager
+    def held(self) -> Iterator[None]:
+        """Keep the reader thread off the queue; this thread may still :meth:`pump` it."""
+        with self._pump_lock:
+            yield
+
+    def _handle_buffer(self, buffer: bytes) -> None:
+        """Handle one read's events, a file's repeated ones once.
+
+        Writing one file queues three to six events (create, each write, chmod, close,
+        the rename of its temporary name); the dirty set needs only its name. All of
+        them happened before the ``read`` that returned them, so whoever examines the
+        file after the first is handled sees the effect of every one. Events that keep
+        watches up to date (a directory's, a watch's own, an overflow) are all handled.
+        """
+        seen: set[tuple[int, bytes]] = set()
+        for wd, mask, cookie, name in self._parse_event_buffer(buffer):
+            if name and not mask & _BOOKKEEPING:
+                key = (wd, name)
+                if key in seen:
+                    continue
+                seen.add(key)
+            elif wd == -1 and not mask & InotifyConstants.IN_Q_OVERFLOW:
+                continue
+            self.handle_event(InotifyEvent(wd, mask, cookie, name))
 
     def _wait_readable(self) -> bool:
         """Block until the queue has data or the descriptor is being closed; False once closed."""
@@ -237,6 +267,10 @@ class PrunedInotifyObserver(BaseObserver):
     def pump(self) -> bool:
         """Handle, on this thread, every event the kernel has queued so far."""
         return self._inotify_fd.pump()
+
+    def held(self) -> contextlib.AbstractContextManager[None]:
+        """Keep the reader thread off the kernel queue (see :meth:`Watcher.quiet`)."""
+        return self._inotify_fd.held()
 
     def on_thread_stop(self) -> None:
         super().on_thread_stop()

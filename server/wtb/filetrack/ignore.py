@@ -30,6 +30,7 @@ from wtb.sdk.config import DEFAULT_IGNORES, FileTrackingConfig
 TMP_PREFIX = ".wtbtmp-"
 COOKIE_PREFIX = ".wtbcookie-"
 IGNORE_FILES = (".gitignore", ".wtbignore")
+_CACHED_DIRS = 4096  # directories whose filter and verdict a Rules object keeps
 
 def parse_size(value: str | int) -> int:
     """Bytes from ``max_file_size`` (``50MB``/``512KB``/``1.5GiB``/``1024``)."""
@@ -98,11 +99,21 @@ class Rules:
             lines += _read_lines(root / name)
         self._root = _compile(tuple(lines))
         self._chains: dict[str, tuple[tuple[str, _Matcher], ...]] = {"": ()}
+        # Per-directory caches for paths met one at a time (watcher events, dirty paths):
+        # the ignore files a Rules object reads never change under it (it is rebuilt
+        # when one does), so a directory's filter and verdict can be kept.
+        self._filters: dict[str, Callable[[str, str, bool], bool]] = {}
+        self._dirs: dict[str, bool] = {}
 
     def excluded(self, rel: str, is_dir: bool) -> bool:
         """Whether this entry is excluded, assuming its parent directories are not."""
         parent, _, name = rel.rpartition("/")
-        return self.entry_filter(parent)(rel, name, is_dir)
+        check = self._filters.get(parent)
+        if check is None:
+            if len(self._filters) >= _CACHED_DIRS:
+                self._filters.clear()
+            check = self._filters[parent] = self.entry_filter(parent)
+        return check(rel, name, is_dir)
 
     def entry_filter(self, directory: str) -> Callable[[str, str, bool], bool]:
         """``excluded`` specialised for the entries of one directory (a walk's hot loop).
@@ -136,11 +147,17 @@ class Rules:
 
     def excluded_path(self, rel: str, is_dir: bool) -> bool:
         """Whether ``rel`` or any parent is excluded (for paths met outside a walk)."""
-        parts = rel.split("/")
-        for i in range(1, len(parts)):
-            if self.excluded("/".join(parts[:i]), True):
-                return True
-        return self.excluded(rel, is_dir)
+        parent = rel.rpartition("/")[0]
+        return (parent != "" and self._dir_excluded(parent)) or self.excluded(rel, is_dir)
+
+    def _dir_excluded(self, rel: str) -> bool:
+        verdict = self._dirs.get(rel)
+        if verdict is None:
+            if len(self._dirs) >= _CACHED_DIRS:
+                self._dirs.clear()
+            verdict = self.excluded_path(rel, True)
+            self._dirs[rel] = verdict
+        return verdict
 
     def _in_scope(self, rel: str, is_dir: bool) -> bool:
         assert self._scopes is not None
