@@ -17,11 +17,12 @@ import contextlib
 import os
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
 from wtb.filetrack.errors import IntegrityError, InvalidArgumentError
+from wtb.filetrack.fdio import read_up_to, write_all
 from wtb.filetrack.hashing import CHUNK, hash_bytes, is_hash, new_hasher, read_chunks
 
 _SMALL = 4 << 20  # files up to this size are read whole: one read, no temp file if known
@@ -67,21 +68,30 @@ class BlobStore:
         temporary blob while they are hashed, so they are read once and never held in memory.
         """
         fd = os.open(path, os.O_RDONLY | _O_NOFOLLOW | _O_CLOEXEC)
-        with os.fdopen(fd, "rb", buffering=0) as src:
+        try:
             # Read the size the file has (+1 to notice it growing): a read of _SMALL bytes
             # would allocate 4 MB for every 2 KB file.
             expected = min(os.fstat(fd).st_size, _SMALL)
-            head = src.read(expected + 1)
+            head = read_up_to(fd, expected)
             if len(head) <= expected:
                 return self.add_bytes(head), len(head)
+            src, fd = os.fdopen(fd, "rb", buffering=0), -1
+        finally:
+            if fd >= 0:
+                os.close(fd)
+        with src:
             return self._add_stream(head, src)
 
     def read(self, digest: str) -> bytes:
         """The verified content of a blob."""
         try:
-            data = self.path(digest).read_bytes()
+            fd = os.open(self.path(digest), os.O_RDONLY | _O_CLOEXEC)
         except FileNotFoundError:
             raise IntegrityError(f"blob {digest} is missing from the store") from None
+        try:
+            data = read_up_to(fd, os.fstat(fd).st_size)
+        finally:
+            os.close(fd)
         actual = hash_bytes(data)
         if actual != digest:
             raise IntegrityError(f"blob {digest} is corrupt (its content hashes to {actual})")
@@ -91,8 +101,8 @@ class BlobStore:
         """Stream-check one blob without keeping it in memory; returns its size."""
         return self.copy_to(digest, None)
 
-    def copy_to(self, digest: str, out: BinaryIO | None) -> int:
-        """Stream a blob into ``out`` while hashing it; raises after the copy when it does not match.
+    def copy_to(self, digest: str, write: Callable[[bytes], object] | None) -> int:
+        """Stream a blob into ``write`` while hashing it; raises after the copy when it does not match.
 
         The caller writes into a temporary file and only renames it into place when this
         returns, so unverified content never replaces a real file.
@@ -107,8 +117,8 @@ class BlobStore:
             for chunk in read_chunks(src):
                 hasher.update(chunk)
                 size += len(chunk)
-                if out is not None:
-                    out.write(chunk)
+                if write is not None:
+                    write(chunk)
         actual = hasher.hexdigest()
         if actual != digest:
             raise IntegrityError(f"blob {digest} is corrupt (its content hashes to {actual})")
@@ -183,16 +193,18 @@ class BlobStore:
 
     def _publish(self, final: str, chunks: list[bytes]) -> None:
         folder = os.path.dirname(final)
-        tmp = os.path.join(folder, f"{_TMP_PREFIX}{uuid.uuid4().hex}")
+        tmp = os.path.join(folder, _TMP_PREFIX + os.urandom(8).hex())
         try:
-            out = _create(tmp)
+            fd = _create_fd(tmp)
         except FileNotFoundError:
             os.makedirs(folder, exist_ok=True)
-            out = _create(tmp)
+            fd = _create_fd(tmp)
         try:
-            with out:
+            try:
                 for chunk in chunks:
-                    out.write(chunk)
+                    write_all(fd, chunk)
+            finally:
+                os.close(fd)
             os.replace(tmp, final)
         except BaseException:
             with contextlib.suppress(FileNotFoundError):
@@ -200,10 +212,13 @@ class BlobStore:
             raise
 
 
-def _create(path: str | Path) -> BinaryIO:
+def _create_fd(path: str | Path) -> int:
     """A new read-only file opened for writing (mode set at creation: no chmod, no extra event)."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_CLOEXEC, 0o444)
-    return os.fdopen(fd, "wb")
+    return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_CLOEXEC, 0o444)
+
+
+def _create(path: str | Path) -> BinaryIO:
+    return os.fdopen(_create_fd(path), "wb")
 
 
 def _freshen(final: str | Path) -> bool:

@@ -17,7 +17,6 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
 
 from wtb.filetrack.cas import BlobStore
 from wtb.filetrack.errors import IntegrityError
@@ -26,6 +25,7 @@ from wtb.filetrack.safefs import SafeRoot
 from wtb.filetrack.trees import TreeGetter, diff
 
 OnFile = Callable[[str], None]
+Write = Callable[[bytes], None]
 Record = Callable[[str, "os.stat_result | None", Entry | None], None]
 
 
@@ -88,7 +88,11 @@ def verify_all(work: RestoreWork, blobs: BlobStore) -> None:
 
 def apply_plan(work: RestoreWork, root: Path, blobs: BlobStore, on_file: OnFile | None, record: Record) -> None:
     """Carry out a verified plan: deletions first (deepest first), then writes."""
-    fs = SafeRoot(root)
+    with SafeRoot(root) as fs:
+        _apply(work, fs, blobs, on_file, record)
+
+
+def _apply(work: RestoreWork, fs: SafeRoot, blobs: BlobStore, on_file: OnFile | None, record: Record) -> None:
     for path in work.plan.deletes:
         fs.remove(path)
         record(path, None, None)
@@ -112,13 +116,13 @@ def apply_plan(work: RestoreWork, root: Path, blobs: BlobStore, on_file: OnFile 
             on_file(path)
 
 
-def _filler(blobs: BlobStore, digest: str, verified: bytes | None) -> Callable[[BinaryIO], None]:
+def _filler(blobs: BlobStore, digest: str, verified: bytes | None) -> Callable[[Write], None]:
     """Copy a blob into the temporary file; a mismatch raises before the rename."""
 
-    def fill(out: BinaryIO) -> None:
+    def fill(write: Write) -> None:
         if verified is not None:
-            out.write(verified)
+            write(verified)
         else:
-            blobs.copy_to(digest, out)
+            blobs.copy_to(digest, write)
 
     return fill

@@ -15,71 +15,89 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import functools
 import os
 import stat
-import uuid
+from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
-from typing import BinaryIO
 
 from wtb.errors import NotAvailableError
 from wtb.filetrack.errors import RestoreConflictError, UnsafePathError
+from wtb.filetrack.fdio import write_all
 from wtb.filetrack.ignore import TMP_PREFIX
 
 _DIR_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0)
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 
 
 class SafeRoot:
-    """Create, replace and remove tracked paths below ``root``."""
+    """Create, replace and remove tracked paths below ``root``.
+
+    Use it as a context manager: the directories it walks to stay open (a few dozen,
+    least recently used first out) so that a restore of many files in one folder opens
+    that folder once; leaving the block closes them. A directory this object removes
+    is dropped from that cache with everything below it.
+    """
+
+    max_open_dirs = 64
 
     def __init__(self, root: Path) -> None:
         if os.open not in os.supports_dir_fd or not _NOFOLLOW:
             raise NotAvailableError("restoring files needs POSIX dir_fd support (Linux or macOS)")
         self.root = root
+        self._dirs: OrderedDict[tuple[str, ...], int] = OrderedDict()
 
-    def write_file(self, rel: str, mode: int, fill: Callable[[BinaryIO], None]) -> os.stat_result:
-        """Write a file through a temporary sibling; returns the new file's stat."""
+    def __enter__(self) -> SafeRoot:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        while self._dirs:
+            os.close(self._dirs.popitem()[1])
+
+    def write_file(self, rel: str, mode: int, fill: Callable[[Callable[[bytes], None]], None]) -> os.stat_result:
+        """Write a file through a temporary sibling; returns the new file's stat.
+
+        ``fill`` receives the function that appends bytes to the temporary file.
+        """
         parent, name = self._split(rel)
-        pfd = self._open_dir(parent, create=True)
+        pfd = self._dir(parent, create=True)
+        tmp = TMP_PREFIX + os.urandom(8).hex()
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _CLOEXEC, 0o600, dir_fd=pfd)
         try:
-            tmp = TMP_PREFIX + uuid.uuid4().hex
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, 0o600, dir_fd=pfd)
-            try:
-                with os.fdopen(fd, "wb") as out:
-                    fill(out)
-                    out.flush()
-                    os.fchmod(out.fileno(), stat.S_IMODE(mode))
-                self._replace(tmp, name, pfd, rel)
-            except BaseException:
-                with contextlib.suppress(FileNotFoundError):
-                    os.unlink(tmp, dir_fd=pfd)
-                raise
-            return os.stat(name, dir_fd=pfd, follow_symlinks=False)
+            fill(functools.partial(write_all, fd))
+            os.fchmod(fd, stat.S_IMODE(mode))
+            self._replace(tmp, name, pfd, rel)
+            return os.fstat(fd)  # after the rename, which changes the file's ctime
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp, dir_fd=pfd)
+            raise
         finally:
-            os.close(pfd)
+            os.close(fd)
 
     def write_symlink(self, rel: str, target: str) -> None:
         """Create (or replace) a symlink; its target is text and is never followed."""
         parent, name = self._split(rel)
-        pfd = self._open_dir(parent, create=True)
+        pfd = self._dir(parent, create=True)
+        tmp = TMP_PREFIX + os.urandom(8).hex()
+        os.symlink(target, tmp, dir_fd=pfd)
         try:
-            tmp = TMP_PREFIX + uuid.uuid4().hex
-            os.symlink(target, tmp, dir_fd=pfd)
-            try:
-                self._replace(tmp, name, pfd, rel)
-            except BaseException:
-                with contextlib.suppress(FileNotFoundError):
-                    os.unlink(tmp, dir_fd=pfd)
-                raise
-        finally:
-            os.close(pfd)
+            self._replace(tmp, name, pfd, rel)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp, dir_fd=pfd)
+            raise
 
     def remove(self, rel: str) -> None:
         """Remove a file or symlink (missing is fine), then its parents that became empty."""
         parent, name = self._split(rel)
         try:
-            pfd = self._open_dir(parent, create=False)
+            pfd = self._dir(parent, create=False)
         except FileNotFoundError:
             return
         try:
@@ -90,45 +108,55 @@ class SafeRoot:
             if not stat.S_ISDIR(os.stat(name, dir_fd=pfd, follow_symlinks=False).st_mode):
                 raise
             raise RestoreConflictError(f"{rel!r} is a directory now; the snapshot has a file there") from exc
-        finally:
-            os.close(pfd)
         self._prune(parent)
 
     def _prune(self, parts: list[str]) -> None:
         """Remove now-empty directories from the deepest up; stop at the first non-empty one."""
         while parts:
-            pfd = self._open_dir(parts[:-1], create=False)
             try:
-                os.rmdir(parts[-1], dir_fd=pfd)
+                os.rmdir(parts[-1], dir_fd=self._dir(parts[:-1], create=False))
             except OSError:
                 return
-            finally:
-                os.close(pfd)
+            self._forget(tuple(parts))
             parts = parts[:-1]
 
     def _split(self, rel: str) -> tuple[list[str], str]:
         parts = rel.split("/")
         return parts[:-1], parts[-1]
 
-    def _open_dir(self, parts: list[str], *, create: bool) -> int:
-        fd = os.open(self.root, _DIR_FLAGS)
-        try:
-            for i, name in enumerate(parts):
-                fd = self._step(fd, name, create, "/".join(parts[: i + 1]))
-        except BaseException:
-            os.close(fd)
-            raise
+    def _dir(self, parts: list[str], *, create: bool) -> int:
+        """An open descriptor of a directory below the root, reached without following links
+        (owned by the cache: do not close it)."""
+        key = tuple(parts)
+        fd = self._dirs.get(key)
+        if fd is not None:
+            self._dirs.move_to_end(key)
+            return fd
+        if parts:
+            parent = self._dir(parts[:-1], create=create)
+            fd = self._child(parent, parts[-1], create, "/".join(parts))
+        else:
+            fd = os.open(self.root, _DIR_FLAGS)
+        self._dirs[key] = fd
+        if len(self._dirs) > self.max_open_dirs:
+            os.close(self._dirs.popitem(last=False)[1])
         return fd
 
-    def _step(self, fd: int, name: str, create: bool, shown: str) -> int:
+    def _forget(self, removed: tuple[str, ...]) -> None:
+        """Close the cached descriptors of a removed directory and of everything below it."""
+        size = len(removed)
+        for key in [k for k in self._dirs if k[:size] == removed]:
+            os.close(self._dirs.pop(key))
+
+    def _child(self, fd: int, name: str, create: bool, shown: str) -> int:
         try:
-            child = os.open(name, _DIR_FLAGS | _NOFOLLOW, dir_fd=fd)
+            return os.open(name, _DIR_FLAGS | _NOFOLLOW, dir_fd=fd)
         except FileNotFoundError:
             if not create:
                 raise
             with contextlib.suppress(FileExistsError):
                 os.mkdir(name, 0o777, dir_fd=fd)
-            child = os.open(name, _DIR_FLAGS | _NOFOLLOW, dir_fd=fd)
+            return os.open(name, _DIR_FLAGS | _NOFOLLOW, dir_fd=fd)
         except OSError as exc:
             if exc.errno not in (errno.ELOOP, errno.ENOTDIR):
                 raise
@@ -137,8 +165,6 @@ class SafeRoot:
                     f"{shown!r} is a symlink; restore never writes through a symlink"
                 ) from None
             raise RestoreConflictError(f"{shown!r} is a file; the snapshot has a directory there") from None
-        os.close(fd)
-        return child
 
     def _replace(self, tmp: str, name: str, pfd: int, rel: str) -> None:
         try:

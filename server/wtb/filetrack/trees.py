@@ -141,20 +141,27 @@ def diff(get: TreeGetter, old: str | None, new: str | None, prefix: str = "") ->
         return out
     a = get(old) if old else {}
     b = get(new) if new else {}
-    for name in a.keys() | b.keys():
-        x, y = a.get(name), b.get(name)
-        if x == y:
-            continue
-        path = join(prefix, name)
-        x_tree = x is not None and x.kind == TREE
-        y_tree = y is not None and y.kind == TREE
-        if x_tree or y_tree:
-            out.update(diff(get, x.hash if x_tree and x else None, y.hash if y_tree and y else None, path))
-        if not x_tree and x is not None:
-            out[path] = (x, None if y_tree else y)
-        elif not y_tree and y is not None:
-            out[path] = (None, y)
+    for name, x in a.items():
+        y = b.get(name)
+        # A tree re-sealed from its predecessor shares the unchanged Entry objects.
+        if x is not y and x != y:
+            _differ(get, join(prefix, name), x, y, out)
+    for name, y in b.items():
+        if name not in a:
+            _differ(get, join(prefix, name), None, y, out)
     return out
+
+
+def _differ(get: TreeGetter, path: str, x: Entry | None, y: Entry | None, out: dict[str, Change]) -> None:
+    """Record one differing name: its leaves, or the leaves below it for a directory."""
+    x_tree = x is not None and x.kind == TREE
+    y_tree = y is not None and y.kind == TREE
+    if x_tree or y_tree:
+        out.update(diff(get, x.hash if x_tree and x else None, y.hash if y_tree and y else None, path))
+    if not x_tree and x is not None:
+        out[path] = (x, None if y_tree else y)
+    elif not y_tree and y is not None:
+        out[path] = (None, y)
 
 
 def reachable(get: TreeGetter, roots: Iterable[str], *, strict: bool = False) -> tuple[set[str], set[str]]:
