@@ -190,3 +190,60 @@ def test_restore_updates_the_stat_index(make_workspace: MakeWs, make_service: Ma
     record = svc._index.load("a.txt")["a.txt"]
     st = os.lstat(ws / "a.txt")
     assert (record.hash, record.inode, record.mtime_ns) == (hash_bytes(b"one"), st.st_ino, st.st_mtime_ns)
+
+
+def test_after_a_restore_the_next_snapshot_is_the_restored_one_without_rescanning(
+    make_workspace: MakeWs, make_service: MakeSvc
+) -> None:
+    ws = make_workspace({f"d{i}/f.txt": f"v1 {i}" for i in range(5)})
+    svc = make_service(ws, start=True)
+    target = svc.snapshot()
+    write_files(ws, {f"d{i}/f.txt": f"v2 {i}" for i in range(5)} | {"new/n.txt": "n"})
+    svc.snapshot()
+    svc.restore(target)
+    assert tree_of(ws) == {f"d{i}/f.txt": f"v1 {i}".encode() for i in range(5)}
+    assert svc.snapshot() == target
+    assert svc._last_mode == "unchanged"  # the restore's own writes were checked and settled
+
+
+def test_a_write_made_during_a_restore_is_in_the_next_snapshot(
+    make_workspace: MakeWs, make_service: MakeSvc
+) -> None:
+    ws = make_workspace({"a.txt": "a1", "b.txt": "b1", "c.txt": "c1"})
+    svc = make_service(ws, start=True)
+    target = svc.snapshot()
+    write_files(ws, {"a.txt": "a2", "b.txt": "b2"})
+    svc.snapshot()
+
+    def meddle(path: str) -> None:
+        # Someone else writes while the restore runs: over a file just restored (same
+        # size, same clock tick: only its content differs) and a file it did not touch.
+        if path == "a.txt":
+            (ws / "a.txt").write_text("zz")
+            (ws / "c.txt").write_text("c3")
+
+    svc.restore(target, on_file=meddle)
+    after = svc.snapshot()
+    assert after != target
+    assert svc.read_file(after, "a.txt") == b"zz"
+    assert svc.read_file(after, "b.txt") == b"b1"
+    assert svc.read_file(after, "c.txt") == b"c3"
+
+
+def test_a_failed_restore_leaves_every_path_it_wrote_to_the_next_snapshot(
+    make_workspace: MakeWs, make_service: MakeSvc
+) -> None:
+    ws = make_workspace({"a.txt": "a1", "b.txt": "b1"})
+    svc = make_service(ws, start=True)
+    target = svc.snapshot()
+    write_files(ws, {"a.txt": "a2", "b.txt": "b2"})
+    svc.snapshot()
+
+    def fail_after_first(path: str) -> None:
+        raise RuntimeError("stop")
+
+    with pytest.raises(RuntimeError):
+        svc.restore(target, on_file=fail_after_first)
+    half = svc.snapshot()
+    assert {svc.read_file(half, "a.txt"), svc.read_file(half, "b.txt")} == {b"a1", b"b2"}
+    assert tree_of(ws) == {"a.txt": b"a1", "b.txt": b"b2"}

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import stat
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -23,6 +24,7 @@ from wtb.filetrack.cas import BlobStore
 from wtb.filetrack.db import Database
 from wtb.filetrack.errors import IntegrityError, InvalidStateError, NotFoundError, UnsafePathError
 from wtb.filetrack.gc import GcReport, collect
+from wtb.filetrack.hashing import hash_path
 from wtb.filetrack.ignore import Rules
 from wtb.filetrack.locks import GcLock
 from wtb.filetrack.objects import EMPTY_TREE, FILE, SKIPPED, SYMLINK, TREE, Entry, pseudo_hash
@@ -104,16 +106,7 @@ class SqliteFileTrackingService:
             return self._snapshot()
 
     def _snapshot(self) -> str:
-        dirty: set[str] | None = None
-        if self._watching:
-            drained = self._watcher.drain(self.barrier_timeout_s)
-            if drained.trusted:
-                dirty = drained.paths
-            else:
-                log.info("walking %s: %s", self.workspace, drained.reason)
-                if not self._watcher.restart():
-                    log.warning("no file watcher for %s; every snapshot walks the workspace", self.workspace)
-                    self._watching = False
+        dirty = self._take_dirty()
         base, self._base = self._base, None  # if anything below fails, the drained paths are lost: walk next time
         if dirty is not None and not dirty and base is not None and self._recently_committed(base):
             self._last_mode = "unchanged"
@@ -128,6 +121,19 @@ class SqliteFileTrackingService:
             self._commit(result)
         self._base = result.root if self._watcher.running else None
         return result.root
+
+    def _take_dirty(self) -> set[str] | None:
+        """The paths changed since the last drain; None when only a walk can tell."""
+        if not self._watching:
+            return None
+        drained = self._watcher.drain(self.barrier_timeout_s)
+        if drained.trusted:
+            return drained.paths
+        log.info("walking %s: %s", self.workspace, drained.reason)
+        if not self._watcher.restart():
+            log.warning("no file watcher for %s; every snapshot walks the workspace", self.workspace)
+            self._watching = False
+        return None
 
     def _recently_committed(self, root: str) -> bool:
         """Whether this service committed ``root`` well inside the GC grace period.
@@ -156,14 +162,26 @@ class SqliteFileTrackingService:
             return Scanner(root, rules, self._index, self._blobs, self._trees)
         return Scanner(root, rules, MemoryStatIndex(), None, self._trees)
 
-    def _record_index(self, delta: IndexDelta) -> None:
-        """Store index changes; the cached index follows them unless the transaction fails."""
+    def _record_index(self, delta: IndexDelta, settled: str | None = None) -> None:
+        """Store index changes; the cached index follows them unless the transaction fails.
+
+        ``settled``: the snapshot the workspace now is (see :meth:`_settle`); its row is
+        freshened in the same transaction so the next snapshot may reuse it as it would
+        one it had just committed.
+        """
+        if not (delta.puts or delta.deletes or settled):
+            return
         try:
             with self._db.write() as cur:
                 self._index.apply(delta, cur)
+                touched = settled is not None and cur.execute(
+                    "UPDATE snapshots SET touched_at = ? WHERE root = ?", (time.time(), settled)
+                ).rowcount == 1
         except BaseException:
             self._index.invalidate()
             raise
+        if touched and settled is not None:
+            self._committed = (settled, time.monotonic())
 
     def _commit(self, result: ScanResult) -> None:
         now = time.time()
@@ -283,12 +301,54 @@ class SqliteFileTrackingService:
                 work, root, is_workspace = self._work(snapshot_id, target_dir)
                 verify_all(work, self._blobs)
                 delta = IndexDelta()
+                complete = False
                 try:
-                    apply_plan(work, root, self._blobs, on_file, _recorder(delta) if is_workspace else _skip)
+                    record = _recorder(delta) if is_workspace else _skip
+                    with self._watcher.quiet():
+                        apply_plan(work, root, self._blobs, self._pumping(on_file), record)
+                    complete = True
                 finally:
-                    if is_workspace and (delta.puts or delta.deletes):
-                        self._record_index(delta)
+                    if is_workspace:
+                        settled = complete and self._settle(snapshot_id)
+                        self._record_index(delta, snapshot_id if settled else None)
             return work.plan
+
+    def _pumping(self, on_file: Callable[[str], None] | None) -> Callable[[str], None]:
+        """``on_file`` that also reads the watcher's queue every few hundred files, so a
+        large restore under :meth:`Watcher.quiet` never overflows the kernel's queue."""
+        count = 0
+
+        def each(path: str) -> None:
+            nonlocal count
+            count += 1
+            if count % _PUMP_EVERY == 0:
+                self._watcher.pump()
+            if on_file is not None:
+                on_file(path)
+
+        return each
+
+    def _settle(self, snapshot_id: str) -> bool:
+        """After a complete restore, make the restored snapshot the base of the next one.
+
+        The restore's own writes fill the dirty set, and without this the next snapshot
+        (the undo point of the next rollback, the next checkpoint) would re-examine and
+        re-seal every restored path to arrive at the snapshot it just restored. Instead
+        each path dirty now is checked against the snapshot: one that provably holds
+        what the snapshot says (same kind and mode, content re-read and hashed: a stat
+        cannot tell a write in the same clock tick) is settled; any other (someone
+        else's write during the restore) stays dirty. Writes after the barrier are in
+        the next dirty set anyway.
+        """
+        dirty = self._take_dirty()
+        if dirty is None:
+            self._base = None
+            return False
+        get = self._trees.get
+        unsettled = {p for p in dirty if not _holds(self.workspace, p, lookup(get, snapshot_id, p))}
+        self._watcher.requeue(unsettled)
+        self._base = snapshot_id
+        return True
 
     def _work(self, snapshot_id: str, target_dir: Path | None) -> tuple[RestoreWork, Path, bool]:
         """The restore plan against the target's current state, taken now."""
@@ -390,6 +450,34 @@ def _unpack_outputs(packed: object) -> dict[str, str | None]:
     assert isinstance(packed, bytes)
     raw = msgpack.unpackb(packed, raw=False, strict_map_key=False)
     return {os.fsdecode(k): v for k, v in raw.items()}
+
+
+_PUMP_EVERY = 256  # restored files between two reads of the watcher's queue (~6 events each)
+_SETTLE_READ_LIMIT = 4 << 20  # larger restored files stay dirty rather than be read back
+
+
+def _holds(root: Path, rel: str, entry: Entry | None) -> bool:
+    """Whether the workspace path now is exactly ``entry`` (None: nothing tracked there)."""
+    path = os.path.join(root, rel)
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        return entry is None
+    except OSError:
+        return False
+    if entry is None or entry.kind not in (FILE, SYMLINK):
+        return False  # something where the snapshot has nothing, a directory, a skipped file
+    if entry.kind == SYMLINK:
+        return stat.S_ISLNK(st.st_mode) and os.readlink(path) == entry.target
+    if not stat.S_ISREG(st.st_mode) or st.st_mode & 0o777 != entry.mode or st.st_size != entry.size:
+        return False
+    if entry.size > _SETTLE_READ_LIMIT:
+        return False
+    try:
+        digest, size = hash_path(path)
+    except OSError:
+        return False
+    return digest == entry.hash and size == entry.size
 
 
 def _recorder(delta: IndexDelta) -> Record:

@@ -31,7 +31,7 @@ import stat
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -100,7 +100,9 @@ class Watcher:
         # (watched although the data directory is pruned), or the workspace root.
         self._cookie_dir = data_dir / ".filetrack" / "cookies" if data_rel else root
         self._cookie_key = os.fsencode(self._cookie_dir)
+        self._own_cookie_dir = bool(data_rel)
         self._cookie_events = 0
+        self._cookie_mode: int | None = None  # the cookie folder's own mode, read at the first barrier
         self._barrier_lock = threading.Lock()
         self._lock = threading.Lock()
         self._dirty: set[str] = set()
@@ -127,6 +129,7 @@ class Watcher:
         if self._observer is not None or not self.supported():
             return self.running
         self._cookie_dir.mkdir(parents=True, exist_ok=True)
+        self._cookie_mode = None
         with self._lock:
             self._rules = self._make_rules()
             self._dirty = set()
@@ -154,6 +157,25 @@ class Watcher:
         if observer is not None:
             observer.pump()
 
+    def pump(self) -> None:
+        """Handle the events queued so far, on this thread (keeps the queue short in :meth:`quiet`)."""
+        self._pump()
+
+    @contextlib.contextmanager
+    def quiet(self) -> Iterator[None]:
+        """Hold the reader thread off while this thread writes many files itself.
+
+        Each of the reader's wake-ups would take the interpreter lock from the writer
+        between two system calls; its events wait in the kernel queue instead and the
+        next barrier (or :meth:`pump`) reads them on this thread, in one go.
+        """
+        observer = self._observer
+        if observer is None:
+            yield
+            return
+        with observer.held():
+            yield
+
     def stop(self) -> None:
         observer, self._observer = self._observer, None
         if observer is not None:
@@ -179,7 +201,12 @@ class Watcher:
         with self._barrier_lock:
             seen = self._cookie_events
             try:
-                os.chmod(self._cookie_dir, stat.S_IMODE(os.stat(self._cookie_dir).st_mode))
+                mode = self._cookie_mode
+                if mode is None:
+                    mode = stat.S_IMODE(os.stat(self._cookie_dir).st_mode)
+                    if self._own_cookie_dir:
+                        self._cookie_mode = mode  # nobody else chmods WTB's folder; the root is re-read
+                os.chmod(self._cookie_dir, mode)
             except OSError:
                 return False
             deadline = time.monotonic() + timeout
@@ -206,6 +233,12 @@ class Watcher:
         if not arrived:
             return Drain(paths, False, f"the barrier cookie did not arrive within {timeout} s")
         return Drain(paths, True)
+
+    def requeue(self, paths: set[str]) -> None:
+        """Put drained paths back: the next drain returns them again."""
+        if paths:
+            with self._lock:
+                self._dirty |= paths
 
     def pending(self) -> set[str]:
         """A copy of the dirty set (for tests and diagnostics)."""
