@@ -1,10 +1,17 @@
 """Rollback and fork rows (issue 4).
 
-- A full ``bench.rollback`` restoring 10 changed files in a 10,000-file workspace vs
-  ``git reset --hard`` in a shadow repository (how editor agents restore files); both
-  timed after ``os.sync()`` (see ``filetrack_bench``).
+- ``bench.rollback`` between two checkpoints of a run whose node rewrote 10 files of a
+  10,000-file workspace vs ``git reset --hard <commit>`` in a shadow repository (how
+  editor agents restore files): the workspace is at a checkpoint, as it is after a run.
+  Git works on its own copy of the workspace, so neither side's writes reach the
+  other's watcher or index.
+- The same with 10 files edited by hand since the last checkpoint: WTB must save them
+  first (the undo point), git ``reset --hard`` throws them away; a third row compares
+  with git saving them too (commit, then reset).
 - ``bench.fork`` of an execution with 10 and with 10,000 checkpoints vs LangGraph's own
   ``update_state`` (its way of branching): fork must not grow with history.
+
+Every timed action starts after ``os.sync()`` (see ``filetrack_bench``).
 """
 
 from __future__ import annotations
@@ -42,6 +49,27 @@ graph.add_conditional_edges("tick", again, ["tick", END])
 """
 
 
+WRITER_WORKFLOW = """
+from pathlib import Path
+from typing import TypedDict
+from langgraph.graph import StateGraph, START, END
+
+class S(TypedDict, total=False):
+    n: int
+
+def rewrite(state):
+    for i in range(10):
+        Path(f"d{i:03d}/f{i * 100:05d}.txt").write_bytes(b"rewritten by the node %d" % i)
+    return {"n": 1}
+
+graph = StateGraph(S)
+graph.add_node("rewrite", rewrite)
+graph.add_edge(START, "rewrite")
+graph.add_edge("rewrite", END)
+"""
+CHANGED = [f"d{i:03d}/f{i * 100:05d}.txt" for i in range(10)]
+
+
 def _workspace(root: Path, files: int) -> Path:
     ws = root / "ws"
     for i in range(files):
@@ -49,14 +77,32 @@ def _workspace(root: Path, files: int) -> Path:
         folder.mkdir(parents=True, exist_ok=True)
         (folder / f"f{i:05d}.txt").write_bytes((f"file {i} " * 200)[:2048].encode())
     (ws / "loop.py").write_text(LOOP_WORKFLOW)
-    (ws / "langgraph.json").write_text('{"graphs": {"loop": "./loop.py:graph"}}')
+    (ws / "writer.py").write_text(WRITER_WORKFLOW)
+    (ws / "langgraph.json").write_text('{"graphs": {"loop": "./loop.py:graph", "writer": "./writer.py:graph"}}')
     return ws
 
 
-def _git(ws: Path, git_dir: Path, *args: str) -> None:
-    subprocess.run(
-        ["git", f"--git-dir={git_dir}", f"--work-tree={ws}", *args], check=True, capture_output=True
+def _git(ws: Path, git_dir: Path, *args: str) -> str:
+    done = subprocess.run(
+        ["git", f"--git-dir={git_dir}", f"--work-tree={ws}", *args], check=True, capture_output=True, text=True
     )
+    return done.stdout.strip()
+
+
+def _shadow_repo(ws: Path, git_dir: Path) -> tuple[str, str]:
+    """Commits of the workspace before and after the node's writes; leaves it at the first."""
+    _git(ws, git_dir, "init", "-q")
+    for key, value in (("user.name", "b"), ("user.email", "b@b"), ("gc.auto", "0")):
+        _git(ws, git_dir, "config", key, value)
+    _git(ws, git_dir, "add", "-A")
+    _git(ws, git_dir, "commit", "-qm", "before")
+    before = _git(ws, git_dir, "rev-parse", "HEAD")
+    for i, rel in enumerate(CHANGED):
+        (ws / rel).write_bytes(b"rewritten by the node %d" % i)
+    _git(ws, git_dir, "commit", "-qam", "after")
+    after = _git(ws, git_dir, "rev-parse", "HEAD")
+    _git(ws, git_dir, "reset", "-q", "--hard", before)
+    return before, after
 
 
 def rollback_rows(quick: bool) -> list[Row]:
@@ -65,38 +111,50 @@ def rollback_rows(quick: bool) -> list[Row]:
     root = Path(tempfile.mkdtemp(prefix="wtb-bench-rb-"))
     try:
         ws = _workspace(root, 10_000)
+        git_ws = root / "git-ws"
+        shutil.copytree(ws, git_ws)
         git_dir = root / "shadow.git"
-        _git(ws, git_dir, "init", "-q")
-        for key, value in (("user.name", "b"), ("user.email", "b@b"), ("gc.auto", "0")):
-            _git(ws, git_dir, "config", key, value)
-        _git(ws, git_dir, "add", "-A")
-        _git(ws, git_dir, "commit", "-qm", "base")
-        changed = [ws / f"d{i:03d}" / f"f{i * 100:05d}.txt" for i in range(10)]
-        wtb_times, reset_times, saving_times = [], [], []
+        before, after = _shadow_repo(git_ws, git_dir)
+        reps = 5 if quick else 15
         with WTBTestBench.create(workspace=ws, data_dir=root / "data") as bench:
-            execution = bench.run("loop", {"n": 0, "limit": 1})
-            target = bench.get_checkpoints(execution.id)[0].id
-            for _ in range(3 if quick else 7):
-                _change(changed)
-                wtb_times.append(_timed(lambda: bench.rollback(execution.id, target)))
-                _change(changed)
-                reset_times.append(_timed(lambda: _git(ws, git_dir, "reset", "-q", "--hard")))
-                _change(changed)
-                saving_times.append(_timed(lambda: _save_then_reset(ws, git_dir)))
-        wtb = statistics.median(wtb_times)
+            execution = bench.run("writer", {"n": 0})
+            checkpoints = bench.get_checkpoints(execution.id)
+            first, last = checkpoints[-1].id, checkpoints[0].id
+            clean_wtb, clean_git = [], []
+            for _ in range(reps):
+                for checkpoint, commit in ((first, before), (last, after)):
+                    clean_wtb.append(_timed(lambda c=checkpoint: _rollback(bench, execution.id, c)))
+                    clean_git.append(_timed(lambda c=commit: _git(git_ws, git_dir, "reset", "-q", "--hard", c)))
+            _git(git_ws, git_dir, "reset", "-q", "--hard", before)
+            edited_wtb, reset_times, saving_times = [], [], []
+            for _ in range(reps):
+                _change(ws)
+                edited_wtb.append(_timed(lambda: _rollback(bench, execution.id, first)))
+                _change(git_ws)
+                reset_times.append(_timed(lambda: _git(git_ws, git_dir, "reset", "-q", "--hard")))
+                _change(git_ws)
+                saving_times.append(_timed(lambda: _save_then_reset(git_ws, git_dir)))
+        clean, edited = statistics.median(clean_wtb), statistics.median(edited_wtb)
         return [
-            ("rollback restoring 10 files, 10k-file workspace vs git reset --hard", wtb,
-             statistics.median(reset_times), "goal ≥10× faster (ratio ≤0.1); wtb also saves the undo point"),
-            ("same rollback vs git commit of the current files + reset --hard", wtb,
+            ("rollback to a checkpoint 10 files away, 10k-file workspace vs git reset --hard <commit>", clean,
+             statistics.median(clean_git), "goal ≥10× faster (ratio ≤0.1); both sides start at a saved state"),
+            ("rollback over 10 hand-edited files vs git reset --hard", edited,
+             statistics.median(reset_times), "wtb first saves the edits (its undo point); git discards them"),
+            ("same rollback vs git commit of the edits + reset --hard", edited,
              statistics.median(saving_times), "the git way to keep an undo point, as wtb does"),
         ]
     finally:
         shutil.rmtree(root, ignore_errors=True)
 
 
-def _change(paths: list[Path]) -> None:
-    for path in paths:
-        path.write_bytes(b"changed")
+def _rollback(bench: Any, execution_id: str, checkpoint_id: str) -> None:
+    result = bench.rollback(execution_id, checkpoint_id)
+    assert len(result.files_written) == 10, result
+
+
+def _change(ws: Path) -> None:
+    for rel in CHANGED:
+        (ws / rel).write_bytes(b"edited by hand")
 
 
 def _save_then_reset(ws: Path, git_dir: Path) -> None:
