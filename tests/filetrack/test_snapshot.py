@@ -247,3 +247,25 @@ def test_trees_written_with_hex_hashes_still_read(make_workspace: MakeWs, make_s
     short = msgpack.packb([[b"x.txt", FILE, bytes.fromhex(digest)[:16], 1, 0o644, None, 1]], use_bin_type=True)
     with pytest.raises(IntegrityError, match="16-byte hash"):
         decode_tree(short)
+
+
+def test_a_schema_1_data_dir_keeps_its_snapshots(make_workspace: MakeWs, make_service: MakeSvc) -> None:
+    """Opening a data directory written by the first schema moves its trees, losing none."""
+    ws = make_workspace({"a.txt": "a", "sub/b.txt": "b"})
+    svc = make_service(ws)
+    snap = svc.snapshot()
+    svc.close()
+    db = ws / ".wtb" / ".filetrack" / "filetrack.db"
+    with sqlite3.connect(db) as conn:  # rebuild the trees table as schema 1 had it
+        conn.execute("ALTER TABLE trees RENAME TO t")
+        conn.execute("CREATE TABLE trees (hash TEXT PRIMARY KEY, body BLOB NOT NULL) WITHOUT ROWID")
+        conn.execute("INSERT INTO trees SELECT hash, body FROM t")
+        conn.execute("DROP TABLE t")
+        conn.execute("PRAGMA user_version = 1")
+    reopened = make_service(ws)
+    assert reopened.read_file(snap, "sub/b.txt") == b"b"
+    assert reopened.snapshot() == snap
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == 2
+        sql = conn.execute("SELECT sql FROM sqlite_master WHERE name = 'trees'").fetchone()[0]
+    assert "WITHOUT ROWID" not in sql
