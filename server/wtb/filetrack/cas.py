@@ -48,24 +48,35 @@ class BlobStore:
     def exists(self, digest: str) -> bool:
         return self.path(digest).is_file()
 
-    def add_bytes(self, data: bytes) -> str:
+    def add_bytes(self, data: bytes, *, changed: bool = False, previous: str | None = None) -> str:
         """Store ``data``; returns its digest. Storing existing content only freshens it.
 
         This is on the path of every snapshot that saw a new file, so it works on string
         paths and spends the fewest system calls it can: a touch when the blob exists,
         else create a temporary file (its shard folder only when that fails), write, rename.
+
+        ``changed``: the caller read this from a file it saw change (from ``previous``,
+        its digest before, if any). Unless the content is ``previous`` again, it is then
+        written without first probing for it: for a changed file the probe nearly always
+        fails, and renaming a fresh copy over an identical blob is harmless (same bytes,
+        new mtime).
         """
         digest = hash_bytes(data)
-        final = os.path.join(self._root, digest[:2], digest[2:])
-        if not _freshen(final):
-            self._publish(final, [data])
+        shard = f"{self._root}/{digest[:2]}"
+        final = f"{shard}/{digest[2:]}"
+        probe = not changed or digest == previous
+        if not (probe and _freshen(final)):
+            self._publish(shard, final, [data])
         return digest
 
-    def add_file(self, path: str | os.PathLike[str]) -> tuple[str, int]:
+    def add_file(
+        self, path: str | os.PathLike[str], *, changed: bool = False, previous: str | None = None
+    ) -> tuple[str, int]:
         """Store a regular file's content (a final symlink is refused); returns (digest, size).
 
-        Small files are read whole and written only when new. Large ones are copied to a
-        temporary blob while they are hashed, so they are read once and never held in memory.
+        Small files are read whole and written only when new (``changed`` and
+        ``previous`` as in :meth:`add_bytes`). Large ones are copied to a temporary blob
+        while they are hashed, so they are read once and never held in memory.
         """
         fd = os.open(path, os.O_RDONLY | _O_NOFOLLOW | _O_CLOEXEC)
         try:
@@ -74,7 +85,7 @@ class BlobStore:
             expected = min(os.fstat(fd).st_size, _SMALL)
             head = read_up_to(fd, expected)
             if len(head) <= expected:
-                return self.add_bytes(head), len(head)
+                return self.add_bytes(head, changed=changed, previous=previous), len(head)
             src, fd = os.fdopen(fd, "rb", buffering=0), -1
         finally:
             if fd >= 0:
@@ -191,9 +202,8 @@ class BlobStore:
                 tmp.unlink()
         return digest, size
 
-    def _publish(self, final: str, chunks: list[bytes]) -> None:
-        folder = os.path.dirname(final)
-        tmp = os.path.join(folder, _TMP_PREFIX + os.urandom(8).hex())
+    def _publish(self, folder: str, final: str, chunks: list[bytes]) -> None:
+        tmp = f"{folder}/{_TMP_PREFIX}{os.urandom(8).hex()}"
         try:
             fd = _create_fd(tmp)
         except FileNotFoundError:

@@ -90,6 +90,7 @@ class Scanner:
     def update(self, base: str, dirty: Iterable[str]) -> ScanResult:
         """Apply re-examined ``dirty`` paths to the snapshot ``base``."""
         assert self._trees is not None
+        self._index.refresh()
         trie = _Node()
         for path in dirty:
             node = trie
@@ -115,7 +116,13 @@ class Scanner:
 
     def _update_dir(self, digest: str | None, rel_dir: str, node: _Node) -> tuple[dict[str, Entry], Rows | None]:
         """The tree ``digest`` with the dirty names below it re-examined, and its entries' rows
-        (None when they are not cached: sealing encodes them all then)."""
+        (None when they are not cached: sealing encodes them all then).
+
+        A directory with dirty paths below it is entered without checking that it is
+        still one: replacing or removing it sends an event that names it in its parent,
+        which marks it ``whole`` (re-examined as it is now), and a dirty set comes only
+        from a watcher that lost no event since the base snapshot.
+        """
         assert self._trees is not None
         tree = dict(self._trees.get(digest)) if digest else {}
         cached = self._trees.rows(digest) if digest else {}
@@ -123,7 +130,7 @@ class Scanner:
         for name, child in node.children.items():
             rel = join(rel_dir, name)
             old = tree.get(name)
-            if child.whole or old is None or old.kind != TREE or not self._is_dir(rel):
+            if child.whole or old is None or old.kind != TREE:
                 new = self._rescan(rel, old is not None and old.kind == TREE)
             else:
                 sub, sub_rows = self._update_dir(old.hash, rel, child)
@@ -138,19 +145,13 @@ class Scanner:
                     rows[name] = entry_row(name, new)
         return tree, rows
 
-    def _is_dir(self, rel: str) -> bool:
-        try:
-            return stat.S_ISDIR(os.lstat(os.path.join(self._root, rel)).st_mode)
-        except OSError:
-            return False
-
     def _rescan(self, rel: str, was_dir: bool) -> Entry | None:
         """Examine one path afresh (and everything below it, for a directory).
 
         The index records below a directory that was or is there are loaded so that the
         ones no longer seen are deleted; a file needs only its own record.
         """
-        path = os.path.join(self._root, rel)
+        path = f"{self._root}/{rel}"
         try:
             st = os.lstat(path)
         except (FileNotFoundError, NotADirectoryError):
@@ -227,7 +228,13 @@ class Scanner:
         if known is not None and known.matches(st):
             return Entry(FILE, known.hash, st.st_size, perm)
         try:
-            digest, size = self._store.add_file(path) if self._store else hash_path(path)
+            if self._store is None:
+                digest, size = hash_path(path)
+            else:
+                # A path the index knew whose stat changed: its content is most likely new.
+                # An unknown path may well be stored already (a copy, a materialised workspace).
+                changed = known is not None
+                digest, size = self._store.add_file(path, changed=changed, previous=known and known.hash)
         except PermissionError:
             log.warning("cannot read %s; recorded as skipped", path)
             return Entry(SKIPPED, None, st.st_size, perm)

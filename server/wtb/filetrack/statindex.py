@@ -81,6 +81,10 @@ class StatIndex(Protocol):
         """The record of one file path."""
         ...
 
+    def refresh(self) -> None:
+        """Drop cached records if another process changed the index (once per scan)."""
+        ...
+
     def apply(self, delta: IndexDelta, cur: sqlite3.Cursor | None) -> None: ...
 
     def invalidate(self) -> None:
@@ -102,6 +106,9 @@ class MemoryStatIndex:
 
     def get(self, path: str) -> StatRecord | None:
         return self.records.get(path)
+
+    def refresh(self) -> None:
+        return None
 
     def apply(self, delta: IndexDelta, cur: sqlite3.Cursor | None) -> None:
         for path in delta.deletes:
@@ -137,10 +144,19 @@ class SqliteStatIndex:
         return self._select(prefix)
 
     def get(self, path: str) -> StatRecord | None:
-        """From the cache when no other connection committed since it was loaded, else one row."""
-        if self._cache is not None and self._db.data_version() == self._version:
+        """From the cache (as of the last :meth:`refresh` or load), else one row."""
+        if self._cache is not None:
             return self._cache.get(path)
         return self._select(path).get(path)
+
+    def refresh(self) -> None:
+        """Forget the cache when another connection has committed since it was loaded.
+
+        A scan calls this once before its first :meth:`get`: asking SQLite for every
+        file cost a statement per changed path.
+        """
+        if self._cache is not None and self._db.data_version() != self._version:
+            self._cache = None
 
     def invalidate(self) -> None:
         self._cache = None
