@@ -269,3 +269,17 @@ def test_a_schema_1_data_dir_keeps_its_snapshots(make_workspace: MakeWs, make_se
         assert conn.execute("PRAGMA user_version").fetchone()[0] == 2
         sql = conn.execute("SELECT sql FROM sqlite_master WHERE name = 'trees'").fetchone()[0]
     assert "WITHOUT ROWID" not in sql
+
+
+def test_a_changed_file_taking_stored_content_reuses_its_blob(make_workspace: MakeWs, make_service: MakeSvc) -> None:
+    """A changed file's new content is written without probing; equal content stays one blob."""
+    ws = make_workspace({"a.txt": "same", "b.txt": "other"})
+    svc = make_service(ws, start=True)
+    svc.snapshot()
+    before = svc.stats().blobs
+    (ws / "b.txt").write_text("same")  # now equal to a.txt, whose blob exists
+    snap = svc.snapshot()
+    assert svc.stats().blobs == before
+    assert svc.read_file(snap, "b.txt") == b"same"
+    blob = svc._blobs.path(hash_bytes(b"same"))
+    assert oct(blob.stat().st_mode & 0o777) == oct(0o444)
