@@ -283,3 +283,36 @@ def test_a_changed_file_taking_stored_content_reuses_its_blob(make_workspace: Ma
     assert svc.read_file(snap, "b.txt") == b"same"
     blob = svc._blobs.path(hash_bytes(b"same"))
     assert oct(blob.stat().st_mode & 0o777) == oct(0o444)
+
+
+@pytest.mark.parametrize("watch", [True, False])
+def test_snapshot_for_a_checkpoint_links_it_with_its_output_files(
+    make_workspace: MakeWs, make_service: MakeSvc, watch: bool
+) -> None:
+    ws = make_workspace({"a.txt": "a", "b.txt": "b"})
+    svc = make_service(ws, watch=watch, start=True)
+    s0, out0 = svc.snapshot_for("c0", "ex", None)
+    assert out0 == {}
+    (ws / "a.txt").write_text("a2")
+    (ws / "b.txt").unlink()
+    (ws / "new" / "n.txt").parent.mkdir()
+    (ws / "new" / "n.txt").write_text("n")
+    s1, out1 = svc.snapshot_for("c1", "ex", s0)
+    assert out1 == {"a.txt": hash_bytes(b"a2"), "b.txt": None, "new/n.txt": hash_bytes(b"n")}
+    s2, out2 = svc.snapshot_for("c2", "ex", s1)  # nothing changed: the link is written alone
+    assert (s2, out2) == (s1, {})
+    assert svc.checkpoint_links("ex") == {"c0": (s0, {}), "c1": (s1, out1), "c2": (s1, {})}
+    assert svc.changes(s0, s1) == out1
+
+
+def test_snapshot_for_after_an_unknown_snapshot_links_nothing(make_workspace: MakeWs, make_service: MakeSvc) -> None:
+    ws = make_workspace({"a.txt": "a"})
+    svc = make_service(ws, start=True)
+    svc.snapshot()
+    with pytest.raises(NotFoundError):
+        svc.snapshot_for("c1", "ex", "f" * 64)
+    (ws / "a.txt").write_text("a2")
+    with pytest.raises(NotFoundError):
+        svc.snapshot_for("c2", "ex", "f" * 64)
+    assert svc.checkpoint_links("ex") == {}
+    assert svc.read_file(svc.snapshot(), "a.txt") == b"a2"  # the failed call lost no change

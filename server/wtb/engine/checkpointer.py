@@ -16,7 +16,7 @@ from typing import Any
 from langgraph.checkpoint.sqlite import SqliteSaver
 
 CheckpointHook = Callable[[dict[str, Any], dict[str, Any], str | None, Any], None]
-SnapshotHook = Callable[[dict[str, Any]], Any]
+SnapshotHook = Callable[[dict[str, Any], dict[str, Any]], Any]  # (checkpoint, metadata) -> snapshot
 
 
 class TrackingSaver(SqliteSaver):
@@ -42,7 +42,7 @@ class TrackingSaver(SqliteSaver):
         if self._replayed:
             metadata = {**metadata, "wtb_replayed": sorted(self._replayed)}
             self._replayed.clear()
-        snapshot = self._take_snapshot(dict(metadata)) if self._take_snapshot else None
+        snapshot = self._take_snapshot(checkpoint, dict(metadata)) if self._take_snapshot else None
         stored = super().put(config, checkpoint, metadata, new_versions)
         if self._on_checkpoint:
             parent = config.get("configurable", {}).get("checkpoint_id")

@@ -24,6 +24,9 @@ class Tracker(Protocol):
     """The part of the file tracking service a run needs."""
 
     def snapshot(self) -> str: ...
+    def snapshot_for(
+        self, checkpoint_id: str, execution_id: str, previous: str | None
+    ) -> tuple[str, dict[str, str | None]]: ...
     def changes(self, old: str | None, new: str) -> dict[str, str | None]: ...
     def link_checkpoint(
         self, checkpoint_id: str, execution_id: str, snapshot_id: str, output_files: Any
@@ -50,15 +53,18 @@ class RunRecorder:
         self._tracker = tracker
         self._previous_snapshot = previous_snapshot
         self._start_snapshot: str | None = None
+        self._linked: dict[str, dict[str, str | None]] = {}  # checkpoint id -> output files, linked already
         self._on_event = on_event
 
-    def take_snapshot(self, metadata: dict[str, Any]) -> str | None:
+    def take_snapshot(self, checkpoint: dict[str, Any], metadata: dict[str, Any]) -> str | None:
         """The workspace's files for the checkpoint being stored.
 
-        A ``fork`` checkpoint (LangGraph's copy of the checkpoint a run resumes from) has
-        exactly the files of that checkpoint: the workspace was brought to them before the
-        run, and LangGraph may store it while the first node already runs, so a fresh
-        snapshot could catch that node's writes.
+        A fresh snapshot is linked to the checkpoint in the same transaction (the link
+        of a checkpoint whose store then fails is never listed). A ``fork`` checkpoint
+        (LangGraph's copy of the checkpoint a run resumes from) has exactly the files of
+        that checkpoint: the workspace was brought to them before the run, and LangGraph
+        may store it while the first node already runs, so a fresh snapshot could catch
+        that node's writes.
         """
         if self._tracker is None:
             return None
@@ -66,7 +72,10 @@ class RunRecorder:
             return self._previous_snapshot
         if metadata.get("source") == "input" and self._start_snapshot is not None:
             return self._start_snapshot
-        return self._tracker.snapshot()
+        checkpoint_id = str(checkpoint["id"])
+        snapshot, outputs = self._tracker.snapshot_for(checkpoint_id, self.execution_id, self._previous_snapshot)
+        self._linked[checkpoint_id] = outputs
+        return snapshot
 
     def take_start_snapshot(self) -> None:
         """Snapshot the files as the run starts: they are the files of its ``input`` checkpoint.
@@ -85,9 +94,13 @@ class RunRecorder:
         checkpoint_id = str(checkpoint["id"])
         output_files: dict[str, str | None] = {}
         if self._tracker is not None and snapshot is not None:
-            if self._previous_snapshot is not None:
-                output_files = self._tracker.changes(self._previous_snapshot, snapshot)
-            self._tracker.link_checkpoint(checkpoint_id, self.execution_id, snapshot, output_files)
+            linked = self._linked.pop(checkpoint_id, None)
+            if linked is not None:
+                output_files = linked
+            else:
+                if self._previous_snapshot is not None:
+                    output_files = self._tracker.changes(self._previous_snapshot, snapshot)
+                self._tracker.link_checkpoint(checkpoint_id, self.execution_id, snapshot, output_files)
             self._previous_snapshot = snapshot
         found = CheckpointTuple({"configurable": {}}, checkpoint, metadata, None)  # type: ignore[arg-type]
         self.head = checkpoint_id

@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import TracebackType
+from typing import NamedTuple
 
 import msgpack
 
@@ -103,24 +104,62 @@ class SqliteFileTrackingService:
             return EMPTY_TREE
         with self._mutex:
             self._check_open()
-            return self._snapshot()
+            return self._snapshot()[0]
 
-    def _snapshot(self) -> str:
+    def snapshot_for(
+        self, checkpoint_id: str, execution_id: str, previous: str | None
+    ) -> tuple[str, dict[str, str | None]]:
+        """Snapshot now and link it to a checkpoint: what a run does at every checkpoint.
+
+        Returns the snapshot id and the step's output files (what changed since
+        ``previous``, the snapshot of the checkpoint before). The link is written in the
+        snapshot's own transaction, or alone when the workspace did not change: one
+        commit per checkpoint instead of two.
+        """
+        link = _Link(checkpoint_id, execution_id, previous)
+        if not self.config.enabled:
+            self._last_mode = "disabled"
+            self.link_checkpoint(checkpoint_id, execution_id, EMPTY_TREE, {})
+            return EMPTY_TREE, {}
+        with self._mutex:
+            self._check_open()
+            return self._snapshot(link)
+
+    def _snapshot(self, link: _Link | None = None) -> tuple[str, dict[str, str | None]]:
         dirty = self._take_dirty()
         base, self._base = self._base, None  # if anything below fails, the drained paths are lost: walk next time
         if dirty is not None and not dirty and base is not None and self._recently_committed(base):
             self._last_mode = "unchanged"
             self._base = base
-            return base
+            outputs = self._outputs(link, base, {})
+            if link is not None:
+                self._db.run(_INSERT_LINK, _link_row(link, base, outputs))
+            return base, outputs
         with self._gc_lock.shared():
             result = self._update(base, dirty) if dirty is not None else None
             if result is None:
                 self._last_mode = "full"
                 self._rules = self._make_rules()
                 result = self._scanner(self.workspace, self._rules, store=True).full()
-            self._commit(result)
+            outputs = self._outputs(link, result.root, result.decoded)
+            self._commit(result, None if link is None else _link_row(link, result.root, outputs))
         self._base = result.root if self._watcher.running else None
-        return result.root
+        return result.root, outputs
+
+    def _outputs(
+        self, link: _Link | None, root: str, new_trees: Mapping[str, Mapping[str, Entry]]
+    ) -> dict[str, str | None]:
+        """The files that changed from the linked checkpoint's previous snapshot to ``root``
+        (whose trees may not be committed yet: ``new_trees``)."""
+        if link is None or link.previous is None:
+            return {}
+
+        def get(digest: str) -> Mapping[str, Entry]:
+            tree = new_trees.get(digest)
+            return self._trees.get(digest) if tree is None else tree
+
+        get(link.previous)  # NotFoundError for an unknown snapshot, before any work
+        return _changed_paths(get, link.previous, root)
 
     def _take_dirty(self) -> set[str] | None:
         """The paths changed since the last drain; None when only a walk can tell."""
@@ -183,7 +222,7 @@ class SqliteFileTrackingService:
         if touched and settled is not None:
             self._committed = (settled, time.monotonic())
 
-    def _commit(self, result: ScanResult) -> None:
+    def _commit(self, result: ScanResult, link_row: tuple[object, ...] | None = None) -> None:
         now = time.time()
         try:
             with self._db.write() as cur:
@@ -194,6 +233,8 @@ class SqliteFileTrackingService:
                     (result.root, now, now, result.files, result.size),
                 )
                 self._index.apply(result.index, cur)
+                if link_row is not None:
+                    cur.execute(_INSERT_LINK, link_row)
         except BaseException:
             self._index.invalidate()
             raise
@@ -209,13 +250,8 @@ class SqliteFileTrackingService:
         """Record that a checkpoint's files are ``snapshot_id`` and which files its step touched."""
         if snapshot_id != EMPTY_TREE and not self._snapshot_exists(snapshot_id):
             raise NotFoundError(f"no snapshot {snapshot_id} in {self.data_dir}")
-        packed = msgpack.packb({os.fsencode(p): h for p, h in output_files.items()}, use_bin_type=True)
-        with self._mutex, self._db.write() as cur:
-            cur.execute(
-                "INSERT OR REPLACE INTO checkpoints (checkpoint_id, execution_id, snapshot, output_files,"
-                " created_at) VALUES (?, ?, ?, ?, ?)",
-                (checkpoint_id, execution_id, snapshot_id, packed, time.time()),
-            )
+        with self._mutex:
+            self._db.run(_INSERT_LINK, _link_row(_Link(checkpoint_id, execution_id, None), snapshot_id, output_files))
 
     def checkpoint_snapshot(self, checkpoint_id: str) -> str | None:
         row = self._one("SELECT snapshot FROM checkpoints WHERE checkpoint_id = ?", (checkpoint_id,))
@@ -244,10 +280,7 @@ class SqliteFileTrackingService:
     def changes(self, old: str | None, new: str) -> dict[str, str | None]:
         """path -> new pseudo-hash (None: deleted) between two snapshots; ``old`` None: all of ``new``."""
         with self._mutex:
-            return {
-                path: None if after is None else pseudo_hash(after)
-                for path, (_, after) in diff(self._get_root_checked(new), old, new).items()
-            }
+            return _changed_paths(self._get_root_checked(new), old, new)
 
     def files(self, snapshot_id: str) -> dict[str, FileEntry]:
         with self._mutex:
@@ -355,7 +388,7 @@ class SqliteFileTrackingService:
         self._trees.get(snapshot_id)
         root = self.workspace if target_dir is None else Path(target_dir).resolve()
         if root == self.workspace:
-            current = self._snapshot()  # also records what the restore will overwrite
+            current = self._snapshot()[0]  # also records what the restore will overwrite
             work = make_plan(self._trees.get, current, snapshot_id)
             _refuse_data_dir(work, self._rules.data_rel)
             return work, root, True
@@ -435,6 +468,29 @@ class SqliteFileTrackingService:
     def _check_open(self) -> None:
         if self._closed:
             raise InvalidStateError("this file tracking service is closed")
+
+
+def _changed_paths(get: Callable[[str], Mapping[str, Entry]], old: str | None, new: str) -> dict[str, str | None]:
+    return {path: None if after is None else pseudo_hash(after) for path, (_, after) in diff(get, old, new).items()}
+
+
+class _Link(NamedTuple):
+    """The checkpoint a snapshot is taken for, and the snapshot of the checkpoint before it."""
+
+    checkpoint_id: str
+    execution_id: str
+    previous: str | None
+
+
+_INSERT_LINK = (
+    "INSERT OR REPLACE INTO checkpoints (checkpoint_id, execution_id, snapshot, output_files, created_at)"
+    " VALUES (?, ?, ?, ?, ?)"
+)
+
+
+def _link_row(link: _Link, snapshot_id: str, output_files: Mapping[str, str | None]) -> tuple[object, ...]:
+    packed = msgpack.packb({os.fsencode(p): h for p, h in output_files.items()}, use_bin_type=True)
+    return (link.checkpoint_id, link.execution_id, snapshot_id, packed, time.time())
 
 
 def _refuse_data_dir(work: RestoreWork, data_rel: str | None) -> None:

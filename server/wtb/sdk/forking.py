@@ -32,6 +32,12 @@ class _FixedSnapshot:
     def snapshot(self) -> str:
         return self._snapshot
 
+    def snapshot_for(
+        self, checkpoint_id: str, execution_id: str, previous: str | None
+    ) -> tuple[str, dict[str, str | None]]:
+        self._tracker.link_checkpoint(checkpoint_id, execution_id, self._snapshot, {})
+        return self._snapshot, {}
+
     def changes(self, old: str | None, new: str) -> dict[str, str | None]:
         return {}
 
