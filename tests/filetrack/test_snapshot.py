@@ -316,3 +316,32 @@ def test_snapshot_for_after_an_unknown_snapshot_links_nothing(make_workspace: Ma
         svc.snapshot_for("c2", "ex", "f" * 64)
     assert svc.checkpoint_links("ex") == {}
     assert svc.read_file(svc.snapshot(), "a.txt") == b"a2"  # the failed call lost no change
+
+
+def test_identical_rewrites_cost_no_transaction_and_their_stats_are_kept(
+    make_workspace: MakeWs, make_service: MakeSvc
+) -> None:
+    ws = make_workspace({"out/a.txt": "same", "b.txt": "b"})
+    svc = make_service(ws, start=True)
+    s0 = svc.snapshot()
+    db = ws / ".wtb" / ".filetrack" / "filetrack.db"
+
+    def stored_mtime() -> int:
+        with sqlite3.connect(db) as conn:
+            row = conn.execute("SELECT mtime_ns FROM stat_index WHERE path = ?", (b"out/a.txt",)).fetchone()
+        return int(row[0])
+
+    before = stored_mtime()
+    time.sleep(0.01)
+    (ws / "out" / "a.txt").write_text("same")  # a node that writes the same output again
+    assert svc.snapshot() == s0
+    assert svc._last_mode == "rewritten"
+    assert stored_mtime() == before  # not written yet: it is only a cache
+    (ws / "b.txt").write_text("b2")  # the next real change writes it along
+    s2 = svc.snapshot()
+    assert s2 != s0 and svc._last_mode == "incremental"
+    assert stored_mtime() == (ws / "out" / "a.txt").stat().st_mtime_ns
+    (ws / "out" / "a.txt").write_text("same")
+    assert svc.snapshot() == s2
+    svc.close()  # and so does closing
+    assert stored_mtime() == (ws / "out" / "a.txt").stat().st_mtime_ns

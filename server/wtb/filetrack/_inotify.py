@@ -46,6 +46,9 @@ from watchdog.observers.inotify_c import (
 )
 from watchdog.observers.inotify_move_event_grouper import InotifyMoveEventGrouper, PathedInotifyEvent
 
+#: An inotify event's largest size (header and a full name): a read that left more room
+#: than this in its buffer emptied the queue.
+_LARGEST_EVENT = 16 + 256
 #: Events whose handling updates watches (never skipped as repeats of a file's event).
 _BOOKKEEPING = InotifyConstants.IN_ISDIR | InotifyConstants.IN_Q_OVERFLOW | InotifyConstants.IN_IGNORED
 
@@ -216,6 +219,8 @@ class _PumpedInotifyFD(InotifyFD):
                     except InterruptedError:
                         continue
                     self._handle_buffer(buffer)
+                    if len(buffer) <= DEFAULT_EVENT_BUFFER_SIZE - _LARGEST_EVENT:
+                        return True  # the kernel gave all it had when it was read: no second read
         finally:
             self._leave()
 

@@ -67,6 +67,7 @@ class SqliteFileTrackingService:
         self._closed = False
         self._last_mode = ""
         self._committed: tuple[str, float] | None = None  # the last root this service committed, and when
+        self._pending = IndexDelta()  # index changes not written yet (see _index_later)
 
     # -- life cycle --
 
@@ -85,6 +86,10 @@ class SqliteFileTrackingService:
                 return
             self._closed = True
             self._watcher.stop()
+            try:
+                self._record_index(IndexDelta())  # what _index_later kept
+            except Exception:
+                log.warning("could not store the last stat index changes of %s", self.workspace, exc_info=True)
             self._db.close()
 
     def __enter__(self) -> SqliteFileTrackingService:
@@ -142,9 +147,26 @@ class SqliteFileTrackingService:
                 self._rules = self._make_rules()
                 result = self._scanner(self.workspace, self._rules, store=True).full()
             outputs = self._outputs(link, result.root, result.decoded)
-            self._commit(result, None if link is None else _link_row(link, result.root, outputs))
+            row = None if link is None else _link_row(link, result.root, outputs)
+            if result.root == base and self._recently_committed(base):
+                self._last_mode = "rewritten"
+                self._index_later(result.index)
+                if row is not None:
+                    self._db.run(_INSERT_LINK, row)
+            else:
+                self._commit(result, row)
         self._base = result.root if self._watcher.running else None
         return result.root, outputs
+
+    def _index_later(self, delta: IndexDelta) -> None:
+        """Keep the index changes of a snapshot that found only rewritten, identical files.
+
+        Its trees and row are stored already (it is the base), so only the new stats of
+        those files are news, and they are a cache: they are written with the next
+        transaction, at :meth:`gc` or at :meth:`close` (lost in a crash, they cost a re-hash).
+        """
+        self._pending.merge(delta)
+        self._index.remember(delta)
 
     def _outputs(
         self, link: _Link | None, root: str, new_trees: Mapping[str, Mapping[str, Entry]]
@@ -208,6 +230,7 @@ class SqliteFileTrackingService:
         freshened in the same transaction so the next snapshot may reuse it as it would
         one it had just committed.
         """
+        delta = self._with_pending(delta)
         if not (delta.puts or delta.deletes or settled):
             return
         try:
@@ -219,8 +242,17 @@ class SqliteFileTrackingService:
         except BaseException:
             self._index.invalidate()
             raise
+        self._pending = IndexDelta()
         if touched and settled is not None:
             self._committed = (settled, time.monotonic())
+
+    def _with_pending(self, delta: IndexDelta) -> IndexDelta:
+        """``delta`` after the index changes still waiting to be written (see :meth:`_index_later`)."""
+        if not (self._pending.puts or self._pending.deletes):
+            return delta
+        merged = IndexDelta(dict(self._pending.puts), set(self._pending.deletes))
+        merged.merge(delta)
+        return merged
 
     def _commit(self, result: ScanResult, link_row: tuple[object, ...] | None = None) -> None:
         now = time.time()
@@ -232,12 +264,13 @@ class SqliteFileTrackingService:
                     " ON CONFLICT(root) DO UPDATE SET touched_at = excluded.touched_at",
                     (result.root, now, now, result.files, result.size),
                 )
-                self._index.apply(result.index, cur)
+                self._index.apply(self._with_pending(result.index), cur)
                 if link_row is not None:
                     cur.execute(_INSERT_LINK, link_row)
         except BaseException:
             self._index.invalidate()
             raise
+        self._pending = IndexDelta()
         for digest, tree in result.decoded.items():
             self._trees.remember(digest, tree, result.rows.get(digest))
         self._committed = (result.root, time.monotonic())
@@ -419,6 +452,7 @@ class SqliteFileTrackingService:
         """Delete snapshots, trees and blobs that nothing references (see ``gc.py`` for safety)."""
         with self._mutex, self._gc_lock.exclusive():
             self._check_open()
+            self._record_index(IndexDelta())  # the index is a root of the collection: store it whole
             report = collect(self._db, self._trees, self._blobs, self.gc_grace_s)
             self._base = None
             self._committed = None

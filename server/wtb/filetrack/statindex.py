@@ -69,6 +69,14 @@ class IndexDelta:
     puts: dict[str, StatRecord] = field(default_factory=dict)
     deletes: set[str] = field(default_factory=set)
 
+    def merge(self, later: IndexDelta) -> None:
+        """Add the changes of a later delta (its puts and deletes win)."""
+        for path in later.deletes:
+            self.puts.pop(path, None)
+        self.deletes |= later.deletes
+        self.deletes -= later.puts.keys()
+        self.puts.update(later.puts)
+
 
 class StatIndex(Protocol):
     """Where stat records live (SQLite for a workspace, memory for throw-away targets)."""
@@ -86,6 +94,10 @@ class StatIndex(Protocol):
         ...
 
     def apply(self, delta: IndexDelta, cur: sqlite3.Cursor | None) -> None: ...
+
+    def remember(self, delta: IndexDelta) -> None:
+        """Apply changes to the cached records only (they are written later)."""
+        ...
 
     def invalidate(self) -> None:
         """Forget cached records (a transaction that carried an ``apply`` rolled back)."""
@@ -109,6 +121,9 @@ class MemoryStatIndex:
 
     def refresh(self) -> None:
         return None
+
+    def remember(self, delta: IndexDelta) -> None:
+        self.apply(delta, None)
 
     def apply(self, delta: IndexDelta, cur: sqlite3.Cursor | None) -> None:
         for path in delta.deletes:
@@ -188,6 +203,9 @@ class SqliteStatIndex:
             " indexed_ns) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [_row(self.root_key, p, r) for p, r in delta.puts.items()],
         )
+        self.remember(delta)
+
+    def remember(self, delta: IndexDelta) -> None:
         if self._cache is not None:
             for path in delta.deletes:
                 self._cache.pop(path, None)

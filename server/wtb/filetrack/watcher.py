@@ -220,9 +220,9 @@ class Watcher:
 
     def drain(self, timeout: float = BARRIER_TIMEOUT_S) -> Drain:
         """Take the dirty set after a barrier, and say whether it can be trusted."""
-        if not self.running:
-            return Drain(set(), False, "the watcher is not running")
         arrived = self.barrier(timeout)
+        if not arrived and not self.running:
+            return Drain(set(), False, "the watcher is not running")
         with self._lock:
             paths, self._dirty = self._dirty, set()
             lost, rules_changed = self._lost, self._rules_changed
