@@ -187,9 +187,13 @@ def test_restore_updates_the_stat_index(make_workspace: MakeWs, make_service: Ma
     (ws / "a.txt").write_text("two")
     svc.snapshot()
     svc.restore(target)
-    record = svc._index.load("a.txt")["a.txt"]
     st = os.lstat(ws / "a.txt")
+    record = svc._index.get("a.txt")
+    assert record is not None
     assert (record.hash, record.inode, record.mtime_ns) == (hash_bytes(b"one"), st.st_ino, st.st_mtime_ns)
+    svc.close()  # the records of restored files are written with the next transaction, or at close
+    reopened = make_service(ws, watch=False)
+    assert reopened._index.load("a.txt")["a.txt"] == record
 
 
 def test_after_a_restore_the_next_snapshot_is_the_restored_one_without_rescanning(

@@ -137,14 +137,15 @@ class Database:
         with self._lock:
             return self._conn.execute(sql, args).fetchall()
 
-    def run(self, sql: str, args: tuple[object, ...]) -> None:
-        """One write statement, committed on its own (SQLite makes a lone statement atomic).
+    def run(self, sql: str, args: tuple[object, ...]) -> int:
+        """One write statement, committed on its own (SQLite makes a lone statement atomic);
+        returns the number of rows it changed.
 
         Cheaper than :meth:`write` for a single row: no BEGIN and COMMIT round trips;
         the write lock is waited for through ``busy_timeout`` like any other.
         """
         with self._lock:
-            self._conn.execute(sql, args)
+            return self._conn.execute(sql, args).rowcount
 
     def data_version(self) -> int:
         """Changes whenever another connection (another process) commits to the file."""

@@ -67,10 +67,12 @@ class SafeRoot:
         parent, name = self._split(rel)
         pfd = self._dir(parent, create=True)
         tmp = TMP_PREFIX + os.urandom(8).hex()
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _CLOEXEC, 0o600, dir_fd=pfd)
+        perm = stat.S_IMODE(mode)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _CLOEXEC, perm, dir_fd=pfd)
         try:
             fill(functools.partial(write_all, fd))
-            os.fchmod(fd, stat.S_IMODE(mode))
+            if stat.S_IMODE(os.fstat(fd).st_mode) != perm:
+                os.fchmod(fd, perm)  # the umask took bits away
             self._replace(tmp, name, pfd, rel)
             return os.fstat(fd)  # after the rename, which changes the file's ctime
         except BaseException:

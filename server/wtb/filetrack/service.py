@@ -24,8 +24,9 @@ from wtb.filetrack import bundle
 from wtb.filetrack.cas import BlobStore
 from wtb.filetrack.db import Database
 from wtb.filetrack.errors import IntegrityError, InvalidStateError, NotFoundError, UnsafePathError
+from wtb.filetrack.fdio import read_up_to
 from wtb.filetrack.gc import GcReport, collect
-from wtb.filetrack.hashing import hash_path
+from wtb.filetrack.hashing import hash_bytes
 from wtb.filetrack.ignore import Rules
 from wtb.filetrack.locks import GcLock
 from wtb.filetrack.objects import EMPTY_TREE, FILE, SKIPPED, SYMLINK, TREE, Entry, pseudo_hash
@@ -87,7 +88,7 @@ class SqliteFileTrackingService:
             self._closed = True
             self._watcher.stop()
             try:
-                self._record_index(IndexDelta())  # what _index_later kept
+                self._store_pending_index()
             except Exception:
                 log.warning("could not store the last stat index changes of %s", self.workspace, exc_info=True)
             self._db.close()
@@ -223,28 +224,24 @@ class SqliteFileTrackingService:
             return Scanner(root, rules, self._index, self._blobs, self._trees)
         return Scanner(root, rules, MemoryStatIndex(), None, self._trees)
 
-    def _record_index(self, delta: IndexDelta, settled: str | None = None) -> None:
-        """Store index changes; the cached index follows them unless the transaction fails.
-
-        ``settled``: the snapshot the workspace now is (see :meth:`_settle`); its row is
-        freshened in the same transaction so the next snapshot may reuse it as it would
-        one it had just committed.
-        """
-        delta = self._with_pending(delta)
-        if not (delta.puts or delta.deletes or settled):
+    def _store_pending_index(self) -> None:
+        """Write the index changes :meth:`_index_later` kept."""
+        delta = self._with_pending(IndexDelta())
+        if not (delta.puts or delta.deletes):
             return
         try:
             with self._db.write() as cur:
                 self._index.apply(delta, cur)
-                touched = settled is not None and cur.execute(
-                    "UPDATE snapshots SET touched_at = ? WHERE root = ?", (time.time(), settled)
-                ).rowcount == 1
         except BaseException:
             self._index.invalidate()
             raise
         self._pending = IndexDelta()
-        if touched and settled is not None:
-            self._committed = (settled, time.monotonic())
+
+    def _touch(self, snapshot_id: str) -> None:
+        """Freshen the row of the snapshot the workspace now is (see :meth:`_settle`), so that
+        the next snapshot may reuse it as it would one it had just committed."""
+        if self._db.run("UPDATE snapshots SET touched_at = ? WHERE root = ?", (time.time(), snapshot_id)) == 1:
+            self._committed = (snapshot_id, time.monotonic())
 
     def _with_pending(self, delta: IndexDelta) -> IndexDelta:
         """``delta`` after the index changes still waiting to be written (see :meth:`_index_later`)."""
@@ -375,8 +372,9 @@ class SqliteFileTrackingService:
                     complete = True
                 finally:
                     if is_workspace:
-                        settled = complete and self._settle(snapshot_id)
-                        self._record_index(delta, snapshot_id if settled else None)
+                        self._index_later(delta)
+                        if complete and self._settle(snapshot_id):
+                            self._touch(snapshot_id)
             return work.plan
 
     def _pumping(self, on_file: Callable[[str], None] | None) -> Callable[[str], None]:
@@ -438,21 +436,21 @@ class SqliteFileTrackingService:
         """Keep a snapshot through :meth:`gc` under a name (e.g. the undo point of a rollback)."""
         if snapshot_id != EMPTY_TREE and not self._snapshot_exists(snapshot_id):
             raise NotFoundError(f"no snapshot {snapshot_id} in {self.data_dir}")
-        with self._mutex, self._db.write() as cur:
-            cur.execute(
+        with self._mutex:
+            self._db.run(
                 "INSERT OR REPLACE INTO pins (name, snapshot, created_at) VALUES (?, ?, ?)",
                 (name, snapshot_id, time.time()),
             )
 
     def unpin(self, name: str) -> None:
-        with self._mutex, self._db.write() as cur:
-            cur.execute("DELETE FROM pins WHERE name = ?", (name,))
+        with self._mutex:
+            self._db.run("DELETE FROM pins WHERE name = ?", (name,))
 
     def gc(self) -> GcReport:
         """Delete snapshots, trees and blobs that nothing references (see ``gc.py`` for safety)."""
         with self._mutex, self._gc_lock.exclusive():
             self._check_open()
-            self._record_index(IndexDelta())  # the index is a root of the collection: store it whole
+            self._store_pending_index()  # the index is a root of the collection: store it whole
             report = collect(self._db, self._trees, self._blobs, self.gc_grace_s)
             self._base = None
             self._committed = None
@@ -564,10 +562,14 @@ def _holds(root: Path, rel: str, entry: Entry | None) -> bool:
     if entry.size > _SETTLE_READ_LIMIT:
         return False
     try:
-        digest, size = hash_path(path)
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
     except OSError:
         return False
-    return digest == entry.hash and size == entry.size
+    try:
+        data = read_up_to(fd, entry.size)
+    finally:
+        os.close(fd)
+    return len(data) == entry.size and hash_bytes(data) == entry.hash
 
 
 def _recorder(delta: IndexDelta) -> Record:
