@@ -345,3 +345,22 @@ def test_identical_rewrites_cost_no_transaction_and_their_stats_are_kept(
     assert svc.snapshot() == s2
     svc.close()  # and so does closing
     assert stored_mtime() == (ws / "out" / "a.txt").stat().st_mtime_ns
+
+
+def test_a_walk_keeps_the_unchanged_trees_of_the_last_snapshot(
+    make_workspace: MakeWs, make_service: MakeSvc, tmp_path: Path
+) -> None:
+    ws = make_workspace({f"d{i}/e{j}/f.txt": f"{i}.{j}" for i in range(3) for j in range(3)})
+    svc = make_service(ws, watch=False)
+    svc.snapshot()
+    trees_before = tree_rows(ws / ".wtb")
+    (ws / "d1" / "e2" / "f.txt").write_text("changed")
+    (ws / "d2" / "e0").rename(ws / "d2" / "e9")
+    (ws / "d0" / "e1" / "f.txt").chmod(0o600)  # same bytes, another mode: another tree
+    walked = svc.snapshot()
+    assert svc._last_mode == "full"
+    # New trees: d0/e1, d0, d1/e2, d1, d2 and the root (d2/e9 has e0's content: its tree exists).
+    assert tree_rows(ws / ".wtb") - trees_before == 6
+    assert svc.files(walked)["d0/e1/f.txt"].mode == 0o600
+    fresh = make_service(ws, tmp_path / "fresh-data", watch=False)
+    assert fresh.snapshot() == walked  # the same snapshot as a walk from nothing

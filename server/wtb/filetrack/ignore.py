@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from pathlib import Path
 
 import pathspec
@@ -42,6 +42,11 @@ class _Matcher:
 
     ``re`` takes the first alternative that matches, so listing the patterns in reverse
     makes "the last matching pattern decides" a single ``match`` call.
+
+    Files get a second, smaller regex without the directory-only patterns (``build/``,
+    most of the defaults): such a pattern matches a file only below a directory it
+    matches, and callers ask about an entry only once its directories are known not to
+    be excluded (a walk never enters an excluded one), so for files it can never decide.
     """
 
     def __init__(self, lines: Iterable[str]) -> None:
@@ -50,24 +55,38 @@ class _Matcher:
             if p.include is not None and p.regex is not None
         ]
         self._include: dict[str, bool] = {}
-        branches = []
+        branches: list[tuple[str, bool]] = []
         for i in reversed(range(len(patterns))):
             name = f"p{i}"
             self._include[name] = bool(patterns[i].include)
             regex = patterns[i].regex
             assert regex is not None
+            dir_only = regex.pattern.endswith(_DIR_ONLY_END)
             body = regex.pattern.replace("(?P<ps_d>", "(?:")
-            branches.append(f"(?P<{name}>{body})")
-        self._regex = re.compile("|".join(branches)) if branches else None
+            branches.append((f"(?P<{name}>{body})", dir_only))
+        self._dir_regex = _alternatives(b for b, _ in branches)
+        self._file_regex = _alternatives(b for b, dir_only in branches if not dir_only)
 
     def decide(self, path: str) -> bool | None:
-        """True: ignored; False: re-included by a ``!`` pattern; None: no pattern matches."""
-        if self._regex is None:
+        """True: ignored; False: re-included by a ``!`` pattern; None: no pattern matches.
+
+        ``path`` ends with ``/`` for a directory.
+        """
+        regex = self._dir_regex if path.endswith("/") else self._file_regex
+        if regex is None:
             return None
-        m = self._regex.match(path)
+        m = regex.match(path)
         if m is None or m.lastgroup is None:
             return None
         return self._include[m.lastgroup]
+
+
+_DIR_ONLY_END = "(?P<ps_d>/)"  # how pathspec ends the regex of a pattern with a trailing slash
+
+
+def _alternatives(branches: Iterable[str]) -> re.Pattern[str] | None:
+    joined = "|".join(branches)
+    return re.compile(joined) if joined else None
 
 
 @functools.lru_cache(maxsize=256)
@@ -115,13 +134,15 @@ class Rules:
             check = self._filters[parent] = self.entry_filter(parent)
         return check(rel, name, is_dir)
 
-    def entry_filter(self, directory: str) -> Callable[[str, str, bool], bool]:
+    def entry_filter(
+        self, directory: str, names: Collection[str] | None = None
+    ) -> Callable[[str, str, bool], bool]:
         """``excluded`` specialised for the entries of one directory (a walk's hot loop).
 
         Everything that depends only on the directory (its nested ignore files, whether
         the data directory or a scope boundary can lie below it) is decided once here.
         """
-        chain = self._chain(directory)
+        chain = self._chain(directory, names)
         top = directory == ""
         data = self.data_rel
         data_below = data is not None and (top or data.startswith(directory + "/"))
@@ -168,13 +189,18 @@ class Rules:
                 return True
         return False
 
-    def _chain(self, directory: str) -> tuple[tuple[str, _Matcher], ...]:
-        """The nested ignore files that apply inside ``directory``, deepest first (cached)."""
+    def _chain(self, directory: str, names: Collection[str] | None = None) -> tuple[tuple[str, _Matcher], ...]:
+        """The nested ignore files that apply inside ``directory``, deepest first (cached).
+
+        ``names``: the directory's entries when the caller has listed it (a walk), so
+        that only ignore files that exist are opened.
+        """
         chain = self._chains.get(directory)
         if chain is None:
             lines: list[str] = []
             for name in IGNORE_FILES:
-                lines += _read_lines(self.root / directory / name)
+                if names is None or name in names:
+                    lines += _read_lines(self.root / directory / name)
             own = ((directory, _compile(tuple(lines))),) if lines else ()
             chain = own + self._chain(directory.rpartition("/")[0])
             self._chains[directory] = chain

@@ -65,6 +65,10 @@ _pack = msgpack.Packer(use_bin_type=True).pack
 _RAW = operator.itemgetter(0)
 
 
+def _ROW_RAW(item: tuple[str, Row]) -> bytes:
+    return item[1].raw
+
+
 def entry_row(name: str, entry: Entry) -> Row:
     """The encoding of one entry of a tree."""
     raw = name.encode(_FS, "surrogateescape")
@@ -91,9 +95,10 @@ def seal_tree(tree: Tree, rows: Rows | None = None) -> tuple[bytes, int, int, Ro
     (``rows`` must match ``tree``); the body is the msgpack array header followed by
     the rows' bytes, byte for byte what ``msgpack.packb`` of the list gives.
     """
-    if rows is None:
-        rows = {name: entry_row(name, entry) for name, entry in tree.items()}
-    ordered = sorted(rows.values(), key=_RAW)  # trees are built in name order: nearly one pass
+    if rows is None:  # kept in name order: the updates that re-seal this tree then sort in one pass
+        encoded = ((name, entry_row(name, entry)) for name, entry in tree.items())
+        rows = dict(sorted(encoded, key=lambda item: item[1].raw))
+    ordered = sorted(rows.values(), key=_RAW)
     body = _array_header(len(ordered)) + b"".join([r.packed for r in ordered])
     return body, sum([r.size for r in ordered]), sum([r.files for r in ordered]), rows
 

@@ -13,15 +13,15 @@ in one transaction.
 from __future__ import annotations
 
 import logging
-import operator
 import os
 import stat
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from wtb.filetrack.cas import BlobStore
+from wtb.filetrack.errors import NotFoundError
 from wtb.filetrack.hashing import hash_path
 from wtb.filetrack.ignore import Rules
 from wtb.filetrack.objects import (
@@ -40,7 +40,6 @@ from wtb.filetrack.statindex import IndexDelta, StatIndex, StatRecord
 from wtb.filetrack.trees import TreeStore, join
 
 log = logging.getLogger(__name__)
-_NAME = operator.attrgetter("name")
 
 
 @dataclass
@@ -81,11 +80,25 @@ class Scanner:
         self._now = time.time_ns()
         self._result = ScanResult(EMPTY_TREE, 0, 0)
 
-    def full(self) -> ScanResult:
-        """Walk the whole tree."""
+    def full(self, previous: str | None = None) -> ScanResult:
+        """Walk the whole tree.
+
+        ``previous``: a stored snapshot of the same directory (the caller keeps it from
+        collection until the result is committed). A directory that scans to exactly its
+        tree there keeps that tree, unencoded and unwritten: a walk then pays for reading
+        the directories, not for re-sealing every one of them.
+        """
         self._known = self._index.load(None)
-        tree = self._scan_dir(self._root, "")
+        tree = self._scan_dir(self._root, "", self._stored(previous))
         return self._finish(tree)
+
+    def _stored(self, digest: str | None) -> Mapping[str, Entry] | None:
+        if digest is None or self._trees is None:
+            return None
+        try:
+            return self._trees.get(digest)
+        except NotFoundError:
+            return None
 
     def update(self, base: str, dirty: Iterable[str]) -> ScanResult:
         """Apply re-examined ``dirty`` paths to the snapshot ``base``."""
@@ -173,17 +186,18 @@ class Scanner:
         except FileNotFoundError:
             return None
 
-    def _scan_dir(self, path: str, rel_dir: str) -> dict[str, Entry]:
+    def _scan_dir(self, path: str, rel_dir: str, before: Mapping[str, Entry] | None = None) -> dict[str, Entry]:
+        """The entries of one directory; ``before``: its tree in the previous snapshot, if any."""
         tree: dict[str, Entry] = {}
         try:
             with os.scandir(path) as it:
-                items = sorted(it, key=_NAME)  # trees in name order make every later seal cheaper
+                items = list(it)
         except (FileNotFoundError, NotADirectoryError):
             return tree
         except PermissionError:
             log.warning("cannot list %s; its files are not tracked", path)
             return tree
-        excluded = self._rules.entry_filter(rel_dir)
+        excluded = self._rules.entry_filter(rel_dir, {item.name for item in items})
         prefix = rel_dir + "/" if rel_dir else ""
         known_get, seen_add, max_size = self._known.get, self._seen.add, self._rules.max_size
         for item in items:
@@ -194,9 +208,11 @@ class Scanner:
                 if excluded(rel, name, is_dir):
                     continue
                 if is_dir:
-                    sub = self._scan_dir(item.path, rel)
+                    old = before.get(name) if before is not None else None
+                    old_tree = self._stored(old.hash) if old is not None and old.kind == TREE else None
+                    sub = self._scan_dir(item.path, rel, old_tree)
                     if sub:
-                        tree[name] = self._seal(sub)
+                        tree[name] = old if old is not None and sub == old_tree else self._seal(sub)
                     continue
                 st = item.stat(follow_symlinks=False)
                 # The common case inline: a regular file whose stat the index vouches for.

@@ -69,6 +69,7 @@ class SqliteFileTrackingService:
         self._last_mode = ""
         self._committed: tuple[str, float] | None = None  # the last root this service committed, and when
         self._pending = IndexDelta()  # index changes not written yet (see _index_later)
+        self._last_root: str | None = None  # the last snapshot taken: a full walk reuses its unchanged trees
 
     # -- life cycle --
 
@@ -146,7 +147,8 @@ class SqliteFileTrackingService:
             if result is None:
                 self._last_mode = "full"
                 self._rules = self._make_rules()
-                result = self._scanner(self.workspace, self._rules, store=True).full()
+                previous = self._last_root if self._last_root and self._snapshot_exists(self._last_root) else None
+                result = self._scanner(self.workspace, self._rules, store=True).full(previous)
             outputs = self._outputs(link, result.root, result.decoded)
             row = None if link is None else _link_row(link, result.root, outputs)
             if result.root == base and self._recently_committed(base):
@@ -157,6 +159,7 @@ class SqliteFileTrackingService:
             else:
                 self._commit(result, row)
         self._base = result.root if self._watcher.running else None
+        self._last_root = result.root
         return result.root, outputs
 
     def _index_later(self, delta: IndexDelta) -> None:
@@ -454,6 +457,7 @@ class SqliteFileTrackingService:
             report = collect(self._db, self._trees, self._blobs, self.gc_grace_s)
             self._base = None
             self._committed = None
+            self._last_root = None
             return report
 
     def stats(self) -> StorageStats:
