@@ -15,8 +15,13 @@ from wtb.filetrack.db import Database
 from wtb.filetrack.errors import IntegrityError, NotFoundError
 from wtb.filetrack.objects import EMPTY_TREE, TREE, Entry, Rows, Tree, decode_tree, tree_hash
 
-_CACHE_SIZE = 2048  # decoded trees; ~100 entries each is a few MB
-_ROWS_CACHE_SIZE = 512  # encoded entries of the trees sealed last (those an update re-seals)
+# Decoded trees, and the encoded entries of the trees sealed last (those an update re-seals).
+# Each costs ~25 KB for a directory of 100 entries; below 2,048 directories (~200,000
+# files) every tree of the workspace stays cached and a snapshot re-encodes only the
+# entries it changed. With 512 sealed trees, a 100,000-file workspace (1,000 folders)
+# re-encoded whole directories at most snapshots: 10 changed files cost 11-18 ms instead of 6.6.
+_CACHE_SIZE = 2048
+_ROWS_CACHE_SIZE = 2048
 
 Change = tuple[Entry | None, Entry | None]
 TreeGetter = Callable[[str], Tree]
