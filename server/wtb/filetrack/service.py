@@ -376,6 +376,8 @@ class SqliteFileTrackingService:
                 finally:
                     if is_workspace:
                         self._index_later(delta)
+                        if complete:
+                            self._last_root = snapshot_id  # what a walk compares directories with
                         if complete and self._settle(snapshot_id):
                             self._touch(snapshot_id)
             return work.plan
