@@ -364,3 +364,22 @@ def test_a_walk_keeps_the_unchanged_trees_of_the_last_snapshot(
     assert svc.files(walked)["d0/e1/f.txt"].mode == 0o600
     fresh = make_service(ws, tmp_path / "fresh-data", watch=False)
     assert fresh.snapshot() == walked  # the same snapshot as a walk from nothing
+
+
+def test_files_changed_to_one_content_share_a_blob_that_is_written_once(
+    make_workspace: MakeWs, make_service: MakeSvc
+) -> None:
+    ws = make_workspace({f"f{i}.txt": f"old {i}" for i in range(5)})
+    svc = make_service(ws, start=True)
+    svc.snapshot()
+    for i in range(5):
+        (ws / f"f{i}.txt").write_text("the same new text")
+    snap = svc.snapshot()
+    blob = svc._blobs.path(hash_bytes(b"the same new text"))
+    inode = blob.stat().st_ino
+    assert {svc.read_file(snap, f"f{i}.txt") for i in range(5)} == {b"the same new text"}
+    (ws / "f0.txt").write_text("other")
+    svc.snapshot()
+    (ws / "f0.txt").write_text("the same new text")  # edited back: its blob is found, not copied again
+    svc.snapshot()
+    assert blob.stat().st_ino == inode

@@ -17,6 +17,7 @@ import contextlib
 import os
 import time
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO
@@ -25,6 +26,7 @@ from wtb.filetrack.errors import IntegrityError, InvalidArgumentError
 from wtb.filetrack.fdio import read_up_to, write_all
 from wtb.filetrack.hashing import CHUNK, hash_bytes, is_hash, new_hasher, read_chunks
 
+_RECENT = 4096  # digests a store remembers having stored (see BlobStore._remember)
 _SMALL = 4 << 20  # files up to this size are read whole: one read, no temp file if known
 _TMP_PREFIX = ".tmp-"
 _O_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
@@ -38,6 +40,7 @@ class BlobStore:
         self.root = Path(root)
         self.root.mkdir(parents=True, exist_ok=True)
         self._root = str(self.root)
+        self._recent: OrderedDict[str, None] = OrderedDict()
 
     def path(self, digest: str) -> Path:
         """Where blob ``digest`` lives; refuses anything that is not a digest (bundles are input)."""
@@ -64,10 +67,21 @@ class BlobStore:
         digest = hash_bytes(data)
         shard = f"{self._root}/{digest[:2]}"
         final = f"{shard}/{digest[2:]}"
-        probe = not changed or digest == previous
+        probe = not changed or digest == previous or digest in self._recent
         if not (probe and _freshen(final)):
             self._publish(shard, final, [data])
+        self._remember(digest)
         return digest
+
+    def _remember(self, digest: str) -> None:
+        """Note a digest stored lately: content that comes back (many files given the same
+        bytes, a file edited back and forth) is probed, not copied over its blob again,
+        which costs a rename over an existing file (ext4 then flushes the new data)."""
+        recent = self._recent
+        recent[digest] = None
+        recent.move_to_end(digest)
+        if len(recent) > _RECENT:
+            recent.popitem(last=False)
 
     def add_file(
         self, path: str | os.PathLike[str], *, changed: bool = False, previous: str | None = None
@@ -197,6 +211,7 @@ class BlobStore:
             if not _freshen(final):
                 final.parent.mkdir(exist_ok=True)
                 os.replace(tmp, final)
+            self._remember(digest)
         finally:
             with contextlib.suppress(FileNotFoundError):
                 tmp.unlink()
