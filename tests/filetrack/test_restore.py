@@ -221,17 +221,23 @@ def test_a_write_made_during_a_restore_is_in_the_next_snapshot(
 
     def meddle(path: str) -> None:
         # Someone else writes while the restore runs: over a file just restored (same
-        # size, same clock tick: only its content differs) and a file it did not touch.
+        # size, same clock tick: only its content differs), over another by renaming a
+        # file onto it (the only event is a rename, as for the restore's own writes),
+        # and a file the restore did not touch.
         if path == "a.txt":
             (ws / "a.txt").write_text("zz")
             (ws / "c.txt").write_text("c3")
+        if path == "b.txt":
+            (ws / "elsewhere.tmp").write_text("b9")
+            os.replace(ws / "elsewhere.tmp", ws / "b.txt")
 
     svc.restore(target, on_file=meddle)
     after = svc.snapshot()
     assert after != target
     assert svc.read_file(after, "a.txt") == b"zz"
-    assert svc.read_file(after, "b.txt") == b"b1"
+    assert svc.read_file(after, "b.txt") == b"b9"
     assert svc.read_file(after, "c.txt") == b"c3"
+    assert "elsewhere.tmp" not in svc.files(after)
 
 
 def test_a_failed_restore_leaves_every_path_it_wrote_to_the_next_snapshot(

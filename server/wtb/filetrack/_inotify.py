@@ -68,8 +68,9 @@ class WatchPolicy(Protocol):
         """Events were dropped or a directory is unwatched: the dirty set is incomplete."""
         ...
 
-    def on_change(self, path: bytes, is_dir: bool) -> None:
-        """Something at this absolute path was created, written, chmod-ed, moved or deleted."""
+    def on_change(self, path: bytes, is_dir: bool, mask: int) -> None:
+        """Something at this absolute path was created, written, chmod-ed, moved or deleted
+        (``mask``: the inotify event bits, several when a read held more than one event)."""
         ...
 
     def on_folder_attrib(self, path: bytes) -> None:
@@ -100,15 +101,15 @@ class _PrunedWatchGroup(InotifyWatchGroup):
         if path is None:
             return
         if event.name:
-            self.policy.on_change(path, event.is_directory)
+            self.policy.on_change(path, event.is_directory, event.mask)
         elif event.is_attrib:
             self.policy.on_folder_attrib(path)
 
-    def on_file_event(self, wd: int, name: bytes) -> None:
+    def on_file_event(self, wd: int, name: bytes, mask: int) -> None:
         """A file below a watched directory changed: no watch to update, only the policy to tell."""
         watched = self._active_callbacks_by_watch.get(WatchDescriptor(wd))
         if self._is_active and watched is not None:
-            self.policy.on_change(watched + b"/" + name, False)
+            self.policy.on_change(watched + b"/" + name, False, mask)
 
     def on_self_attrib(self, wd: int) -> None:
         """A watched directory's own attributes changed (a barrier's cookie, a chmod)."""
@@ -239,19 +240,25 @@ class _PumpedInotifyFD(InotifyFD):
         file after the first is handled sees the effect of every one. Events that keep
         watches up to date (a directory's, a watch's own, an overflow) are all handled.
         """
-        seen: set[tuple[int, bytes]] = set()
+        files: dict[tuple[int, bytes], int] = {}  # a file's events since the last other event: their bits
         for wd, mask, cookie, name in self._parse_event_buffer(buffer):
             if name and not mask & _BOOKKEEPING:
                 key = (wd, name)
-                if key not in seen:
-                    seen.add(key)
-                    for group in self._groups(wd):
-                        group.on_file_event(wd, name)
-            elif not name and mask & ~InotifyConstants.IN_ISDIR == InotifyConstants.IN_ATTRIB:
+                files[key] = files.get(key, 0) | mask
+                continue
+            self._deliver(files)  # in order with the events that update watches
+            if not name and mask & ~InotifyConstants.IN_ISDIR == InotifyConstants.IN_ATTRIB:
                 for group in self._groups(wd):
                     group.on_self_attrib(wd)
             elif wd != -1 or mask & InotifyConstants.IN_Q_OVERFLOW:
                 self.handle_event(InotifyEvent(wd, mask, cookie, name))
+        self._deliver(files)
+
+    def _deliver(self, files: dict[tuple[int, bytes], int]) -> None:
+        for (wd, name), mask in files.items():
+            for group in self._groups(wd):
+                group.on_file_event(wd, name, mask)
+        files.clear()
 
     def _groups(self, wd: int) -> list[_PrunedWatchGroup]:
         """The watch groups of ``wd``, for an event that changes no watch and goes straight to them.

@@ -378,7 +378,7 @@ class SqliteFileTrackingService:
                         self._index_later(delta)
                         if complete:
                             self._last_root = snapshot_id  # what a walk compares directories with
-                        if complete and self._settle(snapshot_id):
+                        if complete and self._settle(snapshot_id, delta.puts):
                             self._touch(snapshot_id)
             return work.plan
 
@@ -397,24 +397,34 @@ class SqliteFileTrackingService:
 
         return each
 
-    def _settle(self, snapshot_id: str) -> bool:
+    def _settle(self, snapshot_id: str, written: Mapping[str, StatRecord]) -> bool:
         """After a complete restore, make the restored snapshot the base of the next one.
 
         The restore's own writes fill the dirty set, and without this the next snapshot
         (the undo point of the next rollback, the next checkpoint) would re-examine and
         re-seal every restored path to arrive at the snapshot it just restored. Instead
-        each path dirty now is checked against the snapshot: one that provably holds
-        what the snapshot says (same kind and mode, content re-read and hashed: a stat
-        cannot tell a write in the same clock tick) is settled; any other (someone
-        else's write during the restore) stays dirty. Writes after the barrier are in
-        the next dirty set anyway.
+        each path dirty now is checked against the snapshot; one that provably holds what
+        the snapshot says is settled, any other (someone else's write during the restore)
+        stays dirty. The proof for a file the restore wrote (``written``: its stat right
+        after the rename): no event on its name but that rename, and the same inode and
+        stat now. Otherwise (a stat cannot tell a write in the same clock tick) the
+        content is read back and hashed. Writes after the barrier are in the next dirty
+        set anyway.
         """
         dirty = self._take_dirty()
+        touched = self._watcher.touched_in_place()
         if dirty is None:
             self._base = None
             return False
         get = self._trees.get
-        unsettled = {p for p in dirty if not _holds(self.workspace, p, lookup(get, snapshot_id, p))}
+        unsettled = set()
+        for path in dirty:
+            ours = written.get(path)
+            only_renamed = touched is not None and path not in touched
+            if ours is not None and only_renamed and _unchanged(self.workspace, path, ours):
+                continue
+            if not _holds(self.workspace, path, lookup(get, snapshot_id, path)):
+                unsettled.add(path)
         self._watcher.requeue(unsettled)
         self._base = snapshot_id
         return True
@@ -548,6 +558,17 @@ def _unpack_outputs(packed: object) -> dict[str, str | None]:
 
 _PUMP_EVERY = 256  # restored files between two reads of the watcher's queue (~6 events each)
 _SETTLE_READ_LIMIT = 4 << 20  # larger restored files stay dirty rather than be read back
+
+
+def _unchanged(root: Path, rel: str, ours: StatRecord) -> bool:
+    """Whether the path is still the very file a restore wrote (same inode, size, times, mode)."""
+    try:
+        st = os.lstat(os.path.join(root, rel))
+    except OSError:
+        return False
+    return (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_mode) == (
+        ours.inode, ours.size, ours.mtime_ns, ours.ctime_ns, ours.mode
+    )
 
 
 def _holds(root: Path, rel: str, entry: Entry | None) -> bool:

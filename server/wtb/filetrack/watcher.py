@@ -59,6 +59,12 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 BARRIER_TIMEOUT_S = 2.0
+_IN_CLOSE_WRITE, _IN_MOVED_TO, _IN_ISDIR = 0x08, 0x80, 0x40000000
+# The event bits of anything done to a name other than renaming a file onto it. A close
+# after writing is left out: a restore closes its file after the rename (so that its
+# stat has the rename's ctime), and content only changes through a write or a truncate,
+# which send IN_MODIFY of their own.
+_NOT_A_RENAME_INTO = ~(_IN_MOVED_TO | _IN_CLOSE_WRITE | _IN_ISDIR) & 0xFFFFFFFF
 _EVENTS: list[type[FileSystemEvent]] = [
     FileCreatedEvent,
     FileDeletedEvent,
@@ -110,6 +116,7 @@ class Watcher:
         self._rules_changed = False
         self._rules: Rules | None = None
         self._observer: PrunedInotifyObserver | None = None
+        self._written: set[str] | None = None  # see touched_in_place()
 
     @staticmethod
     def supported() -> bool:
@@ -173,8 +180,17 @@ class Watcher:
         if observer is None:
             yield
             return
+        self._written = set()
         with observer.held():
             yield
+
+    def touched_in_place(self) -> set[str] | None:
+        """Stop noting event kinds (begun by :meth:`quiet`); returns the paths that had any
+        event other than being renamed into since then, up to the last barrier (None: not
+        noted). A restore's own write of a file shows only as the rename of its temporary
+        file onto the name; anything else on that name is someone else's doing."""
+        written, self._written = self._written, None
+        return written
 
     def stop(self) -> None:
         observer, self._observer = self._observer, None
@@ -270,13 +286,16 @@ class Watcher:
         if path == self._cookie_key:
             self._cookie_events += 1
 
-    def on_change(self, path: bytes, is_dir: bool) -> None:
+    def on_change(self, path: bytes, is_dir: bool, mask: int = 0) -> None:
         text = os.fsdecode(path)
         if not text.startswith(self._prefix):
             return
         rel = text[len(self._prefix) :]
-        if rel in self._dirty:
-            return  # already dirty: a file being written sends one event per write() call
+        written = self._written
+        if rel in self._dirty:  # already dirty: a file being written sends one event per write() call
+            if written is not None and mask & _NOT_A_RENAME_INTO:
+                written.add(rel)
+            return
         rules = self._rules
         if rules is not None and rules.excluded_path(rel, is_dir):
             return
@@ -284,3 +303,5 @@ class Watcher:
             self._dirty.add(rel)
             if rel.rpartition("/")[2] in IGNORE_FILES:
                 self._rules_changed = True
+        if written is not None and mask & _NOT_A_RENAME_INTO:
+            written.add(rel)
