@@ -48,6 +48,12 @@ class BlobStore:
             raise InvalidArgumentError(f"not a content hash: {digest!r}")
         return self.root / digest[:2] / digest[2:]
 
+    def _file(self, digest: str) -> str:
+        """:meth:`path` as a string (no ``Path`` objects on the read path of a restore)."""
+        if not is_hash(digest):
+            raise InvalidArgumentError(f"not a content hash: {digest!r}")
+        return f"{self._root}/{digest[:2]}/{digest[2:]}"
+
     def exists(self, digest: str) -> bool:
         return self.path(digest).is_file()
 
@@ -110,7 +116,7 @@ class BlobStore:
     def read(self, digest: str) -> bytes:
         """The verified content of a blob."""
         try:
-            fd = os.open(self.path(digest), os.O_RDONLY | _O_CLOEXEC)
+            fd = os.open(self._file(digest), os.O_RDONLY | _O_CLOEXEC)
         except FileNotFoundError:
             raise IntegrityError(f"blob {digest} is missing from the store") from None
         try:
@@ -135,7 +141,7 @@ class BlobStore:
         hasher = new_hasher()
         size = 0
         try:
-            fd = os.open(self.path(digest), os.O_RDONLY | _O_CLOEXEC)
+            fd = os.open(self._file(digest), os.O_RDONLY | _O_CLOEXEC)
         except FileNotFoundError:
             raise IntegrityError(f"blob {digest} is missing from the store") from None
         with os.fdopen(fd, "rb", buffering=0) as src:

@@ -146,14 +146,18 @@ def diff(get: TreeGetter, old: str | None, new: str | None, prefix: str = "") ->
         return out
     a = get(old) if old else {}
     b = get(new) if new else {}
+    in_both = 0
     for name, x in a.items():
         y = b.get(name)
+        if y is not None:
+            in_both += 1
         # A tree re-sealed from its predecessor shares the unchanged Entry objects.
         if x is not y and x != y:
             _differ(get, join(prefix, name), x, y, out)
-    for name, y in b.items():
-        if name not in a:
-            _differ(get, join(prefix, name), None, y, out)
+    if in_both < len(b):  # names only the new tree has
+        for name, y in b.items():
+            if name not in a:
+                _differ(get, join(prefix, name), None, y, out)
     return out
 
 
