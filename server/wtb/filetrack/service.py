@@ -380,6 +380,7 @@ class SqliteFileTrackingService:
                             self._last_root = snapshot_id  # what a walk compares directories with
                         if complete and self._settle(snapshot_id, delta.puts):
                             self._touch(snapshot_id)
+                    self._watcher.touched_in_place()  # stop noting event kinds (settled or not)
             return work.plan
 
     def _pumping(self, on_file: Callable[[str], None] | None) -> Callable[[str], None]:
