@@ -22,6 +22,7 @@ from wtb.filetrack.cas import BlobStore
 from wtb.filetrack.errors import IntegrityError
 from wtb.filetrack.objects import FILE, SKIPPED, SYMLINK, Entry
 from wtb.filetrack.safefs import SafeRoot
+from wtb.filetrack.trash import Trash
 from wtb.filetrack.trees import TreeGetter, diff
 
 OnFile = Callable[[str], None]
@@ -86,9 +87,17 @@ def verify_all(work: RestoreWork, blobs: BlobStore) -> None:
         checked.add(entry.hash)
 
 
-def apply_plan(work: RestoreWork, root: Path, blobs: BlobStore, on_file: OnFile | None, record: Record) -> None:
-    """Carry out a verified plan: deletions first (deepest first), then writes."""
-    with SafeRoot(root) as fs:
+def apply_plan(
+    work: RestoreWork,
+    root: Path,
+    blobs: BlobStore,
+    on_file: OnFile | None,
+    record: Record,
+    trash: Trash | None = None,
+) -> None:
+    """Carry out a verified plan: deletions first (deepest first), then writes (replaced
+    files go to ``trash``, when given)."""
+    with SafeRoot(root, trash) as fs:
         _apply(work, fs, blobs, on_file, record)
 
 

@@ -6,9 +6,13 @@ removes by ``dir_fd``. A symlinked directory anywhere on the way is refused, and
 because every step is relative to an already-open directory, swapping a directory
 for a symlink mid-way cannot redirect a write either (no check-then-use race).
 
-Files are written to a temporary name in their final directory, given their mode,
-and renamed over the old file: a reader (or a crash) sees the old or the new
-content, never a mix. Renaming over a symlink replaces the link, not its target.
+Files are written to a temporary name, given their mode, and then take the name in
+one atomic step: a reader (or a crash) sees the old or the new content, never a mix.
+With a :class:`~wtb.filetrack.trash.Trash`, the temporary file is written there and
+*exchanged* with the old file, which stays in the trash until its thread deletes it
+(see ``trash.py`` for why); a name that does not exist yet is a plain rename. Without
+one, the temporary file is a sibling in the final directory and is renamed over the
+old file. Either way a symlink at the name is replaced, never followed.
 """
 
 from __future__ import annotations
@@ -26,10 +30,17 @@ from wtb.errors import NotAvailableError
 from wtb.filetrack.errors import RestoreConflictError, UnsafePathError
 from wtb.filetrack.fdio import write_all
 from wtb.filetrack.ignore import TMP_PREFIX
+from wtb.filetrack.trash import Trash, exchange
 
 _DIR_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0)
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+# What renameat2 answers where a file system (or a nested mount) cannot exchange names.
+_NO_EXCHANGE = {errno.EXDEV, errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP, errno.ENOTSUP}
+
+
+class _CannotExchange(Exception):
+    """The trash cannot be used for this file; write it the plain way."""
 
 
 class SafeRoot:
@@ -43,11 +54,14 @@ class SafeRoot:
 
     max_open_dirs = 64
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, trash: Trash | None = None) -> None:
         if os.open not in os.supports_dir_fd or not _NOFOLLOW:
             raise NotAvailableError("restoring files needs POSIX dir_fd support (Linux or macOS)")
         self.root = root
         self._dirs: OrderedDict[tuple[str, ...], int] = OrderedDict()
+        self._trash = trash
+        self._exchanging = trash is not None  # until a file system here cannot
+        self._parked = False  # whether files went to the trash (its thread then deletes them)
 
     def __enter__(self) -> SafeRoot:
         return self
@@ -58,29 +72,70 @@ class SafeRoot:
     def close(self) -> None:
         while self._dirs:
             os.close(self._dirs.popitem()[1])
+        if self._parked and self._trash is not None:
+            self._trash.parked()
 
     def write_file(self, rel: str, mode: int, fill: Callable[[Callable[[bytes], None]], None]) -> os.stat_result:
-        """Write a file through a temporary sibling; returns the new file's stat.
+        """Write a file through a temporary one; returns the new file's stat.
 
-        ``fill`` receives the function that appends bytes to the temporary file.
+        ``fill`` receives the function that appends bytes to the temporary file (it is
+        called again if the trash turns out unusable here).
         """
         parent, name = self._split(rel)
         pfd = self._dir(parent, create=True)
+        trash = self._trash
+        if trash is not None and self._exchanging:
+            try:
+                return self._write(trash.fd, pfd, name, rel, mode, fill)
+            except _CannotExchange:
+                self._exchanging = False
+        return self._write(pfd, pfd, name, rel, mode, fill)
+
+    def _write(
+        self, tmp_dir: int, pfd: int, name: str, rel: str, mode: int, fill: Callable[[Callable[[bytes], None]], None]
+    ) -> os.stat_result:
         tmp = TMP_PREFIX + os.urandom(8).hex()
         perm = stat.S_IMODE(mode)
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _CLOEXEC, perm, dir_fd=pfd)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _CLOEXEC, perm, dir_fd=tmp_dir)
         try:
             fill(functools.partial(write_all, fd))
             if stat.S_IMODE(os.fstat(fd).st_mode) != perm:
                 os.fchmod(fd, perm)  # the umask took bits away
-            self._replace(tmp, name, pfd, rel)
+            if tmp_dir == pfd:
+                self._replace(tmp, name, pfd, rel, tmp_dir)
+            else:
+                self._swap_in(tmp, name, pfd, rel, tmp_dir)
             return os.fstat(fd)  # after the rename, which changes the file's ctime
         except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp, dir_fd=pfd)
+            with contextlib.suppress(OSError):  # gone, or (see _swap_in) a directory left there
+                os.unlink(tmp, dir_fd=tmp_dir)
             raise
         finally:
             os.close(fd)
+
+    def _swap_in(self, tmp: str, name: str, pfd: int, rel: str, trash_fd: int) -> None:
+        """Exchange the trash's new file with the old one at ``name`` (or rename it there)."""
+        try:
+            exchange(trash_fd, tmp, pfd, name)
+        except FileNotFoundError:
+            self._replace(tmp, name, pfd, rel, trash_fd)  # a new file: nothing to exchange with
+            return
+        except OSError as exc:
+            if exc.errno in _NO_EXCHANGE:
+                raise _CannotExchange from exc
+            raise
+        self._parked = True
+        if stat.S_ISDIR(os.stat(tmp, dir_fd=trash_fd, follow_symlinks=False).st_mode):
+            try:
+                exchange(trash_fd, tmp, pfd, name)  # a directory was there: give it back untouched
+            except OSError as exc:
+                raise RestoreConflictError(
+                    f"{rel!r} is a directory now, and moving it back from {self._trash_folder()}/{tmp} failed: {exc}"
+                ) from exc
+            raise RestoreConflictError(f"{rel!r} is a directory now; the snapshot has a file there")
+
+    def _trash_folder(self) -> str:
+        return str(self._trash.folder) if self._trash is not None else "the trash"
 
     def write_symlink(self, rel: str, target: str) -> None:
         """Create (or replace) a symlink; its target is text and is never followed."""
@@ -139,6 +194,8 @@ class SafeRoot:
             fd = self._child(parent, parts[-1], create, "/".join(parts))
         else:
             fd = os.open(self.root, _DIR_FLAGS)
+            if self._trash is not None and os.fstat(fd).st_dev != self._trash.device:
+                self._exchanging = False  # another file system: the exchange could not cross it
         self._dirs[key] = fd
         if len(self._dirs) > self.max_open_dirs:
             os.close(self._dirs.popitem(last=False)[1])
@@ -163,14 +220,12 @@ class SafeRoot:
             if exc.errno not in (errno.ELOOP, errno.ENOTDIR):
                 raise
             if stat.S_ISLNK(os.stat(name, dir_fd=fd, follow_symlinks=False).st_mode):
-                raise UnsafePathError(
-                    f"{shown!r} is a symlink; restore never writes through a symlink"
-                ) from None
+                raise UnsafePathError(f"{shown!r} is a symlink; restore never writes through a symlink") from None
             raise RestoreConflictError(f"{shown!r} is a file; the snapshot has a directory there") from None
 
-    def _replace(self, tmp: str, name: str, pfd: int, rel: str) -> None:
+    def _replace(self, tmp: str, name: str, pfd: int, rel: str, tmp_dir: int | None = None) -> None:
         try:
-            os.replace(tmp, name, src_dir_fd=pfd, dst_dir_fd=pfd)
+            os.replace(tmp, name, src_dir_fd=pfd if tmp_dir is None else tmp_dir, dst_dir_fd=pfd)
         except OSError as exc:
             if exc.errno in (errno.EISDIR, errno.ENOTEMPTY, errno.EEXIST):
                 raise RestoreConflictError(

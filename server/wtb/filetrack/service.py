@@ -34,6 +34,7 @@ from wtb.filetrack.paths import normalize
 from wtb.filetrack.restore import Record, RestorePlan, RestoreWork, apply_plan, make_plan, verify_all
 from wtb.filetrack.scan import Scanner, ScanResult
 from wtb.filetrack.statindex import IndexDelta, MemoryStatIndex, SqliteStatIndex, StatRecord
+from wtb.filetrack.trash import Trash
 from wtb.filetrack.trees import Overlay, TreeStore, diff, iter_leaves, lookup
 from wtb.filetrack.watcher import BARRIER_TIMEOUT_S, Watcher
 from wtb.models import FileEntry, StorageStats
@@ -70,6 +71,7 @@ class SqliteFileTrackingService:
         self._committed: tuple[str, float] | None = None  # the last root this service committed, and when
         self._pending = IndexDelta()  # index changes not written yet (see _index_later)
         self._last_root: str | None = None  # the last snapshot taken: a full walk reuses its unchanged trees
+        self._trash = _open_trash(home / "trash")  # last: it holds a lock until close()
 
     # -- life cycle --
 
@@ -88,6 +90,8 @@ class SqliteFileTrackingService:
                 return
             self._closed = True
             self._watcher.stop()
+            if self._trash is not None:
+                self._trash.close()
             try:
                 self._store_pending_index()
             except Exception:
@@ -371,7 +375,7 @@ class SqliteFileTrackingService:
                 try:
                     record = _recorder(delta) if is_workspace else _skip
                     with self._watcher.quiet():
-                        apply_plan(work, root, self._blobs, self._pumping(on_file), record)
+                        apply_plan(work, root, self._blobs, self._pumping(on_file), record, self._trash)
                     complete = True
                 finally:
                     if is_workspace:
@@ -559,6 +563,15 @@ def _unpack_outputs(packed: object) -> dict[str, str | None]:
 
 _PUMP_EVERY = 256  # restored files between two reads of the watcher's queue (~6 events each)
 _SETTLE_READ_LIMIT = 4 << 20  # larger restored files stay dirty rather than be read back
+
+
+def _open_trash(folder: Path) -> Trash | None:
+    """The folder restores park replaced files in; without one they rename over them."""
+    try:
+        return Trash.open(folder)
+    except OSError:
+        log.warning("restores will rename over files: no trash folder in %s", folder, exc_info=True)
+        return None
 
 
 def _unchanged(root: Path, rel: str, ours: StatRecord) -> bool:

@@ -59,12 +59,14 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 BARRIER_TIMEOUT_S = 2.0
-_IN_CLOSE_WRITE, _IN_MOVED_TO, _IN_ISDIR = 0x08, 0x80, 0x40000000
-# The event bits of anything done to a name other than renaming a file onto it. A close
-# after writing is left out: a restore closes its file after the rename (so that its
-# stat has the rename's ctime), and content only changes through a write or a truncate,
-# which send IN_MODIFY of their own.
-_NOT_A_RENAME_INTO = ~(_IN_MOVED_TO | _IN_CLOSE_WRITE | _IN_ISDIR) & 0xFFFFFFFF
+_IN_CLOSE_WRITE, _IN_MOVED_FROM, _IN_MOVED_TO, _IN_ISDIR = 0x08, 0x40, 0x80, 0x40000000
+# The event bits of anything done to a name other than a restore's own write: renaming
+# a file onto it, or exchanging one with it (the old file moves out, the new one in).
+# A close after writing is left out: a restore closes its file after the rename (so
+# that its stat has the rename's ctime), and content only changes through a write or a
+# truncate, which send IN_MODIFY of their own. Renames by others are told apart by
+# the inode (see ``SqliteFileTrackingService._settle``).
+_NOT_A_RENAME_INTO = ~(_IN_MOVED_FROM | _IN_MOVED_TO | _IN_CLOSE_WRITE | _IN_ISDIR) & 0xFFFFFFFF
 _EVENTS: list[type[FileSystemEvent]] = [
     FileCreatedEvent,
     FileDeletedEvent,
