@@ -111,7 +111,11 @@ class RollbackService:
         written: list[str] = []
         removed: list[str] = []
         if self._tracker and payload["target_snapshot"]:
-            plan = self._tracker.restore(payload["target_snapshot"], on_file=_file_crash_counter())
+            plan = self._tracker.restore(
+                payload["target_snapshot"],
+                on_file=_file_crash_counter(),
+                current=None if recovering else payload["undo_snapshot"],
+            )
             written, removed = list(plan.writes), list(plan.deletes)
         if not recovering:
             crash_point("before_head")

@@ -361,14 +361,21 @@ class SqliteFileTrackingService:
         snapshot_id: str,
         target_dir: Path | None = None,
         on_file: Callable[[str], None] | None = None,
+        current: str | None = None,
     ) -> RestorePlan:
-        """Make the tracked files of ``target_dir`` exactly the snapshot (see ``restore.py``)."""
+        """Make the tracked files of ``target_dir`` exactly the snapshot (see ``restore.py``).
+
+        ``current``: the workspace's snapshot the caller has just taken (a rollback's undo
+        point); the plan is made against it rather than a second snapshot. A write that
+        lands in between is like one made during the restore: it stays dirty for the next
+        snapshot.
+        """
         if not self.config.enabled:
             return RestorePlan()
         with self._mutex:
             self._check_open()
             with self._gc_lock.shared():
-                work, root, is_workspace = self._work(snapshot_id, target_dir)
+                work, root, is_workspace = self._work(snapshot_id, target_dir, current)
                 verify_all(work, self._blobs)
                 delta = IndexDelta()
                 complete = False
@@ -434,12 +441,15 @@ class SqliteFileTrackingService:
         self._base = snapshot_id
         return True
 
-    def _work(self, snapshot_id: str, target_dir: Path | None) -> tuple[RestoreWork, Path, bool]:
-        """The restore plan against the target's current state, taken now."""
+    def _work(
+        self, snapshot_id: str, target_dir: Path | None, current: str | None = None
+    ) -> tuple[RestoreWork, Path, bool]:
+        """The restore plan against the target's current state (taken now unless given)."""
         self._trees.get(snapshot_id)
         root = self.workspace if target_dir is None else Path(target_dir).resolve()
         if root == self.workspace:
-            current = self._snapshot()[0]  # also records what the restore will overwrite
+            if current is None or current != self._last_root:  # not the last snapshot: take one
+                current = self._snapshot()[0]  # also records what the restore will overwrite
             work = make_plan(self._trees.get, current, snapshot_id)
             _refuse_data_dir(work, self._rules.data_rel)
             return work, root, True
