@@ -240,6 +240,38 @@ def test_a_write_made_during_a_restore_is_in_the_next_snapshot(
     assert "elsewhere.tmp" not in svc.files(after)
 
 
+@pytest.mark.parametrize("watch", [True, False])
+def test_restore_plans_against_the_snapshot_just_taken_and_keeps_later_writes(
+    make_workspace: MakeWs, make_service: MakeSvc, watch: bool
+) -> None:
+    ws = make_workspace({"a.txt": "a1", "b.txt": "b1"})
+    svc = make_service(ws, start=True, watch=watch)
+    target = svc.snapshot()
+    write_files(ws, {"a.txt": "a2"})
+    undo = svc.snapshot()  # a rollback's undo point
+    write_files(ws, {"b.txt": "b2, written after the undo point"})
+    plan = svc.restore(target, current=undo)
+    assert plan.writes == ["a.txt"]  # the plan is the diff from the undo point
+    assert (ws / "a.txt").read_text() == "a1"
+    after = svc.snapshot()  # the later write is not lost: it is in the next snapshot
+    assert svc.read_file(after, "b.txt") == b"b2, written after the undo point"
+
+
+def test_restore_given_an_older_snapshot_as_current_takes_a_new_one(
+    make_workspace: MakeWs, make_service: MakeSvc
+) -> None:
+    ws = make_workspace({"a.txt": "a1", "b.txt": "b1"})
+    svc = make_service(ws, start=True)
+    target = svc.snapshot()
+    write_files(ws, {"a.txt": "a2"})
+    stale = svc.snapshot()
+    write_files(ws, {"b.txt": "b2"})
+    svc.snapshot()
+    plan = svc.restore(target, current=stale)
+    assert plan.writes == ["a.txt", "b.txt"]
+    assert tree_of(ws) == {"a.txt": b"a1", "b.txt": b"b1"}
+
+
 def test_a_failed_restore_leaves_every_path_it_wrote_to_the_next_snapshot(
     make_workspace: MakeWs, make_service: MakeSvc
 ) -> None:
