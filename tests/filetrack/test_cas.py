@@ -65,6 +65,34 @@ def test_corrupt_and_missing_blobs_are_detected(tmp_path: Path) -> None:
     assert store.delete(digest) == 0
 
 
+def test_a_blob_read_lately_comes_from_memory_until_it_is_deleted(tmp_path: Path) -> None:
+    store = BlobStore(tmp_path / "blobs")
+    digest = store.add_bytes(b"original")
+    assert store.read(digest) == b"original"  # read and verified: kept
+    path = store.path(digest)
+    path.chmod(0o644)
+    path.write_bytes(b"tampered")
+    assert store.read(digest) == b"original"  # the verified content, never the tampered one
+    with pytest.raises(IntegrityError, match="corrupt"):
+        BlobStore(tmp_path / "blobs").read(digest)  # another process reads the disk and sees it
+    store.delete(digest)
+    with pytest.raises(IntegrityError, match="missing"):
+        store.read(digest)
+
+
+def test_memory_keeps_small_blobs_only_and_a_bounded_amount(tmp_path: Path) -> None:
+    store = BlobStore(tmp_path / "blobs")
+    large = store.add_bytes(b"L" * (300 << 10))
+    store.read(large)
+    assert large not in store._kept
+    small = [store.add_bytes(bytes([i % 256]) * (200 << 10) + str(i).encode()) for i in range(60)]
+    for digest in small:
+        store.read(digest)
+    assert store._kept_bytes <= 8 << 20
+    assert small[0] not in store._kept and small[-1] in store._kept  # least recently read went first
+    assert store._kept_bytes == sum(len(v) for v in store._kept.values())
+
+
 def test_names_that_are_not_hashes_are_refused(tmp_path: Path) -> None:
     store = BlobStore(tmp_path / "blobs")
     with pytest.raises(InvalidArgumentError):

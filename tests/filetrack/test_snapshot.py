@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import sqlite3
 import time
@@ -383,3 +384,30 @@ def test_files_changed_to_one_content_share_a_blob_that_is_written_once(
     (ws / "f0.txt").write_text("the same new text")  # edited back: its blob is found, not copied again
     svc.snapshot()
     assert blob.stat().st_ino == inode
+
+
+def test_a_diff_between_a_tree_and_its_predecessor_compares_only_the_names_the_update_examined(
+    make_workspace: MakeWs, make_service: MakeSvc
+) -> None:
+    from wtb.filetrack.trees import diff
+
+    ws = make_workspace({f"d{i}/f{j}.txt": f"{i} {j}" for i in range(4) for j in range(20)} | {"top.txt": "t"})
+    svc = make_service(ws, start=True)
+    snapshots = [svc.snapshot()]
+    edits: list[Callable[[], object]] = [
+        lambda: write_files(ws, {"d0/f1.txt": "changed", "d2/new.txt": "added"}),
+        lambda: (ws / "d1/f3.txt").unlink(),
+        lambda: write_files(ws, {"d9/deep/er/x.txt": "a new tree", "top.txt": "t2"}),
+        lambda: [p.unlink() for p in (ws / "d3").iterdir()],  # a whole directory goes
+        lambda: write_files(ws, {"d0/f1.txt": "0 1"}),  # back to what it was
+    ]
+    for edit in edits:
+        edit()
+        snapshots.append(svc.snapshot())
+    get, names = svc._trees.get, svc._trees.changed_names
+    for a, b in itertools.pairwise(snapshots):
+        assert names(a, b) is not None and names(b, a) is not None  # each was sealed from the one before
+        assert diff(get, a, b, names=names) == diff(get, a, b)
+        assert diff(get, b, a, names=names) == diff(get, b, a)
+    assert names(snapshots[0], snapshots[2]) is None  # two steps apart: the whole directories are compared
+    assert sorted(diff(get, snapshots[0], snapshots[1], names=names)) == ["d0/f1.txt", "d2/new.txt"]

@@ -8,13 +8,16 @@ content; it is created read-only (``0o444``) and never modified afterwards.
 Every read is verified against the name: a disk error, a truncated write after a
 power loss or a hand edit shows up as :class:`IntegrityError`, never as silently
 wrong content. Blobs are not fsynced (that would cost a disk flush per file); the
-verification is what makes that safe.
+verification is what makes that safe. Small contents read and verified lately are kept
+in memory (8 MiB in all): a blob never changes, and rolling back and forth between
+recent checkpoints reads the same few blobs again and again.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import threading
 import time
 import uuid
 from collections import OrderedDict
@@ -29,6 +32,8 @@ from wtb.filetrack.hashing import CHUNK, hash_bytes, is_hash, new_hasher, read_c
 _RECENT = 4096  # digests a store remembers having stored (see BlobStore._remember)
 _SMALL = 4 << 20  # files up to this size are read whole: one read, no temp file if known
 _TMP_PREFIX = ".tmp-"
+_KEEP_ONE = 256 << 10  # verified contents up to this size are kept in memory
+_KEEP_ALL = 8 << 20  # up to this much in all, least recently read first out
 _O_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _O_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 
@@ -41,6 +46,9 @@ class BlobStore:
         self.root.mkdir(parents=True, exist_ok=True)
         self._root = str(self.root)
         self._recent: OrderedDict[str, None] = OrderedDict()
+        self._kept: OrderedDict[str, bytes] = OrderedDict()  # see read()
+        self._kept_bytes = 0
+        self._kept_lock = threading.Lock()
 
     def path(self, digest: str) -> Path:
         """Where blob ``digest`` lives; refuses anything that is not a digest (bundles are input)."""
@@ -114,7 +122,26 @@ class BlobStore:
             return self._add_stream(head, src)
 
     def read(self, digest: str) -> bytes:
-        """The verified content of a blob."""
+        """The verified content of a blob (from memory when it was read lately)."""
+        with self._kept_lock:
+            kept = self._kept.get(digest)
+            if kept is not None:
+                self._kept.move_to_end(digest)
+                return kept
+        data = self._read(digest)
+        if len(data) <= _KEEP_ONE:
+            self._keep(digest, data)
+        return data
+
+    def _keep(self, digest: str, data: bytes) -> None:
+        with self._kept_lock:
+            kept = self._kept
+            if kept.setdefault(digest, data) is data:
+                self._kept_bytes += len(data)
+            while self._kept_bytes > _KEEP_ALL:
+                self._kept_bytes -= len(kept.popitem(last=False)[1])
+
+    def _read(self, digest: str) -> bytes:
         try:
             fd = os.open(self._file(digest), os.O_RDONLY | _O_CLOEXEC)
         except FileNotFoundError:
@@ -161,6 +188,10 @@ class BlobStore:
     def delete(self, digest: str) -> int:
         """Remove a blob (only the garbage collector should); returns the bytes freed."""
         final = self.path(digest)
+        with self._kept_lock:
+            kept = self._kept.pop(digest, None)
+            if kept is not None:
+                self._kept_bytes -= len(kept)
         try:
             size = final.stat().st_size
             final.unlink()

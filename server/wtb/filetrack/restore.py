@@ -23,7 +23,7 @@ from wtb.filetrack.errors import IntegrityError
 from wtb.filetrack.objects import FILE, SKIPPED, SYMLINK, Entry
 from wtb.filetrack.safefs import SafeRoot
 from wtb.filetrack.trash import Trash
-from wtb.filetrack.trees import TreeGetter, diff
+from wtb.filetrack.trees import ChangedNames, TreeGetter, diff
 
 OnFile = Callable[[str], None]
 Write = Callable[[bytes], None]
@@ -51,11 +51,11 @@ class RestoreWork:
     verified: dict[str, bytes] = field(default_factory=dict)
 
 
-def make_plan(get: TreeGetter, current: str, target: str) -> RestoreWork:
+def make_plan(get: TreeGetter, current: str, target: str, names: ChangedNames | None = None) -> RestoreWork:
     """The writes and deletes that turn tree ``current`` into tree ``target``."""
     entries: dict[str, Entry] = {}
     deletes: list[str] = []
-    for path, (old, new) in diff(get, current, target).items():
+    for path, (old, new) in diff(get, current, target, names=names).items():
         if new is None:
             if old is not None and old.kind != SKIPPED:
                 deletes.append(path)

@@ -54,6 +54,8 @@ class ScanResult:
     rows: dict[str, Rows] = field(default_factory=dict)
     index: IndexDelta = field(default_factory=IndexDelta)
     hashed: int = 0
+    #: Trees an update sealed from a predecessor: tree -> (predecessor, names re-examined).
+    derived: dict[str, tuple[str, frozenset[str]]] = field(default_factory=dict)
 
 
 @dataclass
@@ -115,7 +117,13 @@ class Scanner:
                 node.whole = True
                 node.children.clear()
         tree, rows = self._update_dir(base, "", trie)
-        return self._finish(tree, rows)
+        result = self._finish(tree, rows)
+        self._derive(result.root, base, trie)
+        return result
+
+    def _derive(self, digest: str, base: str | None, node: _Node) -> None:
+        if base and digest != base:
+            self._result.derived[digest] = (base, frozenset(node.children))
 
     def _finish(self, tree: dict[str, Entry], rows: Rows | None = None) -> ScanResult:
         result = self._result
@@ -148,6 +156,8 @@ class Scanner:
             else:
                 sub, sub_rows = self._update_dir(old.hash, rel, child)
                 new = self._seal(sub, sub_rows) if sub else None
+                if new is not None:
+                    self._derive(str(new.hash), old.hash, child)
             if new is None:
                 tree.pop(name, None)
                 if rows is not None:

@@ -35,7 +35,7 @@ from wtb.filetrack.restore import Record, RestorePlan, RestoreWork, apply_plan, 
 from wtb.filetrack.scan import Scanner, ScanResult
 from wtb.filetrack.statindex import IndexDelta, MemoryStatIndex, SqliteStatIndex, StatRecord
 from wtb.filetrack.trash import Trash
-from wtb.filetrack.trees import Overlay, TreeStore, diff, iter_leaves, lookup
+from wtb.filetrack.trees import ChangedNames, Overlay, TreeStore, diff, iter_leaves, lookup
 from wtb.filetrack.watcher import BARRIER_TIMEOUT_S, Watcher
 from wtb.models import FileEntry, StorageStats
 from wtb.sdk.config import FileTrackingConfig
@@ -189,7 +189,7 @@ class SqliteFileTrackingService:
             return self._trees.get(digest) if tree is None else tree
 
         get(link.previous)  # NotFoundError for an unknown snapshot, before any work
-        return _changed_paths(get, link.previous, root)
+        return _changed_paths(get, link.previous, root, self._trees.changed_names)
 
     def _take_dirty(self) -> set[str] | None:
         """The paths changed since the last drain; None when only a walk can tell."""
@@ -277,6 +277,7 @@ class SqliteFileTrackingService:
         self._pending = IndexDelta()
         for digest, tree in result.decoded.items():
             self._trees.remember(digest, tree, result.rows.get(digest))
+        self._trees.derived(result.derived)
         self._committed = (result.root, time.monotonic())
 
     # -- checkpoint links --
@@ -450,7 +451,7 @@ class SqliteFileTrackingService:
         if root == self.workspace:
             if current is None or current != self._last_root:  # not the last snapshot: take one
                 current = self._snapshot()[0]  # also records what the restore will overwrite
-            work = make_plan(self._trees.get, current, snapshot_id)
+            work = make_plan(self._trees.get, current, snapshot_id, self._trees.changed_names)
             _refuse_data_dir(work, self._rules.data_rel)
             return work, root, True
         root.mkdir(parents=True, exist_ok=True)
@@ -533,8 +534,11 @@ class SqliteFileTrackingService:
             raise InvalidStateError("this file tracking service is closed")
 
 
-def _changed_paths(get: Callable[[str], Mapping[str, Entry]], old: str | None, new: str) -> dict[str, str | None]:
-    return {path: None if after is None else pseudo_hash(after) for path, (_, after) in diff(get, old, new).items()}
+def _changed_paths(
+    get: Callable[[str], Mapping[str, Entry]], old: str | None, new: str, names: ChangedNames | None = None
+) -> dict[str, str | None]:
+    changes = diff(get, old, new, names=names)
+    return {path: None if after is None else pseudo_hash(after) for path, (_, after) in changes.items()}
 
 
 class _Link(NamedTuple):

@@ -22,9 +22,12 @@ from wtb.filetrack.objects import EMPTY_TREE, TREE, Entry, Rows, Tree, decode_tr
 # re-encoded whole directories at most snapshots: 10 changed files cost 11-18 ms instead of 6.6.
 _CACHE_SIZE = 2048
 _ROWS_CACHE_SIZE = 2048
+_DERIVED_SIZE = 8192  # trees whose predecessor this process knows (see TreeStore.derived)
 
 Change = tuple[Entry | None, Entry | None]
 TreeGetter = Callable[[str], Tree]
+#: For two trees, the names that can differ between them when that is known (else None).
+ChangedNames = Callable[[str, str], "Iterable[str] | None"]
 
 
 class TreeStore:
@@ -34,6 +37,7 @@ class TreeStore:
         self._db = db
         self._cache: OrderedDict[str, dict[str, Entry]] = OrderedDict()
         self._rows: OrderedDict[str, Rows] = OrderedDict()
+        self._derived: OrderedDict[str, tuple[str, frozenset[str]]] = OrderedDict()
 
     def get(self, digest: str, cur: sqlite3.Cursor | None = None) -> Tree:
         """A decoded tree; NotFoundError when no such tree is stored.
@@ -71,9 +75,28 @@ class TreeStore:
             self._rows.move_to_end(digest)
         return rows
 
+    def derived(self, links: Mapping[str, tuple[str, frozenset[str]]]) -> None:
+        """Note trees an update sealed from a predecessor: tree -> (predecessor, the names
+        it re-examined). Every other name holds the predecessor's entry, so a diff of the
+        two (a rollback to the checkpoint before, a checkpoint's changed files) looks
+        at those names only instead of at whole directories."""
+        derived = self._derived
+        derived.update(links)
+        while len(derived) > _DERIVED_SIZE:
+            derived.popitem(last=False)
+
+    def changed_names(self, a: str, b: str) -> frozenset[str] | None:
+        """The names that can differ between trees ``a`` and ``b``, if one was sealed from the other."""
+        for tree, other in ((b, a), (a, b)):
+            link = self._derived.get(tree)
+            if link is not None and link[0] == other:
+                return link[1]
+        return None
+
     def clear_cache(self) -> None:
         self._cache.clear()
         self._rows.clear()
+        self._derived.clear()
 
     def put_many(self, cur: sqlite3.Cursor, bodies: Mapping[str, bytes]) -> int:
         """Insert tree rows that are not stored yet; returns how many were new."""
@@ -136,16 +159,27 @@ def lookup(get: TreeGetter, root: str, path: str) -> Entry | None:
     return entry
 
 
-def diff(get: TreeGetter, old: str | None, new: str | None, prefix: str = "") -> dict[str, Change]:
+def diff(
+    get: TreeGetter, old: str | None, new: str | None, prefix: str = "", names: ChangedNames | None = None
+) -> dict[str, Change]:
     """Leaf paths whose entry differs: path -> (old entry, new entry), None for absent.
 
-    Only subtrees whose hashes differ are opened, so the cost follows what changed.
+    Only subtrees whose hashes differ are opened, so the cost follows what changed;
+    within a directory, ``names`` (see :meth:`TreeStore.changed_names`) may tell which
+    entries to compare, else all are.
     """
     out: dict[str, Change] = {}
     if old == new:
         return out
     a = get(old) if old else {}
     b = get(new) if new else {}
+    known = names(old, new) if names is not None and old and new else None
+    if known is not None:
+        for name in sorted(known):
+            x, y = a.get(name), b.get(name)
+            if x != y:
+                _differ(get, join(prefix, name), x, y, out, names)
+        return out
     in_both = 0
     for name, x in a.items():
         y = b.get(name)
@@ -153,20 +187,22 @@ def diff(get: TreeGetter, old: str | None, new: str | None, prefix: str = "") ->
             in_both += 1
         # A tree re-sealed from its predecessor shares the unchanged Entry objects.
         if x is not y and x != y:
-            _differ(get, join(prefix, name), x, y, out)
+            _differ(get, join(prefix, name), x, y, out, names)
     if in_both < len(b):  # names only the new tree has
         for name, y in b.items():
             if name not in a:
-                _differ(get, join(prefix, name), None, y, out)
+                _differ(get, join(prefix, name), None, y, out, names)
     return out
 
 
-def _differ(get: TreeGetter, path: str, x: Entry | None, y: Entry | None, out: dict[str, Change]) -> None:
+def _differ(
+    get: TreeGetter, path: str, x: Entry | None, y: Entry | None, out: dict[str, Change], names: ChangedNames | None
+) -> None:
     """Record one differing name: its leaves, or the leaves below it for a directory."""
     x_tree = x is not None and x.kind == TREE
     y_tree = y is not None and y.kind == TREE
     if x_tree or y_tree:
-        out.update(diff(get, x.hash if x_tree and x else None, y.hash if y_tree and y else None, path))
+        out.update(diff(get, x.hash if x_tree and x else None, y.hash if y_tree and y else None, path, names))
     if not x_tree and x is not None:
         out[path] = (x, None if y_tree else y)
     elif not y_tree and y is not None:
