@@ -11,7 +11,10 @@
 - ``bench.fork`` of an execution with 10 and with 10,000 checkpoints vs LangGraph's own
   ``update_state`` (its way of branching): fork must not grow with history.
 
-Every timed action starts after ``os.sync()`` (see ``filetrack_bench``).
+Every timed action starts after ``os.sync()`` (see ``filetrack_bench``). A rollback's
+replaced files are deleted by a background thread a moment after it returns; the
+benchmark deletes them right after each timed rollback, untimed, so that the deletion
+never overlaps git's turn either.
 """
 
 from __future__ import annotations
@@ -124,12 +127,14 @@ def rollback_rows(quick: bool) -> list[Row]:
             for _ in range(reps):
                 for checkpoint, commit in ((first, before), (last, after)):
                     clean_wtb.append(_timed(lambda c=checkpoint: _rollback(bench, execution.id, c)))
+                    bench._tracker.empty_trash()  # untimed, and not left to overlap git's turn
                     clean_git.append(_timed(lambda c=commit: _git(git_ws, git_dir, "reset", "-q", "--hard", c)))
             _git(git_ws, git_dir, "reset", "-q", "--hard", before)
             edited_wtb, reset_times, saving_times = [], [], []
             for _ in range(reps):
                 _change(ws)
                 edited_wtb.append(_timed(lambda: _rollback(bench, execution.id, first)))
+                bench._tracker.empty_trash()
                 _change(git_ws)
                 reset_times.append(_timed(lambda: _git(git_ws, git_dir, "reset", "-q", "--hard")))
                 _change(git_ws)

@@ -191,11 +191,12 @@ class SqliteFileTrackingService:
         get(link.previous)  # NotFoundError for an unknown snapshot, before any work
         return _changed_paths(get, link.previous, root, self._trees.changed_names)
 
-    def _take_dirty(self) -> set[str] | None:
-        """The paths changed since the last drain; None when only a walk can tell."""
+    def _take_dirty(self, own: bool = False) -> set[str] | None:
+        """The paths changed since the last drain; None when only a walk can tell.
+        ``own``: those this process changed (see :meth:`Watcher.drain`)."""
         if not self._watching:
             return None
-        drained = self._watcher.drain(self.barrier_timeout_s)
+        drained = self._watcher.drain(self.barrier_timeout_s, own=own)
         if drained.trusted:
             return drained.paths
         log.info("walking %s: %s", self.workspace, drained.reason)
@@ -422,9 +423,10 @@ class SqliteFileTrackingService:
         after the rename): no event on its name but that rename, and the same inode and
         stat now. Otherwise (a stat cannot tell a write in the same clock tick) the
         content is read back and hashed. Writes after the barrier are in the next dirty
-        set anyway.
+        set anyway (and so are those of other processes still in flight: this drain reads
+        the queue as it is, without a barrier's cookie).
         """
-        dirty = self._take_dirty()
+        dirty = self._take_dirty(own=True)
         touched = self._watcher.touched_in_place()
         if dirty is None:
             self._base = None
@@ -476,6 +478,11 @@ class SqliteFileTrackingService:
     def unpin(self, name: str) -> None:
         with self._mutex:
             self._db.run("DELETE FROM pins WHERE name = ?", (name,))
+
+    def empty_trash(self) -> int:
+        """Delete now the files restores replaced (a thread does it a moment after each
+        restore); returns how many went."""
+        return self._trash.empty() if self._trash is not None else 0
 
     def gc(self) -> GcReport:
         """Delete snapshots, trees and blobs that nothing references (see ``gc.py`` for safety)."""

@@ -236,9 +236,19 @@ class Watcher:
                     return False
                 time.sleep(0.001)
 
-    def drain(self, timeout: float = BARRIER_TIMEOUT_S) -> Drain:
-        """Take the dirty set after a barrier, and say whether it can be trusted."""
-        arrived = self.barrier(timeout)
+    def drain(self, timeout: float = BARRIER_TIMEOUT_S, *, own: bool = False) -> Drain:
+        """Take the dirty set after a barrier, and say whether it can be trusted.
+
+        ``own``: only this process's changes so far need to be in it (a restore settling
+        its writes). The kernel queues an event in the system call that causes it, so
+        reading the queue to its end is enough, without a cookie; a change another
+        process is making meanwhile is in the next drain.
+        """
+        if own and self.running:
+            self._pump()
+            arrived = True
+        else:
+            arrived = self.barrier(timeout)
         if not arrived and not self.running:
             return Drain(set(), False, "the watcher is not running")
         with self._lock:
