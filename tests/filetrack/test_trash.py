@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import stat
 import subprocess
 import sys
 import textwrap
@@ -31,6 +32,11 @@ def wait_until(condition: Callable[[], bool], timeout: float = 10.0) -> bool:
     return True
 
 
+def spares(folder: Path) -> list[str]:
+    """The empty files made ahead (a replaced file is never empty in these tests)."""
+    return [entry.name for entry in os.scandir(folder) if entry.stat(follow_symlinks=False).st_size == 0]
+
+
 def trash_of(svc: SqliteFileTrackingService) -> Trash:
     trash = svc._trash
     assert trash is not None, "this platform has renameat2 and flock: restores must use the trash"
@@ -52,11 +58,35 @@ def test_replaced_files_leave_through_the_trash_and_are_deleted_after_the_restor
         reader.close()
     assert tree_of(ws) == {f"d/f{i}.txt": f"old {i}".encode() for i in range(5)} | {"keep.txt": b"k"}
     trash = trash_of(svc)
-    assert wait_until(lambda: os.listdir(trash.folder) == []), os.listdir(trash.folder)
+    assert wait_until(lambda: set(spares(trash.folder)) == set(os.listdir(trash.folder))), "replaced files are left"
+    assert wait_until(lambda: len(spares(trash.folder)) == trash.spares)  # and new empty files are ready
     assert [n for n in os.listdir(ws / "d") if n.startswith(".wtbtmp")] == []
     assert svc.snapshot() == target
     svc.close()
     assert not trash.folder.exists() and not Path(f"{trash.folder}.lock").exists()
+
+
+def test_files_written_into_empty_files_made_ahead_get_their_own_mode(
+    make_workspace: MakeWs, make_service: MakeSvc
+) -> None:
+    ws = make_workspace({"run.sh": "#!/bin/sh", "secret.txt": "s", "plain.txt": "p"})
+    (ws / "run.sh").chmod(0o755)
+    (ws / "secret.txt").chmod(0o600)
+    svc = make_service(ws, start=True)
+    target = svc.snapshot()
+    for name in ("run.sh", "secret.txt", "plain.txt"):
+        (ws / name).unlink()
+        (ws / name).write_text("changed")
+    trash = trash_of(svc)
+    assert wait_until(lambda: len(spares(trash.folder)) == trash.spares)
+    trash.delay_s = 60  # keep the replaced files until this test has looked
+    ready = set(spares(trash.folder))
+    svc.restore(target)
+    assert len(ready - set(spares(trash.folder))) == 3  # three spares now hold the replaced files
+    assert tree_of(ws) == {"run.sh": b"#!/bin/sh", "secret.txt": b"s", "plain.txt": b"p"}
+    modes = {name: stat.S_IMODE((ws / name).stat().st_mode) for name in ("run.sh", "secret.txt", "plain.txt")}
+    assert modes == {"run.sh": 0o755, "secret.txt": 0o600, "plain.txt": 0o644}
+    assert svc.snapshot() == target
 
 
 def test_a_directory_where_the_snapshot_has_a_file_fails_the_restore_and_is_kept(
@@ -71,7 +101,7 @@ def test_a_directory_where_the_snapshot_has_a_file_fails_the_restore_and_is_kept
         svc.restore(target)
     assert (ws / "x/app.log").read_text() == "the user's log, ignored"
     trash = trash_of(svc)
-    assert wait_until(lambda: os.listdir(trash.folder) == []), os.listdir(trash.folder)
+    assert wait_until(lambda: set(spares(trash.folder)) == set(os.listdir(trash.folder))), os.listdir(trash.folder)
     assert svc.snapshot() != target  # what the failed restore did is seen by the next snapshot
 
 
@@ -81,6 +111,7 @@ OWNER = textwrap.dedent(
     from pathlib import Path
     from wtb.filetrack.trash import Trash
 
+    Trash.delay_s = 3600  # its thread never gets to delete: as if killed before it did
     trash = Trash.open(Path(sys.argv[1]))
     (trash.folder / "parked-old-file").write_text("old content")
     print(trash.folder, flush=True)
@@ -130,7 +161,8 @@ def test_with_the_data_dir_on_another_file_system_restore_renames_over_the_files
         svc.restore(target)
         assert tree_of(ws) == {"a.txt": b"a", "b.txt": b"b"}
         assert [n for n in os.listdir(ws) if n.startswith(".wtbtmp")] == []
-        assert os.listdir(trash_of(svc).folder) == []  # nothing went through it
+        folder = trash_of(svc).folder
+        assert set(spares(folder)) == set(os.listdir(folder))  # no replaced file went through it
     finally:
         svc.close()
         subprocess.run(["rm", "-rf", str(data)], check=True)

@@ -94,13 +94,17 @@ class SafeRoot:
     def _write(
         self, tmp_dir: int, pfd: int, name: str, rel: str, mode: int, fill: Callable[[Callable[[bytes], None]], None]
     ) -> os.stat_result:
-        tmp = TMP_PREFIX + os.urandom(8).hex()
         perm = stat.S_IMODE(mode)
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _CLOEXEC, perm, dir_fd=tmp_dir)
+        spare = self._trash.take() if self._trash is not None and tmp_dir != pfd else None
+        if spare is not None:
+            fd, tmp = spare.fd, spare.name
+        else:
+            tmp = TMP_PREFIX + os.urandom(8).hex()
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _CLOEXEC, perm, dir_fd=tmp_dir)
         try:
             fill(functools.partial(write_all, fd))
-            if stat.S_IMODE(os.fstat(fd).st_mode) != perm:
-                os.fchmod(fd, perm)  # the umask took bits away
+            if (spare.mode if spare is not None else stat.S_IMODE(os.fstat(fd).st_mode)) != perm:
+                os.fchmod(fd, perm)  # a spare's mode, or the umask took bits away
             if tmp_dir == pfd:
                 self._replace(tmp, name, pfd, rel, tmp_dir)
             else:
@@ -112,6 +116,9 @@ class SafeRoot:
             raise
         finally:
             os.close(fd)
+            if spare is not None and self._trash is not None:
+                self._trash.release(tmp)
+                self._parked = True  # the trash's thread makes another
 
     def _swap_in(self, tmp: str, name: str, pfd: int, rel: str, trash_fd: int) -> None:
         """Exchange the trash's new file with the old one at ``name`` (or rename it there)."""

@@ -480,9 +480,9 @@ class SqliteFileTrackingService:
             self._db.run("DELETE FROM pins WHERE name = ?", (name,))
 
     def empty_trash(self) -> int:
-        """Delete now the files restores replaced (a thread does it a moment after each
-        restore); returns how many went."""
-        return self._trash.empty() if self._trash is not None else 0
+        """Delete now the files restores replaced, and make the empty files they took (a
+        thread does both a moment after each restore); returns how many were deleted."""
+        return self._trash.tidy() if self._trash is not None else 0
 
     def gc(self) -> GcReport:
         """Delete snapshots, trees and blobs that nothing references (see ``gc.py`` for safety)."""

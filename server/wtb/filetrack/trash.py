@@ -26,11 +26,14 @@ import logging
 import os
 import threading
 from pathlib import Path
+from typing import NamedTuple
 
 try:
     import fcntl
 except ImportError:  # pragma: no cover - Windows
     fcntl = None  # type: ignore[assignment]
+
+from wtb.filetrack.ignore import TMP_PREFIX
 
 log = logging.getLogger(__name__)
 
@@ -60,12 +63,27 @@ def exchange(src_dir_fd: int, src: str, dst_dir_fd: int, dst: str) -> None:
         raise OSError(code, os.strerror(code), dst)
 
 
-class Trash:
-    """One service's folder of replaced files, emptied in the background."""
+class Spare(NamedTuple):
+    """An empty file made ahead in the trash folder, open for writing."""
 
-    #: How long after the last parked file the thread waits before deleting: a restore
-    #: parks its files one after the other and should not share the disk with it.
+    fd: int
+    name: str
+    mode: int  # its permission bits (what the umask left of 0o644)
+
+
+class Trash:
+    """One service's folder of replaced files, emptied in the background.
+
+    The same thread keeps a few empty files made ahead (:meth:`take`): creating a file
+    (a new inode, a journalled directory entry) was the dearest step of writing one
+    after the exchange, and a restore of a handful of files needs none of its own.
+    """
+
+    #: How long after a restore the thread waits before deleting: the rollback that
+    #: restored is still finishing, and should not share the disk with it.
     delay_s = 0.05
+    #: Empty files kept ready (each an open descriptor).
+    spares = 32
 
     def __init__(self, folder: Path, fd: int, lock_fd: int) -> None:
         self.folder = folder
@@ -73,9 +91,13 @@ class Trash:
         self.device = os.fstat(fd).st_dev
         self._lock_fd = lock_fd
         self._wake = threading.Event()
+        self._closing = threading.Event()
+        self._tidying = threading.Lock()  # the thread's tidy() and a caller's never overlap
         self._closed = False
         self._thread: threading.Thread | None = None
         self._mutex = threading.Lock()
+        self._ready: list[Spare] = []
+        self._keep: set[str] = set()  # names not to delete: spares ready or being written
 
     @classmethod
     def open(cls, parent: Path) -> Trash | None:
@@ -89,10 +111,23 @@ class Trash:
         lock_fd = os.open(parent / f"{name}.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
         fcntl.flock(lock_fd, fcntl.LOCK_EX)
         (parent / name).mkdir()
-        return cls(parent / name, os.open(parent / name, _DIR_FLAGS), lock_fd)
+        trash = cls(parent / name, os.open(parent / name, _DIR_FLAGS), lock_fd)
+        trash.parked()  # the thread makes the spares
+        return trash
+
+    def take(self) -> Spare | None:
+        """An empty file to write a restored file's content to, or None when none is ready.
+        Call :meth:`release` with its name once it was exchanged (or failed)."""
+        with self._mutex:
+            return self._ready.pop() if self._ready else None
+
+    def release(self, name: str) -> None:
+        """A taken spare's name now holds a replaced file (or nothing): it may be deleted."""
+        with self._mutex:
+            self._keep.discard(name)
 
     def parked(self) -> None:
-        """Files were moved in: delete them soon, on the trash's thread."""
+        """Files were moved in (or spares taken): delete and make them soon, on the trash's thread."""
         with self._mutex:
             if self._closed:
                 return
@@ -102,9 +137,10 @@ class Trash:
         self._wake.set()
 
     def empty(self) -> int:
-        """Delete what is here now; returns how many files went."""
+        """Delete the replaced files here now; returns how many went."""
         with self._mutex:
-            return _empty(self.fd, self.folder)
+            keep = set(self._keep)
+        return _empty(self.fd, self.folder, keep)
 
     def close(self) -> None:
         """Stop the thread, delete what is left, remove the folder and release its lock."""
@@ -112,10 +148,15 @@ class Trash:
             if self._closed:
                 return
             self._closed = True
+            ready, self._ready = self._ready, []
+            self._keep.clear()
+        self._closing.set()
         self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout=10)
-        _empty(self.fd, self.folder)
+        for spare in ready:
+            os.close(spare.fd)
+        _empty(self.fd, self.folder, set())
         os.close(self.fd)
         with contextlib.suppress(OSError):
             os.rmdir(self.folder)
@@ -126,15 +167,34 @@ class Trash:
     def _run(self) -> None:
         while True:
             self._wake.wait()
-            while self._wake.is_set() and not self._closed:  # parked again meanwhile: wait on
-                self._wake.clear()
-                self._wake.wait(self.delay_s)
+            self._wake.clear()
+            self._closing.wait(self.delay_s)  # a rollback moves its head after its files
             if self._closed:
                 return  # close() empties the folder itself
             try:
-                self.empty()
+                self.tidy()
             except OSError:
                 log.warning("could not empty %s", self.folder, exc_info=True)
+
+    def tidy(self) -> int:
+        """Delete the replaced files and make the spares taken (what the thread does);
+        returns how many files were deleted."""
+        with self._tidying:
+            deleted = self.empty()
+            self._make_spares()
+        return deleted
+
+    def _make_spares(self) -> None:
+        while len(self._ready) < self.spares and not self._closed:
+            name = TMP_PREFIX + os.urandom(8).hex()
+            fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644, dir_fd=self.fd)
+            spare = Spare(fd, name, os.fstat(fd).st_mode & 0o7777)
+            with self._mutex:
+                if self._closed:
+                    os.close(fd)
+                    return
+                self._keep.add(name)
+                self._ready.append(spare)
 
 
 def sweep(parent: Path) -> None:
@@ -166,12 +226,14 @@ def sweep(parent: Path) -> None:
             os.close(fd)
 
 
-def _empty(fd: int, folder: Path) -> int:
-    """Unlink every file and symlink in the folder. A directory is never deleted: one is
-    only here when giving a directory back to the workspace failed (see ``safefs``)."""
+def _empty(fd: int, folder: Path, keep: set[str] | None = None) -> int:
+    """Unlink every file and symlink in the folder but ``keep``. A directory is never
+    deleted: one is only here when giving a directory back to the workspace failed (see
+    ``safefs``)."""
     count = 0
     with os.scandir(fd) as entries:
-        names = [(entry.name, entry.is_dir(follow_symlinks=False)) for entry in entries]
+        kept = keep or set()
+        names = [(e.name, e.is_dir(follow_symlinks=False)) for e in entries if e.name not in kept]
     for name, is_dir in names:
         if is_dir:
             log.warning("%s/%s is a directory a restore moved aside; it is left for you", folder, name)
