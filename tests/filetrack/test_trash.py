@@ -78,7 +78,9 @@ def test_files_written_into_empty_files_made_ahead_get_their_own_mode(
         (ws / name).unlink()
         (ws / name).write_text("changed")
     trash = trash_of(svc)
-    assert wait_until(lambda: len(spares(trash.folder)) == trash.spares)
+    assert os.listdir(trash.folder) == []  # nothing made ahead before the first restore
+    svc.empty_trash()  # what the thread does after a restore: here, now
+    assert len(spares(trash.folder)) == trash.spares
     trash.delay_s = 60  # keep the replaced files until this test has looked
     ready = set(spares(trash.folder))
     svc.restore(target)
@@ -166,3 +168,31 @@ def test_with_the_data_dir_on_another_file_system_restore_renames_over_the_files
     finally:
         svc.close()
         subprocess.run(["rm", "-rf", str(data)], check=True)
+
+
+@pytest.mark.parametrize("spare_ready", [False, True])
+def test_the_trash_never_deletes_a_file_still_being_written(tmp_path: Path, spare_ready: bool) -> None:
+    from wtb.filetrack.safefs import SafeRoot
+
+    root = tmp_path / "ws"
+    write_files(root, {"old.txt": "old", "sub/x.txt": "x"})
+    trash = Trash.open(tmp_path / "trash")
+    assert trash is not None
+    try:
+        if spare_ready:
+            trash.tidy()
+
+        def fill(write: Callable[[bytes], None]) -> None:
+            write(b"half ")
+            trash.empty()  # the trash's thread runs while this file is being written
+            write(b"and the rest")
+
+        with SafeRoot(root, trash) as fs:
+            fs.write_file("old.txt", 0o644, fill)  # replaces a file
+            fs.write_file("sub/new.txt", 0o644, fill)  # creates one
+        written = b"half and the rest"
+        assert tree_of(root) == {"old.txt": written, "sub/new.txt": written, "sub/x.txt": b"x"}
+        trash.empty()
+        assert set(os.listdir(trash.folder)) == set(spares(trash.folder))  # the replaced file went
+    finally:
+        trash.close()

@@ -95,12 +95,18 @@ class SafeRoot:
         self, tmp_dir: int, pfd: int, name: str, rel: str, mode: int, fill: Callable[[Callable[[bytes], None]], None]
     ) -> os.stat_result:
         perm = stat.S_IMODE(mode)
-        spare = self._trash.take() if self._trash is not None and tmp_dir != pfd else None
+        trash = self._trash if tmp_dir != pfd else None
+        spare = trash.take() if trash is not None else None
         if spare is not None:
             fd, tmp = spare.fd, spare.name
         else:
-            tmp = TMP_PREFIX + os.urandom(8).hex()
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _CLOEXEC, perm, dir_fd=tmp_dir)
+            tmp = trash.new_name() if trash is not None else TMP_PREFIX + os.urandom(8).hex()
+            try:
+                fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _CLOEXEC, perm, dir_fd=tmp_dir)
+            except BaseException:
+                if trash is not None:
+                    trash.release(tmp)
+                raise
         try:
             fill(functools.partial(write_all, fd))
             if (spare.mode if spare is not None else stat.S_IMODE(os.fstat(fd).st_mode)) != perm:
@@ -116,9 +122,9 @@ class SafeRoot:
             raise
         finally:
             os.close(fd)
-            if spare is not None and self._trash is not None:
-                self._trash.release(tmp)
-                self._parked = True  # the trash's thread makes another
+            if trash is not None:
+                trash.release(tmp)  # from now on the trash's thread may delete what is there
+                self._parked = self._parked or spare is not None  # and it makes another spare
 
     def _swap_in(self, tmp: str, name: str, pfd: int, rel: str, trash_fd: int) -> None:
         """Exchange the trash's new file with the old one at ``name`` (or rename it there)."""

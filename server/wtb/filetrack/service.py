@@ -482,7 +482,9 @@ class SqliteFileTrackingService:
     def empty_trash(self) -> int:
         """Delete now the files restores replaced, and make the empty files they took (a
         thread does both a moment after each restore); returns how many were deleted."""
-        return self._trash.tidy() if self._trash is not None else 0
+        with self._mutex:
+            self._check_open()
+            return self._trash.tidy() if self._trash is not None else 0
 
     def gc(self) -> GcReport:
         """Delete snapshots, trees and blobs that nothing references (see ``gc.py`` for safety)."""

@@ -76,7 +76,9 @@ class Trash:
 
     The same thread keeps a few empty files made ahead (:meth:`take`): creating a file
     (a new inode, a journalled directory entry) was the dearest step of writing one
-    after the exchange, and a restore of a handful of files needs none of its own.
+    after the exchange, and a restore of a handful of files needs none of its own. They
+    are first made after the first restore, so a process that never restores (a CLI
+    command, a batch worker) makes none.
     """
 
     #: How long after a restore the thread waits before deleting: the rollback that
@@ -111,9 +113,7 @@ class Trash:
         lock_fd = os.open(parent / f"{name}.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
         fcntl.flock(lock_fd, fcntl.LOCK_EX)
         (parent / name).mkdir()
-        trash = cls(parent / name, os.open(parent / name, _DIR_FLAGS), lock_fd)
-        trash.parked()  # the thread makes the spares
-        return trash
+        return cls(parent / name, os.open(parent / name, _DIR_FLAGS), lock_fd)
 
     def take(self) -> Spare | None:
         """An empty file to write a restored file's content to, or None when none is ready.
@@ -121,8 +121,17 @@ class Trash:
         with self._mutex:
             return self._ready.pop() if self._ready else None
 
+    def new_name(self) -> str:
+        """A name for a file the caller creates here itself (no spare was ready); it is not
+        deleted until :meth:`release`."""
+        name = TMP_PREFIX + os.urandom(8).hex()
+        with self._mutex:
+            self._keep.add(name)
+        return name
+
     def release(self, name: str) -> None:
-        """A taken spare's name now holds a replaced file (or nothing): it may be deleted."""
+        """A taken spare's (or :meth:`new_name`'s) name now holds a replaced file, or
+        nothing: it may be deleted."""
         with self._mutex:
             self._keep.discard(name)
 
@@ -144,7 +153,7 @@ class Trash:
 
     def close(self) -> None:
         """Stop the thread, delete what is left, remove the folder and release its lock."""
-        with self._mutex:
+        with self._tidying, self._mutex:
             if self._closed:
                 return
             self._closed = True
@@ -180,6 +189,8 @@ class Trash:
         """Delete the replaced files and make the spares taken (what the thread does);
         returns how many files were deleted."""
         with self._tidying:
+            if self._closed:
+                return 0
             deleted = self.empty()
             self._make_spares()
         return deleted
