@@ -153,6 +153,7 @@ class SqliteFileTrackingService:
                 self._rules = self._make_rules()
                 previous = self._last_root if self._last_root and self._snapshot_exists(self._last_root) else None
                 result = self._scanner(self.workspace, self._rules, store=True).full(previous)
+            self._trees.derived(result.derived)  # a fact about hashes: true committed or not
             outputs = self._outputs(link, result.root, result.decoded)
             row = None if link is None else _link_row(link, result.root, outputs)
             if result.root == base and self._recently_committed(base):
@@ -278,7 +279,6 @@ class SqliteFileTrackingService:
         self._pending = IndexDelta()
         for digest, tree in result.decoded.items():
             self._trees.remember(digest, tree, result.rows.get(digest))
-        self._trees.derived(result.derived)
         self._committed = (result.root, time.monotonic())
 
     # -- checkpoint links --
