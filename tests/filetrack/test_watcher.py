@@ -121,20 +121,6 @@ def test_own_blob_writes_are_not_events(make_workspace: MakeWs, make_service: Ma
     assert svc._watcher.pending() == set()
 
 
-def test_data_dir_outside_the_workspace_uses_root_cookies(
-    make_workspace: MakeWs, make_service: MakeSvc, tmp_path: Path
-) -> None:
-    ws = make_workspace({"a.txt": "a"})
-    svc = make_service(ws, tmp_path / "elsewhere", start=True)
-    s0 = svc.snapshot()
-    (ws / "a.txt").write_text("b")
-    s1 = svc.snapshot()
-    assert svc._last_mode == "incremental"
-    assert svc.changes(s0, s1) == {"a.txt": hash_bytes(b"b")}
-    assert [n for n in os.listdir(ws) if n.startswith(".wtbcookie")] == []
-    assert sorted(svc.files(s1)) == ["a.txt"]
-
-
 def test_the_barrier_leaves_the_workspace_as_it_was(
     make_workspace: MakeWs, make_service: MakeSvc, tmp_path: Path
 ) -> None:
@@ -218,3 +204,50 @@ def test_stopping_the_watcher_while_barriers_run_ends_them(make_workspace: MakeW
     assert results and results[-1] is False  # a stopped watcher is never trusted
     (ws / "a.txt").write_text("b")
     assert svc.read_file(svc.snapshot(), "a.txt") == b"b"
+
+
+@pytest.mark.parametrize("backend", ["inotify", "watchdog"])
+def test_a_barrier_that_fails_is_found_once_then_probed_until_it_works(
+    make_workspace: MakeWs,
+    make_service: MakeSvc,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    backend: str,
+) -> None:
+    """Cookie events lost (as with a watchdog release that broke WTB's reader): one warning,
+    one timed-out barrier, every later snapshot walks at once, and the watcher comes back."""
+    import logging
+    import time
+
+    from wtb import faults
+    from wtb.filetrack import watcher as watcher_module
+
+    monkeypatch.setattr(watcher_module, "PROBE_INTERVAL_S", (0.05, 0.05))
+    dropping = {"on": True}
+    monkeypatch.setattr(faults, "hit", lambda point: point == "watcher.drop_cookie" and dropping["on"])
+    caplog.set_level(logging.WARNING, logger="wtb.filetrack.watcher")
+    ws = make_workspace({"a.txt": "0"})
+    svc = make_service(ws, start=True, watcher=backend)
+    svc.barrier_timeout_s = 0.3
+    for i in range(1, 8):
+        (ws / "a.txt").write_text(str(i))
+        assert svc.read_file(svc.snapshot(), "a.txt") == str(i).encode()
+        assert svc.last_mode == "full"
+    status = svc.watcher_status()
+    assert status.mode == "walking" and "did not arrive" in status.reason
+    assert status.barrier_timeouts == 1  # the first snapshot found it; the six after never waited
+    warnings = [r for r in caplog.records if "not trusted" in r.getMessage()]
+    assert len(warnings) == 1
+
+    dropping["on"] = False  # cookies arrive again: the background probe notices
+    deadline = time.monotonic() + 10
+    while svc.watcher_status().mode != backend:
+        assert time.monotonic() < deadline, "the watcher never came back"
+        time.sleep(0.02)
+    (ws / "a.txt").write_text("caught up")
+    assert svc.read_file(svc.snapshot(), "a.txt") == b"caught up"
+    assert svc.last_mode == "full"  # one walk for what happened while it was broken
+    (ws / "a.txt").write_text("watched")
+    assert svc.read_file(svc.snapshot(), "a.txt") == b"watched"
+    assert svc.last_mode == "incremental"
+    assert svc.watcher_status().barrier_timeouts == 1

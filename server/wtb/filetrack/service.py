@@ -36,7 +36,7 @@ from wtb.filetrack.scan import Scanner, ScanResult
 from wtb.filetrack.statindex import IndexDelta, MemoryStatIndex, SqliteStatIndex, StatRecord
 from wtb.filetrack.trash import Trash
 from wtb.filetrack.trees import ChangedNames, Overlay, TreeStore, diff, iter_leaves, lookup
-from wtb.filetrack.watcher import BARRIER_TIMEOUT_S, Watcher
+from wtb.filetrack.watcher import BARRIER_TIMEOUT_S, Watcher, WatcherStatus
 from wtb.models import FileEntry, StorageStats
 from wtb.sdk.config import FileTrackingConfig
 
@@ -62,7 +62,7 @@ class SqliteFileTrackingService:
         self._index = SqliteStatIndex(self._db, str(self.workspace))
         self._gc_lock = GcLock(home / "gc.lock")
         self._rules = self._make_rules()  # validates the config now, not at the first snapshot
-        self._watcher = Watcher(self.workspace, self.data_dir, self._make_rules)
+        self._watcher = Watcher(self.workspace, self.data_dir, self._make_rules, config.watcher)
         self._mutex = threading.RLock()
         self._base: str | None = None
         self._watching = False
@@ -107,6 +107,12 @@ class SqliteFileTrackingService:
         self.close()
 
     # -- snapshots --
+
+    @property
+    def last_mode(self) -> str:
+        """How the last snapshot found its changes: "incremental" (the watcher's dirty set),
+        "full" (a walk), "unchanged", "rewritten" (identical rewrites) or "disabled"."""
+        return self._last_mode
 
     def snapshot(self) -> str:
         """Record the tracked files now; returns the snapshot id (its root tree hash)."""
@@ -201,10 +207,22 @@ class SqliteFileTrackingService:
         if drained.trusted:
             return drained.paths
         log.info("walking %s: %s", self.workspace, drained.reason)
-        if not self._watcher.restart():
+        if drained.restart and not self._watcher.restart():
             log.warning("no file watcher for %s; every snapshot walks the workspace", self.workspace)
             self._watching = False
         return None
+
+    def watcher_status(self, *, probe: bool = False) -> WatcherStatus:
+        """How snapshots find changes ("inotify", "watchdog", "polling", "walking" or "off").
+
+        ``probe``: run one barrier first, so that the round-trip time is measured now
+        (what ``wtb doctor`` shows); a probe that fails leaves the watcher as it was.
+        """
+        if probe and self._watching:
+            self._watcher.barrier(self.barrier_timeout_s)
+        if not self.config.enabled or not self._watching:
+            return WatcherStatus("off", "file tracking is off" if not self.config.enabled else "not watching")
+        return self._watcher.status()
 
     def _recently_committed(self, root: str) -> bool:
         """Whether this service committed ``root`` well inside the GC grace period.

@@ -1,25 +1,26 @@
 """The workspace watcher: a dirty set of changed paths, and a barrier to trust it.
 
-While the service is open, a watchdog observer records every tracked path that is
-created, written, chmod-ed, renamed or deleted (a directory stands for everything
-below it). A snapshot then only re-examines those paths.
+While the service is open, a watch records every tracked path that is created,
+written, chmod-ed, renamed or deleted (a directory stands for everything below it).
+A snapshot then only re-examines those paths. On Linux the watch is WTB's own inotify
+reader (``inotify_tree.py``); elsewhere, or when asked, watchdog's public observers
+(``watchdog_tree.py``).
 
 Events arrive asynchronously, so "nothing in the dirty set" is only true once every
 event that happened before the snapshot has been handled. The barrier is watchman's
-cookie technique: make a watched folder send an event and wait for it. inotify
-queues one instance's events in order, and the caller reads that queue up to the
-cookie on its own thread (see ``_inotify.py``), so when the cookie is seen, every
-earlier change is in the dirty set.
+cookie technique: make a watched folder send an event and wait for it. With inotify,
+one instance's events are queued in order and the caller reads that queue up to the
+cookie on its own thread, so when the cookie is seen every earlier change is in the
+dirty set. The cookie folder is ``<data_dir>/.filetrack/cookies/``, watched even
+though the rest of the data directory is pruned.
 
-The cookie folder is ``<data_dir>/.filetrack/cookies/`` when the data directory is
-inside the workspace (that folder alone is watched there; the rest of the data
-directory is pruned), and otherwise the workspace root itself. Its cookie event is
-the ``IN_ATTRIB`` of a ``chmod`` to its own mode: nothing is created in the
-workspace and nothing visible changes.
-
-The watcher is only trusted when it is running, the cookie arrived in time, no events
-were lost (kernel queue overflow, a directory that could not be watched) and no
-ignore file changed; otherwise the caller restarts it and walks the workspace.
+A barrier whose cookie does not arrive is found once, not paid for at every snapshot:
+the watcher is then *broken* (one warning in the log; :meth:`Watcher.status` says so),
+every drain says "walk" at once, and a background thread probes with a barrier until
+one works again. After that one more walk catches up, and the dirty set is trusted
+again. It is also untrusted while it is not running, after lost events (kernel queue
+overflow, a directory that could not be watched) and after an ignore file changed;
+then the caller restarts it and walks.
 """
 
 from __future__ import annotations
@@ -34,82 +35,88 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-from watchdog.events import (
-    DirCreatedEvent,
-    DirDeletedEvent,
-    DirMovedEvent,
-    FileAttribEvent,
-    FileClosedEvent,
-    FileCreatedEvent,
-    FileDeletedEvent,
-    FileModifiedEvent,
-    FileMovedEvent,
-    FileSystemEvent,
-    FileSystemEventHandler,
-)
-
+from wtb import faults
 from wtb.filetrack.ignore import IGNORE_FILES, Rules
+from wtb.filetrack.inotify import IN_CLOSE_WRITE, IN_ISDIR, IN_MOVED_FROM, IN_MOVED_TO
 from wtb.filetrack.paths import relative_to
-
-if TYPE_CHECKING:
-    from wtb.filetrack._inotify import PrunedInotifyObserver
 
 log = logging.getLogger(__name__)
 
 BARRIER_TIMEOUT_S = 2.0
-_IN_CLOSE_WRITE, _IN_MOVED_FROM, _IN_MOVED_TO, _IN_ISDIR = 0x08, 0x40, 0x80, 0x40000000
+#: How often a broken watcher is probed with a barrier (doubling up to the second figure).
+PROBE_INTERVAL_S = (0.5, 30.0)
+#: The watch backends a config may ask for; "auto" is inotify on Linux, else watchdog.
+BACKENDS = ("auto", "inotify", "watchdog", "polling")
 # The event bits of anything done to a name other than a restore's own write: renaming
 # a file onto it, or exchanging one with it (the old file moves out, the new one in).
 # A close after writing is left out: a restore closes its file after the rename (so
 # that its stat has the rename's ctime), and content only changes through a write or a
 # truncate, which send IN_MODIFY of their own. Renames by others are told apart by
 # the inode (see ``SqliteFileTrackingService._settle``).
-_NOT_A_RENAME_INTO = ~(_IN_MOVED_FROM | _IN_MOVED_TO | _IN_CLOSE_WRITE | _IN_ISDIR) & 0xFFFFFFFF
-_EVENTS: list[type[FileSystemEvent]] = [
-    FileCreatedEvent,
-    FileDeletedEvent,
-    FileModifiedEvent,
-    FileClosedEvent,
-    FileAttribEvent,
-    FileMovedEvent,
-    DirCreatedEvent,
-    DirDeletedEvent,
-    DirMovedEvent,
-]
+_NOT_A_RENAME_INTO = ~(IN_MOVED_FROM | IN_MOVED_TO | IN_CLOSE_WRITE | IN_ISDIR) & 0xFFFFFFFF
 
 
 @dataclass(frozen=True)
 class Drain:
-    """The paths changed since the previous drain, and whether that list is complete."""
+    """The paths changed since the previous drain, and whether that list is complete.
+
+    ``restart``: whether restarting the watch can help (it stopped, or lost events);
+    a broken barrier is probed in the background instead.
+    """
 
     paths: set[str]
     trusted: bool
     reason: str = ""
+    restart: bool = True
 
 
-class _Unused(FileSystemEventHandler):
-    """watchdog's observer needs a handler; changes come through ``Watcher.on_change`` instead."""
+@dataclass(frozen=True)
+class WatcherStatus:
+    """How snapshots find changes now: what ``wtb doctor`` and the editor's status item show.
 
-    def dispatch(self, event: FileSystemEvent) -> None:
-        return None
+    ``mode``: "inotify", "watchdog" or "polling" while the watch is trusted; "walking"
+    when snapshots walk the workspace (``reason`` says why); "off" when not watching.
+    """
+
+    mode: str
+    reason: str = ""
+    round_trip_ms: float | None = None
+    barrier_timeouts: int = 0
+
+
+class _Tree(Protocol):
+    """A running watch of the workspace (``InotifyTree`` or ``WatchdogTree``)."""
+
+    def start(self) -> None: ...
+    def stop(self) -> None: ...
+    def is_alive(self) -> bool: ...
+    def pump(self) -> bool: ...
+    def held(self) -> contextlib.AbstractContextManager[None]: ...
 
 
 class Watcher:
     """Keeps the dirty set of one workspace while started."""
 
-    def __init__(self, root: Path, data_dir: Path, make_rules: Callable[[], Rules]) -> None:
+    def __init__(
+        self, root: Path, data_dir: Path, make_rules: Callable[[], Rules], backend: str = "auto"
+    ) -> None:
+        if backend not in BACKENDS:
+            raise ValueError(f"Unknown file watcher {backend!r}: use one of {', '.join(BACKENDS)}.")
         self._root = str(root)
         self._prefix = self._root + "/"
         self._make_rules = make_rules
-        data_rel = relative_to(root, data_dir)
-        # The folder whose own attribute events are the barrier's cookies: one of WTB's
-        # (watched although the data directory is pruned), or the workspace root.
-        self._cookie_dir = data_dir / ".filetrack" / "cookies" if data_rel else root
+        if backend == "auto":
+            backend = "inotify" if sys.platform.startswith("linux") else "watchdog"
+        self._backend = backend
+        self._cookie_dir = data_dir / ".filetrack" / "cookies"
         self._cookie_key = os.fsencode(self._cookie_dir)
-        self._own_cookie_dir = bool(data_rel)
-        self._cookie_events = 0
+        self._cookie_prefix = self._cookie_key + b"/"
+        self._cookie_events = 0  # inotify: the cookie folder's own attribute events
+        self._cookie_files: dict[bytes, int] = {}  # watchdog: events heard per cookie file
+        self._cookie_heard = threading.Condition()
+        self._cookie_serial = 0
         self._cookie_mode: int | None = None  # the cookie folder's own mode, read at the first barrier
         self._barrier_lock = threading.Lock()
         self._lock = threading.Lock()
@@ -117,25 +124,28 @@ class Watcher:
         self._lost: str | None = None
         self._rules_changed = False
         self._rules: Rules | None = None
-        self._observer: PrunedInotifyObserver | None = None
+        self._tree: _Tree | None = None
         self._written: set[str] | None = None  # see touched_in_place()
+        self._broken: str | None = None  # why the barrier is not trusted (see _on_broken_barrier)
+        self._catch_up = False  # the barrier came back: one more walk before the dirty set is trusted
+        self._barrier_timeouts = 0
+        self._round_trip_s: float | None = None
+        self._probe_stop = threading.Event()
+        self._prober: threading.Thread | None = None
 
-    @staticmethod
-    def supported() -> bool:
-        return sys.platform.startswith("linux")
+    @property
+    def backend(self) -> str:
+        """The watch this platform and config use: "inotify", "watchdog" or "polling"."""
+        return self._backend
 
     @property
     def running(self) -> bool:
-        observer = self._observer
-        return (
-            observer is not None
-            and observer.is_alive()
-            and all(emitter.is_alive() for emitter in observer.emitters)
-        )
+        tree = self._tree
+        return tree is not None and tree.is_alive()
 
     def start(self) -> bool:
         """Start watching (fresh rules, empty dirty set); False when it cannot here."""
-        if self._observer is not None or not self.supported():
+        if self._tree is not None:
             return self.running
         self._cookie_dir.mkdir(parents=True, exist_ok=True)
         self._cookie_mode = None
@@ -144,31 +154,33 @@ class Watcher:
             self._dirty = set()
             self._lost = None
             self._rules_changed = False
-        observer: PrunedInotifyObserver | None = None
+        tree: _Tree | None = None
         try:
-            from wtb.filetrack._inotify import PrunedInotifyObserver
-
-            observer = PrunedInotifyObserver(self)
-            observer.schedule(_Unused(), self._root, recursive=True, event_filter=_EVENTS)
-            observer.start()
+            tree = self._make_tree()
+            tree.start()
         except Exception:
             log.warning("file watcher unavailable for %s; snapshots will walk", self._root, exc_info=True)
-            if observer is not None:
+            if tree is not None:
                 with contextlib.suppress(Exception):
-                    observer.stop()
+                    tree.stop()
             return False
-        self._observer = observer
+        self._tree = tree
         return True
 
-    def _pump(self) -> None:
-        """Read the kernel's queue up to now on this thread (the cookie's event included)."""
-        observer = self._observer
-        if observer is not None:
-            observer.pump()
+    def _make_tree(self) -> _Tree:
+        if self._backend == "inotify":
+            from wtb.filetrack.inotify_tree import InotifyTree
+
+            return InotifyTree(os.fsencode(self._root), self)
+        from wtb.filetrack.watchdog_tree import WatchdogTree
+
+        return WatchdogTree(Path(self._root), self._cookie_dir, self, polling=self._backend == "polling")
 
     def pump(self) -> None:
         """Handle the events queued so far, on this thread (keeps the queue short in :meth:`quiet`)."""
-        self._pump()
+        tree = self._tree
+        if tree is not None:
+            tree.pump()
 
     @contextlib.contextmanager
     def quiet(self) -> Iterator[None]:
@@ -178,12 +190,12 @@ class Watcher:
         between two system calls; its events wait in the kernel queue instead and the
         next barrier (or :meth:`pump`) reads them on this thread, in one go.
         """
-        observer = self._observer
-        if observer is None:
+        tree = self._tree
+        if tree is None:
             yield
             return
         self._written = set()
-        with observer.held():
+        with tree.held():
             yield
 
     def touched_in_place(self) -> set[str] | None:
@@ -195,57 +207,110 @@ class Watcher:
         return written
 
     def stop(self) -> None:
-        observer, self._observer = self._observer, None
-        if observer is not None:
-            observer.stop()
-            with contextlib.suppress(RuntimeError):
-                observer.join(timeout=5)
+        self._probe_stop.set()
+        tree, self._tree = self._tree, None
+        if tree is not None:
+            tree.stop()
+        prober, self._prober = self._prober, None
+        if prober is not None and prober is not threading.current_thread():
+            prober.join(timeout=BARRIER_TIMEOUT_S + 1)
+        self._probe_stop = threading.Event()
+        self._broken = None
+        self._catch_up = False
 
     def restart(self) -> bool:
         self.stop()
         return self.start()
 
-    def barrier(self, timeout: float = BARRIER_TIMEOUT_S) -> bool:
-        """Touch the cookie folder and read the kernel queue up to its event.
+    # -- the barrier --
 
-        The event is queued during the ``chmod`` itself (to the folder's own mode, so
-        only its ctime changes), so reading the queue on this thread right after finds
-        it without waiting for the reader thread; counting cookie events, rather than
-        naming each cookie, survives the kernel merging two of them. Creating and
-        removing a cookie file cost ten times as much on a journalling file system.
+    def barrier(self, timeout: float = BARRIER_TIMEOUT_S) -> bool:
+        """Make the cookie folder send an event and wait until it has been handled.
+
+        inotify: ``chmod`` the folder to its own mode (only its ctime changes); the event
+        is queued during the call itself, so reading the queue on this thread right after
+        finds it without waiting for the reader thread. Counting cookie events, rather
+        than naming each cookie, survives the kernel merging two of them. watchdog: see
+        :meth:`_file_cookie`.
         """
         if not self.running:
             return False
         with self._barrier_lock:
-            seen = self._cookie_events
-            try:
-                mode = self._cookie_mode
-                if mode is None:
-                    mode = stat.S_IMODE(os.stat(self._cookie_dir).st_mode)
-                    if self._own_cookie_dir:
-                        self._cookie_mode = mode  # nobody else chmods WTB's folder; the root is re-read
-                os.chmod(self._cookie_dir, mode)
-            except OSError:
+            began = time.perf_counter()
+            arrived = self._file_cookie(timeout) if self._backend != "inotify" else self._attrib_cookie(timeout)
+            if arrived:
+                self._round_trip_s = time.perf_counter() - began
+            return arrived
+
+    def _attrib_cookie(self, timeout: float) -> bool:
+        seen = self._cookie_events
+        try:
+            mode = self._cookie_mode
+            if mode is None:
+                mode = self._cookie_mode = stat.S_IMODE(os.stat(self._cookie_dir).st_mode)
+            os.chmod(self._cookie_dir, mode)
+        except OSError:
+            return False
+        deadline = time.monotonic() + timeout
+        while True:
+            self.pump()
+            if self._cookie_events != seen:
+                return True
+            if time.monotonic() >= deadline or not self.running:
                 return False
-            deadline = time.monotonic() + timeout
-            while True:
-                self._pump()
-                if self._cookie_events != seen:
-                    return True
-                if time.monotonic() >= deadline:
+            time.sleep(0.001)
+
+    def _file_cookie(self, timeout: float) -> bool:
+        """Create a cookie file, hear of it, remove it, hear of that.
+
+        watchdog's observers hand over a batch of events at a time (a polling observer:
+        everything one scan found, in an order of its own), so hearing the creation only
+        proves the scan that saw it has begun; its removal is seen by a later scan, after
+        every event of the first was handed over.
+        """
+        self._cookie_serial += 1
+        name = os.fsencode(f"{os.getpid()}-{threading.get_ident()}-{self._cookie_serial}")
+        path = self._cookie_prefix + name
+        deadline = time.monotonic() + timeout
+        with self._cookie_heard:
+            self._cookie_files[name] = 0
+        try:
+            os.close(os.open(path, os.O_CREAT | os.O_WRONLY | os.O_NOFOLLOW, 0o600))
+            if not self._wait_cookie(name, 1, deadline):
+                return False
+            os.unlink(path)
+            return self._wait_cookie(name, 2, deadline)
+        except OSError:
+            return False
+        finally:
+            with contextlib.suppress(OSError):
+                os.unlink(path)
+            with self._cookie_heard:
+                self._cookie_files.pop(name, None)
+
+    def _wait_cookie(self, name: bytes, events: int, deadline: float) -> bool:
+        with self._cookie_heard:
+            while self._cookie_files.get(name, 0) < events:
+                left = deadline - time.monotonic()
+                if left <= 0 or not self.running:
                     return False
-                time.sleep(0.001)
+                self._cookie_heard.wait(min(left, 0.05))
+            return True
+
+    # -- the dirty set --
 
     def drain(self, timeout: float = BARRIER_TIMEOUT_S, *, own: bool = False) -> Drain:
         """Take the dirty set after a barrier, and say whether it can be trusted.
 
         ``own``: only this process's changes so far need to be in it (a restore settling
-        its writes). The kernel queues an event in the system call that causes it, so
-        reading the queue to its end is enough, without a cookie; a change another
-        process is making meanwhile is in the next drain.
+        its writes). With inotify the kernel queues an event in the system call that
+        causes it, so reading the queue to its end is enough, without a cookie; a change
+        another process is making meanwhile is in the next drain.
         """
-        if own and self.running:
-            self._pump()
+        if self._broken is not None or self._catch_up:
+            return self._walk_instead()
+        if own and self.running and self._backend == "inotify":
+            self.pump()
             arrived = True
         else:
             arrived = self.barrier(timeout)
@@ -259,8 +324,50 @@ class Watcher:
         if rules_changed:
             return Drain(paths, False, "an ignore file changed")
         if not arrived:
-            return Drain(paths, False, f"the barrier cookie did not arrive within {timeout} s")
+            return self._on_broken_barrier(f"the barrier cookie did not arrive within {timeout} s")
         return Drain(paths, True)
+
+    def _walk_instead(self) -> Drain:
+        """While broken, or once right after it came back: walk, without a barrier."""
+        with self._lock:
+            self._dirty = set()
+        if self._catch_up and self._broken is None:
+            self._catch_up = False
+            return Drain(set(), False, "the file watcher came back: one walk to catch up", restart=False)
+        return Drain(set(), False, self._broken or "", restart=False)
+
+    def _on_broken_barrier(self, why: str) -> Drain:
+        """The first barrier that failed: say so once, walk from now on, probe in the background."""
+        self._barrier_timeouts += 1
+        self._broken = why
+        log.warning(
+            "file watcher of %s is not trusted (%s): snapshots walk the workspace until a probe succeeds",
+            self._root,
+            why,
+        )
+        prober = threading.Thread(target=self._probe, args=(self._probe_stop,), name="wtb-watch-probe", daemon=True)
+        self._prober = prober
+        prober.start()
+        return Drain(set(), False, why, restart=False)
+
+    def _probe(self, stop: threading.Event) -> None:
+        interval, longest = PROBE_INTERVAL_S
+        while not stop.wait(interval):
+            if self.barrier():
+                self._catch_up = True
+                self._broken = None
+                log.warning("file watcher of %s is trusted again", self._root)
+                return
+            interval = min(interval * 2, longest)
+
+    def status(self) -> WatcherStatus:
+        """How snapshots find changes now (``mode`` "walking" with the reason when they walk)."""
+        if self._tree is None:
+            return WatcherStatus("off", "not watching", None, self._barrier_timeouts)
+        reason = self._broken or ("" if self.running else "the watcher is not running")
+        mode = "walking" if reason else self._backend
+        rtt = None if self._round_trip_s is None else self._round_trip_s * 1000
+        return WatcherStatus(mode, reason, rtt, self._barrier_timeouts)
 
     def requeue(self, paths: set[str]) -> None:
         """Put drained paths back: the next drain returns them again."""
@@ -279,7 +386,7 @@ class Watcher:
         with self._lock:
             self._dirty.clear()
 
-    # -- the observer's policy (called from watchdog's threads) --
+    # -- the watch's policy (called from its reader threads) --
 
     def should_watch(self, path: bytes) -> bool:
         rel = relative_to(Path(self._root), Path(os.fsdecode(path)))
@@ -287,7 +394,7 @@ class Watcher:
         return rel is not None and (rel == "" or rules is None or not rules.excluded_path(rel, True))
 
     def extra_dirs(self) -> list[bytes]:
-        return [] if self._cookie_key == os.fsencode(self._root) else [self._cookie_key]
+        return [self._cookie_key]
 
     def on_lost_events(self, why: str) -> None:
         log.warning("file watcher of %s lost events: %s", self._root, why)
@@ -295,10 +402,22 @@ class Watcher:
             self._lost = self._lost or why
 
     def on_folder_attrib(self, path: bytes) -> None:
-        if path == self._cookie_key:
+        if path == self._cookie_key and not faults.hit("watcher.drop_cookie"):
             self._cookie_events += 1
 
+    def _on_cookie_file(self, path: bytes) -> None:
+        if faults.hit("watcher.drop_cookie"):
+            return
+        name = path[len(self._cookie_prefix) :]
+        with self._cookie_heard:
+            if name in self._cookie_files:
+                self._cookie_files[name] += 1
+                self._cookie_heard.notify_all()
+
     def on_change(self, path: bytes, is_dir: bool, mask: int = 0) -> None:
+        if path.startswith(self._cookie_prefix):
+            self._on_cookie_file(path)
+            return
         text = os.fsdecode(path)
         if not text.startswith(self._prefix):
             return

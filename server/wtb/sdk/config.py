@@ -35,7 +35,9 @@ class FileTrackingConfig:
     ``paths`` are workspace-relative roots; ``ignore`` adds gitignore-style patterns to
     the built-in ones, ``.gitignore`` and ``.wtbignore``. Files larger than
     ``max_file_size`` (``"50MB"``, ``"512KB"`` or a byte count) are listed as skipped.
-    ``watch`` keeps a watchdog observer so snapshots cost what changed.
+    ``watch`` keeps a file watcher so snapshots cost what changed; ``watcher`` picks it:
+    "auto" (WTB's inotify reader on Linux, watchdog's native observer elsewhere),
+    "inotify", "watchdog" or "polling" (watchdog's polling observer: any file system).
     """
 
     enabled: bool = True
@@ -43,6 +45,7 @@ class FileTrackingConfig:
     ignore: tuple[str, ...] | list[str] = ()
     max_file_size: str | int = "50MB"
     watch: bool = True
+    watcher: str = "auto"
 
 
 @dataclass(frozen=True)
