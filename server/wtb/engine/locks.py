@@ -2,6 +2,11 @@
 
 ``fcntl.flock`` on a file under ``<data_dir>/locks/``: the kernel drops the lock when the
 holder dies, so a killed rollback or worker never leaves a stale lock behind.
+
+The lock file and its folder are WTB's own, in a data directory that may come with a
+hostile workspace: both are opened from the data directory without following a symlink
+(see ``wtb.datafs``), so a planted link cannot make ``O_CREAT`` create a file where it
+points; the lock then fails with :class:`~wtb.errors.UnsafePathError`.
 """
 
 from __future__ import annotations
@@ -13,17 +18,18 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
+from wtb.datafs import open_file, open_path
 from wtb.errors import BusyError
 
 
 @contextmanager
 def file_lock(path: Path, what: str, timeout_s: float = 0.0) -> Iterator[None]:
     """Hold an exclusive lock on ``path``; wait up to ``timeout_s``, then raise :class:`BusyError`."""
+    folder_fd = open_path(path.parent.parent, [path.parent.name], create=True)
     try:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
-    except FileNotFoundError:  # the first lock of this data dir
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        fd = open_file(path.name, folder_fd, os.O_RDWR | os.O_CREAT, path)
+    finally:
+        os.close(folder_fd)
     try:
         deadline = time.monotonic() + timeout_s
         while True:

@@ -9,6 +9,11 @@ processes. Each acquisition opens its own file description, so threads of one
 process exclude each other as well; a thread that already holds the lock shared
 (a restore that snapshots first) re-enters without a second ``flock``. Where ``fcntl`` is missing (Windows) the lock
 is a no-op and the GC's grace period is the only protection.
+
+The lock file is WTB's own, in a data directory that may come with a hostile workspace:
+it and its folder (``.filetrack``) are opened from the data directory without following
+a symlink (see ``wtb.datafs``), so a planted link cannot make ``O_CREAT`` create a file
+where it points; the lock then fails with :class:`~wtb.errors.UnsafePathError`.
 """
 
 from __future__ import annotations
@@ -18,6 +23,8 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+from wtb.datafs import open_file, open_path
 
 try:
     import fcntl
@@ -59,7 +66,11 @@ class GcLock:
         if fcntl is None:  # pragma: no cover
             yield
             return
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o644)
+        folder_fd = open_path(self.path.parent.parent, [self.path.parent.name], create=True)
+        try:
+            fd = open_file(self.path.name, folder_fd, os.O_RDWR | os.O_CREAT, self.path)
+        finally:
+            os.close(folder_fd)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
             yield

@@ -15,6 +15,13 @@ whose lock nobody holds belonged to a process that is gone (a crash) and is empt
 by the next service that opens the data directory. Where ``renameat2`` or ``flock``
 is missing, or the folder is on another file system than the workspace, there is no
 trash and restores rename over the old files.
+
+The data directory may come with a hostile workspace, so the trash follows no symlink
+(see ``wtb.datafs``): ``.filetrack/trash`` is reached from the data directory, and its
+folders and lock files are opened, emptied and removed relative to open folder
+descriptors with ``O_NOFOLLOW``. A symlink (or any other stranger) where a trash folder
+or lock file should be is left alone with a one-line warning; one at ``.filetrack`` or
+``trash`` means no trash at all (restores then rename over files).
 """
 
 from __future__ import annotations
@@ -24,6 +31,8 @@ import ctypes
 import errno
 import logging
 import os
+import re
+import stat
 import threading
 from pathlib import Path
 from typing import NamedTuple
@@ -33,12 +42,19 @@ try:
 except ImportError:  # pragma: no cover - Windows
     fcntl = None  # type: ignore[assignment]
 
+from wtb.datafs import CLOEXEC, NOFOLLOW, open_dir, open_file, open_path
+from wtb.errors import UnsafePathError
 from wtb.filetrack.ignore import TMP_PREFIX
 
 log = logging.getLogger(__name__)
 
 _RENAME_EXCHANGE = 2
-_DIR_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0)
+_NONBLOCK = getattr(os, "O_NONBLOCK", 0)
+#: How far up from the trash folder WTB's own folders go: ``.filetrack/trash`` is opened
+#: from the data directory without following a symlink at either name.
+_OWN_DEPTH = 2
+#: The lock files ``Trash.open`` makes (16 hex digits); the sweep touches nothing else.
+_LOCK_NAME = re.compile(r"[0-9a-f]{16}\.lock")
 
 
 def _load_renameat2() -> ctypes._CFuncPtr | None:  # type: ignore[name-defined]
@@ -87,11 +103,12 @@ class Trash:
     #: Empty files kept ready (each an open descriptor).
     spares = 32
 
-    def __init__(self, folder: Path, fd: int, lock_fd: int) -> None:
+    def __init__(self, folder: Path, fd: int, lock_fd: int, parent_fd: int) -> None:
         self.folder = folder
         self.fd = fd  # the folder's descriptor, to create and rename by
         self.device = os.fstat(fd).st_dev
         self._lock_fd = lock_fd
+        self._parent_fd = parent_fd  # the ``trash`` folder's, to remove this folder and its lock by
         self._wake = threading.Event()
         self._closing = threading.Event()
         self._tidying = threading.Lock()  # the thread's tidy() and a caller's never overlap
@@ -104,16 +121,37 @@ class Trash:
     @classmethod
     def open(cls, parent: Path) -> Trash | None:
         """A new trash folder under ``parent`` (its dead siblings emptied first), or None
-        where this platform cannot exchange names or lock files."""
-        if _renameat2 is None or fcntl is None:
+        where this platform cannot exchange names or lock files, or where ``parent`` or
+        its own parent (``.filetrack/trash``) is a symlink (a warning says which).
+
+        The last two names of ``parent`` are WTB's own folders and are never followed;
+        the folder above them (the data directory) is the caller's."""
+        if _renameat2 is None or fcntl is None or not NOFOLLOW or os.open not in os.supports_dir_fd:
             return None
-        parent.mkdir(parents=True, exist_ok=True)
-        sweep(parent)
-        name = os.urandom(8).hex()
-        lock_fd = os.open(parent / f"{name}.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
-        fcntl.flock(lock_fd, fcntl.LOCK_EX)
-        (parent / name).mkdir()
-        return cls(parent / name, os.open(parent / name, _DIR_FLAGS), lock_fd)
+        parent = Path(os.path.abspath(parent))
+        depth = min(_OWN_DEPTH, len(parent.parts) - 1)
+        try:
+            parent_fd = open_path(parent.parents[depth - 1], parent.parts[-depth:], create=True)
+        except UnsafePathError as exc:
+            log.warning("no trash, restores will rename over files: %s", exc)
+            return None
+        try:
+            sweep(parent_fd, parent)
+            name = os.urandom(8).hex()
+            lock_fd = open_file(f"{name}.lock", parent_fd, os.O_RDWR | os.O_CREAT | os.O_EXCL, parent / f"{name}.lock")
+            try:
+                fcntl.flock(lock_fd, fcntl.LOCK_EX)
+                os.mkdir(name, 0o777, dir_fd=parent_fd)
+                fd = open_dir(name, parent_fd, parent / name)
+            except BaseException:
+                os.close(lock_fd)
+                with contextlib.suppress(OSError):
+                    os.unlink(f"{name}.lock", dir_fd=parent_fd)
+                raise
+        except BaseException:
+            os.close(parent_fd)
+            raise
+        return cls(parent / name, fd, lock_fd, parent_fd)
 
     def take(self) -> Spare | None:
         """An empty file to write a restored file's content to, or None when none is ready.
@@ -165,13 +203,17 @@ class Trash:
             self._thread.join(timeout=10)
         for spare in ready:
             os.close(spare.fd)
-        _empty(self.fd, self.folder, set())
-        os.close(self.fd)
-        with contextlib.suppress(OSError):
-            os.rmdir(self.folder)
-        with contextlib.suppress(OSError):
-            os.unlink(f"{self.folder}.lock")
-        os.close(self._lock_fd)
+        try:
+            _empty(self.fd, self.folder, set())
+        finally:
+            os.close(self.fd)
+            name = self.folder.name
+            with contextlib.suppress(OSError):
+                os.rmdir(name, dir_fd=self._parent_fd)
+            with contextlib.suppress(OSError):
+                os.unlink(f"{name}.lock", dir_fd=self._parent_fd)
+            os.close(self._lock_fd)
+            os.close(self._parent_fd)
 
     def _run(self) -> None:
         while True:
@@ -198,7 +240,7 @@ class Trash:
     def _make_spares(self) -> None:
         while len(self._ready) < self.spares and not self._closed:
             name = TMP_PREFIX + os.urandom(8).hex()
-            fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644, dir_fd=self.fd)
+            fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | NOFOLLOW | CLOEXEC, 0o644, dir_fd=self.fd)
             spare = Spare(fd, name, os.fstat(fd).st_mode & 0o7777)
             with self._mutex:
                 if self._closed:
@@ -208,33 +250,58 @@ class Trash:
                 self._ready.append(spare)
 
 
-def sweep(parent: Path) -> None:
-    """Empty and remove the trash folders under ``parent`` whose owner is gone."""
+def sweep(parent_fd: int, parent: Path) -> None:
+    """Empty and remove the dead trash folders in the open folder ``parent_fd`` (shown as
+    ``parent``). Only names ``Trash.open`` makes are looked at; a symlink or anything else
+    that is not a plain lock file and folder is skipped with a warning, never followed."""
     assert fcntl is not None
-    for lock in parent.glob("*.lock"):
+    with os.scandir(parent_fd) as entries:
+        locks = sorted(entry.name for entry in entries if _LOCK_NAME.fullmatch(entry.name))
+    for lock in locks:
         try:
-            fd = os.open(lock, os.O_RDWR | os.O_CLOEXEC)
+            _sweep_one(parent_fd, parent, lock)
+        except UnsafePathError as exc:
+            log.warning("left a dead trash folder alone: %s", exc)
+        except OSError as exc:
+            log.warning("could not empty the dead trash folder %s: %s", parent / lock[: -len(".lock")], exc)
+
+
+def _sweep_one(parent_fd: int, parent: Path, lock: str) -> None:
+    assert fcntl is not None
+    not_a_file = UnsafePathError(f"{parent / lock} is not a plain file, where WTB keeps a lock file: move it away")
+    try:
+        fd = open_file(lock, parent_fd, os.O_RDWR | _NONBLOCK, parent / lock)
+    except FileNotFoundError:
+        return  # its owner closed meanwhile
+    except IsADirectoryError:
+        raise not_a_file from None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise not_a_file
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return  # its service is open
+        name = lock[: -len(".lock")]
+        try:
+            folder_fd = open_dir(name, parent_fd, parent / name)
         except FileNotFoundError:
-            continue
-        try:
+            pass
+        else:
             try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                continue  # its service is open
-            folder = lock.with_suffix("")
-            with contextlib.suppress(FileNotFoundError):
-                folder_fd = os.open(folder, _DIR_FLAGS)
-                try:
-                    _empty(folder_fd, folder)
-                finally:
-                    os.close(folder_fd)
-                with contextlib.suppress(OSError):
-                    os.rmdir(folder)
-            if not folder.exists():
-                with contextlib.suppress(FileNotFoundError):
-                    os.unlink(lock)
-        finally:
-            os.close(fd)
+                _empty(folder_fd, parent / name)
+            finally:
+                os.close(folder_fd)
+            try:
+                os.rmdir(name, dir_fd=parent_fd)
+            except FileNotFoundError:
+                pass
+            except OSError:
+                return  # a directory was left in it (see _empty): keep the lock with it
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(lock, dir_fd=parent_fd)
+    finally:
+        os.close(fd)
 
 
 def _empty(fd: int, folder: Path, keep: set[str] | None = None) -> int:
