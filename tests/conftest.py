@@ -19,6 +19,20 @@ RAG_INPUT = {"query": "How much did revenue grow?", "top_k": 2}
 os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
 
 
+def pytest_report_header() -> str:
+    from wtb.versions import describe, library_versions
+
+    return "libraries: " + describe(library_versions())
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int) -> None:
+    """Name the library versions next to failures: a new release that broke WTB shows up here."""
+    if terminalreporter.stats.get("failed") or terminalreporter.stats.get("error"):
+        from wtb.versions import describe, library_versions
+
+        terminalreporter.write_line("failed with: " + describe(library_versions()))
+
+
 @pytest.fixture
 def sample_ws(tmp_path: Path) -> Path:
     """A fresh copy of ``sample_workspace/`` (without any data dir or outputs)."""

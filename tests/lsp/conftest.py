@@ -108,7 +108,7 @@ class Daemon:
 
         try:
             return await asyncio.wait_for(loop(), WAIT_S)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             raise AssertionError(f"timed out waiting for {what}; got {self.notifications[-5:]}") from None
 
     async def wait_final(
@@ -142,7 +142,7 @@ async def _stop(client: LanguageClient) -> None:
             server.stdin.close()
         try:
             await asyncio.wait_for(server.wait(), 10)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             server.kill()
             await server.wait()
     client._stop_event.set()

@@ -21,18 +21,13 @@ table, ``ExecutionConfig.runtime_env``; ``env_vars`` merge by name and ``pip`` l
 
 from __future__ import annotations
 
-import sys
+import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from wtb.batch.errors import InvalidVariantError
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 
 
 @dataclass(frozen=True)

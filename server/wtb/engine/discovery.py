@@ -9,17 +9,12 @@ is imported here, so listing workflows is safe in an untrusted workspace and fas
 from __future__ import annotations
 
 import json
-import sys
+import tomllib
 from pathlib import Path
 from typing import Any
 
 from wtb.errors import WorkflowLoadError
 from wtb.sdk.project import WorkflowProject
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 
 
 def discover(workspace: Path) -> dict[str, WorkflowProject]:

@@ -125,7 +125,7 @@ class StateAdapter:
         """
         checkpoint = dict(source.checkpoint)
         checkpoint["id"] = str(uuid6(clock_seq=-1))
-        checkpoint["ts"] = dt.datetime.now(dt.timezone.utc).isoformat()
+        checkpoint["ts"] = dt.datetime.now(dt.UTC).isoformat()
         config = thread_config(thread_id)
         stored = self.saver.put(
             config,  # type: ignore[arg-type]

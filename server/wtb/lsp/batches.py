@@ -154,7 +154,7 @@ async def _stop(process: asyncio.subprocess.Process) -> None:
     kill(process, signal.SIGTERM)
     try:
         await asyncio.wait_for(process.wait(), TERM_GRACE_S)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         kill(process)
         await process.wait()
 

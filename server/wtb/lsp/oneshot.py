@@ -28,7 +28,7 @@ async def call(
     process = await ls.workers.start(args)
     try:
         out, err = await asyncio.wait_for(process.communicate(), timeout_s)
-    except (asyncio.TimeoutError, asyncio.CancelledError) as exc:
+    except (TimeoutError, asyncio.CancelledError) as exc:
         kill(process)
         await process.wait()
         if isinstance(exc, asyncio.CancelledError):

@@ -174,7 +174,7 @@ class RunManager:
             events = asyncio.create_task(self._read_events(run))
             try:
                 await asyncio.wait_for(asyncio.shield(events), run.timeout_s)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 if run.stop_reason is None:
                     run.stop_reason = "timeout"
                 await self._stop(run)
@@ -255,7 +255,7 @@ class RunManager:
         kill(process, signal.SIGTERM)
         try:
             await asyncio.wait_for(process.wait(), TERM_GRACE_S)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             kill(process)
             await process.wait()
 

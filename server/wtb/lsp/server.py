@@ -213,7 +213,7 @@ class WtbLanguageServer(LanguageServer):
             from wtb.lsp import batches
 
             await asyncio.wait_for(batches.stop_all(self), 30)
-        except (asyncio.TimeoutError, Exception):
+        except (TimeoutError, Exception):
             logger.exception("stopping the runs did not finish cleanly")
         self._stopping = True
 
