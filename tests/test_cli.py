@@ -60,3 +60,14 @@ def test_failed_run_exits_1(make_workspace) -> None:
     result = wtb("run", "f", "--input", '{"x": 1}', "--workspace", str(ws), "--json")
     assert result.returncode == 1
     assert json.loads(result.stdout)["error"]["node"] == "boom"
+
+
+def test_doctor_names_versions_and_the_watchers_mode_with_its_round_trip(sample_ws: Path) -> None:
+    report = wtb_json("doctor", "--workspace", str(sample_ws))
+    assert report["watcher"]["mode"] == "inotify" and report["watcher"]["round_trip_ms"] >= 0
+    assert report["libraries"]["langgraph"] and report["libraries"]["watchdog"]
+    assert report["data_dir"] == str(sample_ws / ".wtb") and report["data_dir_bytes"] > 0
+    text = wtb("doctor", "--workspace", str(sample_ws))
+    assert text.returncode == 0
+    watcher_line = next(line for line in text.stdout.splitlines() if line.startswith("watcher"))
+    assert "inotify, barrier round trip" in watcher_line and watcher_line.endswith(" ms")

@@ -63,6 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--pause-after", action="append", default=[], metavar="NODE", help="pause after NODE")
     run.add_argument("--pause-on-error", action="store_true", help="pause at a failing node instead of failing")
     add("projects", lambda b, a: _projects(b), "list the workspace's workflows")
+    add("doctor", _doctor, "versions, the file watcher's mode and barrier round trip, the data dir, Ray")
     executions = add("executions", lambda b, a: b.list_executions(a.project, a.limit), "list executions")
     executions.add_argument("--project", default=None)
     executions.add_argument("--limit", type=int, default=50)
@@ -144,6 +145,16 @@ def _run(bench: Any, args: argparse.Namespace) -> Any:
             before=tuple(args.pause_before), after=tuple(args.pause_after), on_error=args.pause_on_error
         )
     return bench.run(args.project, initial, on_event=progress, name=args.name, pause=pause)
+
+
+def _doctor(bench: Any, args: argparse.Namespace) -> Any:
+    report = bench.doctor()
+    if args.json:
+        return report
+    from wtb.engine.doctor import render
+
+    print(render(report))
+    return None
 
 
 def _cat(bench: Any, args: argparse.Namespace) -> None:

@@ -142,6 +142,36 @@ class StorageStats:
     per_project: dict[str, dict[str, int]] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class WatcherStatus:
+    """How snapshots find changed files now: what ``wtb doctor`` and the editor's status item show.
+
+    ``mode``: "inotify", "watchdog" or "polling" while the file watcher is trusted;
+    "walking" when snapshots walk the workspace instead (``reason`` says why); "off" when
+    nothing watches (file tracking or watching is off). ``round_trip_ms``: the last
+    barrier's cookie round trip; ``barrier_timeouts``: barriers that ever timed out.
+    """
+
+    mode: str
+    reason: str = ""
+    round_trip_ms: float | None = None
+    barrier_timeouts: int = 0
+
+
+@dataclass
+class DoctorReport:
+    """``wtb doctor``: versions, the file watcher, the data directory, Ray."""
+
+    python: str
+    libraries: dict[str, str | None]
+    watcher: WatcherStatus
+    workspace: str
+    data_dir: str
+    data_dir_bytes: int
+    ray_importable: bool
+    problems: list[str] = field(default_factory=list)
+
+
 def to_jsonable(value: Any) -> Any:
     """Turn records (dataclasses, enums, bytes, tuples) into JSON-ready values."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):

@@ -294,3 +294,6 @@ async def test_files_at_a_checkpoint_and_rollback_of_files(
     assert "out/answer.md" in diff["files"]["added"]
     stats = await daemon.request("wtb/storageStats", {})
     assert stats["blobs"] > 0
+    doctor = await daemon.request("wtb/doctor", {})
+    assert doctor["watcher"]["mode"] == "inotify" and doctor["watcher"]["roundTripMs"] >= 0
+    assert doctor["libraries"]["watchdog"] and doctor["problems"] == []

@@ -36,8 +36,8 @@ from wtb.filetrack.scan import Scanner, ScanResult
 from wtb.filetrack.statindex import IndexDelta, MemoryStatIndex, SqliteStatIndex, StatRecord
 from wtb.filetrack.trash import Trash
 from wtb.filetrack.trees import ChangedNames, Overlay, TreeStore, diff, iter_leaves, lookup
-from wtb.filetrack.watcher import BARRIER_TIMEOUT_S, Watcher, WatcherStatus
-from wtb.models import FileEntry, StorageStats
+from wtb.filetrack.watcher import BARRIER_TIMEOUT_S, Watcher
+from wtb.models import FileEntry, StorageStats, WatcherStatus
 from wtb.sdk.config import FileTrackingConfig
 
 log = logging.getLogger(__name__)

@@ -41,6 +41,7 @@ from wtb import faults
 from wtb.filetrack.ignore import IGNORE_FILES, Rules
 from wtb.filetrack.inotify import IN_CLOSE_WRITE, IN_ISDIR, IN_MOVED_FROM, IN_MOVED_TO
 from wtb.filetrack.paths import relative_to
+from wtb.models import WatcherStatus
 
 log = logging.getLogger(__name__)
 
@@ -70,20 +71,6 @@ class Drain:
     trusted: bool
     reason: str = ""
     restart: bool = True
-
-
-@dataclass(frozen=True)
-class WatcherStatus:
-    """How snapshots find changes now: what ``wtb doctor`` and the editor's status item show.
-
-    ``mode``: "inotify", "watchdog" or "polling" while the watch is trusted; "walking"
-    when snapshots walk the workspace (``reason`` says why); "off" when not watching.
-    """
-
-    mode: str
-    reason: str = ""
-    round_trip_ms: float | None = None
-    barrier_timeouts: int = 0
 
 
 class _Tree(Protocol):

@@ -42,6 +42,7 @@ UNDO_ROLLBACK: Final = "wtb/undoRollback"
 FORK: Final = "wtb/fork"
 BATCH: Final = "wtb/batch"
 STORAGE_STATS: Final = "wtb/storageStats"
+DOCTOR: Final = "wtb/doctor"
 MARK_GOLDEN: Final = "wtb/markGolden"
 LIST_GOLDENS: Final = "wtb/listGoldens"
 CHECK: Final = "wtb/check"
@@ -488,6 +489,35 @@ class StorageStatsParams:
 
 
 @attrs.define(kw_only=True)
+class DoctorParams:
+    pass
+
+
+@attrs.define(kw_only=True)
+class WatcherInfo:
+    """``mode``: "inotify", "watchdog" or "polling" (trusted), "walking" (``reason`` says why) or "off"."""
+
+    mode: str
+    reason: str = ""
+    round_trip_ms: float | None = None
+    barrier_timeouts: int = 0
+
+
+@attrs.define(kw_only=True)
+class DoctorResult:
+    """What ``wtb doctor`` prints: versions, the file watcher after a live barrier, the data dir, Ray."""
+
+    python: str
+    libraries: dict[str, str | None]
+    watcher: WatcherInfo
+    workspace: str
+    data_dir: str
+    data_dir_bytes: int
+    ray_importable: bool
+    problems: list[str] = attrs.Factory(list)
+
+
+@attrs.define(kw_only=True)
 class StorageStatsResult:
     blobs: int
     bytes_stored: int
@@ -638,6 +668,7 @@ REQUESTS: Final[dict[str, tuple[type[Any], type[Any]]]] = {
     FORK: (ForkParams, ExecutionStarted),
     BATCH: (BatchParams, BatchResult),
     STORAGE_STATS: (StorageStatsParams, StorageStatsResult),
+    DOCTOR: (DoctorParams, DoctorResult),
     MARK_GOLDEN: (MarkGoldenParams, GoldenInfo),
     LIST_GOLDENS: (ListGoldensParams, ListGoldensResult),
     CHECK: (CheckParams, CheckResultInfo),

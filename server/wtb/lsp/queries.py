@@ -192,3 +192,8 @@ async def diff(ls: WtbLanguageServer, params: p.DiffParams) -> p.DiffResult:
 @request(p.STORAGE_STATS)
 async def storage_stats(ls: WtbLanguageServer, params: p.StorageStatsParams) -> p.StorageStatsResult:
     return records.storage_stats(await ls.bench_host.call("storage_stats"))
+
+
+@request(p.DOCTOR)
+async def doctor(ls: WtbLanguageServer, params: p.DoctorParams) -> p.DoctorResult:
+    return records.doctor(await ls.bench_host.call("doctor"))

@@ -14,7 +14,7 @@ from typing import Any
 
 from wtb.lsp import protocol as p
 from wtb.lsp.uris import path_to_uri, relative
-from wtb.models import to_jsonable
+from wtb.models import DoctorReport, to_jsonable
 
 _STATUSES = ("pending", "running", "paused", "completed", "failed", "cancelled")
 
@@ -185,6 +185,22 @@ def storage_stats(record: Any) -> p.StorageStatsResult:
         per_project={
             str(k): {str(kk): int(vv) for kk, vv in _dict(v).items()} for k, v in _dict(data.get("per_project")).items()
         },
+    )
+
+
+def doctor(report: DoctorReport) -> p.DoctorResult:
+    w = report.watcher
+    return p.DoctorResult(
+        python=report.python,
+        libraries=dict(report.libraries),
+        watcher=p.WatcherInfo(
+            mode=w.mode, reason=w.reason, round_trip_ms=w.round_trip_ms, barrier_timeouts=w.barrier_timeouts
+        ),
+        workspace=report.workspace,
+        data_dir=report.data_dir,
+        data_dir_bytes=report.data_dir_bytes,
+        ray_importable=report.ray_importable,
+        problems=list(report.problems),
     )
 
 

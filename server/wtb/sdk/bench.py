@@ -28,6 +28,7 @@ from wtb.errors import InvalidArgumentError, InvalidStateError, UnknownProjectEr
 from wtb.models import (
     Checkpoint,
     DiffResult,
+    DoctorReport,
     Execution,
     ExecutionError,
     ExecutionStatus,
@@ -445,6 +446,12 @@ class WTBTestBench:
 
     def gc(self) -> Any:
         return self._tracker_or_fail().gc()
+
+    def doctor(self) -> DoctorReport:
+        """Versions, the file watcher (with a live barrier round trip), the data dir, Ray."""
+        from wtb.engine.doctor import diagnose
+
+        return diagnose(self.workspace, self.data_dir, self._tracker)
 
 
 def _run_config(config: Mapping[str, Any] | None) -> dict[str, Any]:
