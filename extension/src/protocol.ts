@@ -27,6 +27,7 @@ export const UNDO_ROLLBACK = 'wtb/undoRollback';
 export const FORK = 'wtb/fork';
 export const BATCH = 'wtb/batch';
 export const STORAGE_STATS = 'wtb/storageStats';
+export const DOCTOR = 'wtb/doctor';
 export const MARK_GOLDEN = 'wtb/markGolden';
 export const LIST_GOLDENS = 'wtb/listGoldens';
 export const CHECK = 'wtb/check';
@@ -389,6 +390,32 @@ export interface StorageStatsResult {
   perProject: Record<string, Record<string, number>>;
 }
 
+export type DoctorParams = Record<string, never>;
+/**
+ * How snapshots find changed files. `mode`: `inotify`, `watchdog` or `polling` while the file
+ * watcher is trusted; `walking` when snapshots walk the workspace (`reason` says why); `off`
+ * when nothing watches. `roundTripMs`: the last barrier's cookie round trip (null: none yet);
+ * `barrierTimeouts`: barriers that ever timed out.
+ */
+export interface WatcherInfo {
+  mode: string;
+  reason: string;
+  roundTripMs: number | null;
+  barrierTimeouts: number;
+}
+/** What `wtb doctor` prints; the daemon runs a live barrier on its watcher first. */
+export interface DoctorResult {
+  python: string;
+  /** library → version (null: not installed) */
+  libraries: Record<string, string | null>;
+  watcher: WatcherInfo;
+  workspace: string;
+  dataDir: string;
+  dataDirBytes: number;
+  rayImportable: boolean;
+  problems: string[];
+}
+
 /** A known-good completed execution that `wtb/check` compares new runs with. */
 export interface GoldenInfo {
   name: string;
@@ -494,6 +521,7 @@ export interface Requests {
   [FORK]: [ForkParams, ExecutionStarted];
   [BATCH]: [BatchParams, BatchResult];
   [STORAGE_STATS]: [StorageStatsParams, StorageStatsResult];
+  [DOCTOR]: [DoctorParams, DoctorResult];
   [MARK_GOLDEN]: [MarkGoldenParams, GoldenInfo];
   [LIST_GOLDENS]: [ListGoldensParams, ListGoldensResult];
   [CHECK]: [CheckParams, CheckResultInfo];
@@ -507,7 +535,7 @@ export type ResultOf<M extends RequestMethod> = Requests[M][1];
 export const REQUEST_METHODS: readonly RequestMethod[] = [
   LIST_WORKFLOWS, GET_GRAPH, LIST_EXECUTIONS, GET_EXECUTION, GET_EXECUTION_TREE, LIST_CHECKPOINTS,
   GET_STATE, LIST_FILES, READ_FILE, DIFF, RUN, RESUME, CANCEL, PLAN_ROLLBACK, ROLLBACK,
-  UNDO_ROLLBACK, FORK, BATCH, STORAGE_STATS, MARK_GOLDEN, LIST_GOLDENS, CHECK, PRUNE,
+  UNDO_ROLLBACK, FORK, BATCH, STORAGE_STATS, DOCTOR, MARK_GOLDEN, LIST_GOLDENS, CHECK, PRUNE,
 ];
 
 export interface Notifications {
