@@ -2,7 +2,9 @@
 
 Handlers raise :class:`wtb.errors.WTBError` subclasses (or let the SDK raise them);
 :func:`to_jsonrpc` is the only code that decides which JSON-RPC code a person sees. The
-message is kept as the SDK wrote it: it names the thing and says what to do.
+message is kept as the SDK wrote it: it names the thing and says what to do; only a
+message longer than ``framing.MAX_ERROR_CHARS`` is clipped (one that quotes a huge
+parameter back is never sent whole).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from pygls.exceptions import (
 
 from wtb import errors
 from wtb.lsp import protocol
+from wtb.lsp.framing import clip
 
 
 class WorkspaceUntrustedError(errors.WTBError):
@@ -65,18 +68,20 @@ def code_for(exc: BaseException) -> int | None:
 def to_jsonrpc(exc: BaseException) -> JsonRpcException:
     """Map any exception a handler let through to the JSON-RPC error the client gets."""
     if isinstance(exc, JsonRpcException):
+        exc.message = clip(exc.message)
         return exc
     code = code_for(exc)
     if code is None:
         internal: JsonRpcException = JsonRpcInternalError.of(  # type: ignore[no-untyped-call]
             (type(exc), exc, exc.__traceback__)
         )
+        internal.message = clip(internal.message)
         return internal
     data: dict[str, Any] = {"type": type(exc).__name__}
     for cls, kind in _NOT_FOUND_KINDS:
         if isinstance(exc, cls):
             data["kind"] = kind
-    message = str(exc) or type(exc).__name__
+    message = clip(str(exc) or type(exc).__name__)
     if code == protocol.INVALID_PARAMS:
         return JsonRpcInvalidParams(message=message, data=data)
     return JsonRpcWtbError(message=message, code=code, data=data)

@@ -27,6 +27,7 @@ from wtb import __version__
 from wtb.lsp import protocol as p
 from wtb.lsp.bench import BenchHost
 from wtb.lsp.errors import WorkspaceUntrustedError
+from wtb.lsp.framing import MAX_ERROR_CHARS, clip
 from wtb.lsp.runs import RunManager
 from wtb.lsp.uris import uri_to_path
 from wtb.lsp.workers import WorkerPool, kill
@@ -82,6 +83,7 @@ class WtbLanguageServer(LanguageServer):
         self.batch_processes: set[asyncio.subprocess.Process] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stopping = False
+        self.broken_framing: str | None = None  # why the stdio loop closed the connection, if it did
 
     # -- set-up ---------------------------------------------------------------------
     def configure(self, params: types.InitializeParams) -> None:
@@ -171,27 +173,29 @@ class WtbLanguageServer(LanguageServer):
 
     # -- serving ------------------------------------------------------------------------
     def start_io(self, stdin: Any = None, stdout: Any = None) -> None:
-        """pygls' stdio loop, plus a clean stop of every run when the editor goes away.
+        """The stdio loop, plus a clean stop of every run when the editor goes away.
 
-        When stdin closes (the editor died) pygls' loop simply ends and asyncio would cancel
+        The loop is :class:`wtb.lsp.framing.MessageLoop` rather than pygls' own: broken
+        framing ends it (:attr:`broken_framing` says why, and the daemon exits with
+        status 1), and oversized ids are answered without being echoed.
+
+        When stdin closes (the editor died) the loop simply ends and asyncio would cancel
         the tasks following our workers; we stop the runs first, while the loop still runs,
         so each is recorded ``cancelled`` with its checkpoints kept.
         """
-        from pygls.io_ import StdinAsyncReader, StdoutWriter, run_async
+        from pygls.io_ import StdoutWriter
+
+        from wtb.lsp.framing import BoundedStdinReader, MessageLoop
 
         self._stop_event = threading.Event()
-        reader = StdinAsyncReader(stdin or sys.stdin.buffer, self.thread_pool)
-        self.protocol.set_writer(StdoutWriter(stdout or sys.stdout.buffer))
+        reader = BoundedStdinReader(stdin or sys.stdin.buffer, self.thread_pool)
+        writer = StdoutWriter(stdout or sys.stdout.buffer)
+        self.protocol.set_writer(writer)
+        loop = MessageLoop(reader, self.protocol, writer.write, self._stop_event, logger, self.report_server_error)
 
         async def serve() -> None:
             try:
-                await run_async(
-                    stop_event=self._stop_event,  # type: ignore[arg-type]
-                    reader=reader,
-                    protocol=self.protocol,
-                    logger=logger,
-                    error_handler=self.report_server_error,
-                )
+                await loop.run()
             finally:
                 await self.stop_runs()
 
@@ -202,7 +206,18 @@ class WtbLanguageServer(LanguageServer):
         except (KeyboardInterrupt, SystemExit):
             pass
         finally:
+            self.broken_framing = loop.broken
+            if loop.broken is not None:
+                print(f"wtb daemon: closing the connection: {loop.broken}", file=sys.stderr, flush=True)
             self.shutdown()
+
+    def report_server_error(self, error: Exception, source: Any) -> None:
+        """pygls' report (a ``window/showMessage`` for errors outside a request), clipped:
+        an error that quotes a huge parameter is not sent back whole."""
+        text = str(error)
+        if len(text) > MAX_ERROR_CHARS:
+            error = RuntimeError(clip(text))
+        super().report_server_error(error, source)
 
     # -- tear-down --------------------------------------------------------------------
     async def stop_runs(self) -> None:
@@ -322,7 +337,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         server.workers.close()
         server.runs.abandon_all(server.bench_host.bench)
         server.bench_host.close()
-    return 0
+    return 1 if server.broken_framing is not None else 0
 
 
 if __name__ == "__main__":
