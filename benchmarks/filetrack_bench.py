@@ -30,8 +30,8 @@ from pathlib import Path
 
 from blake3 import blake3
 
+from wtb.config import FileTrackingConfig
 from wtb.filetrack import SqliteFileTrackingService
-from wtb.sdk.config import FileTrackingConfig
 
 Row = tuple[str, float, float, str]
 FILE_SIZE = 2048

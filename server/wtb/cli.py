@@ -137,7 +137,7 @@ def _projects(bench: Any) -> list[dict[str, Any]]:
 def _run(bench: Any, args: argparse.Namespace) -> Any:
     initial = _parse_input(args.input)
     progress = _progress_printer() if sys.stderr.isatty() and not args.json else None
-    from wtb.sdk.config import PauseStrategyConfig
+    from wtb.config import PauseStrategyConfig
 
     pause = None
     if args.pause_before or args.pause_after or args.pause_on_error:

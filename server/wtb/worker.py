@@ -150,7 +150,7 @@ def _error_event(exc: BaseException) -> dict[str, Any]:
 def _file_tracking(options: dict[str, Any] | None) -> Any:
     if not options:
         return None
-    from wtb.sdk.config import FileTrackingConfig
+    from wtb.config import FileTrackingConfig
 
     fields = {k: v for k, v in options.items() if v is not None}
     return FileTrackingConfig(**fields)
@@ -176,7 +176,7 @@ def _ensure_project(bench: Any, name: str) -> None:
         file, sep, attr = name.rpartition(":")
         if not (sep and file.endswith(".py") and attr.isidentifier()):
             raise
-        from wtb.sdk.project import WorkflowProject
+        from wtb.config import WorkflowProject
 
         bench.register_project(WorkflowProject(name=name, graph=name))
 

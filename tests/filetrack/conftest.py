@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from wtb.config import FileTrackingConfig
 from wtb.filetrack import SqliteFileTrackingService
-from wtb.sdk.config import FileTrackingConfig
 
 Files = Mapping[str, "str | bytes"]
 

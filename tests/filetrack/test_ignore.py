@@ -7,9 +7,9 @@ from pathlib import Path
 import pathspec
 import pytest
 
+from wtb.config import FileTrackingConfig
 from wtb.filetrack.errors import InvalidArgumentError
 from wtb.filetrack.ignore import Rules, _Matcher, parse_size
-from wtb.sdk.config import FileTrackingConfig
 
 
 @pytest.mark.parametrize(

@@ -18,7 +18,7 @@ WORKER = textwrap.dedent(
     import sys
     from pathlib import Path
     from wtb.filetrack import SqliteFileTrackingService
-    from wtb.sdk.config import FileTrackingConfig
+    from wtb.config import FileTrackingConfig
 
     ws, data, name = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3]
     with SqliteFileTrackingService(ws, data, FileTrackingConfig(watch=name == "w0")) as svc:

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from tests.filetrack.conftest import tree_of, write_files
+from wtb.config import FileTrackingConfig
 from wtb.filetrack import SqliteFileTrackingService
 from wtb.filetrack.errors import IntegrityError, UnsafePathError
 from wtb.filetrack.hashing import hash_bytes
-from wtb.sdk.config import FileTrackingConfig
 
 MakeWs = Callable[..., Path]
 MakeSvc = Callable[..., SqliteFileTrackingService]

@@ -214,7 +214,7 @@ def test_checkpoint_links(make_workspace: MakeWs, make_service: MakeSvc) -> None
 
 def test_close_is_idempotent_and_a_context_manager(make_workspace: MakeWs) -> None:
     ws = make_workspace({"a.txt": "a"})
-    from wtb.sdk.config import FileTrackingConfig
+    from wtb.config import FileTrackingConfig
 
     with SqliteFileTrackingService(ws, ws / ".wtb", FileTrackingConfig()) as svc:
         svc.start()

@@ -20,12 +20,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from wtb.config import PauseStrategyConfig
 from wtb.engine.checkpointer import TrackingSaver, open_checkpoint_db
 from wtb.engine.recorder import EventSink, RunRecorder, Tracker
 from wtb.engine.state_adapter import StateAdapter, thread_config
 from wtb.errors import NonSerializableStateError, WTBError
 from wtb.models import Execution, ExecutionError, ExecutionStatus
-from wtb.sdk.config import PauseStrategyConfig
 from wtb.store.executions import ExecutionStore
 
 _cwd_lock = threading.RLock()

@@ -13,8 +13,8 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+from wtb.config import WorkflowProject
 from wtb.errors import WorkflowLoadError
-from wtb.sdk.project import WorkflowProject
 
 
 def discover(workspace: Path) -> dict[str, WorkflowProject]:

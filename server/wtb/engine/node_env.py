@@ -18,9 +18,9 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from wtb.config import NodeEnvironment
 from wtb.engine.locks import file_lock
 from wtb.errors import WTBError
-from wtb.sdk.config import NodeEnvironment
 
 
 class NodeEnvironmentError(WTBError):

@@ -2,7 +2,7 @@
 
 A path is excluded when it is WTB's own (the data directory, wherever it is; the
 temporary files of a restore; barrier cookies), outside ``config.paths``, or matched
-by the ignore patterns: :data:`~wtb.sdk.config.DEFAULT_IGNORES`, ``config.ignore``,
+by the ignore patterns: :data:`~wtb.config.DEFAULT_IGNORES`, ``config.ignore``,
 then the root ``.gitignore`` and ``.wtbignore`` (later lines win, so ``.wtbignore``
 can re-include what ``.gitignore`` hides), and ``.gitignore``/``.wtbignore`` files in
 subdirectories for the paths below them (deeper files win, as in git).
@@ -23,9 +23,9 @@ from pathlib import Path
 import pathspec
 
 from wtb import sizes
+from wtb.config import DEFAULT_IGNORES, FileTrackingConfig
 from wtb.filetrack.errors import InvalidArgumentError
 from wtb.filetrack.paths import normalize_root, relative_to
-from wtb.sdk.config import DEFAULT_IGNORES, FileTrackingConfig
 
 TMP_PREFIX = ".wtbtmp-"
 COOKIE_PREFIX = ".wtbcookie-"

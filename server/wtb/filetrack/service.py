@@ -20,6 +20,7 @@ from typing import NamedTuple
 
 import msgpack
 
+from wtb.config import FileTrackingConfig
 from wtb.filetrack import bundle
 from wtb.filetrack.cas import BlobStore
 from wtb.filetrack.db import Database
@@ -38,7 +39,6 @@ from wtb.filetrack.trash import Trash
 from wtb.filetrack.trees import ChangedNames, Overlay, TreeStore, diff, iter_leaves, lookup
 from wtb.filetrack.watcher import BARRIER_TIMEOUT_S, Watcher
 from wtb.models import FileEntry, StorageStats, WatcherStatus
-from wtb.sdk.config import FileTrackingConfig
 
 log = logging.getLogger(__name__)
 

@@ -111,7 +111,7 @@ def _pause(params: p.RunParams) -> Any:
     """The run's pause points as the SDK's ``PauseStrategyConfig`` (None: the workflow's own)."""
     if not (params.pause_before or params.pause_after or params.pause_on_error or params.pause_every_step):
         return None
-    from wtb.sdk.config import PauseStrategyConfig
+    from wtb.config import PauseStrategyConfig
 
     return PauseStrategyConfig(
         before=list(params.pause_before or []),

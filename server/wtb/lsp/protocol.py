@@ -86,7 +86,7 @@ FileEncoding = Literal["auto", "text", "base64"]
 
 @attrs.define(kw_only=True)
 class FileTrackingOptions:
-    """Mirrors ``wtb.sdk.config.FileTrackingConfig``; absent fields keep the SDK's defaults."""
+    """Mirrors ``wtb.config.FileTrackingConfig``; absent fields keep the SDK's defaults."""
 
     enabled: bool = True
     paths: list[str] | None = None

@@ -44,7 +44,7 @@ async def ensure_project(ls: WtbLanguageServer, name: str) -> None:
             file, sep, attr = name.rpartition(":")
             if not (sep and file.endswith(".py") and attr.isidentifier() and (bench.workspace / file).is_file()):
                 raise
-            from wtb.sdk.project import WorkflowProject
+            from wtb.config import WorkflowProject
 
             bench.register_project(WorkflowProject(name=name, graph=name))
 

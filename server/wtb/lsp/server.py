@@ -128,7 +128,7 @@ class WtbLanguageServer(LanguageServer):
         self._loop = asyncio.get_running_loop()
         file_tracking = None
         if self.options.file_tracking is not None:
-            from wtb.sdk.config import FileTrackingConfig
+            from wtb.config import FileTrackingConfig
 
             file_tracking = FileTrackingConfig(**self.file_tracking_fields())
         self.bench_host.open(self.workspace_root, self.data_dir, file_tracking)

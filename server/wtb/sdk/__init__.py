@@ -1,22 +1,22 @@
 """The public SDK: the bench, projects and their configuration records.
 
 The configuration records import nothing heavy; the bench (and with it LangGraph) is
-imported on first use, so ``wtb.sdk.config`` stays cheap for the daemon and workers.
+imported on first use, so ``wtb.config`` stays cheap for the daemon and workers.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from wtb.sdk.config import (
+from wtb.config import (
     EnvironmentConfig,
     ExecutionConfig,
     FileTrackingConfig,
     NodeEnvironment,
     NodeResourceConfig,
     PauseStrategyConfig,
+    WorkflowProject,
 )
-from wtb.sdk.project import WorkflowProject
 
 if TYPE_CHECKING:
     from wtb.sdk.bench import WTBTestBench

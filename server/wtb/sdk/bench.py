@@ -16,6 +16,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
+from wtb.config import FileTrackingConfig, PauseStrategyConfig, WorkflowProject
 from wtb.engine import discovery, loader
 from wtb.engine.checkpointer import TrackingSaver, open_checkpoint_db
 from wtb.engine.controller import ExecutionController
@@ -39,8 +40,6 @@ from wtb.models import (
 from wtb.regression.compare import CheckResult, CheckRules
 from wtb.regression.goldens import Golden, GoldenStore
 from wtb.sdk import inspection
-from wtb.sdk.config import FileTrackingConfig, PauseStrategyConfig
-from wtb.sdk.project import WorkflowProject
 from wtb.sdk.retention import PruneReport
 from wtb.sdk.runner import Prepare, start_run
 from wtb.sdk.tree import ExecutionTreeNode, build_tree

@@ -11,12 +11,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from wtb.config import PauseStrategyConfig
 from wtb.engine.checkpointer import TrackingSaver, open_checkpoint_db
 from wtb.engine.controller import compile_graph
 from wtb.engine.recorder import RunRecorder
 from wtb.engine.state_adapter import thread_config
 from wtb.models import Execution, ExecutionStatus
-from wtb.sdk.config import PauseStrategyConfig
 
 if TYPE_CHECKING:
     from wtb.sdk.bench import WTBTestBench

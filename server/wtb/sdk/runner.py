@@ -9,11 +9,10 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from wtb.config import PauseStrategyConfig, WorkflowProject
 from wtb.engine.controller import RunRequest
 from wtb.engine.recorder import EventSink
 from wtb.models import Execution
-from wtb.sdk.config import PauseStrategyConfig
-from wtb.sdk.project import WorkflowProject
 
 if TYPE_CHECKING:
     from wtb.sdk.bench import WTBTestBench
