@@ -84,32 +84,43 @@ def fifty_nodes(quick: bool) -> Row:
         shutil.rmtree(root, ignore_errors=True)
 
 
-def rag_tracking(quick: bool) -> Row:
-    """A full run of the sample RAG workflow with file tracking on vs off (goal ≤1.15×).
+def tracking_overhead(quick: bool, workflow: str, state: dict[str, object], label: str) -> Row:
+    """A full run of a sample workflow with file tracking on vs off (goal ≤1.15×).
 
     The two benches have their own copy of the workspace and take turns.
     """
     from wtb import FileTrackingConfig, WTBTestBench
 
     repo = Path(__file__).resolve().parent.parent
-    root = Path(tempfile.mkdtemp(prefix="wtb-bench-rag-"))
+    root = Path(tempfile.mkdtemp(prefix="wtb-bench-track-"))
     try:
-        skip = shutil.ignore_patterns(".wtb", "index", "out")
+        skip = shutil.ignore_patterns(".wtb", "index", "out", "drafts")
         for name in ("ws_on", "ws_off"):
             shutil.copytree(repo / "sample_workspace", root / name, ignore=skip)
-        query = {"query": "How much did revenue grow?", "top_k": 2}
         turns = 20 if quick else 80
         with WTBTestBench.create(workspace=root / "ws_on", data_dir=root / "on") as tracked, WTBTestBench.create(
             workspace=root / "ws_off", data_dir=root / "off", file_tracking=FileTrackingConfig(enabled=False)
         ) as untracked:
+            checkpoints = len(tracked.get_checkpoints(tracked.run(workflow, state).id))
             medians = alternating_medians(
-                {"on": lambda: tracked.run("rag", query), "off": lambda: untracked.run("rag", query)}, turns
+                {"on": lambda: tracked.run(workflow, state), "off": lambda: untracked.run(workflow, state)}, turns
             )
-        return ("run of the sample RAG workflow, file tracking on vs off", medians["on"], medians["off"],
-                f"goal ≤1.15×; medians of {turns} alternating runs")
+        return (f"{label}, file tracking on vs off", medians["on"], medians["off"],
+                f"goal ≤1.15×; {checkpoints} checkpoints a run; medians of {turns} alternating runs")
     finally:
         shutil.rmtree(root, ignore_errors=True)
 
 
+def rag_tracking(quick: bool) -> Row:
+    return tracking_overhead(quick, "rag", {"query": "How much did revenue grow?", "top_k": 2},
+                             "run of the sample RAG workflow")
+
+
+def reviser_tracking(quick: bool) -> Row:
+    """The sample's loop workflow: 11 checkpoints, a file appended to at every revision."""
+    state = {"topic": "WTB", "checklist": ["alpha", "beta", "gamma", "delta"], "max_rounds": 10}
+    return tracking_overhead(quick, "reviser", state, "run of the sample reviser loop")
+
+
 def run(quick: bool) -> list[Row]:
-    return [fifty_nodes(quick), rag_tracking(quick)]
+    return [fifty_nodes(quick), rag_tracking(quick), reviser_tracking(quick)]
