@@ -1,5 +1,6 @@
 // The one state hub (after rust-analyzer's ctx.ts): the language client's life cycle, typed
-// requests, the daemon's notifications, the output channels, the status bar and the tree model.
+// requests, the daemon's notifications, the output channels, the status bar, the tree model and
+// the daemon's file watcher (asked with `wtb/doctor` after a start and after each run).
 
 import * as vscode from 'vscode';
 import { State } from 'vscode-languageclient/node';
@@ -12,6 +13,7 @@ import { describeError } from './errors';
 import { StatusBar } from './statusBar';
 import { RunTracker } from './progress';
 import { TraceChannel } from './traceChannel';
+import { WatcherProbe } from './watcherProbe';
 
 export type ServerState = 'noFolder' | 'stopped' | 'starting' | 'running' | 'failed';
 
@@ -44,13 +46,25 @@ export class Ctx implements vscode.Disposable {
   readonly onCheckpointAdded = this.checkpointEmitter.event;
   private readonly workflowsEmitter = new vscode.EventEmitter<p.WorkflowInfo[]>();
   readonly onWorkflowsChanged = this.workflowsEmitter.event;
+  private readonly watcherEmitter = new vscode.EventEmitter<p.WatcherInfo | undefined>();
+  /** The file watcher's state changed (undefined: unknown, e.g. the server stopped). */
+  readonly onDidChangeWatcher = this.watcherEmitter.event;
+  private readonly watcherProbe = new WatcherProbe({
+    ask: () => this.request(p.DOCTOR, {}),
+    changed: (watcher) => this.watcherEmitter.fire(watcher),
+    log: (level, message) => (level === 'warn' ? this.output.warn(message) : this.output.info(message)),
+  });
 
   constructor(readonly extension: vscode.ExtensionContext) {
     this.model = new TreeModel(config.read().pageSize);
     this.runs = new RunTracker(this);
     this.statusBar = new StatusBar(this);
     this.disposables.push(this.output, this.trace, this.statusBar, this.runs, this.stateEmitter,
-      this.executionEmitter, this.checkpointEmitter, this.workflowsEmitter);
+      this.executionEmitter, this.checkpointEmitter, this.workflowsEmitter, this.watcherEmitter,
+      // An execution that ended may have been the one whose barrier failed: ask again.
+      this.onExecutionChanged((e) => {
+        if (p.FINAL_STATUSES.includes(e.status)) void this.watcherProbe.refresh();
+      }));
     void vscode.commands.executeCommand('setContext', 'wtb.serverState', this._state);
   }
 
@@ -60,6 +74,11 @@ export class Ctx implements vscode.Disposable {
 
   get python(): string {
     return this._python;
+  }
+
+  /** The daemon's file watcher as `wtb/doctor` last said; undefined until it answers. */
+  get watcher(): p.WatcherInfo | undefined {
+    return this.watcherProbe.watcher;
   }
 
   get settings(): Settings {
@@ -74,6 +93,8 @@ export class Ctx implements vscode.Disposable {
     if (this._state === state) return;
     this._state = state;
     void vscode.commands.executeCommand('setContext', 'wtb.serverState', state);
+    if (state === 'running') void this.watcherProbe.refresh();
+    else this.watcherProbe.reset();
     this.stateEmitter.fire(state);
   }
 
@@ -200,6 +221,13 @@ export class Ctx implements vscode.Disposable {
     if (!client || this._state !== 'running') throw new ServerNotRunningError(this._state);
     // Never pass an undefined token: vscode-jsonrpc would send the params as an array `[params, null]`.
     return token ? client.sendRequest<p.ResultOf<M>>(method, params, token) : client.sendRequest<p.ResultOf<M>>(method, params);
+  }
+
+  /** `wtb/doctor` (what `wtb doctor` prints); its watcher updates the status item. */
+  async doctor(): Promise<p.DoctorResult> {
+    const result = await this.request(p.DOCTOR, {});
+    if (this._state === 'running') this.watcherProbe.report(result.watcher);
+    return result;
   }
 
   /** The running client, for `$/progress` subscriptions. */

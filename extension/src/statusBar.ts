@@ -1,4 +1,5 @@
-// The single status item: server state and the running execution, updated through `update()`.
+// The single status item: server state, the running execution and the daemon's file watcher,
+// updated through `update()`. A click shows the log, or runs "WTB: Doctor" while the watcher is off.
 
 import * as vscode from 'vscode';
 import type { Ctx } from './ctx';
@@ -6,12 +7,12 @@ import { statusText } from './statusText';
 
 export class StatusBar implements vscode.Disposable {
   private readonly item = vscode.window.createStatusBarItem('wtb.status', vscode.StatusBarAlignment.Left, 10);
-  private readonly subscription: vscode.Disposable;
+  private readonly subscriptions: vscode.Disposable[];
 
   constructor(private readonly ctx: Ctx) {
     this.item.name = 'WTB';
     this.item.command = 'wtb.showLogs';
-    this.subscription = ctx.onDidChangeState(() => this.update());
+    this.subscriptions = [ctx.onDidChangeState(() => this.update()), ctx.onDidChangeWatcher(() => this.update())];
     this.update();
     this.item.show();
   }
@@ -22,14 +23,16 @@ export class StatusBar implements vscode.Disposable {
       python: this.ctx.python,
       problem: this.ctx.problem,
       runs: this.ctx.runs.summaries(),
+      watcher: this.ctx.watcher,
     });
+    this.item.command = view.command;
     this.item.text = view.text;
     this.item.tooltip = new vscode.MarkdownString(view.tooltip);
     this.item.backgroundColor = view.error ? new vscode.ThemeColor('statusBarItem.errorBackground') : undefined;
   }
 
   dispose(): void {
-    this.subscription.dispose();
+    for (const s of this.subscriptions) s.dispose();
     this.item.dispose();
   }
 }
