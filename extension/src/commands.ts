@@ -15,6 +15,7 @@ import { describeError, isRpcError } from './errors';
 import { parseJsonObject, parseVariants, preview, validateJsonObject } from './inputs';
 import { pickCheckpoint, pickExecution, pickFile, pickInput, pickWorkflow, rememberInput } from './pickers';
 import { toUri } from './contentProvider';
+import { renderDoctor } from './doctor';
 import type { TreeNode } from './treeModel';
 import { shortId } from './uris';
 
@@ -422,6 +423,14 @@ export const restartServer = (env: Env): Handler => async () => {
 export const showLogs = (env: Env): Handler => async () => {
   env.ctx.output.show(true);
   await Promise.resolve();
+};
+
+/** What `wtb doctor` prints, in the WTB output channel (the status item runs it while the file watcher is off). */
+export const doctor = (env: Env): Handler => async () => {
+  const result = await env.ctx.doctor();
+  env.ctx.output.info(`WTB doctor:\n${renderDoctor(result)}`);
+  env.ctx.output.show(true);
+  return result;
 };
 
 export const openDocs = (env: Env): Handler => async () => {

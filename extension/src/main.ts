@@ -32,6 +32,7 @@ const COMMANDS: Record<string, (env: cmd.Env) => cmd.Handler> = {
   'wtb.refresh': cmd.refresh,
   'wtb.restartServer': cmd.restartServer,
   'wtb.showLogs': cmd.showLogs,
+  'wtb.doctor': cmd.doctor,
   'wtb.openDocs': cmd.openDocs,
   'wtb.loadMore': cmd.loadMore,
   'wtb.togglePauseBefore': cmd.togglePauseBefore,
