@@ -127,14 +127,14 @@ def rollback_rows(quick: bool) -> list[Row]:
             for _ in range(reps):
                 for checkpoint, commit in ((first, before), (last, after)):
                     clean_wtb.append(_timed(lambda c=checkpoint: _rollback(bench, execution.id, c)))
-                    bench._tracker.empty_trash()  # untimed, and not left to overlap git's turn
+                    bench.services.tracker.empty_trash()  # untimed, and not left to overlap git's turn
                     clean_git.append(_timed(lambda c=commit: _git(git_ws, git_dir, "reset", "-q", "--hard", c)))
             _git(git_ws, git_dir, "reset", "-q", "--hard", before)
             edited_wtb, reset_times, saving_times = [], [], []
             for _ in range(reps):
                 _change(ws)
                 edited_wtb.append(_timed(lambda: _rollback(bench, execution.id, first)))
-                bench._tracker.empty_trash()
+                bench.services.tracker.empty_trash()
                 _change(git_ws)
                 reset_times.append(_timed(lambda: _git(git_ws, git_dir, "reset", "-q", "--hard")))
                 _change(git_ws)
@@ -190,7 +190,7 @@ def fork_rows(quick: bool) -> list[Row]:
         with WTBTestBench.create(
             workspace=ws, data_dir=root / "data", file_tracking=FileTrackingConfig(enabled=False)
         ) as bench:
-            graph = bench._load_graph(bench.get_project("loop"))
+            graph = bench.services.load_graph(bench.get_project("loop"))
             conn = sqlite3.connect(str(root / "plain.db"), check_same_thread=False)
             compiled = graph.compile(checkpointer=SqliteSaver(conn))
             for size in sizes:

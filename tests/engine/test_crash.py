@@ -60,7 +60,7 @@ def test_rollback_killed_at_each_stage_recovers_to_the_target(files_ws: Path, st
         recovered = reopened.get_execution(execution.id)
         assert recovered.head_checkpoint_id == target.id
         assert recovered.status is ExecutionStatus.PAUSED
-        assert reopened._outbox.pending() == []
+        assert reopened.services.outbox.pending() == []
         reopened.undo_rollback(execution.id)
         assert workspace_tree(files_ws) == before_tree
 
@@ -95,7 +95,7 @@ def test_a_rollback_during_a_run_of_the_execution_fails_clearly(files_ws: Path, 
             bench.rollback(execution.id, first.id)
         assert time.monotonic() - started < 15
         assert workspace_tree(files_ws) == before
-        assert bench._outbox.pending() == []
+        assert bench.services.outbox.pending() == []
     finally:
         holder.kill()
         holder.wait()

@@ -20,30 +20,30 @@ if TYPE_CHECKING:
 
 
 def database(bench: WTBTestBench) -> Database:
-    return bench._db
+    return bench.services.db
 
 
 def executions(bench: WTBTestBench) -> ExecutionStore:
-    return bench._executions
+    return bench.services.executions
 
 
 def adapter(bench: WTBTestBench) -> StateAdapter:
-    return bench._adapter
+    return bench.services.adapter
 
 
 def tracker(bench: WTBTestBench) -> Any | None:
     """The bench's file tracker, or ``None`` when file tracking is off."""
-    return bench._tracker
+    return bench.services.tracker
 
 
 def checkpoint_db(bench: WTBTestBench) -> Path:
-    return bench._checkpoint_path
+    return bench.services.checkpoint_path
 
 
 def locks(bench: WTBTestBench) -> Locks:
-    return bench._locks
+    return bench.services.locks
 
 
 def serialize_state(bench: WTBTestBench, values: dict[str, Any], what: str) -> tuple[str, bytes]:
     """Serialise a state as checkpoints are; raises ``NonSerializableStateError`` naming the key."""
-    return bench._adapter.check_serializable(values, what)
+    return bench.services.adapter.check_serializable(values, what)

@@ -17,12 +17,11 @@ import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from wtb.store.db import Database
-
-if TYPE_CHECKING:
-    from wtb.sdk.bench import WTBTestBench
+from wtb.engine.inspection import get_checkpoints
+from wtb.engine.services import Services
+from wtb.store.recordings import ReplayStore
 
 
 @dataclass(frozen=True)
@@ -80,35 +79,12 @@ def hash_keys(state: Any, keys: list[str]) -> str:
     return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
 
 
-class ReplayStore:
-    """The ``node_calls`` table."""
-
-    def __init__(self, db: Database) -> None:
-        self._db = db
-
-    def record(self, project: str, node: str, execution_id: str, parent: str, keys: list[str], digest: str) -> None:
-        with self._db.transaction() as conn:
-            conn.execute(
-                "INSERT INTO node_calls (project, node, execution_id, parent_checkpoint_id, keys, input_hash) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                (project, node, execution_id, parent, json.dumps(keys), digest),
-            )
-
-    def candidates(self, project: str, node: str) -> list[tuple[list[str], str, str, str]]:
-        rows = self._db.query(
-            "SELECT keys, input_hash, execution_id, parent_checkpoint_id FROM node_calls "
-            "WHERE project = ? AND node = ? ORDER BY id DESC",
-            (project, node),
-        )
-        return [(json.loads(r[0]), r[1], r[2], r[3]) for r in rows]
-
-
 class Replayer:
     """Looks up recordings for one run and records its real calls."""
 
-    def __init__(self, bench: WTBTestBench, project: str, execution_id: str) -> None:
-        self._bench = bench
-        self._store = ReplayStore(bench._db)
+    def __init__(self, services: Services, project: str, execution_id: str) -> None:
+        self._services = services
+        self._store = ReplayStore(services.db)
         self.project = project
         self.execution_id = execution_id
         self._children: dict[str, dict[tuple[str, str], Recording]] = {}
@@ -130,7 +106,7 @@ class Replayer:
     def _calls_of(self, execution_id: str) -> dict[tuple[str, str], Recording]:
         """(parent checkpoint, node) → recording, for one execution (read once per run)."""
         try:
-            checkpoints = self._bench.get_checkpoints(execution_id)
+            checkpoints = get_checkpoints(self._services, execution_id)
         except Exception:
             return {}  # pruned since
         return {

@@ -4,34 +4,33 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from wtb.engine import inspection, runs
+from wtb.engine.services import Services
 from wtb.models import Checkpoint
 from wtb.regression.compare import CheckResult, CheckRules, Divergence, compare_files, compare_states
-from wtb.regression.goldens import Golden
-
-if TYPE_CHECKING:
-    from wtb.sdk.bench import WTBTestBench
+from wtb.store.goldens import Golden
 
 
 def run_check(
-    bench: WTBTestBench,
+    services: Services,
     golden: Golden,
     initial_state: Mapping[str, Any] | None,
     rules: CheckRules,
 ) -> CheckResult:
-    reference = bench.get_execution(golden.execution_id)
+    reference = inspection.get_execution(services, golden.execution_id)
     if initial_state is None:
-        stored = bench._executions.initial_state(reference.id)
-        initial_state = bench._saver.serde.loads_typed(stored) if stored else {}
-    pending = bench.create_execution(
-        golden.project, initial_state, config=reference.config or None, name=f"check:{golden.name}"
+        stored = services.executions.initial_state(reference.id)
+        initial_state = services.saver.serde.loads_typed(stored) if stored else {}
+    pending = runs.create_execution(
+        services, golden.project, initial_state, config=reference.config or None, name=f"check:{golden.name}"
     )
-    new = bench.run_execution(pending.id, prepare=_golden_start(bench, main_line(bench, reference.id)))
-    return compare_executions(bench, golden, reference.id, new.id, rules)
+    new = runs.run_execution(services, pending.id, prepare=_golden_start(services, main_line(services, reference.id)))
+    return compare_executions(services, golden, reference.id, new.id, rules)
 
 
-def _golden_start(bench: WTBTestBench, line: list[Checkpoint]) -> Callable[[Path], None]:
+def _golden_start(services: Services, line: list[Checkpoint]) -> Callable[[Path], None]:
     """Put back, in the check's own directory, the golden run's outputs as they were at its start.
 
     The check runs isolated on the workspace as it is now (today's code and inputs), except
@@ -40,7 +39,7 @@ def _golden_start(bench: WTBTestBench, line: list[Checkpoint]) -> Callable[[Path
     """
     start = line[0].snapshot_id if line else None
     written = {path for checkpoint in line for path in checkpoint.output_files}
-    tracker = bench._tracker_or_fail()
+    tracker = services.tracker_or_fail()
     before = tracker.files(start) if start else {}
 
     def prepare(directory: Path) -> None:
@@ -56,19 +55,18 @@ def _golden_start(bench: WTBTestBench, line: list[Checkpoint]) -> Callable[[Path
 
 
 def compare_executions(
-    bench: WTBTestBench, golden: Golden, expected_id: str, actual_id: str, rules: CheckRules
+    services: Services, golden: Golden, expected_id: str, actual_id: str, rules: CheckRules
 ) -> CheckResult:
-    expected_line, actual_line = steps_of(main_line(bench, expected_id)), steps_of(main_line(bench, actual_id))
+    expected_line, actual_line = steps_of(main_line(services, expected_id)), steps_of(main_line(services, actual_id))
     differences: list[Divergence] = []
     for old, new in zip(expected_line, actual_line, strict=False):
-        differences += compare_states(
-            old, bench.get_state(expected_id, old.id), bench.get_state(actual_id, new.id), rules
-        )
+        expected = inspection.get_state(services, expected_id, old.id)
+        differences += compare_states(old, expected, inspection.get_state(services, actual_id, new.id), rules)
 
         def read(side: str, path: str, old: Checkpoint = old, new: Checkpoint = new) -> bytes | None:
             execution, checkpoint = (expected_id, old.id) if side == "expected" else (actual_id, new.id)
             try:
-                return bench.read_file(execution, checkpoint, path)
+                return inspection.read_file(services, execution, checkpoint, path)
             except Exception:
                 return None
 
@@ -100,10 +98,10 @@ def steps_of(line: list[Checkpoint]) -> list[Checkpoint]:
     return [checkpoint for checkpoint in line if checkpoint.source in ("input", "loop")]
 
 
-def main_line(bench: WTBTestBench, execution_id: str) -> list[Checkpoint]:
+def main_line(services: Services, execution_id: str) -> list[Checkpoint]:
     """The checkpoints from the first to the head, oldest first (other branches left out)."""
-    checkpoints = {c.id: c for c in bench.get_checkpoints(execution_id)}
-    head = bench.get_execution(execution_id).head_checkpoint_id
+    checkpoints = {c.id: c for c in inspection.get_checkpoints(services, execution_id)}
+    head = inspection.get_execution(services, execution_id).head_checkpoint_id
     line = []
     while head in checkpoints:
         line.append(checkpoints[head])

@@ -1,31 +1,29 @@
-"""``WTBTestBench``: the SDK's one entry point, and the composition root of WTB.
+"""``WTBTestBench``: the SDK's one entry point, a thin facade over the engine.
 
-It opens the data directory (``wtb.db``, LangGraph's ``wtb_checkpoints.db``, the file
-store), finishes any rollback a crash interrupted, and offers the five actions. The CLI
-and the daemon are thin faces of this class; see ``docs/sdk-contract.md``.
+Opening a bench builds the engine's :class:`~wtb.engine.services.Services` for a data
+directory (finishing any rollback a crash interrupted); every method is one call into an
+engine or application module. The CLI and the daemon are thin faces of this class; see
+``docs/sdk-contract.md`` and ``docs/architecture.md``.
 """
 
 from __future__ import annotations
 
-import shutil
 import tempfile
 from collections.abc import Mapping
-from dataclasses import asdict
 from datetime import timedelta
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from wtb.config import FileTrackingConfig, PauseStrategyConfig, WorkflowProject
-from wtb.engine import discovery, loader
-from wtb.engine.checkpointer import TrackingSaver, open_checkpoint_db
-from wtb.engine.controller import ExecutionController
+from wtb.engine import fork, inspection, retention, runs
 from wtb.engine.graph_info import GraphInfo, describe_graph
-from wtb.engine.locks import Locks
 from wtb.engine.recorder import EventSink
-from wtb.engine.rollback import RollbackService
-from wtb.engine.state_adapter import StateAdapter, next_nodes
-from wtb.errors import InvalidArgumentError, InvalidStateError, UnknownProjectError
+from wtb.engine.retention import PruneReport
+from wtb.engine.runs import Prepare
+from wtb.engine.services import Services
+from wtb.engine.tree import ExecutionTreeNode
+from wtb.errors import InvalidArgumentError, InvalidStateError
 from wtb.models import (
     Checkpoint,
     DiffResult,
@@ -38,18 +36,7 @@ from wtb.models import (
     StorageStats,
 )
 from wtb.regression.compare import CheckResult, CheckRules
-from wtb.regression.goldens import Golden, GoldenStore
-from wtb.sdk import inspection
-from wtb.sdk.retention import PruneReport
-from wtb.sdk.runner import Prepare, start_run
-from wtb.sdk.tree import ExecutionTreeNode, build_tree
-from wtb.store.db import Database
-from wtb.store.executions import ExecutionStore
-from wtb.store.outbox import Outbox
-
-if TYPE_CHECKING:
-    from wtb.engine.node_proxy import NodeProcess
-    from wtb.filetrack import SqliteFileTrackingService
+from wtb.store.goldens import Golden
 
 MODES = ("development", "testing")
 
@@ -69,27 +56,12 @@ class WTBTestBench:
         self.data_dir = data_dir
         self.mode = mode
         self.file_tracking = file_tracking or FileTrackingConfig()
-        self._owns_data_dir = owns_data_dir
-        self._projects: dict[str, WorkflowProject] = {}
-        self._isolated_trackers: list[SqliteFileTrackingService] = []
-        self._node_processes: dict[str, NodeProcess] = {}
-        self._closed = False
-        data_dir.mkdir(parents=True, exist_ok=True)
-        self._db = Database(data_dir / "wtb.db")
-        self._executions = ExecutionStore(self._db)
-        self._outbox = Outbox(self._db)
-        self._goldens = GoldenStore(self._db)
-        self._locks = Locks(data_dir)
-        self._checkpoint_path = data_dir / "wtb_checkpoints.db"
-        self._saver = TrackingSaver(open_checkpoint_db(self._checkpoint_path))
-        self._saver.setup()
-        self._adapter = StateAdapter(self._saver)
-        self._tracker = self._open_tracker()
-        self._controller = ExecutionController(self._checkpoint_path, self._executions)
-        self._rollbacks = RollbackService(
-            self._db, self._executions, self._outbox, self._adapter, self._tracker, self._locks
-        )
-        self._rollbacks.recover()
+        self._services = Services(workspace, data_dir, self.file_tracking, owns_data_dir)
+
+    @property
+    def services(self) -> Services:
+        """The engine's parts for this data directory (for WTB's own application modules)."""
+        return self._services
 
     @classmethod
     def create(
@@ -114,18 +86,7 @@ class WTBTestBench:
 
     # -- life cycle -------------------------------------------------------------------
     def close(self) -> None:
-        if self._closed:
-            return
-        self._closed = True
-        for process in self._node_processes.values():
-            process.close()
-        for tracker in [self._tracker, *self._isolated_trackers]:
-            if tracker is not None:
-                tracker.close()
-        self._saver.conn.close()
-        self._db.close()
-        if self._owns_data_dir:
-            shutil.rmtree(self.data_dir, ignore_errors=True)
+        self._services.close()
 
     def __enter__(self) -> WTBTestBench:
         return self
@@ -135,39 +96,17 @@ class WTBTestBench:
 
     # -- projects ---------------------------------------------------------------------
     def register_project(self, project: WorkflowProject) -> None:
-        self._projects[project.name] = project
+        self._services.register_project(project)
 
     def list_projects(self) -> list[WorkflowProject]:
-        found = discovery.discover(self.workspace)
-        found.update(self._projects)
-        return [found[name] for name in sorted(found)]
+        return self._services.list_projects()
 
     def get_project(self, name: str) -> WorkflowProject:
-        if name in self._projects:
-            return self._projects[name]
-        found = discovery.discover(self.workspace)
-        if name not in found:
-            known = ", ".join(sorted({*found, *self._projects})) or "none"
-            raise UnknownProjectError(
-                f"No workflow named {name!r}. Known workflows: {known}. Declare it in langgraph.json "
-                "or [tool.wtb.workflows], or call bench.register_project()."
-            )
-        return found[name]
+        return self._services.get_project(name)
 
     def get_graph(self, name: str) -> GraphInfo:
-        return describe_graph(name, self._load_graph(self.get_project(name)))
-
-    def _load_graph(self, project: WorkflowProject) -> Any:
-        if isinstance(project.graph, str):
-            obj = loader.load_object(project.graph, self.workspace)
-            return loader.to_graph(obj, f"{project.graph!r} (workflow {project.name!r})")
-        return loader.to_graph(project.graph, f"the graph of workflow {project.name!r}")
-
-    def _project_of(self, project: str | WorkflowProject) -> WorkflowProject:
-        if isinstance(project, WorkflowProject):
-            self.register_project(project)
-            return project
-        return self.get_project(project)
+        services = self._services
+        return describe_graph(name, services.load_graph(services.get_project(name)))
 
     # -- run --------------------------------------------------------------------------
     def create_execution(
@@ -183,15 +122,7 @@ class WTBTestBench:
 
         A ``pause`` given here stays with the execution: its resumes pause at the same nodes.
         """
-        chosen = self._project_of(project)
-        state = dict(initial_state or {})
-        if not isinstance(initial_state, (Mapping, type(None))):
-            raise InvalidArgumentError("initial_state must be a mapping of state keys to values.")
-        blob = self._adapter.check_serializable(state, f"Initial state of {chosen.name!r}")
-        stored = _run_config(config)
-        if pause is not None:
-            stored["pause"] = asdict(pause)
-        return self._executions.create(chosen.name, initial_state=blob, config=stored, name=name, batch_id=batch_id)
+        return runs.create_execution(self._services, project, initial_state, config, name, batch_id, pause)
 
     def run(
         self,
@@ -214,12 +145,7 @@ class WTBTestBench:
         prepare: Prepare | None = None,
     ) -> Execution:
         """Run a pending execution (``prepare``: run it in an isolated, adjusted directory)."""
-        execution = self._executions.get(execution_id)
-        if execution.status is not ExecutionStatus.PENDING:
-            raise InvalidStateError(f"Execution {execution_id} is {execution.status.value}, not pending.")
-        stored = self._executions.initial_state(execution_id)
-        initial = self._saver.serde.loads_typed(stored) if stored else {}
-        return start_run(self, execution, initial, None, on_event, pause, prepare=prepare)
+        return runs.run_execution(self._services, execution_id, on_event, pause, prepare)
 
     def resume(
         self,
@@ -238,131 +164,58 @@ class WTBTestBench:
         brought to the head's snapshot, so forks resumed one after another never see each
         other's files.
         """
-        execution = self._executions.get(execution_id)
-        if execution.status in (ExecutionStatus.RUNNING, ExecutionStatus.PENDING):
-            raise InvalidStateError(f"Execution {execution_id} is {execution.status.value}; it cannot resume.")
-        execution.head_checkpoint_id = self._adapter.head_of(execution)
-        if execution.head_checkpoint_id is None:
-            raise InvalidStateError(f"Execution {execution_id} has no checkpoint to resume from.")
-        isolated = self.get_project(execution.project).execution.workspace == "isolated"
-        if self._tracker is not None and not isolated:
-            snapshot = self._tracker.checkpoint_snapshot(execution.head_checkpoint_id)
-            if snapshot:
-                with self._locks.workspace():
-                    self._tracker.restore(snapshot)
-        updates = dict(state_updates) if state_updates else None
-        command: Any = None
-        if resume_value is not None:
-            from langgraph.types import Command
-
-            command = Command(resume=resume_value)
-        return start_run(self, execution, command, execution.head_checkpoint_id, on_event, pause, updates, as_node)
+        return runs.resume(self._services, execution_id, state_updates, on_event, as_node, resume_value, pause)
 
     def mark_finished(
         self, execution_id: str, status: ExecutionStatus | str, error: ExecutionError | None = None
     ) -> Execution:
         """Record how an execution ended when its worker could not (killed, cancelled, timed out)."""
-        return self._executions.set_status(execution_id, ExecutionStatus(status), error)
+        return runs.mark_finished(self._services, execution_id, status, error)
 
     # -- inspect ----------------------------------------------------------------------
     def get_execution(self, execution_id: str) -> Execution:
-        execution = self._executions.get(execution_id)
-        execution.head_checkpoint_id = self._adapter.head_of(execution)
-        if execution.head_checkpoint_id:
-            found = self._adapter.get_tuple(execution.thread_id, execution.head_checkpoint_id)
-            execution.state = self._adapter.values(found)
-            execution.next_nodes = next_nodes(found)
-        return execution
+        return inspection.get_execution(self._services, execution_id)
 
     def list_executions(
         self, project: str | None = None, limit: int = 100, offset: int = 0, batch_id: str | None = None
     ) -> list[Execution]:
-        return self._executions.list(project=project, limit=limit, offset=offset, batch_id=batch_id)
+        return self._services.executions.list(project=project, limit=limit, offset=offset, batch_id=batch_id)
 
     def count_executions(self, project: str | None = None) -> int:
         """How many executions a project (or the data dir) has, without loading them."""
-        return self._executions.count(project)
+        return self._services.executions.count(project)
 
     def get_checkpoints(
         self, execution_id: str, limit: int | None = None, before: str | None = None
     ) -> list[Checkpoint]:
-        execution = self._executions.get(execution_id)
-        checkpoints = self._adapter.list(execution.id, execution.thread_id, limit=limit, before=before)
-        if self._tracker is not None:
-            for checkpoint in checkpoints:
-                checkpoint.snapshot_id = self._tracker.checkpoint_snapshot(checkpoint.id)
-                checkpoint.output_files = self._tracker.checkpoint_output_files(checkpoint.id)
-        return checkpoints
+        return inspection.get_checkpoints(self._services, execution_id, limit, before)
 
     def get_state(self, execution_id: str, checkpoint_id: str | None = None) -> dict[str, Any]:
-        execution = self._executions.get(execution_id)
-        found = self._adapter.get_tuple(execution.thread_id, checkpoint_id or execution.head_checkpoint_id)
-        state = self._adapter.values(found)
-        state["_output_files"] = (
-            self._tracker.checkpoint_output_files(str(found.checkpoint["id"])) if self._tracker else {}
-        )
-        return state
+        return inspection.get_state(self._services, execution_id, checkpoint_id)
 
     def get_files(self, execution_id: str, checkpoint_id: str | None = None) -> dict[str, FileEntry]:
-        return self._tracker_or_fail().files(self._snapshot_of(execution_id, checkpoint_id))
+        return inspection.get_files(self._services, execution_id, checkpoint_id)
 
     def read_file(self, execution_id: str, checkpoint_id: str | None, path: str) -> bytes:
-        return self._tracker_or_fail().read_file(self._snapshot_of(execution_id, checkpoint_id), path)
+        return inspection.read_file(self._services, execution_id, checkpoint_id, path)
 
-    def diff(
-        self, exec_a: str, cp_a: str | None, exec_b: str, cp_b: str | None
-    ) -> DiffResult:
-        state = inspection.diff_states(self.get_state(exec_a, cp_a), self.get_state(exec_b, cp_b))
-        files = inspection.diff_files(
-            self._tracker, self._maybe_snapshot_of(exec_a, cp_a), self._maybe_snapshot_of(exec_b, cp_b)
-        )
-        return DiffResult(state=state, files=files)
+    def diff(self, exec_a: str, cp_a: str | None, exec_b: str, cp_b: str | None) -> DiffResult:
+        return inspection.diff(self._services, exec_a, cp_a, exec_b, cp_b)
 
     def get_execution_tree(self, project: str | None = None) -> list[ExecutionTreeNode]:
-        return build_tree(self._executions.list(project=project, limit=1_000_000))
-
-    def _snapshot_of(self, execution_id: str, checkpoint_id: str | None) -> str:
-        """The file snapshot of a checkpoint (the head by default); an error when it has none."""
-        snapshot = self._maybe_snapshot_of(execution_id, checkpoint_id)
-        if snapshot is None:
-            raise InvalidStateError(
-                f"Checkpoint {checkpoint_id or 'head'} of execution {execution_id} has no file snapshot "
-                "(file tracking was off when it was taken)."
-            )
-        return snapshot
-
-    def _maybe_snapshot_of(self, execution_id: str, checkpoint_id: str | None) -> str | None:
-        execution = self._executions.get(execution_id)
-        found = self._adapter.get_tuple(execution.thread_id, checkpoint_id or execution.head_checkpoint_id)
-        return self._tracker.checkpoint_snapshot(str(found.checkpoint["id"])) if self._tracker else None
-
-    def _tracker_or_fail(self) -> SqliteFileTrackingService:
-        if self._tracker is None:
-            raise InvalidStateError("File tracking is off for this bench (FileTrackingConfig(enabled=False)).")
-        return self._tracker
-
-    def _open_tracker(self) -> SqliteFileTrackingService | None:
-        if not self.file_tracking.enabled:
-            return None
-        from wtb.filetrack import SqliteFileTrackingService
-
-        tracker = SqliteFileTrackingService(self.workspace, self.data_dir, self.file_tracking)
-        tracker.start()
-        return tracker
+        return inspection.execution_tree(self._services, project)
 
     # -- rollback and fork --------------------------------------------------------------
     def plan_rollback(self, execution_id: str, checkpoint_id: str) -> Any:
-        execution = self._executions.get(execution_id)
-        self._adapter.get_tuple(execution.thread_id, checkpoint_id)
-        return self._tracker_or_fail().plan_restore(self._snapshot_of(execution_id, checkpoint_id))
+        return inspection.plan_rollback(self._services, execution_id, checkpoint_id)
 
     def rollback(self, execution_id: str, checkpoint_id: str) -> RollbackResult:
         """Move the head to ``checkpoint_id`` and make the workspace files exactly its snapshot."""
-        return self._rollbacks.rollback(execution_id, checkpoint_id)
+        return self._services.rollbacks.rollback(execution_id, checkpoint_id)
 
     def undo_rollback(self, execution_id: str) -> RollbackResult:
         """Bring back the state and files from just before the last rollback."""
-        return self._rollbacks.undo(execution_id)
+        return self._services.rollbacks.undo(execution_id)
 
     def fork(
         self,
@@ -373,9 +226,7 @@ class WTBTestBench:
         name: str | None = None,
     ) -> Execution:
         """A new execution starting at ``checkpoint_id`` of another (same files, own thread)."""
-        from wtb.sdk.forking import fork_execution
-
-        return fork_execution(self, execution_id, checkpoint_id, state_updates, config, name)
+        return fork.fork_execution(self._services, execution_id, checkpoint_id, state_updates, config, name)
 
     # -- batches ----------------------------------------------------------------------
     def run_batch(
@@ -395,15 +246,15 @@ class WTBTestBench:
     # -- regression and retention ------------------------------------------------------
     def mark_golden(self, execution_id: str, name: str | None = None) -> Golden:
         """Remember a known-good execution (by default under its project's name)."""
-        execution = self._executions.get(execution_id)
+        execution = self._services.executions.get(execution_id)
         if execution.status is not ExecutionStatus.COMPLETED:
             raise InvalidStateError(
                 f"Execution {execution_id} is {execution.status.value}; only a completed run can be golden."
             )
-        return self._goldens.mark(name or execution.project, execution_id, execution.project)
+        return self._services.goldens.mark(name or execution.project, execution_id, execution.project)
 
     def list_goldens(self, project: str | None = None) -> list[Golden]:
-        return self._goldens.list(project)
+        return self._services.goldens.list(project)
 
     def check(
         self,
@@ -419,7 +270,7 @@ class WTBTestBench:
             if project is None:
                 raise InvalidArgumentError("check() needs a project or a golden name.")
             golden = project
-        return run_check(self, self._goldens.get(golden), initial_state, rules or CheckRules())
+        return run_check(self._services, self._services.goldens.get(golden), initial_state, rules or CheckRules())
 
     def prune(
         self,
@@ -430,38 +281,21 @@ class WTBTestBench:
         max_storage: int | str | None = None,
     ) -> PruneReport:
         """Delete old executions (threads, snapshots links) and the blobs only they used."""
-        from wtb.sdk.retention import prune
         from wtb.sizes import parse_size
 
         limit = parse_size(max_storage, "max_storage") if max_storage is not None else None
-        return prune(self, keep_last, older_than, keep_golden, keep_forks_of_kept, limit)
+        return retention.prune(self._services, keep_last, older_than, keep_golden, keep_forks_of_kept, limit)
 
     # -- storage ----------------------------------------------------------------------
     def storage_stats(self) -> StorageStats:
         """What the blob store holds, plus executions and checkpoint bytes per project."""
-        stats: StorageStats = self._tracker_or_fail().stats()
-        stats.per_project = inspection.per_project_storage(self._executions, self._saver)
-        return stats
+        return inspection.storage_stats(self._services)
 
     def gc(self) -> Any:
-        return self._tracker_or_fail().gc()
+        return self._services.tracker_or_fail().gc()
 
     def doctor(self) -> DoctorReport:
         """Versions, the file watcher (with a live barrier round trip), the data dir, Ray."""
         from wtb.engine.doctor import diagnose
 
-        return diagnose(self.workspace, self.data_dir, self._tracker)
-
-
-def _run_config(config: Mapping[str, Any] | None) -> dict[str, Any]:
-    """Accept LangGraph's ``RunnableConfig`` (``configurable``, ``recursion_limit``) or a bare configurable."""
-    if not config:
-        return {}
-    if not isinstance(config, Mapping):
-        raise InvalidArgumentError("config must be a mapping (LangGraph's RunnableConfig or its 'configurable').")
-    if not {"configurable", "recursion_limit"} & set(config):
-        return {"configurable": dict(config)}
-    result: dict[str, Any] = {"configurable": dict(config.get("configurable") or {})}
-    if "recursion_limit" in config:
-        result["recursion_limit"] = int(config["recursion_limit"])
-    return result
+        return diagnose(self.workspace, self.data_dir, self._services.tracker)

@@ -9,17 +9,17 @@ LangGraph's own time travel; that needs the graph, so only then is workflow code
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from wtb.config import PauseStrategyConfig
 from wtb.engine.checkpointer import TrackingSaver, open_checkpoint_db
 from wtb.engine.controller import compile_graph
+from wtb.engine.inspection import get_execution
 from wtb.engine.recorder import RunRecorder
+from wtb.engine.runs import run_config
+from wtb.engine.services import Services
 from wtb.engine.state_adapter import thread_config
 from wtb.models import Execution, ExecutionStatus
-
-if TYPE_CHECKING:
-    from wtb.sdk.bench import WTBTestBench
 
 
 class _FixedSnapshot:
@@ -46,23 +46,22 @@ class _FixedSnapshot:
 
 
 def fork_execution(
-    bench: WTBTestBench,
+    services: Services,
     execution_id: str,
     checkpoint_id: str,
     state_updates: Mapping[str, Any] | None,
     config: Mapping[str, Any] | None,
     name: str | None,
 ) -> Execution:
-    from wtb.sdk.bench import _run_config
-
-    parent = bench._executions.get(execution_id)
-    found = bench._adapter.get_tuple(parent.thread_id, checkpoint_id)
+    """A new execution starting at ``checkpoint_id`` of another (same files, own thread)."""
+    parent = services.executions.get(execution_id)
+    found = services.adapter.get_tuple(parent.thread_id, checkpoint_id)
     merged: dict[str, Any] = {
-        "configurable": {**parent.config.get("configurable", {}), **_run_config(config).get("configurable", {})}
+        "configurable": {**parent.config.get("configurable", {}), **run_config(config).get("configurable", {})}
     }
     if "pause" in parent.config:
         merged["pause"] = parent.config["pause"]
-    child = bench._executions.create(
+    child = services.executions.create(
         parent.project,
         initial_state=None,
         config=merged,
@@ -72,35 +71,35 @@ def fork_execution(
         parent_checkpoint_id=checkpoint_id,
         batch_id=None,
     )
-    root = bench._adapter.copy_to_thread(found, child.thread_id, {"source": "fork", "wtb_fork_of": checkpoint_id})
-    tracker = bench._tracker
+    root = services.adapter.copy_to_thread(found, child.thread_id, {"source": "fork", "wtb_fork_of": checkpoint_id})
+    tracker = services.tracker
     snapshot = tracker.checkpoint_snapshot(checkpoint_id) if tracker else None
     if tracker is not None and snapshot is not None:
         tracker.link_checkpoint(root, child.id, snapshot, {})
-    bench._executions.set_head(child.id, root)
+    services.executions.set_head(child.id, root)
     if state_updates:
-        _apply_updates(bench, child, root, dict(state_updates), tracker, snapshot)
-    return bench.get_execution(child.id)
+        _apply_updates(services, child, root, dict(state_updates), tracker, snapshot)
+    return get_execution(services, child.id)
 
 
 def _apply_updates(
-    bench: WTBTestBench,
+    services: Services,
     child: Execution,
     root: str,
     updates: dict[str, Any],
     tracker: Any,
     snapshot: str | None,
 ) -> None:
-    bench._adapter.check_serializable(updates, f"State edits for fork {child.id}")
-    graph = bench._load_graph(bench.get_project(child.project))
-    conn = open_checkpoint_db(bench._checkpoint_path)
+    services.adapter.check_serializable(updates, f"State edits for fork {child.id}")
+    graph = services.load_graph(services.get_project(child.project))
+    conn = open_checkpoint_db(services.checkpoint_path)
     try:
         fixed = _FixedSnapshot(tracker, snapshot) if tracker is not None and snapshot else None
-        recorder = RunRecorder(child.id, child.thread_id, bench._executions, bench._adapter, fixed, snapshot, None)
+        recorder = RunRecorder(child.id, child.thread_id, services.executions, services.adapter, fixed, snapshot, None)
         saver = TrackingSaver(conn, recorder.take_snapshot, recorder.on_checkpoint)
         compiled = compile_graph(graph, saver, PauseStrategyConfig())
         compiled.update_state(thread_config(child.thread_id, root), updates)
         if recorder.head:
-            bench._executions.set_head(child.id, recorder.head)
+            services.executions.set_head(child.id, recorder.head)
     finally:
         conn.close()

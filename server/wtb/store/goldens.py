@@ -33,7 +33,10 @@ class GoldenStore:
         rows = self._db.query("SELECT name, execution_id, project, created_at FROM goldens WHERE name = ?", (name,))
         if not rows:
             known = ", ".join(g.name for g in self.list()) or "none"
-            raise NotFoundError(f"No golden run named {name!r}; known: {known}. Mark one with `mark_golden`.")
+            raise NotFoundError(
+                f"No golden run named {name!r}; known: {known}. "
+                "Mark one with `wtb golden EXECUTION` (SDK: `mark_golden`)."
+            )
         return Golden(*rows[0])
 
     def list(self, project: str | None = None) -> list[Golden]:

@@ -13,12 +13,10 @@ from __future__ import annotations
 import datetime as dt
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from wtb.engine.services import Services
 from wtb.models import Execution, ExecutionStatus
-
-if TYPE_CHECKING:
-    from wtb.sdk.bench import WTBTestBench
 
 
 @dataclass
@@ -30,33 +28,33 @@ class PruneReport:
 
 
 def prune(
-    bench: WTBTestBench,
+    services: Services,
     keep_last: int | None = None,
     older_than: float | dt.timedelta | None = None,
     keep_golden: bool = True,
     keep_forks_of_kept: bool = True,
     max_storage: int | None = None,
 ) -> PruneReport:
-    executions = bench._executions.list(limit=10**9)
-    protected = _protected(bench, executions, keep_golden)
+    executions = services.executions.list(limit=10**9)
+    protected = _protected(services, executions, keep_golden)
     survivors = _survivors(executions, keep_last, older_than) | protected
     if keep_forks_of_kept:
         survivors |= _forks_of(executions, survivors)
     doomed = [e for e in executions if e.id not in survivors]
     report = PruneReport()
-    _delete(bench, doomed, report)
-    if max_storage is not None and bench._tracker is not None:
+    _delete(services, doomed, report)
+    if max_storage is not None and services.tracker is not None:
         remaining = sorted((e for e in executions if e.id in survivors and e.id not in protected),
                            key=lambda e: e.created_at)
-        while remaining and bench._tracker.stats().bytes_stored > max_storage:
-            _delete(bench, [remaining.pop(0)], report)
+        while remaining and services.tracker.stats().bytes_stored > max_storage:
+            _delete(services, [remaining.pop(0)], report)
     report.kept = len(executions) - len(report.deleted)
     return report
 
 
-def _protected(bench: WTBTestBench, executions: list[Execution], keep_golden: bool) -> set[str]:
+def _protected(services: Services, executions: list[Execution], keep_golden: bool) -> set[str]:
     busy = {e.id for e in executions if e.status in (ExecutionStatus.RUNNING, ExecutionStatus.PENDING)}
-    return busy | (bench._goldens.execution_ids() if keep_golden else set())
+    return busy | (services.goldens.execution_ids() if keep_golden else set())
 
 
 def _survivors(executions: list[Execution], keep_last: int | None, older_than: Any) -> set[str]:
@@ -88,17 +86,17 @@ def _forks_of(executions: list[Execution], kept: set[str]) -> set[str]:
     return result - kept
 
 
-def _delete(bench: WTBTestBench, doomed: list[Execution], report: PruneReport) -> None:
+def _delete(services: Services, doomed: list[Execution], report: PruneReport) -> None:
     if not doomed:
         return
     for execution in doomed:
-        bench._saver.delete_thread(execution.thread_id)
-        if bench._tracker is not None:
-            bench._tracker.delete_execution(execution.id)
-    bench._executions.delete([e.id for e in doomed])
+        services.saver.delete_thread(execution.thread_id)
+        if services.tracker is not None:
+            services.tracker.delete_execution(execution.id)
+    services.executions.delete([e.id for e in doomed])
     report.deleted += [e.id for e in doomed]
-    if bench._tracker is not None:
-        tracker = bench._tracker
+    if services.tracker is not None:
+        tracker = services.tracker
         grace, tracker.gc_grace_s = tracker.gc_grace_s, 0.0  # an explicit prune frees at once
         try:
             gc = tracker.gc()

@@ -1,0 +1,130 @@
+"""Reading executions and checkpoints: state, files, differences, storage.
+
+Nothing here imports workflow code: what a checkpoint says is read from LangGraph's
+checkpointer and WTB's file store.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from wtb.engine.services import Services
+from wtb.engine.state_adapter import next_nodes
+from wtb.engine.tree import ExecutionTreeNode, build_tree
+from wtb.models import Checkpoint, DiffResult, Execution, FileDiff, FileEntry, StateDiff, StorageStats
+
+
+def get_execution(services: Services, execution_id: str) -> Execution:
+    """The execution with its head's state and the nodes due next."""
+    execution = services.executions.get(execution_id)
+    execution.head_checkpoint_id = services.adapter.head_of(execution)
+    if execution.head_checkpoint_id:
+        found = services.adapter.get_tuple(execution.thread_id, execution.head_checkpoint_id)
+        execution.state = services.adapter.values(found)
+        execution.next_nodes = next_nodes(found)
+    return execution
+
+
+def get_checkpoints(
+    services: Services, execution_id: str, limit: int | None = None, before: str | None = None
+) -> list[Checkpoint]:
+    """An execution's checkpoints, newest first, each with its file snapshot and output files."""
+    execution = services.executions.get(execution_id)
+    checkpoints = services.adapter.list(execution.id, execution.thread_id, limit=limit, before=before)
+    tracker = services.tracker
+    if tracker is not None:
+        for checkpoint in checkpoints:
+            checkpoint.snapshot_id = tracker.checkpoint_snapshot(checkpoint.id)
+            checkpoint.output_files = tracker.checkpoint_output_files(checkpoint.id)
+    return checkpoints
+
+
+def get_state(services: Services, execution_id: str, checkpoint_id: str | None = None) -> dict[str, Any]:
+    """The state at a checkpoint (the head by default), with the step's ``_output_files``."""
+    execution = services.executions.get(execution_id)
+    found = services.adapter.get_tuple(execution.thread_id, checkpoint_id or execution.head_checkpoint_id)
+    state = services.adapter.values(found)
+    tracker = services.tracker
+    state["_output_files"] = tracker.checkpoint_output_files(str(found.checkpoint["id"])) if tracker else {}
+    return state
+
+
+def get_files(services: Services, execution_id: str, checkpoint_id: str | None = None) -> dict[str, FileEntry]:
+    return services.tracker_or_fail().files(services.snapshot_of(execution_id, checkpoint_id))
+
+
+def read_file(services: Services, execution_id: str, checkpoint_id: str | None, path: str) -> bytes:
+    return services.tracker_or_fail().read_file(services.snapshot_of(execution_id, checkpoint_id), path)
+
+
+def diff(services: Services, exec_a: str, cp_a: str | None, exec_b: str, cp_b: str | None) -> DiffResult:
+    state = diff_states(get_state(services, exec_a, cp_a), get_state(services, exec_b, cp_b))
+    files = diff_files(
+        services.tracker, services.maybe_snapshot_of(exec_a, cp_a), services.maybe_snapshot_of(exec_b, cp_b)
+    )
+    return DiffResult(state=state, files=files)
+
+
+def plan_rollback(services: Services, execution_id: str, checkpoint_id: str) -> Any:
+    """What a rollback to ``checkpoint_id`` would write and delete (nothing is changed)."""
+    execution = services.executions.get(execution_id)
+    services.adapter.get_tuple(execution.thread_id, checkpoint_id)
+    return services.tracker_or_fail().plan_restore(services.snapshot_of(execution_id, checkpoint_id))
+
+
+def execution_tree(services: Services, project: str | None = None) -> list[ExecutionTreeNode]:
+    return build_tree(services.executions.list(project=project, limit=1_000_000))
+
+
+def storage_stats(services: Services) -> StorageStats:
+    """What the blob store holds, plus executions and checkpoint bytes per project."""
+    stats: StorageStats = services.tracker_or_fail().stats()
+    stats.per_project = per_project_storage(services.executions, services.saver)
+    return stats
+
+
+def diff_states(old: dict[str, Any], new: dict[str, Any]) -> StateDiff:
+    """Added, removed and changed keys (``_output_files`` is per-step metadata, left out)."""
+    old = {k: v for k, v in old.items() if k != "_output_files"}
+    new = {k: v for k, v in new.items() if k != "_output_files"}
+    return StateDiff(
+        added={k: new[k] for k in new.keys() - old.keys()},
+        removed={k: old[k] for k in old.keys() - new.keys()},
+        changed={k: [old[k], new[k]] for k in old.keys() & new.keys() if old[k] != new[k]},
+    )
+
+
+def diff_files(tracker: Any | None, old: str | None, new: str | None) -> FileDiff:
+    """Paths added, removed and modified between two snapshots (empty without tracking)."""
+    result = FileDiff()
+    if tracker is None or old is None or new is None or old == new:
+        return result
+    before = tracker.files(old)
+    for path, digest in sorted(tracker.changes(old, new).items()):
+        if digest is None:
+            result.removed[path] = before[path].hash if path in before else None
+        elif path in before:
+            result.modified[path] = [before[path].hash, digest]
+        else:
+            result.added[path] = digest
+    return result
+
+
+def per_project_storage(executions: Any, saver: Any) -> dict[str, dict[str, int]]:
+    """Executions, checkpoints and checkpoint bytes per project (one query per table)."""
+    threads = {f"wtb-{e.id}": e.project for e in executions.list(limit=10**9)}
+    result: dict[str, dict[str, int]] = {}
+    for project in set(threads.values()):
+        result[project] = {"executions": 0, "checkpoints": 0, "checkpoint_bytes": 0}
+    for project in threads.values():
+        result[project]["executions"] += 1
+    with saver.cursor(transaction=False) as cur:
+        rows = cur.execute(
+            "SELECT thread_id, COUNT(*), SUM(LENGTH(checkpoint) + LENGTH(metadata)) FROM checkpoints GROUP BY thread_id"
+        ).fetchall()
+    for thread_id, count, size in rows:
+        if thread_id in threads:
+            entry = result[threads[thread_id]]
+            entry["checkpoints"] += int(count)
+            entry["checkpoint_bytes"] += int(size or 0)
+    return result

@@ -1,0 +1,248 @@
+"""Runs: create an execution, run it, resume it.
+
+Preparing one run means choosing the graph (nodes in their own environments, replaying
+nodes), the directory it runs in (the workspace, or an isolated copy) and the request
+for the controller, which streams it and records every checkpoint.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, replace
+from pathlib import Path
+from typing import Any
+
+from wtb.config import PauseStrategyConfig, WorkflowProject
+from wtb.engine.controller import RunRequest
+from wtb.engine.recorder import EventSink
+from wtb.engine.services import Services
+from wtb.errors import InvalidArgumentError, InvalidStateError
+from wtb.models import Execution, ExecutionError, ExecutionStatus
+
+Prepare = Callable[[Path], None]
+
+
+def create_execution(
+    services: Services,
+    project: str | WorkflowProject,
+    initial_state: Mapping[str, Any] | None = None,
+    config: Mapping[str, Any] | None = None,
+    name: str | None = None,
+    batch_id: str | None = None,
+    pause: PauseStrategyConfig | None = None,
+    execution_id: str | None = None,
+) -> Execution:
+    """Record a pending execution (no workflow code is imported).
+
+    A ``pause`` given here stays with the execution: its resumes pause at the same nodes.
+    ``execution_id``: a pre-chosen id (a batch's driver and worker must agree on it).
+    """
+    chosen = services.project_of(project)
+    state = dict(initial_state or {})
+    if not isinstance(initial_state, (Mapping, type(None))):
+        raise InvalidArgumentError("initial_state must be a mapping of state keys to values.")
+    blob = services.adapter.check_serializable(state, f"Initial state of {chosen.name!r}")
+    stored = run_config(config)
+    if pause is not None:
+        stored["pause"] = asdict(pause)
+    return services.executions.create(
+        chosen.name, initial_state=blob, config=stored, name=name, batch_id=batch_id, execution_id=execution_id
+    )
+
+
+def run_execution(
+    services: Services,
+    execution_id: str,
+    on_event: EventSink | None = None,
+    pause: PauseStrategyConfig | None = None,
+    prepare: Prepare | None = None,
+) -> Execution:
+    """Run a pending execution (``prepare``: run it in an isolated, adjusted directory)."""
+    execution = services.executions.get(execution_id)
+    if execution.status is not ExecutionStatus.PENDING:
+        raise InvalidStateError(f"Execution {execution_id} is {execution.status.value}, not pending.")
+    stored = services.executions.initial_state(execution_id)
+    initial = services.saver.serde.loads_typed(stored) if stored else {}
+    return start_run(services, execution, initial, None, on_event, pause, prepare=prepare)
+
+
+def resume(
+    services: Services,
+    execution_id: str,
+    state_updates: Mapping[str, Any] | None = None,
+    on_event: EventSink | None = None,
+    as_node: str | None = None,
+    resume_value: Any = None,
+    pause: PauseStrategyConfig | None = None,
+) -> Execution:
+    """Run a paused, forked or rolled-back execution on from its head (see ``WTBTestBench.resume``)."""
+    execution = services.executions.get(execution_id)
+    if execution.status in (ExecutionStatus.RUNNING, ExecutionStatus.PENDING):
+        raise InvalidStateError(f"Execution {execution_id} is {execution.status.value}; it cannot resume.")
+    execution.head_checkpoint_id = services.adapter.head_of(execution)
+    if execution.head_checkpoint_id is None:
+        raise InvalidStateError(f"Execution {execution_id} has no checkpoint to resume from.")
+    isolated = services.get_project(execution.project).execution.workspace == "isolated"
+    tracker = services.tracker
+    if tracker is not None and not isolated:
+        snapshot = tracker.checkpoint_snapshot(execution.head_checkpoint_id)
+        if snapshot:
+            with services.locks.workspace():
+                tracker.restore(snapshot)
+    updates = dict(state_updates) if state_updates else None
+    command: Any = None
+    if resume_value is not None:
+        from langgraph.types import Command
+
+        command = Command(resume=resume_value)
+    return start_run(services, execution, command, execution.head_checkpoint_id, on_event, pause, updates, as_node)
+
+
+def mark_finished(
+    services: Services, execution_id: str, status: ExecutionStatus | str, error: ExecutionError | None = None
+) -> Execution:
+    """Record how an execution ended when its worker could not (killed, cancelled, timed out)."""
+    return services.executions.set_status(execution_id, ExecutionStatus(status), error)
+
+
+def run_config(config: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Accept LangGraph's ``RunnableConfig`` (``configurable``, ``recursion_limit``) or a bare configurable."""
+    if not config:
+        return {}
+    if not isinstance(config, Mapping):
+        raise InvalidArgumentError("config must be a mapping (LangGraph's RunnableConfig or its 'configurable').")
+    if not {"configurable", "recursion_limit"} & set(config):
+        return {"configurable": dict(config)}
+    result: dict[str, Any] = {"configurable": dict(config.get("configurable") or {})}
+    if "recursion_limit" in config:
+        result["recursion_limit"] = int(config["recursion_limit"])
+    return result
+
+
+def start_run(
+    services: Services,
+    execution: Execution,
+    initial: Any,
+    checkpoint_id: str | None,
+    on_event: EventSink | None,
+    pause: PauseStrategyConfig | None,
+    state_updates: dict[str, Any] | None = None,
+    as_node: str | None = None,
+    prepare: Prepare | None = None,
+) -> Execution:
+    """Run ``execution`` (from ``checkpoint_id`` when resuming) and return it when it stops.
+
+    ``prepare`` asks for an isolated directory, materialised from the workspace's current
+    snapshot and then adjusted by ``prepare`` (a regression check puts the golden run's
+    starting outputs there).
+    """
+    project = services.get_project(execution.project)
+    graph = with_node_envs(services, project, services.load_graph(project), execution.id)
+    replayed: list[str] = []
+    graph = with_replay(services, project, graph, replayed, execution.id)
+    tracker = services.tracker if project.file_tracking.enabled else None
+    previous = tracker.checkpoint_snapshot(checkpoint_id) if tracker and checkpoint_id else None
+    directory = services.workspace
+    if project.execution.workspace == "isolated" or prepare is not None:
+        directory, tracker = isolated_workspace(services, execution.id, previous, prepare)
+    request = RunRequest(
+        execution=execution,
+        graph=graph,
+        input=initial,
+        checkpoint_id=checkpoint_id,
+        directory=directory,
+        tracker=tracker,
+        previous_snapshot=previous,
+        pause=pause or stored_pause(execution) or project.pause,
+        durability="sync" if tracker else project.execution.durability,
+        recursion_limit=execution.config.get("recursion_limit", project.execution.recursion_limit),
+        state_updates=state_updates,
+        as_node=as_node,
+        replayed=replayed,
+    )
+    with services.locks.execution(execution.id, timeout_s=1.0):
+        return services.controller.run(request, on_event)
+
+
+def stored_pause(execution: Execution) -> PauseStrategyConfig | None:
+    """The pause points given when the execution was created (they stay with it)."""
+    stored = execution.config.get("pause")
+    return PauseStrategyConfig(**stored) if stored else None
+
+
+def with_node_envs(services: Services, project: WorkflowProject, graph: Any, execution_id: str) -> Any:
+    """Swap the nodes that have an environment of their own for subprocess proxies."""
+    envs = project.environment.node_envs
+    if not envs:
+        return graph
+    from wtb.engine.node_env import EnvironmentManager, NodeEnvironmentError
+    from wtb.engine.node_proxy import NodeProcess, subprocess_node, with_nodes_replaced
+
+    manager = EnvironmentManager(services.data_dir)
+    log_file = services.data_dir / "logs" / f"{execution_id}.log"
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+
+    def log(text: str) -> None:
+        with log_file.open("a", encoding="utf-8") as out:
+            out.write(text)
+
+    replacements = {}
+    for node, env in envs.items():
+        if not env.entrypoint:
+            raise NodeEnvironmentError(
+                f"Node {node!r} has its own environment but no entrypoint: give NodeEnvironment(entrypoint="
+                "'module:function') importable in that environment."
+            )
+        python = manager.python_for(env)
+        process = services.node_processes.setdefault(str(python), NodeProcess(python))
+        replacements[node] = subprocess_node(node, process, env.entrypoint, log)
+    return with_nodes_replaced(graph, replacements)
+
+
+def with_replay(
+    services: Services, project: WorkflowProject, graph: Any, replayed: list[str], execution_id: str
+) -> Any:
+    """With ``ExecutionConfig(replay="recorded")`` or ``replay_nodes``, nodes answer from recordings."""
+    config = project.execution
+    if config.replay != "recorded" and not config.replay_nodes:
+        return graph
+    from langgraph.graph import StateGraph
+
+    from wtb.engine.node_proxy import with_nodes_replaced
+    from wtb.engine.replay import Replayer, replaying_node
+
+    builder = graph if isinstance(graph, StateGraph) else graph.builder
+    names = list(config.replay_nodes) or list(builder.nodes)
+    from wtb.engine.inspection import read_file
+
+    replayer = Replayer(services, project.name, execution_id)
+
+    def read(execution: str, checkpoint: str | None, path: str) -> bytes:
+        return read_file(services, execution, checkpoint, path)
+
+    replacements = {
+        name: replaying_node(name, builder.nodes[name].runnable, replayer, read, replayed)
+        for name in names
+    }
+    return with_nodes_replaced(builder, replacements)
+
+
+def isolated_workspace(
+    services: Services, execution_id: str, snapshot: str | None, prepare: Prepare | None = None
+) -> tuple[Path, Any]:
+    """A directory of the data dir holding the execution's files, tracked on its own.
+
+    It starts as the head's snapshot (a resumed fork) or as a snapshot of the user's
+    workspace now (a new run); the user's workspace is never written.
+    """
+    from wtb.filetrack import SqliteFileTrackingService
+
+    source = services.tracker_or_fail()
+    directory = services.data_dir / "workspaces" / execution_id
+    directory.mkdir(parents=True, exist_ok=True)
+    source.restore(snapshot or source.snapshot(), target_dir=directory)
+    if prepare is not None:
+        prepare(directory)
+    tracker = SqliteFileTrackingService(directory, services.data_dir, replace(services.file_tracking, watch=False))
+    services.isolated_trackers.append(tracker)
+    return directory, tracker

@@ -1,0 +1,141 @@
+"""``Services``: every part of an open data directory, built in one place.
+
+The application's modules (runs, inspection, fork, rollback, retention; batches and
+golden checks above them) receive this one object instead of reaching into the SDK
+facade. It owns the connections and the file tracker, so :meth:`Services.close` is the
+only place they are closed. Building it finishes any rollback a crash interrupted.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from wtb.config import FileTrackingConfig, WorkflowProject
+from wtb.engine import discovery, loader
+from wtb.engine.checkpointer import TrackingSaver, open_checkpoint_db
+from wtb.engine.controller import ExecutionController
+from wtb.engine.locks import Locks
+from wtb.engine.rollback import RollbackService
+from wtb.engine.state_adapter import StateAdapter
+from wtb.errors import InvalidStateError, UnknownProjectError
+from wtb.store.db import Database
+from wtb.store.executions import ExecutionStore
+from wtb.store.goldens import GoldenStore
+from wtb.store.outbox import Outbox
+
+if TYPE_CHECKING:
+    from wtb.engine.node_proxy import NodeProcess
+    from wtb.filetrack import SqliteFileTrackingService
+
+
+class Services:
+    """The stores, the checkpointer, the file tracker, the locks and the run controller of one data dir."""
+
+    def __init__(
+        self, workspace: Path, data_dir: Path, file_tracking: FileTrackingConfig, owns_data_dir: bool = False
+    ) -> None:
+        self.workspace = workspace
+        self.data_dir = data_dir
+        self.file_tracking = file_tracking
+        self.owns_data_dir = owns_data_dir
+        self.projects: dict[str, WorkflowProject] = {}  # registered in code; discovery finds the rest
+        self.isolated_trackers: list[SqliteFileTrackingService] = []
+        self.node_processes: dict[str, NodeProcess] = {}
+        self.closed = False
+        data_dir.mkdir(parents=True, exist_ok=True)
+        self.db = Database(data_dir / "wtb.db")
+        self.executions = ExecutionStore(self.db)
+        self.outbox = Outbox(self.db)
+        self.goldens = GoldenStore(self.db)
+        self.locks = Locks(data_dir)
+        self.checkpoint_path = data_dir / "wtb_checkpoints.db"
+        self.saver = TrackingSaver(open_checkpoint_db(self.checkpoint_path))
+        self.saver.setup()
+        self.adapter = StateAdapter(self.saver)
+        self.tracker = self._open_tracker()
+        self.controller = ExecutionController(self.checkpoint_path, self.executions)
+        self.rollbacks = RollbackService(self.db, self.executions, self.outbox, self.adapter, self.tracker, self.locks)
+        self.rollbacks.recover()
+
+    def close(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        for process in self.node_processes.values():
+            process.close()
+        for tracker in [self.tracker, *self.isolated_trackers]:
+            if tracker is not None:
+                tracker.close()
+        self.saver.conn.close()
+        self.db.close()
+        if self.owns_data_dir:
+            shutil.rmtree(self.data_dir, ignore_errors=True)
+
+    def _open_tracker(self) -> SqliteFileTrackingService | None:
+        if not self.file_tracking.enabled:
+            return None
+        from wtb.filetrack import SqliteFileTrackingService
+
+        tracker = SqliteFileTrackingService(self.workspace, self.data_dir, self.file_tracking)
+        tracker.start()
+        return tracker
+
+    def tracker_or_fail(self) -> SqliteFileTrackingService:
+        if self.tracker is None:
+            raise InvalidStateError("File tracking is off for this bench (FileTrackingConfig(enabled=False)).")
+        return self.tracker
+
+    # -- workflows --
+
+    def register_project(self, project: WorkflowProject) -> None:
+        self.projects[project.name] = project
+
+    def list_projects(self) -> list[WorkflowProject]:
+        found = discovery.discover(self.workspace)
+        found.update(self.projects)
+        return [found[name] for name in sorted(found)]
+
+    def get_project(self, name: str) -> WorkflowProject:
+        if name in self.projects:
+            return self.projects[name]
+        found = discovery.discover(self.workspace)
+        if name not in found:
+            known = ", ".join(sorted({*found, *self.projects})) or "none"
+            raise UnknownProjectError(
+                f"No workflow named {name!r}. Known workflows: {known}. Declare it in langgraph.json "
+                "or [tool.wtb.workflows], or call bench.register_project()."
+            )
+        return found[name]
+
+    def project_of(self, project: str | WorkflowProject) -> WorkflowProject:
+        """A project given by name, or by object (which registers it)."""
+        if isinstance(project, WorkflowProject):
+            self.register_project(project)
+            return project
+        return self.get_project(project)
+
+    def load_graph(self, project: WorkflowProject) -> Any:
+        """The project's graph; imports workflow code when it is given by reference."""
+        if isinstance(project.graph, str):
+            obj = loader.load_object(project.graph, self.workspace)
+            return loader.to_graph(obj, f"{project.graph!r} (workflow {project.name!r})")
+        return loader.to_graph(project.graph, f"the graph of workflow {project.name!r}")
+
+    # -- snapshots of checkpoints --
+
+    def snapshot_of(self, execution_id: str, checkpoint_id: str | None) -> str:
+        """The file snapshot of a checkpoint (the head by default); an error when it has none."""
+        snapshot = self.maybe_snapshot_of(execution_id, checkpoint_id)
+        if snapshot is None:
+            raise InvalidStateError(
+                f"Checkpoint {checkpoint_id or 'head'} of execution {execution_id} has no file snapshot "
+                "(file tracking was off when it was taken)."
+            )
+        return snapshot
+
+    def maybe_snapshot_of(self, execution_id: str, checkpoint_id: str | None) -> str | None:
+        execution = self.executions.get(execution_id)
+        found = self.adapter.get_tuple(execution.thread_id, checkpoint_id or execution.head_checkpoint_id)
+        return self.tracker.checkpoint_snapshot(str(found.checkpoint["id"])) if self.tracker else None
