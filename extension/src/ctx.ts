@@ -50,7 +50,7 @@ export class Ctx implements vscode.Disposable {
   /** The file watcher's state changed (undefined: unknown, e.g. the server stopped). */
   readonly onDidChangeWatcher = this.watcherEmitter.event;
   private readonly watcherProbe = new WatcherProbe({
-    ask: () => this.request(p.DOCTOR, {}),
+    ask: () => this.request(p.DOCTOR, { measureDataDir: false }),
     changed: (watcher) => this.watcherEmitter.fire(watcher),
     log: (level, message) => (level === 'warn' ? this.output.warn(message) : this.output.info(message)),
   });

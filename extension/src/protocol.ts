@@ -390,7 +390,10 @@ export interface StorageStatsResult {
   perProject: Record<string, Record<string, number>>;
 }
 
-export type DoctorParams = Record<string, never>;
+/** `measureDataDir: false` skips walking the data directory for its size. */
+export interface DoctorParams {
+  measureDataDir?: boolean;
+}
 /**
  * How snapshots find changed files. `mode`: `inotify`, `watchdog` or `polling` while the file
  * watcher is trusted; `walking` when snapshots walk the workspace (`reason` says why); `off`

@@ -18,7 +18,9 @@ from wtb.models import DoctorReport, WatcherStatus
 from wtb.versions import library_versions
 
 
-def diagnose(workspace: Path, data_dir: Path, tracker: SqliteFileTrackingService | None) -> DoctorReport:
+def diagnose(
+    workspace: Path, data_dir: Path, tracker: SqliteFileTrackingService | None, measure_data_dir: bool = True
+) -> DoctorReport:
     off = WatcherStatus("off", "file tracking is off")
     watcher = tracker.watcher_status(probe=True) if tracker is not None else off
     report = DoctorReport(
@@ -27,7 +29,7 @@ def diagnose(workspace: Path, data_dir: Path, tracker: SqliteFileTrackingService
         watcher=watcher,
         workspace=str(workspace),
         data_dir=str(data_dir),
-        data_dir_bytes=_size(data_dir),
+        data_dir_bytes=_size(data_dir) if measure_data_dir else 0,
         ray_importable=importlib.util.find_spec("ray") is not None,
     )
     if watcher.mode == "walking":

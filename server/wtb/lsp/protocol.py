@@ -490,7 +490,10 @@ class StorageStatsParams:
 
 @attrs.define(kw_only=True)
 class DoctorParams:
-    pass
+    """``measure_data_dir``: false skips walking the data directory for its size (``dataDirBytes`` 0):
+    what the editor's status item asks after every run, when only the watcher matters."""
+
+    measure_data_dir: bool = True
 
 
 @attrs.define(kw_only=True)

@@ -196,4 +196,4 @@ async def storage_stats(ls: WtbLanguageServer, params: p.StorageStatsParams) -> 
 
 @request(p.DOCTOR)
 async def doctor(ls: WtbLanguageServer, params: p.DoctorParams) -> p.DoctorResult:
-    return records.doctor(await ls.bench_host.call("doctor"))
+    return records.doctor(await ls.bench_host.call("doctor", measure_data_dir=params.measure_data_dir))

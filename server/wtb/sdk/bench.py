@@ -294,8 +294,8 @@ class WTBTestBench:
     def gc(self) -> Any:
         return self._services.tracker_or_fail().gc()
 
-    def doctor(self) -> DoctorReport:
+    def doctor(self, measure_data_dir: bool = True) -> DoctorReport:
         """Versions, the file watcher (with a live barrier round trip), the data dir, Ray."""
         from wtb.engine.doctor import diagnose
 
-        return diagnose(self.workspace, self.data_dir, self._services.tracker)
+        return diagnose(self.workspace, self.data_dir, self._services.tracker, measure_data_dir)
