@@ -85,7 +85,7 @@ def test_merging_a_bundle_twice_changes_nothing(flow_ws: Path, make_bench: Any, 
     task = VariantTask("b", "exec0000001", Variant("y", initial_state={"label": "y"}), project,
                        base_snapshot=snapshot, file_tracking=FileTrackingConfig(watch=False))
     bundle = VariantBundle.unpack(run_variant(task, base, tmp_path / "scratch"))
-    assert bundle.files and bundle.checkpoints["rows"]
+    assert bundle.files and bundle.checkpoints
     merge_bundle(bench, bundle)
     counts = _row_counts(bench.data_dir)
     merge_bundle(bench, bundle)

@@ -1,27 +1,34 @@
-"""Bundles: a variant's rows and files, carried from a worker's private data dir to the driver's.
+"""Bundles: a variant's records and files, carried from a worker's private data dir to the driver's.
 
 Workers never open the driver's SQLite files: on a cluster without a shared file system
 they cannot, and locally several writers on one file would serialise the batch. A
 worker runs in its own temporary data dir and sends back one msgpack document: the
-execution row, the LangGraph ``checkpoints`` and ``writes`` rows of its thread, the file
-tracker's bundle (trees, snapshot links, new blobs) and the measurements of the run.
-The driver merges it with ``INSERT OR IGNORE`` (ids are unique: uuid6 checkpoints,
-pre-chosen execution ids), so merging the same bundle twice changes nothing.
+execution row, the LangGraph checkpoints of its thread with their pending writes (read
+and serialised through the checkpointer's public API, see :mod:`wtb.batch.checkpoints`),
+the file tracker's bundle (trees, snapshot links, new blobs) and the measurements of
+the run. Merging the same bundle twice changes nothing: the execution row is keyed by
+its pre-chosen id, the checkpoints by their uuid6 ids.
 
-Rows travel as ``{"columns": [...], "rows": [[...]]}`` and are inserted by column name,
-so a worker and a driver with different ``langgraph-checkpoint-sqlite`` versions (a
-column more or less) still agree on the columns both have.
+WTB's own execution rows travel as ``{"columns": [...], "rows": [[...]]}`` and are
+inserted by column name, so a worker and a driver whose ``wtb.db`` differ by a column
+still agree on the columns both have.
+
+Format 2: checkpoints as :class:`~wtb.batch.checkpoints.CheckpointEntry` (format 1 carried
+the rows of ``langgraph-checkpoint-sqlite``'s own tables).
 """
 
 from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgpack
 
-FORMAT = 1
+if TYPE_CHECKING:
+    from wtb.batch.checkpoints import CheckpointEntry
+
+FORMAT = 2
 
 Rows = dict[str, list[Any]]
 
@@ -32,8 +39,7 @@ class VariantBundle:
 
     execution_id: str
     execution: Rows
-    checkpoints: Rows
-    writes: Rows
+    checkpoints: list[CheckpointEntry]
     files: bytes | None = None
     duration_s: float | None = None
     node_timings: dict[str, float] = field(default_factory=dict)
@@ -55,7 +61,7 @@ class VariantBundle:
 
 
 def select_rows(conn: sqlite3.Connection, table: str, where: str, params: tuple[Any, ...]) -> Rows:
-    """Rows of ``table`` matching ``where``, by column name (``table`` is one of ours, never input)."""
+    """Rows of WTB's ``table`` matching ``where``, by column name (``table`` is one of ours, never input)."""
     cursor = conn.execute(f"SELECT * FROM {table} WHERE {where}", params)
     columns = [d[0] for d in cursor.description]
     return {"columns": columns, "rows": [list(row) for row in cursor.fetchall()]}

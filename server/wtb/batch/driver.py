@@ -235,7 +235,7 @@ class BatchDriver:
                 duration_s=bundle.duration_s,
                 node_timings=dict(bundle.node_timings),
                 files=dict(bundle.produced),
-                checkpoints=len(bundle.checkpoints["rows"]),
+                checkpoints=len(bundle.checkpoints),
                 spec=task.variant.to_dict(),
                 **self._where(task, dict(bundle.worker)),
             )

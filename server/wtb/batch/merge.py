@@ -1,8 +1,10 @@
-"""The driver's side of a bundle: merge a worker's rows and files into the data dir.
+"""The driver's side of a bundle: merge a worker's records and files into the data dir.
 
 Order matters for readers: files first (blobs, trees, checkpoint links), then the
-LangGraph checkpoints, and the execution row last. So by the time anyone sees an
+LangGraph checkpoints (through the checkpointer's public ``put``/``put_writes``, see
+:mod:`wtb.batch.checkpoints`), and the execution row last. So by the time anyone sees an
 execution of the batch as finished, every checkpoint and every file it names is there.
+Merging the same bundle again changes nothing.
 """
 
 from __future__ import annotations
@@ -16,18 +18,12 @@ _FINAL_COLUMNS = ("status", "head_checkpoint_id", "error", "finished_at")
 
 
 def merge_bundle(bench: Any, bundle: VariantBundle) -> None:
-    from wtb.engine.checkpointer import open_checkpoint_db
+    from wtb.batch.checkpoints import import_checkpoints
 
     tracker = access.tracker(bench)
     if bundle.files and tracker is not None:
         files.import_execution(tracker, bundle.files)
-    conn = open_checkpoint_db(access.checkpoint_db(bench))
-    try:
-        insert_rows(conn, "checkpoints", bundle.checkpoints)
-        insert_rows(conn, "writes", bundle.writes)
-        conn.commit()
-    finally:
-        conn.close()
+    import_checkpoints(access.checkpoint_db(bench), bundle.checkpoints)
     with access.database(bench).transaction() as db:
         for row in row_dicts(bundle.execution):
             updated = db.execute(

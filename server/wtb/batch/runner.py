@@ -136,6 +136,8 @@ class RayBatchTestRunner:
         return found
 
     def _source(self, ref: CheckpointRef) -> SourcePoint:
+        """The checkpoint to start from, read as stored (the workers decode it, not the driver)."""
+        from wtb.batch.checkpoints import read_checkpoint
         from wtb.engine.checkpointer import open_checkpoint_db
 
         execution_id, checkpoint_id = _checkpoint_ref(ref)
@@ -148,12 +150,12 @@ class RayBatchTestRunner:
             row = select_rows(db, "executions", "id = ?", (execution_id,))
         conn = open_checkpoint_db(access.checkpoint_db(self.bench))
         try:
-            where = "thread_id = ? AND checkpoint_ns = '' AND checkpoint_id = ?"
-            checkpoints = select_rows(conn, "checkpoints", where, (execution.thread_id, checkpoint_id))
-            writes = select_rows(conn, "writes", where, (execution.thread_id, checkpoint_id))
+            # The first checkpoint of the worker's copy of this thread: every channel is new there.
+            versions = found.checkpoint.get("channel_versions", {})
+            checkpoint = read_checkpoint(conn, execution.thread_id, checkpoint_id, versions)
         finally:
             conn.close()
-        return SourcePoint(execution_id, execution.thread_id, checkpoint_id, snapshot, row, checkpoints, writes)
+        return SourcePoint(execution_id, execution.thread_id, checkpoint_id, snapshot, row, checkpoint)
 
     def _check_variants(self, project: WorkflowProject, variants: list[Variant], source: SourcePoint | None) -> None:
         for variant in variants:

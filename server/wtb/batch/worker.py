@@ -25,6 +25,7 @@ from typing import Any
 
 from wtb.batch import access, files
 from wtb.batch.bundle import Rows, VariantBundle, insert_rows, select_rows
+from wtb.batch.checkpoints import CheckpointEntry, export_thread, import_checkpoints, task_paths
 from wtb.batch.variants import Variant
 from wtb.models import ExecutionStatus
 from wtb.sdk.config import FileTrackingConfig
@@ -33,15 +34,18 @@ from wtb.sdk.project import WorkflowProject
 
 @dataclass(frozen=True)
 class SourcePoint:
-    """The checkpoint a batch starts from, as rows the worker copies into its own data dir."""
+    """The checkpoint a batch starts from, which the worker stores into its own data dir.
+
+    ``checkpoint`` is as the driver's checkpointer stored it (not decoded), without its
+    pending writes: a fork starts from a copy of the checkpoint and runs its next nodes again.
+    """
 
     execution_id: str
     thread_id: str
     checkpoint_id: str
     snapshot: str | None
     execution: Rows
-    checkpoints: Rows
-    writes: Rows
+    checkpoint: CheckpointEntry
 
 
 @dataclass(frozen=True)
@@ -149,8 +153,11 @@ def _run(bench: Any, task: VariantTask, base_files: bytes | None) -> VariantBund
     execution_id = _fork_from(bench, task, task.source) if task.source is not None else _create(bench, task)
     clock = NodeClock()
     started = time.perf_counter()
+    graph = None
     try:
-        bench.register_project(_project(task, bench.workspace))
+        project = _project(task, bench.workspace)
+        graph = project.graph
+        bench.register_project(project)
         if task.source is not None:
             bench.resume(execution_id, task.variant.state_updates or None, on_event=clock)
         else:
@@ -160,7 +167,7 @@ def _run(bench: Any, task: VariantTask, base_files: bytes | None) -> VariantBund
 
         bench.mark_finished(execution_id, ExecutionStatus.FAILED, describe_failure(exc, None))
     duration = time.perf_counter() - started
-    return _bundle(bench, execution_id, tracker, task, clock, duration)
+    return _bundle(bench, execution_id, tracker, task, clock, duration, graph)
 
 
 def _project(task: VariantTask, workspace: Path) -> WorkflowProject:
@@ -186,20 +193,12 @@ def _create(bench: Any, task: VariantTask) -> str:
 
 def _fork_from(bench: Any, task: VariantTask, source: SourcePoint) -> str:
     """The fork of :mod:`wtb.sdk.forking`, with the batch's pre-chosen id and batch id."""
-    from wtb.engine.checkpointer import open_checkpoint_db
-
     with access.database(bench).transaction() as conn:
         rows = source.execution
         parent_column = rows["columns"].index("parent_id")
         insert_rows(conn, "executions", {"columns": rows["columns"],
                                          "rows": [_without(row, parent_column) for row in rows["rows"]]})
-    conn = open_checkpoint_db(access.checkpoint_db(bench))
-    try:
-        insert_rows(conn, "checkpoints", source.checkpoints)
-        insert_rows(conn, "writes", source.writes)
-        conn.commit()
-    finally:
-        conn.close()
+    import_checkpoints(access.checkpoint_db(bench), [source.checkpoint])
     tracker = access.tracker(bench)
     found = access.adapter(bench).get_tuple(source.thread_id, source.checkpoint_id)
     store = access.executions(bench)
@@ -230,19 +229,20 @@ def _without(row: list[Any], column: int) -> list[Any]:
 
 
 def _bundle(
-    bench: Any, execution_id: str, tracker: Any, task: VariantTask, clock: NodeClock, duration: float
+    bench: Any, execution_id: str, tracker: Any, task: VariantTask, clock: NodeClock, duration: float,
+    graph: Any = None,
 ) -> VariantBundle:
-    from wtb.engine.checkpointer import open_checkpoint_db
+    """The variant's records: read here, in the process that ran it, through public APIs.
 
+    ``graph`` (the variant's workflow, ``None`` if it did not load) names the tasks behind
+    the pending writes (:func:`~wtb.batch.checkpoints.task_paths`).
+    """
     execution = access.executions(bench).get(execution_id)
     with access.database(bench).transaction() as conn:
         row = select_rows(conn, "executions", "id = ?", (execution_id,))
-    conn = open_checkpoint_db(access.checkpoint_db(bench))
-    try:
-        checkpoints = select_rows(conn, "checkpoints", "thread_id = ?", (execution.thread_id,))
-        writes = select_rows(conn, "writes", "thread_id = ?", (execution.thread_id,))
-    finally:
-        conn.close()
+    saver = access.adapter(bench).saver
+    paths = task_paths(graph, saver, execution.thread_id) if graph is not None else {}
+    checkpoints = export_thread(saver, execution.thread_id, paths)
     known = {task.base_snapshot} if task.base_snapshot else set()
     if task.source is not None and task.source.snapshot:
         known.add(task.source.snapshot)
@@ -253,7 +253,6 @@ def _bundle(
         execution_id=execution_id,
         execution=row,
         checkpoints=checkpoints,
-        writes=writes,
         files=exported,
         duration_s=round(duration, 6),
         node_timings=clock.timings,
