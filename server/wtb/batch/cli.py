@@ -9,6 +9,7 @@ for people, a JSON-ready dict or list with ``--json``.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 import time
 from collections.abc import Callable
@@ -47,13 +48,19 @@ def add_commands(subparsers: Any, common: argparse.ArgumentParser) -> None:
 
 
 def run_command(bench: Any, args: argparse.Namespace) -> Any:
+    """``wtb batch``; while it runs, what is printed on ``sys.stdout`` goes to stderr.
+
+    Ray prints the cluster's error messages ("node … has been marked dead") on the driver's
+    ``sys.stdout``; stdout is for the result (``--json`` must parse).
+    """
     from wtb.batch.runner import run_batch
     from wtb.batch.variants import load_variants_file
 
     variants = load_variants_file(args.variants)
     bar = ProgressBar(sys.stderr) if sys.stderr.isatty() and not args.json else None
-    result = run_batch(bench, args.project, variants, from_checkpoint=args.from_checkpoint,
-                       max_parallel=args.parallel, on_progress=bar, ray_address=args.address)
+    with contextlib.redirect_stdout(sys.stderr):
+        result = run_batch(bench, args.project, variants, from_checkpoint=args.from_checkpoint,
+                           max_parallel=args.parallel, on_progress=bar, ray_address=args.address)
     if bar is not None:
         bar.close()
     return result.to_dict() if args.json else result.table()

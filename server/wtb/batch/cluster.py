@@ -4,22 +4,35 @@ Ray is imported here, inside functions, and nowhere at module level: the daemon 
 CLI must start without paying for it (``import ray`` alone takes most of a second).
 A Ray already initialised in this process (a test fixture, a notebook) is used as is.
 
-Worker output is not forwarded to the driver (``log_to_driver=False``): in the daemon
-the driver's stdout is the LSP channel, and a workflow's ``print`` must not corrupt it.
-It stays in Ray's session logs. What Ray still prints in the driver (the cluster's error
-messages: "node … has been marked dead", "a worker died") goes to stderr, for the same
-reason and for ``wtb batch --json``.
+Worker output is not forwarded to the driver (``log_to_driver=False``): it stays in
+Ray's session logs. What Ray still prints in the driver (the cluster's error messages:
+"node … has been marked dead", "a worker died") goes to the driver's stdout; the
+daemon's batch worker points its file descriptor 1 at stderr (``wtb.worker``) and
+``wtb batch`` redirects ``sys.stdout`` while the batch runs, so neither the LSP channel
+nor ``--json`` output carries it.
+
+A local Ray started here listens on 127.0.0.1 only and without its dashboard; see
+:func:`_import_ray` and ``docs/cluster.md``.
 """
 
 from __future__ import annotations
 
+import logging
 import os
+import sys
 import threading
 import time
 from dataclasses import dataclass
 from typing import Any
 
 from wtb.batch.errors import RayUnavailableError
+
+logger = logging.getLogger(__name__)
+
+# Ray's switch for its single-machine mode (multi-node clusters are opt-in on Windows and
+# macOS, where it is the default): with it at "0", a node's address is 127.0.0.1 and Ray's
+# servers (GCS, raylet, object manager, workers, the driver's own) listen on loopback only.
+SINGLE_MACHINE_SWITCH = "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"
 
 
 @dataclass(frozen=True)
@@ -34,17 +47,21 @@ class RayInfo:
 
 
 def ensure_ray(address: str | None = None, runtime_env: dict[str, Any] | None = None) -> RayInfo:
-    """Connect to Ray, starting a local one with every core and no dashboard if needed."""
+    """Connect to Ray, starting a local one with every core and no dashboard if needed.
+
+    A local Ray listens on 127.0.0.1 only (see :func:`_import_ray`).
+    """
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+    started = time.perf_counter()
+    started_here = False
+    target = address or os.environ.get("RAY_ADDRESS") or None
+    imported_before = "ray" in sys.modules
     try:
-        import ray
+        ray = _import_ray(single_machine=target is None)
     except ImportError as exc:
         raise RayUnavailableError(
             "Batches run on Ray, which is not installed here: pip install 'wtb[batch]' (or 'ray>=2.60')."
         ) from exc
-    started = time.perf_counter()
-    started_here = False
-    target = address or os.environ.get("RAY_ADDRESS") or None
     if not ray.is_initialized():
         options: dict[str, Any] = {"log_to_driver": False, "logging_level": "WARNING"}
         if runtime_env:
@@ -59,31 +76,49 @@ def ensure_ray(address: str | None = None, runtime_env: dict[str, Any] | None = 
             where = f"the Ray cluster at {target}" if target else "a local Ray"
             raise RayUnavailableError(f"Could not start or reach {where}: {exc}") from exc
         started_here = True
-        _errors_to_stderr()
+        if target is None and imported_before:
+            _warn_if_exposed(ray)
     nodes = alive_nodes()
     cpus = sum(float(node.get("Resources", {}).get("CPU", 0.0)) for node in nodes)
     return RayInfo(started_here, time.perf_counter() - started, target, cpus, nodes)
 
 
-def _errors_to_stderr() -> None:
-    """Send the cluster's error messages, which Ray prints on the driver's stdout, to stderr.
+def _import_ray(single_machine: bool) -> Any:
+    """``import ray``; with ``single_machine``, so that a Ray it starts listens on 127.0.0.1 only.
 
-    Ray's thread that polls them calls ``ray._private.worker.print_to_stdstream`` with
-    ``is_err=False`` (there is no setting for it); a wrapper marks them as errors.
+    Ray's servers listen on every interface unless the node's address is 127.0.0.1, and on
+    Linux ``ray.init`` replaces a 127.0.0.1 given as its node address (the underscored
+    ``_node_ip_address`` argument) with the machine's routable address. The one public
+    switch is :data:`SINGLE_MACHINE_SWITCH`, which Ray reads once, when it is imported; so it
+    is set for the import only, when Ray is not imported yet and the user has not set it
+    (a user's ``1`` exposes the local Ray on purpose). It is not left in the environment:
+    the processes Ray starts are given the node's address on their command lines, and other
+    child processes (a ``ray start`` joining a cluster) must not inherit it. This process
+    stays in that mode: to drive a cluster after a local batch, use a new process.
     """
+    if not single_machine or "ray" in sys.modules or SINGLE_MACHINE_SWITCH in os.environ:
+        import ray
+
+        return ray
+    os.environ[SINGLE_MACHINE_SWITCH] = "0"
     try:
-        from ray._private import worker
-    except ImportError:  # another Ray layout: keep Ray's behaviour
-        return
-    original = getattr(worker, "print_to_stdstream", None)
-    if original is None or getattr(original, "wtb_stderr", False):
-        return
+        import ray
+    finally:
+        os.environ.pop(SINGLE_MACHINE_SWITCH, None)
+    return ray
 
-    def to_stderr(data: dict[str, Any], ignore_prefix: bool) -> None:
-        original({**data, "is_err": True}, ignore_prefix)
 
-    to_stderr.wtb_stderr = True  # type: ignore[attr-defined]
-    worker.print_to_stdstream = to_stderr
+def _warn_if_exposed(ray: Any) -> None:
+    """Say so when a local Ray started here listens beyond loopback (Ray was imported first)."""
+    address = str(ray.util.get_node_ip_address())
+    if address.startswith("127.") or address == "::1" or SINGLE_MACHINE_SWITCH in os.environ:
+        return
+    logger.warning(
+        "The local Ray started for this batch listens on %s, not only on 127.0.0.1: Ray was imported "
+        "before WTB started it. Set %s=0 before importing Ray to keep it private (docs/cluster.md).",
+        address,
+        SINGLE_MACHINE_SWITCH,
+    )
 
 
 def _init(ray: Any, options: dict[str, Any]) -> None:
