@@ -20,7 +20,7 @@ from wtb.lsp.server import WtbLanguageServer
 
 
 async def _execution(ls: WtbLanguageServer, execution_id: str) -> p.ExecutionInfo:
-    return records.execution(await ls.bench_host.call("get_execution", execution_id))
+    return records.execution(await ls.bench_host.call(lambda bench: bench.get_execution(execution_id)))
 
 
 def _check_timeout(given: float | None) -> None:
@@ -33,7 +33,7 @@ async def _timeout(ls: WtbLanguageServer, workflow: str, given: float | None) ->
     if given is not None:
         return given
     try:
-        project = await ls.bench_host.call("get_project", workflow)
+        project = await ls.bench_host.call(lambda bench: bench.get_project(workflow))
         configured = project.execution.timeout_s
     except (errors.WTBError, AttributeError):
         configured = None
@@ -64,12 +64,8 @@ async def _start(
         if not resume:
             from wtb.models import ExecutionError, ExecutionStatus
 
-            await ls.bench_host.call(
-                "mark_finished",
-                execution.id,
-                ExecutionStatus.FAILED,
-                ExecutionError(node=None, type="WorkerDied", message=f"The worker could not start: {exc}"),
-            )
+            error = ExecutionError(node=None, type="WorkerDied", message=f"The worker could not start: {exc}")
+            await ls.bench_host.call(lambda bench: bench.mark_finished(execution.id, ExecutionStatus.FAILED, error))
         raise errors.WTBError(f"The run worker could not start: {exc}") from exc
     token_used = run.progress.token if run.progress is not None else None
     if not wait:
@@ -86,13 +82,11 @@ async def _start(
 async def run(ls: WtbLanguageServer, params: p.RunParams) -> p.ExecutionStarted:
     _check_timeout(params.timeout_s)
     await ensure_project(ls, params.workflow)
+    pause = _pause(params)
     created = await ls.bench_host.call(
-        "create_execution",
-        params.workflow,
-        params.initial_state,
-        params.config,
-        params.name,
-        pause=_pause(params),
+        lambda bench: bench.create_execution(
+            params.workflow, params.initial_state, params.config, params.name, pause=pause
+        )
     )
     execution = records.execution(created)
     ls.notify_execution(execution)
@@ -168,7 +162,7 @@ async def _not_running(ls: WtbLanguageServer, execution_id: str, action: str) ->
 
 @request(p.PLAN_ROLLBACK)
 async def plan_rollback(ls: WtbLanguageServer, params: p.PlanRollbackParams) -> p.PlanRollbackResult:
-    plan = await ls.bench_host.call("plan_rollback", params.execution_id, params.checkpoint_id)
+    plan = await ls.bench_host.call(lambda bench: bench.plan_rollback(params.execution_id, params.checkpoint_id))
     return p.PlanRollbackResult(
         writes=sorted(str(x) for x in getattr(plan, "writes", []) or []),
         deletes=sorted(str(x) for x in getattr(plan, "deletes", []) or []),
@@ -178,7 +172,7 @@ async def plan_rollback(ls: WtbLanguageServer, params: p.PlanRollbackParams) -> 
 @request(p.ROLLBACK)
 async def rollback(ls: WtbLanguageServer, params: p.RollbackParams) -> p.RollbackResult:
     await _not_running(ls, params.execution_id, "rolling it back")
-    result = await ls.bench_host.call("rollback", params.execution_id, params.checkpoint_id)
+    result = await ls.bench_host.call(lambda bench: bench.rollback(params.execution_id, params.checkpoint_id))
     ls.notify_execution(await _execution(ls, params.execution_id))
     return records.rollback_result(result)
 
@@ -186,7 +180,7 @@ async def rollback(ls: WtbLanguageServer, params: p.RollbackParams) -> p.Rollbac
 @request(p.UNDO_ROLLBACK)
 async def undo_rollback(ls: WtbLanguageServer, params: p.UndoRollbackParams) -> p.RollbackResult:
     await _not_running(ls, params.execution_id, "undoing its rollback")
-    result = await ls.bench_host.call("undo_rollback", params.execution_id)
+    result = await ls.bench_host.call(lambda bench: bench.undo_rollback(params.execution_id))
     ls.notify_execution(await _execution(ls, params.execution_id))
     return records.rollback_result(result)
 
@@ -201,7 +195,7 @@ async def fork(ls: WtbLanguageServer, params: p.ForkParams) -> p.ExecutionStarte
             raise errors.InvalidStateError(f"Execution {params.execution_id} has no checkpoint to fork from.")
     if params.state_updates:
         # Applying state edits compiles the graph (imports user code): do it in a worker.
-        await ls.bench_host.call("get_execution", params.execution_id)  # NotFound before spawning
+        await ls.bench_host.call(lambda bench: bench.get_execution(params.execution_id))  # NotFound before spawning
         args = ["--fork", params.execution_id, "--checkpoint-id", checkpoint_id]
         args += ["--state-updates", json.dumps(params.state_updates)]
         if params.config is not None:
@@ -211,7 +205,9 @@ async def fork(ls: WtbLanguageServer, params: p.ForkParams) -> p.ExecutionStarte
         args += ["--file-tracking", json.dumps(ls.file_tracking_fields(watch=False))]
         created = await oneshot.call(ls, args, "execution", f"Forking execution {params.execution_id}")
     else:
-        created = await ls.bench_host.call("fork", params.execution_id, checkpoint_id, None, params.config, params.name)
+        created = await ls.bench_host.call(
+            lambda bench: bench.fork(params.execution_id, checkpoint_id, None, params.config, params.name)
+        )
     execution = records.execution(created)
     ls.notify_execution(execution)
     if not params.run:

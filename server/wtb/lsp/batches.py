@@ -26,6 +26,7 @@ from wtb.lsp.errors import not_available
 from wtb.lsp.oneshot import as_wtb_error
 from wtb.lsp.progress import RunProgress, obtain_token
 from wtb.lsp.workers import REFILL_DELAY_S, kill
+from wtb.models import Execution
 
 if TYPE_CHECKING:
     from wtb.lsp.server import WtbLanguageServer
@@ -33,8 +34,9 @@ if TYPE_CHECKING:
 TERM_GRACE_S = 10.0  # a Ray batch needs a moment to stop its actors
 
 
-def available(bench: Any) -> bool:
-    return callable(getattr(bench, "run_batch", None)) or importlib.util.find_spec("wtb.batch.runner") is not None
+def available() -> bool:
+    """Batches need Ray (``wtb[batch]``), which is looked up, not imported (that costs a second)."""
+    return importlib.util.find_spec("ray") is not None
 
 
 def _variant(v: p.BatchVariant) -> dict[str, Any]:
@@ -53,9 +55,8 @@ def _variant(v: p.BatchVariant) -> dict[str, Any]:
 
 
 async def run(ls: WtbLanguageServer, params: p.BatchParams) -> p.BatchResult:
-    bench = await ls.bench_host.get()
-    if not available(bench):
-        raise not_available("Batch runs (wtb/batch)")
+    if not available():
+        raise not_available("Batch runs (wtb/batch: Ray is not installed; pip install 'wtb[batch]')")
     if not params.variants:
         raise errors.InvalidArgumentError("wtb/batch: variants must list at least one variant.")
     if params.max_parallel is not None and params.max_parallel < 1:
@@ -63,7 +64,7 @@ async def run(ls: WtbLanguageServer, params: p.BatchParams) -> p.BatchResult:
     args = ["--batch", params.workflow, "--variants", json.dumps([_variant(v) for v in params.variants])]
     if params.from_checkpoint is not None:
         ref = params.from_checkpoint
-        await ls.bench_host.call("get_execution", ref.execution_id)  # NotFound before spawning
+        await ls.bench_host.call(lambda bench: bench.get_execution(ref.execution_id))  # NotFound before spawning
         args += [
             "--from-checkpoint",
             json.dumps({"execution_id": ref.execution_id, "checkpoint_id": ref.checkpoint_id}),
@@ -129,9 +130,13 @@ async def _follow(ls: WtbLanguageServer, process: asyncio.subprocess.Process, pr
     raise errors.WTBError(f"The batch worker exited with code {process.returncode} before the batch finished.")
 
 
+async def _execution(ls: WtbLanguageServer, execution_id: str) -> Execution:
+    return await ls.bench_host.call(lambda bench: bench.get_execution(execution_id))
+
+
 async def _announce(ls: WtbLanguageServer, execution_id: str) -> None:
     with contextlib.suppress(errors.WTBError):
-        ls.notify_execution(records.execution(await ls.bench_host.call("get_execution", execution_id)))
+        ls.notify_execution(records.execution(await _execution(ls, execution_id)))
 
 
 async def _result(ls: WtbLanguageServer, result: dict[str, Any]) -> p.BatchResult:
@@ -139,7 +144,7 @@ async def _result(ls: WtbLanguageServer, result: dict[str, Any]) -> p.BatchResul
     for variant in result.get("variants") or []:
         execution_id = variant.get("execution_id")
         if execution_id:
-            info = records.execution(await ls.bench_host.call("get_execution", str(execution_id)))
+            info = records.execution(await _execution(ls, str(execution_id)))
             ls.notify_execution(info)
             executions.append(info)
     return p.BatchResult(

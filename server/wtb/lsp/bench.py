@@ -4,6 +4,8 @@
 LangGraph imports behind them) is opened in a thread after ``initialized``. Every SDK
 call is blocking; :meth:`BenchHost.call` runs it in a small thread pool of its own (not
 pygls' pool, which also reads stdin) so that a slow call never stalls the protocol.
+Calls are typed: ``await host.call(lambda bench: bench.get_execution(id))`` is checked
+by mypy against :class:`~wtb.sdk.bench.WTBTestBench`.
 """
 
 from __future__ import annotations
@@ -15,28 +17,18 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from wtb import errors
-from wtb.lsp.errors import BenchUnavailableError, not_available
+from wtb.config import FileTrackingConfig
+from wtb.lsp.errors import BenchUnavailableError
+
+if TYPE_CHECKING:
+    from wtb.sdk.bench import WTBTestBench
 
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
-
-
-def bench_class() -> Any:
-    """``wtb.WTBTestBench``, imported on first use (it pulls in LangGraph)."""
-    import wtb
-
-    cls = getattr(wtb, "WTBTestBench", None)
-    if cls is None:
-        try:
-            from wtb.sdk import WTBTestBench  # type: ignore[attr-defined]
-        except ImportError:
-            raise not_available("The SDK (wtb.WTBTestBench)") from None
-        cls = WTBTestBench
-    return cls
 
 
 class BenchHost:
@@ -44,8 +36,8 @@ class BenchHost:
 
     def __init__(self, max_workers: int = 4) -> None:
         self._executor = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="wtb-bench")
-        self._opening: asyncio.Future[Any] | None = None
-        self._bench: Any = None
+        self._opening: asyncio.Future[WTBTestBench] | None = None
+        self._bench: WTBTestBench | None = None
         self._closed = False
         self._lock = threading.Lock()
         self.workspace: Path | None = None
@@ -54,11 +46,11 @@ class BenchHost:
         self.opener: Callable[[], None] | None = None
 
     @property
-    def bench(self) -> Any:
+    def bench(self) -> WTBTestBench | None:
         """The open bench or ``None`` (for code that must not wait, e.g. shutdown)."""
         return self._bench
 
-    def open(self, workspace: Path, data_dir: Path, file_tracking: Any = None) -> None:
+    def open(self, workspace: Path, data_dir: Path, file_tracking: FileTrackingConfig | None = None) -> None:
         """Start opening the bench in a thread (idempotent); requests await :meth:`get`."""
         if self._opening is not None:
             return
@@ -68,8 +60,10 @@ class BenchHost:
             loop.run_in_executor(self._executor, partial(self._open, workspace, data_dir, file_tracking))
         )
 
-    def _open(self, workspace: Path, data_dir: Path, file_tracking: Any) -> Any:
-        bench = bench_class().create(
+    def _open(self, workspace: Path, data_dir: Path, file_tracking: FileTrackingConfig | None) -> WTBTestBench:
+        from wtb.sdk.bench import WTBTestBench  # pulls in LangGraph: not at the daemon's start
+
+        bench = WTBTestBench.create(
             mode="development", data_dir=data_dir, workspace=workspace, file_tracking=file_tracking
         )
         with self._lock:
@@ -86,13 +80,13 @@ class BenchHost:
         if opening is None:
             return
 
-        def done(future: asyncio.Future[Any]) -> None:
+        def done(future: asyncio.Future[WTBTestBench]) -> None:
             if not future.cancelled() and future.exception() is None:
                 callback()
 
         opening.add_done_callback(done)
 
-    async def get(self) -> Any:
+    async def get(self) -> WTBTestBench:
         if self._opening is None and self.opener is not None and not self._closed:
             self.opener()
         if self._opening is None:
@@ -113,23 +107,10 @@ class BenchHost:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._executor, fn)
 
-    async def call(self, method: str, *args: Any, **kwargs: Any) -> Any:
-        """``bench.<method>(*args, **kwargs)`` in a thread; a method the SDK lacks is NotAvailable."""
+    async def call(self, fn: Callable[[WTBTestBench], T]) -> T:
+        """``fn(bench)`` in the bench's thread pool, once the bench is open."""
         bench = await self.get()
-        fn = getattr(bench, method, None)
-        if fn is None:
-            raise not_available(f"WTBTestBench.{method}")
-
-        def invoke() -> Any:
-            try:
-                return fn(*args, **kwargs)
-            except NotImplementedError as exc:
-                raise not_available(f"WTBTestBench.{method}") from exc
-
-        return await self.run(invoke)
-
-    def has(self, method: str) -> bool:
-        return self._bench is not None and callable(getattr(self._bench, method, None))
+        return await self.run(lambda: fn(bench))
 
     def close(self) -> None:
         """Close the bench (stops its file watcher). Safe to call twice, from any thread."""

@@ -31,12 +31,12 @@ def _golden(record: Any) -> p.GoldenInfo:
 
 @request(p.MARK_GOLDEN)
 async def mark_golden(ls: WtbLanguageServer, params: p.MarkGoldenParams) -> p.GoldenInfo:
-    return _golden(await ls.bench_host.call("mark_golden", params.execution_id, params.name))
+    return _golden(await ls.bench_host.call(lambda bench: bench.mark_golden(params.execution_id, params.name)))
 
 
 @request(p.LIST_GOLDENS)
 async def list_goldens(ls: WtbLanguageServer, params: p.ListGoldensParams) -> p.ListGoldensResult:
-    found = await ls.bench_host.call("list_goldens", params.workflow)
+    found = await ls.bench_host.call(lambda bench: bench.list_goldens(params.workflow))
     return p.ListGoldensResult(goldens=[_golden(g) for g in found])
 
 
@@ -72,7 +72,7 @@ async def check(ls: WtbLanguageServer, params: p.CheckParams) -> p.CheckResultIn
     name = params.golden or params.workflow
     if not name:
         raise errors.InvalidArgumentError("wtb/check needs a workflow or a golden name.")
-    goldens = {g.name for g in await ls.bench_host.call("list_goldens", None)}
+    goldens = {g.name for g in await ls.bench_host.call(lambda bench: bench.list_goldens(None))}
     if name not in goldens:
         raise errors.NotFoundError(f"No golden named {name!r}: mark a completed execution as golden first.")
     args = ["--check", name]
@@ -104,7 +104,8 @@ async def check(ls: WtbLanguageServer, params: p.CheckParams) -> p.CheckResultIn
     if progress is not None:
         progress.end("passed" if result.passed else "diverged")
     with contextlib.suppress(errors.WTBError):
-        ls.notify_execution(records.execution(await ls.bench_host.call("get_execution", result.execution_id)))
+        checked = await ls.bench_host.call(lambda bench: bench.get_execution(result.execution_id))
+        ls.notify_execution(records.execution(checked))
     return result
 
 
@@ -117,12 +118,13 @@ async def prune(ls: WtbLanguageServer, params: p.PruneParams) -> p.PruneResult:
     if ls.runs.runs:
         raise errors.BusyError("Executions are running; prune when they have ended.")
     report = await ls.bench_host.call(
-        "prune",
-        keep_last=params.keep_last,
-        older_than=params.older_than_s,
-        keep_golden=params.keep_golden,
-        keep_forks_of_kept=params.keep_forks_of_kept,
-        max_storage=params.max_storage,
+        lambda bench: bench.prune(
+            keep_last=params.keep_last,
+            older_than=params.older_than_s,
+            keep_golden=params.keep_golden,
+            keep_forks_of_kept=params.keep_forks_of_kept,
+            max_storage=params.max_storage,
+        )
     )
     return p.PruneResult(
         deleted=[str(x) for x in report.deleted],

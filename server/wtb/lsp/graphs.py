@@ -54,9 +54,8 @@ def _file_key(ls: WtbLanguageServer, workflow: str, ref: str | None) -> tuple[st
 
 
 async def describe(ls: WtbLanguageServer, workflow: str) -> Graph:
-    bench = await ls.bench_host.get()
-    project = await ls.bench_host.run(lambda: bench.get_project(workflow))
-    key = _file_key(ls, workflow, getattr(project, "reference", None))
+    project = await ls.bench_host.call(lambda bench: bench.get_project(workflow))
+    key = _file_key(ls, workflow, project.reference)
     if key is not None and key in _cache:
         return _cache[key]
     graph = await _describe_in_worker(ls, workflow)

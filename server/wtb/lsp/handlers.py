@@ -71,7 +71,7 @@ async def history(ls: WtbLanguageServer, workflow: str) -> Any:
 async def latest_execution(ls: WtbLanguageServer, workflow: str) -> str:
     """The newest execution of a workflow (what ``wtb.fork`` forks when not told)."""
     try:
-        found = await ls.bench_host.call("list_executions", project=workflow, limit=1)
+        found = await ls.bench_host.call(lambda bench: bench.list_executions(project=workflow, limit=1))
         if not found:
             await queries.ensure_project(ls, workflow)
             raise errors.InvalidStateError(f"Workflow {workflow!r} has no execution to fork yet: run it first.")

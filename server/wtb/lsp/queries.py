@@ -29,8 +29,8 @@ def check_page(limit: int, what: str) -> None:
 
 
 async def workflow_refs(ls: WtbLanguageServer) -> dict[str, str]:
-    projects = await ls.bench_host.call("list_projects")
-    return {proj.name: proj.reference for proj in projects if getattr(proj, "reference", None)}
+    projects = await ls.bench_host.call(lambda bench: bench.list_projects())
+    return {proj.name: proj.reference for proj in projects if proj.reference}
 
 
 async def ensure_project(ls: WtbLanguageServer, name: str) -> None:
@@ -76,7 +76,7 @@ async def list_workflows(ls: WtbLanguageServer, params: p.ListWorkflowsParams) -
 
 
 async def run_count(ls: WtbLanguageServer, workflow: str) -> int:
-    return int(await ls.bench_host.call("count_executions", workflow))
+    return int(await ls.bench_host.call(lambda bench: bench.count_executions(workflow)))
 
 
 @request(p.GET_GRAPH)
@@ -105,7 +105,7 @@ async def list_executions(ls: WtbLanguageServer, params: p.ListExecutionsParams)
     if params.offset < 0:
         raise errors.InvalidArgumentError(f"{p.LIST_EXECUTIONS}: offset must be 0 or more.")
     found = await ls.bench_host.call(
-        "list_executions", project=params.workflow, limit=params.limit, offset=params.offset
+        lambda bench: bench.list_executions(project=params.workflow, limit=params.limit, offset=params.offset)
     )
     if not found:
         await _check_workflow(ls, params.workflow)
@@ -114,12 +114,12 @@ async def list_executions(ls: WtbLanguageServer, params: p.ListExecutionsParams)
 
 @request(p.GET_EXECUTION)
 async def get_execution(ls: WtbLanguageServer, params: p.GetExecutionParams) -> p.ExecutionInfo:
-    return records.execution(await ls.bench_host.call("get_execution", params.execution_id))
+    return records.execution(await ls.bench_host.call(lambda bench: bench.get_execution(params.execution_id)))
 
 
 @request(p.GET_EXECUTION_TREE)
 async def get_execution_tree(ls: WtbLanguageServer, params: p.GetExecutionTreeParams) -> p.GetExecutionTreeResult:
-    roots = await ls.bench_host.call("get_execution_tree", params.workflow)
+    roots = await ls.bench_host.call(lambda bench: bench.get_execution_tree(params.workflow))
     if not roots:
         await _check_workflow(ls, params.workflow)
     return p.GetExecutionTreeResult(roots=[records.tree_node(r) for r in roots])
@@ -129,7 +129,7 @@ async def get_execution_tree(ls: WtbLanguageServer, params: p.GetExecutionTreePa
 async def list_checkpoints(ls: WtbLanguageServer, params: p.ListCheckpointsParams) -> p.ListCheckpointsResult:
     check_page(params.limit, p.LIST_CHECKPOINTS)
     found = await ls.bench_host.call(
-        "get_checkpoints", params.execution_id, limit=params.limit + 1, before=params.before
+        lambda bench: bench.get_checkpoints(params.execution_id, limit=params.limit + 1, before=params.before)
     )
     page = [records.checkpoint(c) for c in found[: params.limit]]
     more = len(found) > params.limit
@@ -139,12 +139,13 @@ async def list_checkpoints(ls: WtbLanguageServer, params: p.ListCheckpointsParam
 async def _head(ls: WtbLanguageServer, execution_id: str, checkpoint_id: str | None) -> str | None:
     if checkpoint_id is not None:
         return checkpoint_id
-    return records.execution(await ls.bench_host.call("get_execution", execution_id)).head_checkpoint_id
+    head = await ls.bench_host.call(lambda bench: bench.get_execution(execution_id))
+    return records.execution(head).head_checkpoint_id
 
 
 @request(p.GET_STATE)
 async def get_state(ls: WtbLanguageServer, params: p.GetStateParams) -> p.GetStateResult:
-    state = await ls.bench_host.call("get_state", params.execution_id, params.checkpoint_id)
+    state = await ls.bench_host.call(lambda bench: bench.get_state(params.execution_id, params.checkpoint_id))
     values = to_jsonable(state)
     return p.GetStateResult(
         execution_id=params.execution_id,
@@ -155,7 +156,7 @@ async def get_state(ls: WtbLanguageServer, params: p.GetStateParams) -> p.GetSta
 
 @request(p.LIST_FILES)
 async def list_files(ls: WtbLanguageServer, params: p.ListFilesParams) -> p.ListFilesResult:
-    files = await ls.bench_host.call("get_files", params.execution_id, params.checkpoint_id)
+    files = await ls.bench_host.call(lambda bench: bench.get_files(params.execution_id, params.checkpoint_id))
     return p.ListFilesResult(
         execution_id=params.execution_id,
         checkpoint_id=await _head(ls, params.execution_id, params.checkpoint_id),
@@ -165,7 +166,9 @@ async def list_files(ls: WtbLanguageServer, params: p.ListFilesParams) -> p.List
 
 @request(p.READ_FILE)
 async def read_file(ls: WtbLanguageServer, params: p.ReadFileParams) -> p.ReadFileResult:
-    data: bytes = await ls.bench_host.call("read_file", params.execution_id, params.checkpoint_id, params.path)
+    data = await ls.bench_host.call(
+        lambda bench: bench.read_file(params.execution_id, params.checkpoint_id, params.path)
+    )
     encoding = params.encoding
     if encoding == "auto":
         encoding = "text" if _is_utf8(data) else "base64"
@@ -185,15 +188,18 @@ def _is_utf8(data: bytes) -> bool:
 @request(p.DIFF)
 async def diff(ls: WtbLanguageServer, params: p.DiffParams) -> p.DiffResult:
     a, b = params.a, params.b
-    result = await ls.bench_host.call("diff", a.execution_id, a.checkpoint_id, b.execution_id, b.checkpoint_id)
+    result = await ls.bench_host.call(
+        lambda bench: bench.diff(a.execution_id, a.checkpoint_id, b.execution_id, b.checkpoint_id)
+    )
     return records.diff_result(result)
 
 
 @request(p.STORAGE_STATS)
 async def storage_stats(ls: WtbLanguageServer, params: p.StorageStatsParams) -> p.StorageStatsResult:
-    return records.storage_stats(await ls.bench_host.call("storage_stats"))
+    return records.storage_stats(await ls.bench_host.call(lambda bench: bench.storage_stats()))
 
 
 @request(p.DOCTOR)
 async def doctor(ls: WtbLanguageServer, params: p.DoctorParams) -> p.DoctorResult:
-    return records.doctor(await ls.bench_host.call("doctor", measure_data_dir=params.measure_data_dir))
+    report = await ls.bench_host.call(lambda bench: bench.doctor(measure_data_dir=params.measure_data_dir))
+    return records.doctor(report)

@@ -30,6 +30,7 @@ from wtb.lsp.workers import REFILL_DELAY_S, kill
 
 if TYPE_CHECKING:
     from wtb.lsp.server import WtbLanguageServer
+    from wtb.sdk.bench import WTBTestBench
 
 logger = logging.getLogger(__name__)
 
@@ -147,7 +148,7 @@ class RunManager:
             run.stop_reason = run.stop_reason or "cancelled"
         await asyncio.gather(*(self.cancel(eid) for eid in list(self.runs)), return_exceptions=True)
 
-    def abandon_all(self, bench: Any) -> None:
+    def abandon_all(self, bench: WTBTestBench | None) -> None:
         """At process exit (stdin closed, parent gone): kill every worker, record them cancelled.
 
         Synchronous on purpose: the event loop may already be gone. Checkpoints are kept.
@@ -160,7 +161,7 @@ class RunManager:
                 continue
             try:
                 current = bench.get_execution(run.execution_id).status
-                if not ExecutionStatus(current).is_final and ExecutionStatus(current) is not ExecutionStatus.PAUSED:
+                if not current.is_final and current is not ExecutionStatus.PAUSED:
                     bench.mark_finished(run.execution_id, ExecutionStatus.CANCELLED, None)
             except Exception:
                 logger.exception("could not record run %s as cancelled", run.execution_id)
@@ -300,14 +301,15 @@ class RunManager:
 
     async def _finish(self, run: Run) -> p.ExecutionInfo:
         ls = self._ls
-        current = records.execution(await ls.bench_host.call("get_execution", run.execution_id))
+        current = records.execution(await ls.bench_host.call(lambda bench: bench.get_execution(run.execution_id)))
         ending = self._ending_error(run, current.status)
         if ending is not None:
             from wtb.models import ExecutionStatus
 
             status, error = ending
-            await ls.bench_host.call("mark_finished", run.execution_id, ExecutionStatus(status), error)
-        final = records.execution(await ls.bench_host.call("get_execution", run.execution_id))
+            ended = ExecutionStatus(status)
+            await ls.bench_host.call(lambda bench: bench.mark_finished(run.execution_id, ended, error))
+        final = records.execution(await ls.bench_host.call(lambda bench: bench.get_execution(run.execution_id)))
         self._announce(run, final)
         self._end_progress(run, final, run.worker_error if ending is None else None)
         level = types.MessageType.Info if final.status in ("completed", "paused") else types.MessageType.Warning
