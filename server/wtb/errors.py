@@ -59,3 +59,33 @@ class IntegrityError(WTBError):
 
 class NotAvailableError(WTBError):
     """The feature exists in the protocol but not in this build yet."""
+
+
+# -- batches (re-exported by wtb.batch.errors; here so that wtb.store.batches can raise them) --
+
+
+class BatchError(WTBError):
+    """Base class of failures only the batch runner produces."""
+
+
+class InvalidVariantError(BatchError, InvalidArgumentError):
+    """A variant (or a variants file) cannot be run as written."""
+
+
+class ResourceUnavailableError(BatchError, InvalidArgumentError):
+    """A resource request that no node of the Ray cluster can ever satisfy.
+
+    Ray would keep such an actor pending forever; we refuse it at submit time instead.
+    """
+
+
+class RayUnavailableError(BatchError, NotAvailableError):
+    """Ray is not installed (``pip install 'wtb[batch]'``) or the cluster cannot be reached."""
+
+
+class UnknownBatchError(BatchError, NotFoundError):
+    """No batch has this id in this data directory."""
+
+
+class BatchStateError(BatchError, InvalidStateError):
+    """The action does not fit the batch's status (cancel a finished batch, …)."""

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from wtb.batch import access, run_batch, worker
+from wtb.batch import run_batch, worker
 from wtb.batch.bundle import VariantBundle
 from wtb.batch.checkpoints import (
     Encoded,
@@ -27,8 +27,10 @@ from wtb.batch.checkpoints import (
     task_path_text,
 )
 from wtb.batch.merge import merge_bundle
+from wtb.engine import inspection
 from wtb.engine.checkpointer import open_checkpoint_db
 from wtb.engine.loader import load_object
+from wtb.engine.services import Services
 
 # Three parallel tasks (LangGraph ``Send``) whose writes land on one checkpoint: the order
 # LangGraph gives them back depends on the task paths, which the merge must carry over.
@@ -78,10 +80,10 @@ def _thread(thread_id: str) -> Any:
     return {"configurable": {"thread_id": thread_id}}
 
 
-def _view(bench: Any, execution_id: str, graph: Any) -> dict[str, Any]:
+def _view(services: Services, execution_id: str, graph: Any) -> dict[str, Any]:
     """Everything the public APIs say about an execution's checkpoints."""
-    thread_id = bench.get_execution(execution_id).thread_id
-    saver = access.adapter(bench).saver
+    thread_id = inspection.get_execution(services, execution_id).thread_id
+    saver = services.adapter.saver
     tuples = [
         (t.config["configurable"], (t.parent_config or {}).get("configurable"), t.checkpoint, t.metadata,
          t.pending_writes)
@@ -92,13 +94,14 @@ def _view(bench: Any, execution_id: str, graph: Any) -> dict[str, Any]:
          [(task.id, task.name, task.path) for task in s.tasks])
         for s in graph.compile(checkpointer=saver).get_state_history(_thread(thread_id))
     ]
-    wtb = [(c.id, c.parent_id, c.step, c.source, c.writes, c.next) for c in bench.get_checkpoints(execution_id)]
+    checkpoints = inspection.get_checkpoints(services, execution_id)
+    wtb = [(c.id, c.parent_id, c.step, c.source, c.writes, c.next) for c in checkpoints]
     return {"list": tuples, "history": history, "wtb": wtb}
 
 
 def _stored(bench: Any) -> list[Any]:
     """Every checkpoint and write of the driver's database, as stored (bytes, not decoded)."""
-    conn = open_checkpoint_db(access.checkpoint_db(bench))
+    conn = open_checkpoint_db(bench.services.checkpoint_path)
     try:
         return [
             (t.config, t.parent_config, t.checkpoint, t.metadata, t.pending_writes)
@@ -142,7 +145,7 @@ def test_a_merged_variant_reads_back_as_the_worker_stored_it(
     executions = [v.execution_id for v in (*first.variants, *forked.variants)]
     assert sorted(spy) == sorted(executions)
     for execution_id in executions:
-        merged = _view(bench, execution_id, graph)
+        merged = _view(bench.services, execution_id, graph)
         assert merged == spy[execution_id]["view"]
         fanned = [t for t in merged["list"] if len({w[0] for w in t[4]}) == 3]
         assert fanned, "the three parallel tasks' writes are on one checkpoint"
@@ -156,11 +159,11 @@ def test_a_merged_variant_reads_back_as_the_worker_stored_it(
 
     # Merging every bundle again changes nothing, down to the bytes.
     before = _stored(bench)
-    views = {e: _view(bench, e, graph) for e in executions}
+    views = {e: _view(bench.services, e, graph) for e in executions}
     for execution_id in executions:
-        merge_bundle(bench, VariantBundle.unpack(spy[execution_id]["bundle"]))
+        merge_bundle(bench.services, VariantBundle.unpack(spy[execution_id]["bundle"]))
     assert _stored(bench) == before
-    assert {e: _view(bench, e, graph) for e in executions} == views
+    assert {e: _view(bench.services, e, graph) for e in executions} == views
 
 
 SHAPES = '''

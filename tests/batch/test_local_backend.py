@@ -81,14 +81,14 @@ def test_from_the_head_of_an_execution_given_as_text(rag_ws: Path, make_bench: A
 def test_merging_a_bundle_twice_changes_nothing(flow_ws: Path, make_bench: Any, tmp_path: Path) -> None:
     bench = make_bench(flow_ws)
     project = bench.get_project("flow")
-    snapshot, base = files.workspace_bundle(bench, project)
+    snapshot, base = files.workspace_bundle(bench.services, project)
     task = VariantTask("b", "exec0000001", Variant("y", initial_state={"label": "y"}), project,
                        base_snapshot=snapshot, file_tracking=FileTrackingConfig(watch=False))
     bundle = VariantBundle.unpack(run_variant(task, base, tmp_path / "scratch"))
     assert bundle.files and bundle.checkpoints
-    merge_bundle(bench, bundle)
+    merge_bundle(bench.services, bundle)
     counts = _row_counts(bench.data_dir)
-    merge_bundle(bench, bundle)
+    merge_bundle(bench.services, bundle)
     assert _row_counts(bench.data_dir) == counts
     assert bench.get_execution("exec0000001").status is ExecutionStatus.COMPLETED
     assert not list((tmp_path / "scratch").iterdir())  # the worker's directory is gone

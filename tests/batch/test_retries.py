@@ -51,7 +51,7 @@ def _drive(bench: Any, variants: list[dict[str, Any]], pool_of: Any, max_retries
     plan = runner._plan("b" + str(len(variants)), bench.get_project("flow"), coerce_variants(variants), None)
     plan.max_retries = max_retries
     sink = events.append if events is not None else None
-    return BatchDriver(bench, plan, pool_of(plan.base_files), 1, threading.Event(), sink).run()
+    return BatchDriver(bench.services, plan, pool_of(plan.base_files), 1, threading.Event(), sink).run()
 
 
 def test_a_variant_that_lost_its_node_runs_again_and_records_its_attempts(flow_ws: Path, make_bench: Any) -> None:

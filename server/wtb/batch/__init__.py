@@ -34,7 +34,7 @@ _HOMES = {
     "BatchResult": "wtb.batch.result",
     "Comparison": "wtb.batch.result",
     "VariantResult": "wtb.batch.result",
-    "BatchStore": "wtb.batch.store",
+    "BatchStore": "wtb.store.batches",
     "RayBatchTestRunner": "wtb.batch.runner",
     "run_batch": "wtb.batch.runner",
     "Variant": "wtb.batch.variants",
@@ -50,8 +50,8 @@ if TYPE_CHECKING:
     from wtb.batch.records import cancel_batch, get_batch, list_batches
     from wtb.batch.result import BatchResult, Comparison, VariantResult
     from wtb.batch.runner import RayBatchTestRunner, run_batch
-    from wtb.batch.store import BatchStore
     from wtb.batch.variants import Variant, load_variants_file, matrix, parse_variants
+    from wtb.store.batches import BatchStore
 
 
 def __getattr__(name: str) -> Any:

@@ -48,10 +48,10 @@ class VariantActor:
         """
         from langgraph.graph import END, START, StateGraph
 
-        from wtb.batch import access, files
-        from wtb.sdk.bench import WTBTestBench
-        from wtb.sdk.config import FileTrackingConfig
-        from wtb.sdk.project import WorkflowProject
+        from wtb.batch import files
+        from wtb.config import FileTrackingConfig, WorkflowProject
+        from wtb.engine import runs
+        from wtb.engine.services import Services
 
         graph = StateGraph(_PrimeState)
         graph.add_node("prime", lambda state: {"n": 1})
@@ -60,12 +60,14 @@ class VariantActor:
         place = Path(tempfile.mkdtemp(prefix=self.prefix + "prime-", dir=self.scratch))
         (place / "ws").mkdir()
         try:
-            with WTBTestBench(place / "ws", place / "data", file_tracking=FileTrackingConfig(watch=False)) as bench:
-                bench.register_project(WorkflowProject("prime", graph))
-                execution = bench.run("prime", {})
-                tracker = access.tracker(bench)
-                if tracker is not None:
-                    files.export_execution(tracker, execution.id, set())
+            services = Services(place / "ws", place / "data", FileTrackingConfig(watch=False))
+            try:
+                pending = runs.create_execution(services, WorkflowProject("prime", graph), {})
+                execution = runs.run_execution(services, pending.id)
+                if services.tracker is not None:
+                    files.export_execution(services.tracker, execution.id, set())
+            finally:
+                services.close()
         except Exception:  # priming is an optimisation: a failure here must not stop the actor
             logger.warning("priming the batch actor failed", exc_info=True)
         finally:

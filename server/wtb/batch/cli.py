@@ -13,7 +13,12 @@ import contextlib
 import sys
 import time
 from collections.abc import Callable
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
+
+from wtb.batch.owner import HasServices
+
+if TYPE_CHECKING:
+    from wtb.engine.services import Services
 
 Handler = Callable[[Any, argparse.Namespace], Any]
 
@@ -47,7 +52,7 @@ def add_commands(subparsers: Any, common: argparse.ArgumentParser) -> None:
     cancel.add_argument("batch_id", metavar="ID")
 
 
-def run_command(bench: Any, args: argparse.Namespace) -> Any:
+def run_command(bench: Services | HasServices, args: argparse.Namespace) -> Any:
     """``wtb batch``; while it runs, what is printed on ``sys.stdout`` goes to stderr.
 
     Ray prints the cluster's error messages ("node … has been marked dead") on the driver's
@@ -66,7 +71,7 @@ def run_command(bench: Any, args: argparse.Namespace) -> Any:
     return result.to_dict() if args.json else result.table()
 
 
-def list_command(bench: Any, args: argparse.Namespace) -> Any:
+def list_command(bench: Services | HasServices, args: argparse.Namespace) -> Any:
     from wtb.batch.records import list_batches
 
     rows: list[dict[str, Any]] = [
@@ -94,7 +99,7 @@ def list_command(bench: Any, args: argparse.Namespace) -> Any:
     return "\n".join(lines)
 
 
-def show_command(bench: Any, args: argparse.Namespace) -> Any:
+def show_command(bench: Services | HasServices, args: argparse.Namespace) -> Any:
     from wtb.batch.records import get_batch
     from wtb.batch.result import BatchResult
 
@@ -111,7 +116,7 @@ def show_command(bench: Any, args: argparse.Namespace) -> Any:
     return "\n".join(lines)
 
 
-def cancel_command(bench: Any, args: argparse.Namespace) -> Any:
+def cancel_command(bench: Services | HasServices, args: argparse.Namespace) -> Any:
     from wtb.batch.records import cancel_batch
 
     record = cancel_batch(bench, args.batch_id)

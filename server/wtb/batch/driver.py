@@ -21,15 +21,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from wtb.batch import access, files
+from wtb.batch import files
 from wtb.batch.bundle import VariantBundle
 from wtb.batch.merge import merge_bundle
 from wtb.batch.pool import Outcome, Pool
 from wtb.batch.result import BatchResult, VariantResult, compare
-from wtb.batch.store import CANCELLING, BatchStore
 from wtb.batch.worker import VariantTask
+from wtb.config import WorkflowProject
+from wtb.engine import inspection
+from wtb.engine.services import Services
 from wtb.models import ExecutionError, ExecutionStatus
-from wtb.sdk.project import WorkflowProject
+from wtb.store.batches import CANCELLING, BatchStore
 
 logger = logging.getLogger(__name__)
 
@@ -60,20 +62,20 @@ class BatchDriver:
 
     def __init__(
         self,
-        bench: Any,
+        services: Services,
         plan: BatchPlan,
         pool: Pool,
         pool_size: int,
         cancel: threading.Event,
         on_progress: ProgressSink | None,
     ) -> None:
-        self.bench = bench
+        self.services = services
         self.plan = plan
         self.pool = pool
         self.pool_size = pool_size
         self.cancel = cancel
         self.on_progress = on_progress
-        self.store = BatchStore(access.database(self.bench))
+        self.store = BatchStore(self.services.db)
         self.results: dict[str, VariantResult] = {}
         self.pending: deque[VariantTask] = deque(plan.tasks)
         self.lost: dict[str, list[str]] = {}  # execution id → why each attempt lost its node
@@ -138,7 +140,7 @@ class BatchDriver:
         while pending and self.pool.idle() and not self.cancel.is_set():
             task = pending.popleft()
             self.pool.submit(task)
-            access.executions(self.bench).set_status(task.execution_id, ExecutionStatus.RUNNING)
+            self.services.executions.set_status(task.execution_id, ExecutionStatus.RUNNING)
             self._emit("variant", variant=task.variant.name, execution_id=task.execution_id, status="running")
 
     def _check_timeouts(self) -> None:
@@ -176,7 +178,7 @@ class BatchDriver:
         if outcome.bundle is not None:
             try:
                 bundle = VariantBundle.unpack(outcome.bundle)
-                merge_bundle(self.bench, bundle)
+                merge_bundle(self.services, bundle)
             except Exception as exc:
                 logger.exception("merging variant %s failed", task.variant.name)
                 outcome.error = ExecutionError(None, type(exc).__name__, f"Merging the variant's results failed: {exc}")
@@ -203,7 +205,7 @@ class BatchDriver:
             return replace(error, message=f"{error.message} (it lost its node {len(lost)} times; "
                                           f"max_retries={self.plan.max_retries})")
         self.pending.appendleft(task)
-        access.executions(self.bench).set_status(task.execution_id, ExecutionStatus.PENDING)
+        self.services.executions.set_status(task.execution_id, ExecutionStatus.PENDING)
         self._emit("variant", variant=task.variant.name, execution_id=task.execution_id, status="retrying",
                    error=f"its node was lost; attempt {len(lost) + 1} of {self.plan.max_retries + 1} next")
         return None
@@ -211,7 +213,7 @@ class BatchDriver:
     def _fail(self, task: VariantTask, error: ExecutionError, duration: float | None = None,
               worker: dict[str, Any] | None = None, ran: bool = True) -> None:
         """Record a variant as failed; ``ran=False``: its last attempt was a lost one (or none began)."""
-        access.executions(self.bench).set_status(task.execution_id, ExecutionStatus.FAILED, error)
+        self.services.executions.set_status(task.execution_id, ExecutionStatus.FAILED, error)
         self._add(VariantResult(task.variant.name, task.execution_id, "failed", error=error,
                                 duration_s=None if duration is None else round(duration, 6),
                                 spec=task.variant.to_dict(), **self._where(task, dict(worker or {}), ran)))
@@ -223,7 +225,7 @@ class BatchDriver:
                 "lost": list(lost), "shipped": self.shipped.get(task.execution_id, {})}
 
     def _record(self, task: VariantTask, bundle: VariantBundle) -> None:
-        execution = self.bench.get_execution(task.execution_id)
+        execution = inspection.get_execution(self.services, task.execution_id)
         state = {k: v for k, v in execution.state.items() if k != "_output_files"}
         self._add(
             VariantResult(
@@ -243,7 +245,7 @@ class BatchDriver:
 
     def _cancelled(self, task: VariantTask, message: str, started: float | None = None) -> None:
         error = ExecutionError(None, "Cancelled", message)
-        access.executions(self.bench).set_status(task.execution_id, ExecutionStatus.CANCELLED, error)
+        self.services.executions.set_status(task.execution_id, ExecutionStatus.CANCELLED, error)
         duration = round(time.time() - started, 6) if started else None
         self._add(VariantResult(task.variant.name, task.execution_id, "cancelled", error=error,
                                 duration_s=duration, spec=task.variant.to_dict()))
@@ -257,10 +259,10 @@ class BatchDriver:
 
     # -- records and events ----------------------------------------------------------------
     def _create_executions(self) -> None:
-        store = access.executions(self.bench)
+        store = self.services.executions
         source = self.plan.tasks[0].source if self.plan.tasks else None
         for task in self.plan.tasks:
-            state = access.serialize_state(self.bench, dict(task.variant.initial_state), task.variant.name)
+            state = self.services.adapter.check_serializable(dict(task.variant.initial_state), task.variant.name)
             store.create(
                 task.project.name,
                 initial_state=state if source is None else None,
@@ -281,7 +283,7 @@ class BatchDriver:
     def _finish(self, status: str) -> BatchResult:
         ordered = [self.results[t.execution_id] for t in self.plan.tasks if t.execution_id in self.results]
         produced = sorted({path for r in ordered for path in r.files})
-        base = files.hashes_at(self.bench, self.plan.base_snapshot, produced)
+        base = files.hashes_at(self.services, self.plan.base_snapshot, produced)
         shipped = {"base": self.pool.base_bytes,
                     "tasks": sum(s.get("task", 0) for s in self.shipped.values()),
                     "results": sum(s.get("result", 0) for s in self.shipped.values())}

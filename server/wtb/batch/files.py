@@ -16,19 +16,19 @@ from typing import Any
 
 import msgpack
 
-from wtb.batch import access
-from wtb.sdk.config import FileTrackingConfig
+from wtb.config import FileTrackingConfig
+from wtb.engine.services import Services
 
 FORMAT = "wtb-batch-files"
 
 
-def workspace_bundle(bench: Any, project: Any) -> tuple[str | None, bytes | None]:
+def workspace_bundle(services: Services, project: Any) -> tuple[str | None, bytes | None]:
     """Snapshot the workspace now and bundle it: the files every variant starts from.
 
-    With file tracking off on the bench, a throwaway tracker in a temporary directory
+    With file tracking off, a throwaway tracker in a temporary directory
     takes the snapshot, so variants still get the workflow's files.
     """
-    tracker = access.tracker(bench)
+    tracker = services.tracker
     if tracker is not None:
         snapshot = tracker.snapshot()
         return snapshot, tracker.export_bundle([snapshot])
@@ -37,15 +37,15 @@ def workspace_bundle(bench: Any, project: Any) -> tuple[str | None, bytes | None
     scratch = Path(tempfile.mkdtemp(prefix="wtb-batch-base-"))
     try:
         config = FileTrackingConfig(watch=False)
-        with SqliteFileTrackingService(bench.workspace, scratch, config) as temporary:
+        with SqliteFileTrackingService(services.workspace, scratch, config) as temporary:
             snapshot = temporary.snapshot()
             return snapshot, temporary.export_bundle([snapshot])
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
 
-def export_snapshot(bench: Any, snapshot: str) -> bytes:
-    tracker = access.tracker(bench)
+def export_snapshot(services: Services, snapshot: str) -> bytes:
+    tracker = services.tracker
     assert tracker is not None, "a checkpoint with a snapshot implies file tracking"
     data: bytes = tracker.export_bundle([snapshot])
     return data
@@ -91,9 +91,9 @@ def import_execution(tracker: Any, data: bytes) -> int:
     return len(document["links"])
 
 
-def hashes_at(bench: Any, snapshot: str | None, paths: list[str]) -> dict[str, str | None]:
+def hashes_at(services: Services, snapshot: str | None, paths: list[str]) -> dict[str, str | None]:
     """The content hash each path had in ``snapshot`` (None: absent), as ``changes`` reports them."""
-    tracker = access.tracker(bench)
+    tracker = services.tracker
     if tracker is None or snapshot is None or not paths:
         return {}
     everything: dict[str, str | None] = tracker.changes(None, snapshot)

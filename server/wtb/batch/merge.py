@@ -9,22 +9,21 @@ Merging the same bundle again changes nothing.
 
 from __future__ import annotations
 
-from typing import Any
-
-from wtb.batch import access, files
+from wtb.batch import files
 from wtb.batch.bundle import VariantBundle, insert_rows, row_dicts
+from wtb.engine.services import Services
 
 _FINAL_COLUMNS = ("status", "head_checkpoint_id", "error", "finished_at")
 
 
-def merge_bundle(bench: Any, bundle: VariantBundle) -> None:
+def merge_bundle(services: Services, bundle: VariantBundle) -> None:
     from wtb.batch.checkpoints import import_checkpoints
 
-    tracker = access.tracker(bench)
+    tracker = services.tracker
     if bundle.files and tracker is not None:
         files.import_execution(tracker, bundle.files)
-    import_checkpoints(access.checkpoint_db(bench), bundle.checkpoints)
-    with access.database(bench).transaction() as db:
+    import_checkpoints(services.checkpoint_path, bundle.checkpoints)
+    with services.db.transaction() as db:
         for row in row_dicts(bundle.execution):
             updated = db.execute(
                 f"UPDATE executions SET {', '.join(f'{c} = ?' for c in _FINAL_COLUMNS)} WHERE id = ?",

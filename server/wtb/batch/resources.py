@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from wtb.batch.errors import InvalidVariantError, ResourceUnavailableError
+from wtb.config import NodeResourceConfig
 from wtb.errors import InvalidArgumentError
-from wtb.sdk.config import NodeResourceConfig
 from wtb.sizes import parse_size
 
 

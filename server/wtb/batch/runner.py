@@ -20,18 +20,20 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from typing import Any
 
-from wtb.batch import access, files, warm
+from wtb.batch import files, warm
 from wtb.batch.bundle import select_rows
 from wtb.batch.driver import BatchDriver, BatchPlan, ProgressSink, cancel_in_process, register, unregister
 from wtb.batch.errors import InvalidVariantError
+from wtb.batch.owner import HasServices, services_of
 from wtb.batch.pool import LocalPool, Pool
 from wtb.batch.raypool import RayActorPool
 from wtb.batch.result import BatchResult
 from wtb.batch.settings import BatchSettings, merge_runtime_env, workspace_settings
-from wtb.batch.store import BatchStore
 from wtb.batch.variants import Variant, coerce_variants, configurable
 from wtb.batch.worker import SourcePoint, VariantTask
-from wtb.sdk.project import WorkflowProject
+from wtb.config import WorkflowProject
+from wtb.engine.services import Services
+from wtb.store.batches import BatchStore
 from wtb.store.executions import new_execution_id
 
 __all__ = ["BatchResult", "CheckpointRef", "RayBatchTestRunner", "cancel_in_process", "run_batch"]
@@ -43,11 +45,14 @@ MAX_RETRIES = 2
 
 
 class RayBatchTestRunner:
-    """Runs batches of variants of a bench's workflows on Ray (or, ``backend="local"``, in process)."""
+    """Runs batches of variants of a bench's workflows on Ray (or, ``backend="local"``, in process).
+
+    ``RayBatchTestRunner(bench)``: a ``WTBTestBench`` (or the engine's ``Services``).
+    """
 
     def __init__(
         self,
-        bench: Any,
+        bench: Services | HasServices,
         *,
         ray_address: str | None = None,
         workspace: str = "isolated",
@@ -61,14 +66,14 @@ class RayBatchTestRunner:
             raise InvalidVariantError(f"backend must be one of {', '.join(BACKENDS)}, not {backend!r}.")
         if max_retries is not None and max_retries < 0:
             raise InvalidVariantError("max_retries must be at least 0.")
-        self.bench = bench
+        services = self.services = services_of(bench)
         self.ray_address = ray_address
         self.workspace = workspace
         self.backend = backend
         self.keep_warm_s = warm.WARM_S if keep_warm_s is None else keep_warm_s
         self.max_retries = max_retries
         self.ray_startup_s: float | None = None
-        self._store = BatchStore(access.database(bench))
+        self._store = BatchStore(services.db)
 
     # -- public ---------------------------------------------------------------------------
     def run(
@@ -89,13 +94,13 @@ class RayBatchTestRunner:
         if max_parallel is not None and max_parallel < 1:
             raise InvalidVariantError("max_parallel must be at least 1.")
         batch_id = batch_id or uuid.uuid4().hex[:12]
-        settings = workspace_settings(self.bench.workspace, chosen.name)
+        settings = workspace_settings(self.services.workspace, chosen.name)
         pool_factory, pool_size = self._pool_factory(chosen, len(plan_variants), max_parallel, batch_id, settings)
         plan = self._plan(batch_id, chosen, plan_variants, source)
         plan.max_retries = next(n for n in (self.max_retries, settings.max_retries, MAX_RETRIES) if n is not None)
         cancel = register(batch_id)
         try:
-            return BatchDriver(self.bench, plan, pool_factory(plan.base_files), pool_size, cancel, on_progress).run()
+            return BatchDriver(self.services, plan, pool_factory(plan.base_files), pool_size, cancel, on_progress).run()
         finally:
             unregister(batch_id)
 
@@ -107,7 +112,7 @@ class RayBatchTestRunner:
         """
         chosen = self._project(project)
         started = time.perf_counter()
-        settings = workspace_settings(self.bench.workspace, chosen.name)
+        settings = workspace_settings(self.services.workspace, chosen.name)
         factory, _ = self._pool_factory(chosen, max_parallel or 1_000_000, max_parallel, "warmup", settings)
         pool = factory(None)
         try:
@@ -130,9 +135,9 @@ class RayBatchTestRunner:
     # -- preparation -------------------------------------------------------------------------
     def _project(self, project: str | WorkflowProject) -> WorkflowProject:
         if isinstance(project, WorkflowProject):
-            self.bench.register_project(project)
+            self.services.register_project(project)
             return project
-        found: WorkflowProject = self.bench.get_project(project)
+        found: WorkflowProject = self.services.get_project(project)
         return found
 
     def _source(self, ref: CheckpointRef) -> SourcePoint:
@@ -141,14 +146,14 @@ class RayBatchTestRunner:
         from wtb.engine.checkpointer import open_checkpoint_db
 
         execution_id, checkpoint_id = _checkpoint_ref(ref)
-        execution = access.executions(self.bench).get(execution_id)
-        found = access.adapter(self.bench).get_tuple(execution.thread_id, checkpoint_id or execution.head_checkpoint_id)
+        execution = self.services.executions.get(execution_id)
+        found = self.services.adapter.get_tuple(execution.thread_id, checkpoint_id or execution.head_checkpoint_id)
         checkpoint_id = str(found.checkpoint["id"])
-        tracker = access.tracker(self.bench)
+        tracker = self.services.tracker
         snapshot = tracker.checkpoint_snapshot(checkpoint_id) if tracker is not None else None
-        with access.database(self.bench).transaction() as db:
+        with self.services.db.transaction() as db:
             row = select_rows(db, "executions", "id = ?", (execution_id,))
-        conn = open_checkpoint_db(access.checkpoint_db(self.bench))
+        conn = open_checkpoint_db(self.services.checkpoint_path)
         try:
             # The first checkpoint of the worker's copy of this thread: every channel is new there.
             versions = found.checkpoint.get("channel_versions", {})
@@ -170,8 +175,8 @@ class RayBatchTestRunner:
                     "from a checkpoint (from_checkpoint); use initial_state."
                 )
             what = f"Variant {variant.name!r} of {project.name!r}"
-            access.serialize_state(self.bench, dict(variant.initial_state), what)
-            access.serialize_state(self.bench, dict(variant.state_updates), what)
+            self.services.adapter.check_serializable(dict(variant.initial_state), what)
+            self.services.adapter.check_serializable(dict(variant.state_updates), what)
 
     def _pool_factory(
         self, project: WorkflowProject, count: int, max_parallel: int | None, batch_id: str, settings: BatchSettings
@@ -205,11 +210,11 @@ class RayBatchTestRunner:
     def _plan(
         self, batch_id: str, project: WorkflowProject, variants: list[Variant], source: SourcePoint | None
     ) -> BatchPlan:
-        tracked = access.tracker(self.bench) is not None
-        # Workers track files as the bench does (its ignore rules and size limit), without a
+        tracked = self.services.tracker is not None
+        # Workers track files as the services does (its ignore rules and size limit), without a
         # watcher; with tracking off here they still need a tracker to materialise the files.
-        tracking = replace(self.bench.file_tracking, enabled=True, watch=False)
-        shared = str(self.bench.workspace) if self.workspace == "shared" else None
+        tracking = replace(self.services.file_tracking, enabled=True, watch=False)
+        shared = str(self.services.workspace) if self.workspace == "shared" else None
         if shared and source is not None:
             raise InvalidVariantError(
                 "A batch from a checkpoint restores that checkpoint's files for every variant; "
@@ -217,14 +222,14 @@ class RayBatchTestRunner:
             )
         if source is not None:
             base_snapshot = source.snapshot
-            base_files = files.export_snapshot(self.bench, source.snapshot) if source.snapshot else None
+            base_files = files.export_snapshot(self.services, source.snapshot) if source.snapshot else None
         elif shared:
             base_snapshot, base_files = None, None
         else:
-            base_snapshot, base_files = files.workspace_bundle(self.bench, project)
-        if not tracked:  # the bench records no files, so its variants record none either
+            base_snapshot, base_files = files.workspace_bundle(self.services, project)
+        if not tracked:  # the services records no files, so its variants record none either
             project = replace(project, file_tracking=replace(project.file_tracking, enabled=False))
-        parent_config = _parent_config(self.bench, source)
+        parent_config = _parent_config(self.services, source)
         tasks = []
         for variant in variants:
             config = {**parent_config, **configurable(variant.config)}
@@ -267,15 +272,15 @@ def _checkpoint_ref(ref: CheckpointRef) -> tuple[str, str | None]:
     )
 
 
-def _parent_config(bench: Any, source: SourcePoint | None) -> dict[str, Any]:
+def _parent_config(services: Services, source: SourcePoint | None) -> dict[str, Any]:
     if source is None:
         return {}
-    parent = access.executions(bench).get(source.execution_id)
+    parent = services.executions.get(source.execution_id)
     return dict(parent.config.get("configurable", {}))
 
 
 def run_batch(
-    bench: Any,
+    bench: Services | HasServices,
     project: str | WorkflowProject,
     variants: Iterable[Variant | Mapping[str, Any]],
     from_checkpoint: CheckpointRef | None = None,

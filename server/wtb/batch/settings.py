@@ -1,7 +1,7 @@
 """What a workspace declares for its batches: the Ray cluster, retries and the workers' runtime_env.
 
 Workflows declared in ``langgraph.json`` or ``pyproject.toml`` have no
-:class:`~wtb.sdk.config.ExecutionConfig` of their own, so a workspace says in its
+:class:`~wtb.config.ExecutionConfig` of their own, so a workspace says in its
 ``pyproject.toml`` what its batches need on a cluster::
 
     [tool.wtb.batch]

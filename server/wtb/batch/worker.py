@@ -23,13 +23,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from wtb.batch import access, files
+from wtb.batch import files
 from wtb.batch.bundle import Rows, VariantBundle, insert_rows, select_rows
 from wtb.batch.checkpoints import CheckpointEntry, export_thread, import_checkpoints, task_paths
 from wtb.batch.variants import Variant
+from wtb.config import FileTrackingConfig, WorkflowProject
+from wtb.engine import runs
+from wtb.engine.services import Services
 from wtb.models import ExecutionStatus
-from wtb.sdk.config import FileTrackingConfig
-from wtb.sdk.project import WorkflowProject
 
 
 @dataclass(frozen=True)
@@ -121,53 +122,51 @@ def run_variant(
 
     ``where`` describes the worker (Ray node id…) for the bundle's ``worker`` record.
     """
-    from wtb.sdk.bench import WTBTestBench
-
     scratch.mkdir(parents=True, exist_ok=True)
     root = Path(tempfile.mkdtemp(prefix=f"{prefix}{task.execution_id}-", dir=scratch))
     workspace = Path(task.shared_workspace) if task.shared_workspace else root / "ws"
     workspace.mkdir(exist_ok=True)
     try:
-        bench = WTBTestBench(workspace, root / "data", file_tracking=task.file_tracking)
+        services = Services(workspace, root / "data", task.file_tracking)
         try:
-            bundle = _run(bench, task, base_files)
+            bundle = _run(services, task, base_files)
             bundle.worker.update(where or {})
             return bundle.pack()
         finally:
-            bench.close()
+            services.close()
     finally:
         if not task.shared_workspace:
             _forget_workspace(workspace)
         shutil.rmtree(root, ignore_errors=True)
 
 
-def _run(bench: Any, task: VariantTask, base_files: bytes | None) -> VariantBundle:
+def _run(services: Services, task: VariantTask, base_files: bytes | None) -> VariantBundle:
     from wtb.batch.code import attach
 
-    tracker = access.tracker(bench)
+    tracker = services.tracker
     if tracker is not None and base_files:
         files.import_snapshots(tracker, base_files)
     if tracker is not None and task.base_snapshot and not task.shared_workspace:
         files.materialise(tracker, task.base_snapshot)
-    task = attach(task, bench.workspace)  # the workflow's objects import from the files just restored
-    execution_id = _fork_from(bench, task, task.source) if task.source is not None else _create(bench, task)
+    task = attach(task, services.workspace)  # the workflow's objects import from the files just restored
+    execution_id = _fork_from(services, task, task.source) if task.source is not None else _create(services, task)
     clock = NodeClock()
     started = time.perf_counter()
     graph = None
     try:
-        project = _project(task, bench.workspace)
+        project = _project(task, services.workspace)
         graph = project.graph
-        bench.register_project(project)
+        services.register_project(project)
         if task.source is not None:
-            bench.resume(execution_id, task.variant.state_updates or None, on_event=clock)
+            runs.resume(services, execution_id, task.variant.state_updates or None, on_event=clock)
         else:
-            bench.run_execution(execution_id, on_event=clock)
+            runs.run_execution(services, execution_id, on_event=clock)
     except Exception as exc:  # a variant that cannot even start fails alone, with the reason
         from wtb.engine.controller import describe_failure
 
-        bench.mark_finished(execution_id, ExecutionStatus.FAILED, describe_failure(exc, None))
+        runs.mark_finished(services, execution_id, ExecutionStatus.FAILED, describe_failure(exc, None))
     duration = time.perf_counter() - started
-    return _bundle(bench, execution_id, tracker, task, clock, duration, graph)
+    return _bundle(services, execution_id, tracker, task, clock, duration, graph)
 
 
 def _project(task: VariantTask, workspace: Path) -> WorkflowProject:
@@ -178,9 +177,9 @@ def _project(task: VariantTask, workspace: Path) -> WorkflowProject:
     return dataclasses.replace(task.project, graph=graph)
 
 
-def _create(bench: Any, task: VariantTask) -> str:
-    state = access.serialize_state(bench, dict(task.variant.initial_state), f"Variant {task.variant.name!r}")
-    execution = access.executions(bench).create(
+def _create(services: Services, task: VariantTask) -> str:
+    state = services.adapter.check_serializable(dict(task.variant.initial_state), f"Variant {task.variant.name!r}")
+    execution = services.executions.create(
         task.project.name,
         initial_state=state,
         config=task.config,
@@ -191,17 +190,17 @@ def _create(bench: Any, task: VariantTask) -> str:
     return execution.id
 
 
-def _fork_from(bench: Any, task: VariantTask, source: SourcePoint) -> str:
+def _fork_from(services: Services, task: VariantTask, source: SourcePoint) -> str:
     """The fork of :mod:`wtb.sdk.forking`, with the batch's pre-chosen id and batch id."""
-    with access.database(bench).transaction() as conn:
+    with services.db.transaction() as conn:
         rows = source.execution
         parent_column = rows["columns"].index("parent_id")
         insert_rows(conn, "executions", {"columns": rows["columns"],
                                          "rows": [_without(row, parent_column) for row in rows["rows"]]})
-    import_checkpoints(access.checkpoint_db(bench), [source.checkpoint])
-    tracker = access.tracker(bench)
-    found = access.adapter(bench).get_tuple(source.thread_id, source.checkpoint_id)
-    store = access.executions(bench)
+    import_checkpoints(services.checkpoint_path, [source.checkpoint])
+    tracker = services.tracker
+    found = services.adapter.get_tuple(source.thread_id, source.checkpoint_id)
+    store = services.executions
     child = store.create(
         task.project.name,
         initial_state=None,
@@ -213,7 +212,7 @@ def _fork_from(bench: Any, task: VariantTask, source: SourcePoint) -> str:
         batch_id=task.batch_id,
         execution_id=task.execution_id,
     )
-    root = access.adapter(bench).copy_to_thread(
+    root = services.adapter.copy_to_thread(
         found, child.thread_id, {"source": "fork", "wtb_fork_of": source.checkpoint_id}
     )
     if tracker is not None and source.snapshot:
@@ -229,7 +228,7 @@ def _without(row: list[Any], column: int) -> list[Any]:
 
 
 def _bundle(
-    bench: Any, execution_id: str, tracker: Any, task: VariantTask, clock: NodeClock, duration: float,
+    services: Services, execution_id: str, tracker: Any, task: VariantTask, clock: NodeClock, duration: float,
     graph: Any = None,
 ) -> VariantBundle:
     """The variant's records: read here, in the process that ran it, through public APIs.
@@ -237,10 +236,10 @@ def _bundle(
     ``graph`` (the variant's workflow, ``None`` if it did not load) names the tasks behind
     the pending writes (:func:`~wtb.batch.checkpoints.task_paths`).
     """
-    execution = access.executions(bench).get(execution_id)
-    with access.database(bench).transaction() as conn:
+    execution = services.executions.get(execution_id)
+    with services.db.transaction() as conn:
         row = select_rows(conn, "executions", "id = ?", (execution_id,))
-    saver = access.adapter(bench).saver
+    saver = services.adapter.saver
     paths = task_paths(graph, saver, execution.thread_id) if graph is not None else {}
     checkpoints = export_thread(saver, execution.thread_id, paths)
     known = {task.base_snapshot} if task.base_snapshot else set()

@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from wtb.batch.errors import BatchStateError, UnknownBatchError
+from wtb.errors import BatchStateError, UnknownBatchError
 from wtb.store.db import Database
 
 RUNNING = "running"
