@@ -23,7 +23,7 @@ Handler = Callable[[Any, argparse.Namespace], Any]
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["serve"]:
-        from wtb.lsp.server import main as serve
+        from wtb.lsp.main import main as serve
 
         return serve(argv[1:])
     parser = build_parser()

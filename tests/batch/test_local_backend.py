@@ -13,7 +13,8 @@ from wtb.batch.bundle import VariantBundle
 from wtb.batch.errors import InvalidVariantError
 from wtb.batch.merge import merge_bundle
 from wtb.batch.runner import RayBatchTestRunner
-from wtb.batch.worker import VariantTask, run_variant
+from wtb.batch.task import VariantTask
+from wtb.batch.worker import run_variant
 from wtb.errors import NonSerializableStateError, UnknownProjectError
 from wtb.models import ExecutionStatus
 from wtb.sdk.config import FileTrackingConfig

@@ -35,7 +35,8 @@ def test_every_method_constant_is_registered() -> None:
 
 
 def test_server_registers_a_handler_per_request() -> None:
-    from wtb.lsp.server import WtbLanguageServer, create_server
+    from wtb.lsp.main import create_server
+    from wtb.lsp.server import WtbLanguageServer
 
     server = create_server()
     assert set(p.REQUESTS) <= set(server.protocol.fm.features)

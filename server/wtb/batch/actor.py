@@ -16,7 +16,8 @@ import tempfile
 from pathlib import Path
 from typing import Any, TypedDict
 
-from wtb.batch.worker import VariantTask, run_variant, scratch_root
+from wtb.batch.task import VariantTask
+from wtb.batch.worker import run_variant, scratch_root
 
 logger = logging.getLogger(__name__)
 

@@ -21,8 +21,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from wtb.batch.task import VariantTask
 from wtb.batch.variants import Variant
-from wtb.batch.worker import VariantTask
 
 
 def dumps(value: Any) -> bytes:

@@ -26,7 +26,7 @@ from wtb.batch.bundle import VariantBundle
 from wtb.batch.merge import merge_bundle
 from wtb.batch.pool import Outcome, Pool
 from wtb.batch.result import BatchResult, VariantResult, compare
-from wtb.batch.worker import VariantTask
+from wtb.batch.task import VariantTask
 from wtb.config import WorkflowProject
 from wtb.engine import inspection
 from wtb.engine.services import Services

@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from wtb.batch.worker import VariantTask, run_variant, scratch_root
+from wtb.batch.task import VariantTask
+from wtb.batch.worker import run_variant, scratch_root
 from wtb.models import ExecutionError
 
 

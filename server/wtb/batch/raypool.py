@@ -32,7 +32,8 @@ from typing import Any
 
 from wtb.batch import warm
 from wtb.batch.pool import Outcome
-from wtb.batch.worker import VariantTask, scratch_root
+from wtb.batch.task import VariantTask
+from wtb.batch.worker import scratch_root
 from wtb.models import ExecutionError
 
 WORKER_DIED = "WorkerDied"

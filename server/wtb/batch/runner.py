@@ -29,8 +29,8 @@ from wtb.batch.pool import LocalPool, Pool
 from wtb.batch.raypool import RayActorPool
 from wtb.batch.result import BatchResult
 from wtb.batch.settings import BatchSettings, merge_runtime_env, workspace_settings
+from wtb.batch.task import SourcePoint, VariantTask
 from wtb.batch.variants import Variant, coerce_variants, configurable
-from wtb.batch.worker import SourcePoint, VariantTask
 from wtb.config import WorkflowProject
 from wtb.engine.services import Services
 from wtb.store.batches import BatchStore

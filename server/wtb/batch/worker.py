@@ -19,51 +19,17 @@ import shutil
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from wtb.batch import files
-from wtb.batch.bundle import Rows, VariantBundle, insert_rows, select_rows
-from wtb.batch.checkpoints import CheckpointEntry, export_thread, import_checkpoints, task_paths
-from wtb.batch.variants import Variant
-from wtb.config import FileTrackingConfig, WorkflowProject
+from wtb.batch.bundle import VariantBundle, insert_rows, select_rows
+from wtb.batch.checkpoints import export_thread, import_checkpoints, task_paths
+from wtb.batch.task import SourcePoint, VariantTask
+from wtb.config import WorkflowProject
 from wtb.engine import runs
 from wtb.engine.services import Services
 from wtb.models import ExecutionStatus
-
-
-@dataclass(frozen=True)
-class SourcePoint:
-    """The checkpoint a batch starts from, which the worker stores into its own data dir.
-
-    ``checkpoint`` is as the driver's checkpointer stored it (not decoded), without its
-    pending writes: a fork starts from a copy of the checkpoint and runs its next nodes again.
-    """
-
-    execution_id: str
-    thread_id: str
-    checkpoint_id: str
-    snapshot: str | None
-    execution: Rows
-    checkpoint: CheckpointEntry
-
-
-@dataclass(frozen=True)
-class VariantTask:
-    """Everything a worker needs for one variant; picklable, no open handles."""
-
-    batch_id: str
-    execution_id: str
-    variant: Variant
-    project: WorkflowProject
-    base_snapshot: str | None = None
-    source: SourcePoint | None = None
-    shared_workspace: str | None = None
-    file_tracking: FileTrackingConfig = field(default_factory=lambda: FileTrackingConfig(watch=False))
-    export_files: bool = True
-    config: dict[str, Any] = field(default_factory=dict)
-    payload: bytes | None = None  # variant, config and graph object, cloudpickled (see wtb.batch.code)
 
 
 class NodeClock:

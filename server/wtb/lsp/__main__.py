@@ -2,6 +2,6 @@
 
 import sys
 
-from wtb.lsp.server import main
+from wtb.lsp.main import main
 
 sys.exit(main())
