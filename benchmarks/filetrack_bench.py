@@ -121,7 +121,7 @@ def _snapshot_reps(
         for path in rng.sample(paths, changed):
             path.write_bytes(rng.randbytes(FILE_SIZE))
         wtb_times.append(_timed(svc.snapshot))
-        modes.add(svc._last_mode)
+        modes.add(svc.last_mode)
         git_times.append(_timed(git.commit))
     modes.discard("unchanged")
     return statistics.median(wtb_times), statistics.median(git_times), "/".join(sorted(modes))

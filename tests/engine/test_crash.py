@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -18,8 +17,23 @@ from wtb.errors import BusyError
 from wtb.models import ExecutionStatus
 
 ROLLBACK_SCRIPT = """
-import sys
+import os, signal, sys
+import wtb.faults
 from wtb import WTBTestBench
+
+stage = sys.argv[4]
+files = {"count": 0}
+
+def hit(point):
+    # Die like kill -9 at the stage under test (wtb.faults is WTB's one fault-injection point).
+    if point == "rollback.file_written":
+        files["count"] += 1
+        point = f"after_files:{files['count']}"
+    if point in (stage, "rollback." + stage):
+        os.kill(os.getpid(), signal.SIGKILL)
+    return False
+
+wtb.faults.hit = hit
 bench = WTBTestBench.create(workspace=sys.argv[1])
 bench.rollback(sys.argv[2], sys.argv[3])
 print("finished")
@@ -45,10 +59,9 @@ def test_rollback_killed_at_each_stage_recovers_to_the_target(files_ws: Path, st
         target = next(c for c in checkpoints if c.step == 1)
         target_tree = bench.get_state(execution.id, target.id)["tree"]
     before_tree = workspace_tree(files_ws)
-    env = {**os.environ, "WTB_TEST_CRASH_AT": stage}
     child = subprocess.run(
-        [sys.executable, "-c", ROLLBACK_SCRIPT, str(files_ws), execution.id, target.id],
-        env=env, capture_output=True, text=True, timeout=60,
+        [sys.executable, "-c", ROLLBACK_SCRIPT, str(files_ws), execution.id, target.id, stage],
+        capture_output=True, text=True, timeout=60,
     )
     assert child.returncode == -signal.SIGKILL, child.stderr
     assert "finished" not in child.stdout

@@ -72,7 +72,7 @@ def test_incremental_snapshot_after_gc_of_its_base(make_workspace: MakeWs, make_
     svc.gc()  # the base snapshot was unlinked, so its rows are gone
     (ws / "d" / "a.txt").write_text("changed")
     snap = svc.snapshot()
-    assert svc._last_mode == "full"
+    assert svc.last_mode == "full"
     assert sorted(svc.files(snap)) == ["d/a.txt", "e/b.txt"]
     for path in svc.files(snap):
         svc.read_file(snap, path)

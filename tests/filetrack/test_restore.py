@@ -207,7 +207,7 @@ def test_after_a_restore_the_next_snapshot_is_the_restored_one_without_rescannin
     svc.restore(target)
     assert tree_of(ws) == {f"d{i}/f.txt": f"v1 {i}".encode() for i in range(5)}
     assert svc.snapshot() == target
-    assert svc._last_mode == "unchanged"  # the restore's own writes were checked and settled
+    assert svc.last_mode == "unchanged"  # the restore's own writes were checked and settled
 
 
 def test_a_write_made_during_a_restore_is_in_the_next_snapshot(

@@ -55,7 +55,7 @@ def test_one_change_writes_only_the_trees_on_its_path(
     before = tree_rows(ws / ".wtb")
     (ws / "a/b/c/deep.txt").write_text("changed")
     second = svc.snapshot()
-    assert svc._last_mode == ("incremental" if watch else "full")
+    assert svc.last_mode == ("incremental" if watch else "full")
     assert tree_rows(ws / ".wtb") - before == 4  # c, b, a and the root: O(depth)
     old_root, new_root = svc._trees.get(first), svc._trees.get(second)
     assert {n for n in old_root if old_root[n] == new_root[n]} == {"d0", "d1", "d2"}
@@ -336,11 +336,11 @@ def test_identical_rewrites_cost_no_transaction_and_their_stats_are_kept(
     time.sleep(0.01)
     (ws / "out" / "a.txt").write_text("same")  # a node that writes the same output again
     assert svc.snapshot() == s0
-    assert svc._last_mode == "rewritten"
+    assert svc.last_mode == "rewritten"
     assert stored_mtime() == before  # not written yet: it is only a cache
     (ws / "b.txt").write_text("b2")  # the next real change writes it along
     s2 = svc.snapshot()
-    assert s2 != s0 and svc._last_mode == "incremental"
+    assert s2 != s0 and svc.last_mode == "incremental"
     assert stored_mtime() == (ws / "out" / "a.txt").stat().st_mtime_ns
     (ws / "out" / "a.txt").write_text("same")
     assert svc.snapshot() == s2
@@ -359,7 +359,7 @@ def test_a_walk_keeps_the_unchanged_trees_of_the_last_snapshot(
     (ws / "d2" / "e0").rename(ws / "d2" / "e9")
     (ws / "d0" / "e1" / "f.txt").chmod(0o600)  # same bytes, another mode: another tree
     walked = svc.snapshot()
-    assert svc._last_mode == "full"
+    assert svc.last_mode == "full"
     # New trees: d0/e1, d0, d1/e2, d1, d2 and the root (d2/e9 has e0's content: its tree exists).
     assert tree_rows(ws / ".wtb") - trees_before == 6
     assert svc.files(walked)["d0/e1/f.txt"].mode == 0o600

@@ -32,7 +32,7 @@ def test_a_write_right_before_snapshot_is_seen(make_workspace: MakeWs, make_serv
         assert svc.read_file(snap, "a.txt") == str(i).encode()
         created = {f"sub/n{j}.txt" for j in range(3, i + 1, 3)}
         assert set(svc.files(snap)) == {"a.txt", "sub/b.txt", *created}
-    assert svc._last_mode == ("incremental" if watch else "full")
+    assert svc.last_mode == ("incremental" if watch else "full")
 
 
 def test_dropped_events_fall_back_to_a_walk(make_workspace: MakeWs, make_service: MakeSvc) -> None:
@@ -45,11 +45,11 @@ def test_dropped_events_fall_back_to_a_walk(make_workspace: MakeWs, make_service
     svc._watcher.simulate_overflow()  # the event is gone, as after a kernel queue overflow
     assert svc._watcher.pending() == set()
     second = svc.snapshot()
-    assert svc._last_mode == "full"
+    assert svc.last_mode == "full"
     assert svc.changes(first, second) == {"a.txt": hash_bytes(b"new")}
     (ws / "b.txt").write_text("b")
     third = svc.snapshot()
-    assert svc._last_mode == "incremental"  # the watcher was restarted and is trusted again
+    assert svc.last_mode == "incremental"  # the watcher was restarted and is trusted again
     assert svc.changes(second, third) == {"b.txt": hash_bytes(b"b")}
 
 
@@ -60,7 +60,7 @@ def test_a_stopped_watcher_falls_back_to_a_walk(make_workspace: MakeWs, make_ser
     svc._watcher.stop()
     (ws / "a.txt").write_text("new")
     assert svc.read_file(svc.snapshot(), "a.txt") == b"new"
-    assert svc._last_mode == "full"
+    assert svc.last_mode == "full"
 
 
 def test_a_missing_cookie_falls_back_to_a_walk(make_workspace: MakeWs, make_service: MakeSvc) -> None:
@@ -73,10 +73,10 @@ def test_a_missing_cookie_falls_back_to_a_walk(make_workspace: MakeWs, make_serv
     svc.barrier_timeout_s = 0.2
     (ws / "a.txt").write_text("new")
     assert svc.read_file(svc.snapshot(), "a.txt") == b"new"
-    assert svc._last_mode == "full"
+    assert svc.last_mode == "full"
     (ws / "a.txt").write_text("newer")
     assert svc.read_file(svc.snapshot(), "a.txt") == b"newer"
-    assert svc._last_mode == "incremental"  # the restarted watcher watches the new folder
+    assert svc.last_mode == "incremental"  # the restarted watcher watches the new folder
 
 
 def test_directory_moves_and_deletes(make_workspace: MakeWs, make_service: MakeSvc) -> None:
@@ -85,7 +85,7 @@ def test_directory_moves_and_deletes(make_workspace: MakeWs, make_service: MakeS
     s0 = svc.snapshot()
     (ws / "d").rename(ws / "moved")
     s1 = svc.snapshot()
-    assert svc._last_mode == "incremental"
+    assert svc.last_mode == "incremental"
     assert svc.changes(s0, s1) == {
         "d/x.txt": None, "d/e/y.txt": None,
         "moved/x.txt": hash_bytes(b"x"), "moved/e/y.txt": hash_bytes(b"y"),
@@ -107,7 +107,7 @@ def test_ignore_file_change_rebuilds_rules(make_workspace: MakeWs, make_service:
     assert svc._watcher.pending() == set()  # ignored paths never dirty the set
     (ws / ".gitignore").write_text("secret.txt\n")
     files = svc.files(svc.snapshot())
-    assert svc._last_mode == "full"
+    assert svc.last_mode == "full"
     assert sorted(files) == [".gitignore", "a.txt"]
     (ws / ".gitignore").unlink()
     assert "secret.txt" in svc.files(svc.snapshot())
@@ -142,11 +142,11 @@ def test_an_unchanged_workspace_costs_no_transaction_and_survives_gc(
     svc = make_service(ws, start=True)
     first = svc.snapshot()
     assert svc.snapshot() == first
-    assert svc._last_mode == "unchanged"
+    assert svc.last_mode == "unchanged"
     svc.gc_grace_s = 0.0
     svc.gc()  # nothing links the snapshot: the collection removes it
     again = svc.snapshot()
-    assert again == first and svc._last_mode != "unchanged"  # recorded anew, not assumed
+    assert again == first and svc.last_mode != "unchanged"  # recorded anew, not assumed
     assert svc._one("SELECT 1 FROM snapshots WHERE root = ?", (again,)) is not None
     (ws / "a.txt").write_text("b")
     assert svc.read_file(svc.snapshot(), "a.txt") == b"b"
@@ -179,7 +179,7 @@ def test_barriers_from_several_threads_each_see_their_own_writes(
         thread.join()
     assert failures == []
     assert len(svc.files(svc.snapshot())) == 120
-    assert svc._last_mode == "incremental"
+    assert svc.last_mode == "incremental"
 
 
 def test_stopping_the_watcher_while_barriers_run_ends_them(make_workspace: MakeWs, make_service: MakeSvc) -> None:

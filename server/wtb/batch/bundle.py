@@ -19,7 +19,6 @@ the rows of ``langgraph-checkpoint-sqlite``'s own tables).
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -58,33 +57,3 @@ class VariantBundle:
         if not isinstance(raw, dict) or raw.pop("format", None) != FORMAT:
             raise ValueError("Not a WTB variant bundle (or one of another format version).")
         return cls(**raw)
-
-
-def select_rows(conn: sqlite3.Connection, table: str, where: str, params: tuple[Any, ...]) -> Rows:
-    """Rows of WTB's ``table`` matching ``where``, by column name (``table`` is one of ours, never input)."""
-    cursor = conn.execute(f"SELECT * FROM {table} WHERE {where}", params)
-    columns = [d[0] for d in cursor.description]
-    return {"columns": columns, "rows": [list(row) for row in cursor.fetchall()]}
-
-
-def table_columns(conn: sqlite3.Connection, table: str) -> list[str]:
-    return [str(row[1]) for row in conn.execute(f"PRAGMA table_info({table})")]
-
-
-def insert_rows(conn: sqlite3.Connection, table: str, rows: Rows, verb: str = "INSERT OR IGNORE") -> int:
-    """Insert ``rows`` into ``table`` keeping only the columns both sides have; returns rows inserted."""
-    if not rows["rows"]:
-        return 0
-    have = set(table_columns(conn, table))
-    keep = [i for i, name in enumerate(rows["columns"]) if name in have]
-    names = ", ".join(rows["columns"][i] for i in keep)
-    marks = ", ".join("?" * len(keep))
-    before = conn.total_changes
-    conn.executemany(
-        f"{verb} INTO {table} ({names}) VALUES ({marks})", [[row[i] for i in keep] for row in rows["rows"]]
-    )
-    return conn.total_changes - before
-
-
-def row_dicts(rows: Rows) -> list[dict[str, Any]]:
-    return [dict(zip(rows["columns"], row, strict=True)) for row in rows["rows"]]

@@ -10,10 +10,8 @@ Merging the same bundle again changes nothing.
 from __future__ import annotations
 
 from wtb.batch import files
-from wtb.batch.bundle import VariantBundle, insert_rows, row_dicts
+from wtb.batch.bundle import VariantBundle
 from wtb.engine.services import Services
-
-_FINAL_COLUMNS = ("status", "head_checkpoint_id", "error", "finished_at")
 
 
 def merge_bundle(services: Services, bundle: VariantBundle) -> None:
@@ -23,11 +21,4 @@ def merge_bundle(services: Services, bundle: VariantBundle) -> None:
     if bundle.files and tracker is not None:
         files.import_execution(tracker, bundle.files)
     import_checkpoints(services.checkpoint_path, bundle.checkpoints)
-    with services.db.transaction() as db:
-        for row in row_dicts(bundle.execution):
-            updated = db.execute(
-                f"UPDATE executions SET {', '.join(f'{c} = ?' for c in _FINAL_COLUMNS)} WHERE id = ?",
-                (*(row.get(c) for c in _FINAL_COLUMNS), row["id"]),
-            )
-            if updated.rowcount == 0:
-                insert_rows(db, "executions", {"columns": list(row), "rows": [list(row.values())]})
+    services.executions.import_rows(bundle.execution, final_only=True)

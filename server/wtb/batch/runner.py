@@ -1,7 +1,7 @@
 """``RayBatchTestRunner`` and ``run_batch``: plan a batch, then hand it to its driver.
 
-The original design's name. Planning is everything that can fail before anything is
-recorded, so a bad batch leaves no trace:
+Planning is everything that can fail before anything is recorded, so a bad batch leaves
+no trace:
 
 1. resolve the project and the variants, check that their states serialise, and refuse
    a resource request that no Ray node can satisfy;
@@ -21,7 +21,6 @@ from dataclasses import replace
 from typing import Any
 
 from wtb.batch import files, warm
-from wtb.batch.bundle import select_rows
 from wtb.batch.driver import BatchDriver, BatchPlan, ProgressSink, cancel_in_process, register, unregister
 from wtb.batch.errors import InvalidVariantError
 from wtb.batch.owner import HasServices, services_of
@@ -151,8 +150,7 @@ class RayBatchTestRunner:
         checkpoint_id = str(found.checkpoint["id"])
         tracker = self.services.tracker
         snapshot = tracker.checkpoint_snapshot(checkpoint_id) if tracker is not None else None
-        with self.services.db.transaction() as db:
-            row = select_rows(db, "executions", "id = ?", (execution_id,))
+        row = self.services.executions.export_row(execution_id)
         conn = open_checkpoint_db(self.services.checkpoint_path)
         try:
             # The first checkpoint of the worker's copy of this thread: every channel is new there.

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from wtb.batch import files
-from wtb.batch.bundle import VariantBundle, insert_rows, select_rows
+from wtb.batch.bundle import VariantBundle
 from wtb.batch.checkpoints import export_thread, import_checkpoints, task_paths
 from wtb.batch.task import SourcePoint, VariantTask
 from wtb.config import WorkflowProject
@@ -158,11 +158,10 @@ def _create(services: Services, task: VariantTask) -> str:
 
 def _fork_from(services: Services, task: VariantTask, source: SourcePoint) -> str:
     """The fork of :mod:`wtb.sdk.forking`, with the batch's pre-chosen id and batch id."""
-    with services.db.transaction() as conn:
-        rows = source.execution
-        parent_column = rows["columns"].index("parent_id")
-        insert_rows(conn, "executions", {"columns": rows["columns"],
-                                         "rows": [_without(row, parent_column) for row in rows["rows"]]})
+    rows = source.execution
+    parent_column = rows["columns"].index("parent_id")
+    services.executions.import_rows({"columns": rows["columns"],
+                                     "rows": [_without(row, parent_column) for row in rows["rows"]]})
     import_checkpoints(services.checkpoint_path, [source.checkpoint])
     tracker = services.tracker
     found = services.adapter.get_tuple(source.thread_id, source.checkpoint_id)
@@ -203,8 +202,7 @@ def _bundle(
     the pending writes (:func:`~wtb.batch.checkpoints.task_paths`).
     """
     execution = services.executions.get(execution_id)
-    with services.db.transaction() as conn:
-        row = select_rows(conn, "executions", "id = ?", (execution_id,))
+    row = services.executions.export_row(execution_id)
     saver = services.adapter.saver
     paths = task_paths(graph, saver, execution.thread_id) if graph is not None else {}
     checkpoints = export_thread(saver, execution.thread_id, paths)

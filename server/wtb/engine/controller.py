@@ -1,4 +1,4 @@
-"""The original design's ``ExecutionController``: run a workflow so every super-step is a checkpoint.
+"""``ExecutionController``: run a workflow so that every super-step is a checkpoint.
 
 A run compiles the workflow with a :class:`~wtb.engine.checkpointer.TrackingSaver` of its
 own (its own SQLite connection, so runs in threads don't share one), streams it with

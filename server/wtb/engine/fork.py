@@ -1,4 +1,4 @@
-"""Fork: the original design's ``StateAdapter.create_branch``, O(1) in history and workspace.
+"""Fork: a new execution from any checkpoint, O(1) in history and workspace.
 
 The fork's first checkpoint is a copy of the parent's checkpoint in the fork's own thread
 (one row, plus the parent's pending writes) linked to the *same* file snapshot: no blob

@@ -9,16 +9,15 @@ Order of a rollback (each step survives a crash after it):
 
 On the next open of the data dir, :meth:`RollbackService.recover` replays every pending
 entry from step 3: restoring is idempotent, so the workspace ends exactly at the target.
-A test-only environment variable (``WTB_TEST_CRASH_AT``) kills the process at a named
-step so the fault tests can prove it.
+Fault points (:mod:`wtb.faults`: ``rollback.after_journal``, ``rollback.file_written``,
+``rollback.before_head``) let the crash tests kill the process at each step to prove it.
 """
 
 from __future__ import annotations
 
-import os
-import signal
 from typing import Any
 
+from wtb import faults
 from wtb.engine.locks import Locks
 from wtb.engine.state_adapter import StateAdapter, next_nodes
 from wtb.errors import InvalidStateError
@@ -26,14 +25,6 @@ from wtb.models import ExecutionStatus, RollbackResult
 from wtb.store.db import Database
 from wtb.store.executions import ExecutionStore
 from wtb.store.outbox import Outbox, OutboxEntry
-
-CRASH_ENV = "WTB_TEST_CRASH_AT"
-
-
-def crash_point(name: str) -> None:
-    """Die like a ``kill -9`` at the named step when a fault test asks for it."""
-    if os.environ.get(CRASH_ENV) == name:
-        os.kill(os.getpid(), signal.SIGKILL)
 
 
 class RollbackService:
@@ -107,26 +98,23 @@ class RollbackService:
         payload = entry.payload
         execution_id = str(entry.execution_id)
         if not recovering:
-            crash_point("after_journal")
+            faults.hit("rollback.after_journal")
         written: list[str] = []
         removed: list[str] = []
         if self._tracker and payload["target_snapshot"]:
             plan = self._tracker.restore(
                 payload["target_snapshot"],
-                on_file=_file_crash_counter(),
+                on_file=_file_written,
                 current=None if recovering else payload["undo_snapshot"],
             )
             written, removed = list(plan.writes), list(plan.deletes)
         if not recovering:
-            crash_point("before_head")
+            faults.hit("rollback.before_head")
         with self._db.transaction() as conn:
-            self._executions.set_head(execution_id, payload["target_checkpoint"], conn)
-            conn.execute(
-                "UPDATE executions SET status = ? WHERE id = ?", (payload["target_status"], execution_id)
-            )
-            conn.execute("UPDATE outbox SET status = 'done' WHERE id = ?", (entry.id,))
+            self._executions.move_head(execution_id, payload["target_checkpoint"], payload["target_status"], conn)
+            self._outbox.mark(entry.id, "done", conn)
             if "undoes" in payload:
-                conn.execute("UPDATE outbox SET status = 'undone' WHERE id = ?", (payload["undoes"],))
+                self._outbox.mark(payload["undoes"], "undone", conn)
         return RollbackResult(
             execution_id=execution_id,
             checkpoint_id=payload["target_checkpoint"],
@@ -137,18 +125,6 @@ class RollbackService:
         )
 
 
-def _file_crash_counter() -> Any:
-    """An ``on_file`` callback that dies after N files when ``WTB_TEST_CRASH_AT=after_files:N``."""
-    spec = os.environ.get(CRASH_ENV, "")
-    if not spec.startswith("after_files:"):
-        return None
-    limit = int(spec.split(":", 1)[1])
-    count = 0
-
-    def on_file(_path: str) -> None:
-        nonlocal count
-        count += 1
-        if count >= limit:
-            os.kill(os.getpid(), signal.SIGKILL)
-
-    return on_file
+def _file_written(path: str) -> None:
+    """Each file a rollback restored: a fault point, so crash tests can stop it half-way."""
+    faults.hit("rollback.file_written")

@@ -1,4 +1,4 @@
-"""The original design's ``StateAdapter``: WTB's view of LangGraph's checkpoints.
+"""``StateAdapter``: WTB's view of LangGraph's checkpoints.
 
 It reads checkpoints straight from the saver, without importing the workflow, so that
 browsing history is fast and safe in an untrusted workspace: the state is the

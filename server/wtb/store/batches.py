@@ -16,6 +16,7 @@ from typing import Any
 
 from wtb.errors import BatchStateError, UnknownBatchError
 from wtb.store.db import Database
+from wtb.store.executions import ExecutionStore
 
 RUNNING = "running"
 CANCELLING = "cancelling"
@@ -107,14 +108,8 @@ class BatchStore:
             created_at=row[5],
             finished_at=row[6],
         )
-        record.counts = self._counts(record.id)
+        record.counts = ExecutionStore(self._db).count_by_status(record.id)
         return record
-
-    def _counts(self, batch_id: str) -> dict[str, int]:
-        rows = self._db.query(
-            "SELECT status, COUNT(*) FROM executions WHERE batch_id = ? GROUP BY status", (batch_id,)
-        )
-        return {str(row[0]): int(row[1]) for row in rows}
 
 
 def _dumps(value: Any) -> str:

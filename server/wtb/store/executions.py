@@ -139,6 +139,47 @@ class ExecutionStore:
         with self._db.transaction() as own:
             own.execute(sql, (checkpoint_id, execution_id))
 
+    def move_head(self, execution_id: str, checkpoint_id: str, status: str, conn: sqlite3.Connection) -> None:
+        """A rollback's last step: head and status together, in the caller's transaction."""
+        sql = "UPDATE executions SET head_checkpoint_id = ?, status = ? WHERE id = ?"
+        conn.execute(sql, (checkpoint_id, status, execution_id))
+
+    def count_by_status(self, batch_id: str) -> dict[str, int]:
+        """How many executions of a batch are in each status."""
+        rows = self._db.query("SELECT status, COUNT(*) FROM executions WHERE batch_id = ? GROUP BY status", (batch_id,))
+        return {str(row[0]): int(row[1]) for row in rows}
+
+    def export_row(self, execution_id: str) -> dict[str, Any]:
+        """The execution's row by column name (``{"columns": [...], "rows": [[...]]}``), to carry
+        it to another data dir (a batch worker's and back)."""
+        with self._db.transaction() as conn:
+            cursor = conn.execute("SELECT * FROM executions WHERE id = ?", (execution_id,))
+            columns = [d[0] for d in cursor.description]
+            return {"columns": columns, "rows": [list(row) for row in cursor.fetchall()]}
+
+    def import_rows(self, rows: dict[str, Any], *, final_only: bool = False) -> None:
+        """Take rows of :meth:`export_row`: by column name (a data dir of another schema still
+        fits), known executions untouched, or with ``final_only`` given their final columns
+        (a batch worker's outcome)."""
+        final = ("status", "head_checkpoint_id", "error", "finished_at")
+        have = {str(r[1]) for r in self._db.query("PRAGMA table_info(executions)")}
+        columns = [str(c) for c in rows["columns"]]
+        with self._db.transaction() as conn:
+            for values in rows["rows"]:
+                row = dict(zip(columns, values, strict=True))
+                if final_only:
+                    sql = (
+                        "UPDATE executions SET status = ?, head_checkpoint_id = ?, error = ?, finished_at = ? "
+                        "WHERE id = ?"
+                    )
+                    if conn.execute(sql, (*(row.get(c) for c in final), row["id"])).rowcount:
+                        continue
+                names = [c for c in columns if c in have]
+                conn.execute(
+                    f"INSERT OR IGNORE INTO executions ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})",
+                    [row[c] for c in names],
+                )
+
     def delete(self, execution_ids: Sequence[str]) -> None:
         with self._db.transaction() as conn:
             conn.executemany(

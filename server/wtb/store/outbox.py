@@ -10,6 +10,7 @@ state, never a mix.
 from __future__ import annotations
 
 import json
+import sqlite3
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -54,8 +55,11 @@ class Outbox:
         )
         return OutboxEntry(rows[0][0], rows[0][1], rows[0][2], json.loads(rows[0][3])) if rows else None
 
-    def mark(self, entry_id: int, status: str) -> None:
-        with self._db.transaction() as conn:
-            conn.execute(
-                "UPDATE outbox SET status = ?, done_at = ? WHERE id = ?", (status, time.time(), entry_id)
-            )
+    def mark(self, entry_id: int, status: str, conn: sqlite3.Connection | None = None) -> None:
+        """Close an entry ("done", "undone", "failed"), in the caller's transaction when given."""
+        sql = "UPDATE outbox SET status = ?, done_at = ? WHERE id = ?"
+        if conn is not None:
+            conn.execute(sql, (status, time.time(), entry_id))
+            return
+        with self._db.transaction() as own:
+            own.execute(sql, (status, time.time(), entry_id))
