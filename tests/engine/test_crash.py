@@ -42,7 +42,7 @@ print("finished")
 HOLD_LOCK_SCRIPT = """
 import sys, time
 from pathlib import Path
-from wtb.engine.locks import Locks
+from wtb.locks import Locks
 locks = Locks(Path(sys.argv[1]))
 lock = locks.workspace() if sys.argv[2] == "workspace" else locks.execution(sys.argv[2])
 with lock:

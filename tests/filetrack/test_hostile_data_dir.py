@@ -19,9 +19,9 @@ from pathlib import Path
 import pytest
 
 from tests.filetrack.conftest import tree_of, write_files
-from wtb.engine.locks import Locks
 from wtb.errors import UnsafePathError
 from wtb.filetrack import SqliteFileTrackingService
+from wtb.locks import Locks
 
 MakeWs = Callable[..., Path]
 MakeSvc = Callable[..., SqliteFileTrackingService]

@@ -15,6 +15,8 @@ from typing import Any
 
 from langgraph.checkpoint.sqlite import SqliteSaver
 
+from wtb.sqlite import connect
+
 CheckpointHook = Callable[[dict[str, Any], dict[str, Any], str | None, Any], None]
 SnapshotHook = Callable[[dict[str, Any], dict[str, Any]], Any]  # (checkpoint, metadata) -> snapshot
 
@@ -52,8 +54,4 @@ class TrackingSaver(SqliteSaver):
 
 def open_checkpoint_db(path: Path) -> sqlite3.Connection:
     """The connection LangGraph's saver uses: WAL, busy timeout, ``synchronous=NORMAL``."""
-    conn = sqlite3.connect(str(path), timeout=30, check_same_thread=False)
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA synchronous=NORMAL")
-    conn.execute("PRAGMA busy_timeout=30000")
-    return conn
+    return connect(path, autocommit=False)

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from wtb.config import NodeEnvironment
-from wtb.engine.locks import file_lock
 from wtb.errors import WTBError
+from wtb.locks import file_lock
 
 
 class NodeEnvironmentError(WTBError):

@@ -18,9 +18,9 @@ from __future__ import annotations
 from typing import Any
 
 from wtb import faults
-from wtb.engine.locks import Locks
 from wtb.engine.state_adapter import StateAdapter, next_nodes
 from wtb.errors import InvalidStateError
+from wtb.locks import Locks
 from wtb.models import ExecutionStatus, RollbackResult
 from wtb.store.db import Database
 from wtb.store.executions import ExecutionStore

@@ -16,10 +16,10 @@ from wtb.config import FileTrackingConfig, WorkflowProject
 from wtb.engine import discovery, loader
 from wtb.engine.checkpointer import TrackingSaver, open_checkpoint_db
 from wtb.engine.controller import ExecutionController
-from wtb.engine.locks import Locks
 from wtb.engine.rollback import RollbackService
 from wtb.engine.state_adapter import StateAdapter
 from wtb.errors import InvalidStateError, UnknownProjectError
+from wtb.locks import Locks
 from wtb.store.db import Database
 from wtb.store.executions import ExecutionStore
 from wtb.store.goldens import GoldenStore

@@ -14,16 +14,12 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from wtb.filetrack.errors import SchemaVersionError
-
-SCHEMA_VERSION = 2
-BUSY_TIMEOUT_S = 10.0
+from wtb.sqlite import connect, migrate, retry_locked
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS trees (
@@ -70,40 +66,18 @@ class Database:
     """One process's connection to ``filetrack.db`` with locked transactions."""
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self._lock = threading.RLock()
-        self._conn = sqlite3.connect(
-            path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
-        )
-        self._conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
-        _retry_locked(lambda: self._conn.execute("PRAGMA journal_mode = WAL"))
-        self._conn.execute("PRAGMA synchronous = NORMAL")
-        self._setup()
-
-    def _setup(self) -> None:
-        """Create the tables once; several processes may race here, hence IMMEDIATE."""
-        with self.write() as cur:
-            version = cur.execute("PRAGMA user_version").fetchone()[0]
-            if version > SCHEMA_VERSION:
-                raise SchemaVersionError(
-                    f"{self.path} has schema version {version}; this WTB understands up to "
-                    f"{SCHEMA_VERSION}. Upgrade WTB or use another data directory."
-                )
-            if version == 1:
-                _trees_with_rowid(cur)
-            for statement in _SCHEMA.split(";"):
-                if statement.strip():
-                    cur.execute(statement)
-            if version < SCHEMA_VERSION:
-                cur.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        self._conn = connect(path)
+        with self.write() as cur:  # several processes may race here, hence a write transaction
+            migrate(cur, path, _STEPS)
 
     @contextmanager
     def write(self) -> Iterator[sqlite3.Cursor]:
         """A write transaction (``BEGIN IMMEDIATE``: take the write lock up front, no upgrade deadlock)."""
         with self._lock:
             cur = self._conn.cursor()
-            _retry_locked(lambda: cur.execute("BEGIN IMMEDIATE"))
+            retry_locked(lambda: cur.execute("BEGIN IMMEDIATE"))
             try:
                 yield cur
             except BaseException:
@@ -172,23 +146,14 @@ def _trees_with_rowid(cur: sqlite3.Cursor) -> None:
     cur.execute("DROP TABLE trees_v1")
 
 
-def _retry_locked(action: Callable[[], object]) -> None:
-    """Retry a statement that SQLite refused with "locked" before its busy handler applies.
+def _schema_2(cur: sqlite3.Cursor) -> None:
+    """Schema 2 from nothing, or from schema 1 (its trees table moved to a rowid table)."""
+    if cur.execute("SELECT 1 FROM sqlite_master WHERE name = 'trees'").fetchone():
+        _trees_with_rowid(cur)
+    for statement in _SCHEMA.split(";"):
+        if statement.strip():
+            cur.execute(statement)
 
-    ``BEGIN IMMEDIATE`` and the WAL switch honour ``busy_timeout`` in practice, but a
-    few paths (journal mode change while another process opens the file) return
-    SQLITE_BUSY at once; a short retry loop makes start-up races harmless.
-    """
-    deadline = time.monotonic() + BUSY_TIMEOUT_S
-    delay = 0.005
-    while True:
-        try:
-            action()
-            return
-        except sqlite3.OperationalError as exc:
-            if "locked" not in str(exc) and "busy" not in str(exc):
-                raise
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(delay)
-            delay = min(delay * 2, 0.1)
+
+#: Version 1 had the trees table WITHOUT ROWID; version 2 is :data:`_SCHEMA`.
+_STEPS = (_SCHEMA.replace("body BLOB NOT NULL\n)", "body BLOB NOT NULL\n) WITHOUT ROWID"), _schema_2)

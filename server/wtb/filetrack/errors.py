@@ -7,6 +7,7 @@ the two failures only file tracking can produce.
 
 from __future__ import annotations
 
+from wtb import sqlite
 from wtb.errors import (
     IntegrityError,
     InvalidArgumentError,
@@ -36,5 +37,5 @@ class RestoreConflictError(FileTrackError, InvalidStateError):
     """An untracked (ignored) file or a non-empty directory is in the way of a restore."""
 
 
-class SchemaVersionError(FileTrackError):
-    """``filetrack.db`` was written by a newer WTB; refusing to guess its layout."""
+# ``filetrack.db`` (or any WTB database) written by a newer WTB: refusing to guess its layout.
+SchemaVersionError = sqlite.SchemaVersionError

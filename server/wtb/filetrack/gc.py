@@ -7,7 +7,7 @@ no root reaches, and blobs no root reaches are deleted.
 
 Why this is safe with other processes at work:
 
-* The caller holds the exclusive :class:`~wtb.filetrack.locks.GcLock`; snapshots,
+* The caller holds the exclusive :class:`~wtb.locks.GcLock`; snapshots,
   restores and bundle imports hold it shared for their whole scan-and-commit, so a
   collection never sees a half-written snapshot.
 * A snapshot that was committed but not linked to its checkpoint yet (the engine

@@ -29,7 +29,6 @@ from wtb.filetrack.fdio import read_up_to
 from wtb.filetrack.gc import GcReport, collect
 from wtb.filetrack.hashing import hash_bytes
 from wtb.filetrack.ignore import Rules
-from wtb.filetrack.locks import GcLock
 from wtb.filetrack.objects import EMPTY_TREE, FILE, SKIPPED, SYMLINK, TREE, Entry, pseudo_hash
 from wtb.filetrack.paths import normalize
 from wtb.filetrack.restore import Record, RestorePlan, RestoreWork, apply_plan, make_plan, verify_all
@@ -38,6 +37,7 @@ from wtb.filetrack.statindex import IndexDelta, MemoryStatIndex, SqliteStatIndex
 from wtb.filetrack.trash import Trash
 from wtb.filetrack.trees import ChangedNames, Overlay, TreeStore, diff, iter_leaves, lookup
 from wtb.filetrack.watcher import BARRIER_TIMEOUT_S, Watcher
+from wtb.locks import GcLock
 from wtb.models import FileEntry, StorageStats, WatcherStatus
 
 log = logging.getLogger(__name__)

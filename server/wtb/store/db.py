@@ -1,9 +1,8 @@
 """``wtb.db``: one SQLite file in WAL mode, shared by every process on a data dir.
 
-The daemon, run workers and batch drivers open the same file at once, so every
-connection uses WAL, a busy timeout, and ``synchronous=NORMAL`` (safe against process
-crashes under WAL; only a power loss can drop the last commits). The schema evolves by
-forward-only migrations numbered in :data:`MIGRATIONS`.
+The daemon, run workers and batch drivers open the same file at once; it is opened and
+migrated as every WTB database is (:mod:`wtb.sqlite`), its schema's steps numbered in
+:data:`MIGRATIONS`.
 """
 
 from __future__ import annotations
@@ -13,6 +12,8 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+from wtb.sqlite import connect, migrate
 
 MIGRATIONS: tuple[str, ...] = (
     # 1: the original design's four tables.
@@ -92,25 +93,11 @@ class Database:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()
-        self._conn = connect(path)
-        self._migrate()
-
-    def _migrate(self) -> None:
+        self._conn = connect(path, rows=True)
+        self._conn.execute("PRAGMA foreign_keys=ON")
         with self.transaction() as conn:
-            conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
-            row = conn.execute("SELECT version FROM schema_version").fetchone()
-            current = row[0] if row else 0
-            for number, script in enumerate(MIGRATIONS[current:], start=current + 1):
-                for statement in script.split(";"):
-                    if statement.strip():
-                        conn.execute(statement)
-                if row is None:
-                    conn.execute("INSERT INTO schema_version (version) VALUES (?)", (number,))
-                    row = (number,)
-                else:
-                    conn.execute("UPDATE schema_version SET version = ?", (number,))
+            migrate(conn.cursor(), path, MIGRATIONS, start=_legacy_version(conn))
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -133,12 +120,10 @@ class Database:
             self._conn.close()
 
 
-def connect(path: Path) -> sqlite3.Connection:
-    """Open a SQLite file the way every WTB process does (WAL, busy timeout, NORMAL sync)."""
-    conn = sqlite3.connect(str(path), timeout=30, check_same_thread=False, isolation_level=None)
-    conn.row_factory = sqlite3.Row
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA synchronous=NORMAL")
-    conn.execute("PRAGMA busy_timeout=30000")
-    conn.execute("PRAGMA foreign_keys=ON")
-    return conn
+def _legacy_version(conn: sqlite3.Connection) -> int | None:
+    """The version an older WTB kept in a ``schema_version`` table (now ``PRAGMA user_version``)."""
+    if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'schema_version'").fetchone():
+        return None
+    row = conn.execute("SELECT version FROM schema_version").fetchone()
+    conn.execute("DROP TABLE schema_version")
+    return int(row[0]) if row else None

@@ -1,0 +1,127 @@
+"""Locks that hold across processes: WTB's one lock module.
+
+``fcntl.flock`` on files of the data directory: the kernel drops a lock when its holder
+dies, so a killed rollback, run or collection never leaves a stale lock behind.
+
+* :class:`Locks`: one exclusive lock per execution and one for the workspace's files
+  (``<data_dir>/locks/``), waited for up to a timeout, then :class:`~wtb.errors.BusyError`.
+* :class:`GcLock`: the file collector's lock (``.filetrack/gc.lock``). A snapshot reads
+  the stat index and reuses trees of an earlier snapshot, then commits rows that
+  reference those blobs and trees; a collection in between could delete what it is about
+  to reference. Snapshots (and restores, bundle imports) hold it shared for their whole
+  scan-and-commit, the collection exclusively. Each acquisition opens its own file
+  description, so threads of one process exclude each other as well; a thread that
+  already holds it shared (a restore that snapshots first) re-enters without a second
+  ``flock``. Where ``fcntl`` is missing (Windows) it is a no-op and the collector's grace
+  period is the only protection.
+
+The lock files and their folders are WTB's own, in a data directory that may come with a
+hostile workspace: they are opened from their parent without following a symlink (see
+``wtb.datafs``), so a planted link cannot make ``O_CREAT`` create a file where it points;
+the lock then fails with :class:`~wtb.errors.UnsafePathError`.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
+from pathlib import Path
+
+from wtb.datafs import open_file, open_path
+from wtb.errors import BusyError
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
+
+
+@contextmanager
+def file_lock(path: Path, what: str, timeout_s: float = 0.0) -> Iterator[None]:
+    """Hold an exclusive lock on ``path``; wait up to ``timeout_s``, then raise :class:`BusyError`."""
+    folder_fd = open_path(path.parent.parent, [path.parent.name], create=True)
+    try:
+        fd = open_file(path.name, folder_fd, os.O_RDWR | os.O_CREAT, path)
+    finally:
+        os.close(folder_fd)
+    try:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise BusyError(
+                        f"{what} is busy: another run or rollback holds it. Wait for it to finish "
+                        "or cancel it, then try again."
+                    ) from None
+                time.sleep(0.02)
+        try:
+            yield
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
+
+
+class Locks:
+    """Named locks of one data directory."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self._dir = data_dir / "locks"
+
+    def execution(self, execution_id: str, timeout_s: float = 0.0) -> AbstractContextManager[None]:
+        return file_lock(self._dir / f"execution-{execution_id}.lock", f"Execution {execution_id}", timeout_s)
+
+    def workspace(self, timeout_s: float = 5.0) -> AbstractContextManager[None]:
+        return file_lock(self._dir / "workspace.lock", "The workspace", timeout_s)
+
+
+class GcLock:
+    """A shared/exclusive advisory lock on one file."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._local = threading.local()
+
+    @contextmanager
+    def shared(self) -> Iterator[None]:
+        depth = getattr(self._local, "depth", 0)
+        if depth:
+            self._local.depth = depth + 1
+            try:
+                yield
+            finally:
+                self._local.depth = depth
+            return
+        with self._hold(exclusive=False):
+            self._local.depth = 1
+            try:
+                yield
+            finally:
+                self._local.depth = 0
+
+    @contextmanager
+    def exclusive(self) -> Iterator[None]:
+        with self._hold(exclusive=True):
+            yield
+
+    @contextmanager
+    def _hold(self, *, exclusive: bool) -> Iterator[None]:
+        if fcntl is None:  # pragma: no cover
+            yield
+            return
+        folder_fd = open_path(self.path.parent.parent, [self.path.parent.name], create=True)
+        try:
+            fd = open_file(self.path.name, folder_fd, os.O_RDWR | os.O_CREAT, self.path)
+        finally:
+            os.close(folder_fd)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+            yield
+        finally:
+            os.close(fd)

@@ -1,0 +1,45 @@
+"""Every WTB database opens and migrates one way (wtb.sqlite); older files keep their data."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from wtb.sqlite import SchemaVersionError, connect, migrate
+from wtb.store.db import MIGRATIONS, Database
+
+
+def test_a_wtb_db_of_the_old_version_table_moves_to_user_version(tmp_path: Path) -> None:
+    path = tmp_path / "wtb.db"
+    old = sqlite3.connect(path)
+    for script in MIGRATIONS:
+        old.executescript(script)
+    old.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
+    old.execute("INSERT INTO schema_version (version) VALUES (?)", (len(MIGRATIONS),))
+    old.execute("INSERT INTO goldens (name, execution_id, project, created_at) VALUES ('g', 'e', 'p', 1.0)")
+    old.commit()
+    old.close()
+    db = Database(path)
+    try:
+        assert [tuple(r) for r in db.query("SELECT name, execution_id FROM goldens")] == [("g", "e")]
+        assert db.query("PRAGMA user_version")[0][0] == len(MIGRATIONS)
+        assert not db.query("SELECT 1 FROM sqlite_master WHERE name = 'schema_version'")
+    finally:
+        db.close()
+    Database(path).close()  # and opens again as a current file
+
+
+def test_a_newer_schema_is_refused_by_name(tmp_path: Path) -> None:
+    conn = connect(tmp_path / "x.db")
+    conn.execute("PRAGMA user_version = 9")
+    with pytest.raises(SchemaVersionError, match=r"x\.db has schema version 9; this WTB understands up to 2"):
+        migrate(conn.cursor(), tmp_path / "x.db", ["CREATE TABLE a (x)", "CREATE TABLE b (y)"])
+
+
+def test_connections_use_wal_and_a_busy_timeout(tmp_path: Path) -> None:
+    conn = connect(tmp_path / "y.db")
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert conn.execute("PRAGMA busy_timeout").fetchone()[0] == 30000
+    assert conn.execute("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL
