@@ -30,6 +30,7 @@ from wtb.filetrack.cas import BlobStore
 from wtb.filetrack.db import Database
 from wtb.filetrack.statindex import drop_missing_roots, index_hashes
 from wtb.filetrack.trees import TreeStore, reachable
+from wtb.models import StorageStats
 
 
 @dataclass
@@ -73,3 +74,18 @@ def collect(db: Database, trees: TreeStore, blobs: BlobStore, grace_s: float) ->
             report.bytes_freed += freed
     blobs.remove_stale_temps(cutoff)
     return report
+
+
+def storage_stats(db: Database, blobs: BlobStore) -> StorageStats:
+    """What the store holds (blob files on disk) against what checkpoints reference."""
+    count = stored = 0
+    for _, st in blobs.iter_stat():
+        count += 1
+        stored += st.st_size
+    with db.read() as cur:
+        referenced = cur.execute(
+            "SELECT COALESCE(SUM(bytes), 0) FROM snapshots WHERE root IN (SELECT DISTINCT snapshot FROM checkpoints)"
+        ).fetchone()[0]
+        snapshots = cur.execute("SELECT COUNT(*) FROM snapshots").fetchone()[0]
+    ratio = referenced / stored if stored else 1.0
+    return StorageStats(count, stored, int(referenced), int(snapshots), ratio)

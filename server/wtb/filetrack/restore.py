@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from wtb.filetrack.cas import BlobStore
-from wtb.filetrack.errors import IntegrityError
+from wtb.filetrack.errors import IntegrityError, UnsafePathError
 from wtb.filetrack.objects import FILE, SKIPPED, SYMLINK, Entry
 from wtb.filetrack.safefs import SafeRoot
 from wtb.filetrack.trash import Trash
@@ -135,3 +135,12 @@ def _filler(blobs: BlobStore, digest: str, verified: bytes | None) -> Callable[[
             blobs.copy_to(digest, write)
 
     return fill
+
+
+def refuse_data_dir(work: RestoreWork, data_rel: str | None) -> None:
+    """A snapshot from elsewhere (a bundle) may hold paths where this target keeps WTB's data."""
+    if data_rel is None:
+        return
+    for path in work.plan.writes:
+        if path == data_rel or path.startswith(data_rel + "/"):
+            raise UnsafePathError(f"snapshot path {path!r} lies in WTB's data directory; refusing to restore it")

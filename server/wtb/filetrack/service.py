@@ -10,32 +10,27 @@ from __future__ import annotations
 
 import logging
 import os
-import stat
 import threading
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import TracebackType
-from typing import NamedTuple
-
-import msgpack
 
 from wtb.config import FileTrackingConfig
-from wtb.filetrack import bundle
+from wtb.filetrack import bundle, settle
 from wtb.filetrack.cas import BlobStore
 from wtb.filetrack.db import Database
-from wtb.filetrack.errors import IntegrityError, InvalidStateError, NotFoundError, UnsafePathError
-from wtb.filetrack.fdio import read_up_to
-from wtb.filetrack.gc import GcReport, collect
-from wtb.filetrack.hashing import hash_bytes
+from wtb.filetrack.errors import IntegrityError, InvalidStateError, NotFoundError
+from wtb.filetrack.gc import GcReport, collect, storage_stats
 from wtb.filetrack.ignore import Rules
-from wtb.filetrack.objects import EMPTY_TREE, FILE, SKIPPED, SYMLINK, TREE, Entry, pseudo_hash
+from wtb.filetrack.links import INSERT_LINK, Link, link_row, unpack_outputs
+from wtb.filetrack.objects import EMPTY_TREE, FILE, SKIPPED, SYMLINK, TREE, Entry
 from wtb.filetrack.paths import normalize
-from wtb.filetrack.restore import Record, RestorePlan, RestoreWork, apply_plan, make_plan, verify_all
+from wtb.filetrack.restore import RestorePlan, RestoreWork, apply_plan, make_plan, refuse_data_dir, verify_all
 from wtb.filetrack.scan import Scanner, ScanResult
 from wtb.filetrack.statindex import IndexDelta, MemoryStatIndex, SqliteStatIndex, StatRecord
 from wtb.filetrack.trash import Trash
-from wtb.filetrack.trees import ChangedNames, Overlay, TreeStore, diff, iter_leaves, lookup
+from wtb.filetrack.trees import Overlay, TreeStore, changed_paths, iter_leaves, lookup
 from wtb.filetrack.watcher import BARRIER_TIMEOUT_S, Watcher
 from wtb.locks import GcLock
 from wtb.models import FileEntry, StorageStats, WatcherStatus
@@ -69,7 +64,6 @@ class SqliteFileTrackingService:
         self._closed = False
         self._last_mode = ""
         self._committed: tuple[str, float] | None = None  # the last root this service committed, and when
-        self._pending = IndexDelta()  # index changes not written yet (see _index_later)
         self._last_root: str | None = None  # the last snapshot taken: a full walk reuses its unchanged trees
         self._trash = _open_trash(home / "trash")  # last: it holds a lock until close()
 
@@ -93,7 +87,7 @@ class SqliteFileTrackingService:
             if self._trash is not None:
                 self._trash.close()
             try:
-                self._store_pending_index()
+                self._index.flush_later(self._db)
             except Exception:
                 log.warning("could not store the last stat index changes of %s", self.workspace, exc_info=True)
             self._db.close()
@@ -133,7 +127,7 @@ class SqliteFileTrackingService:
         snapshot's own transaction, or alone when the workspace did not change: one
         commit per checkpoint instead of two.
         """
-        link = _Link(checkpoint_id, execution_id, previous)
+        link = Link(checkpoint_id, execution_id, previous)
         if not self.config.enabled:
             self._last_mode = "disabled"
             self.link_checkpoint(checkpoint_id, execution_id, EMPTY_TREE, {})
@@ -142,7 +136,7 @@ class SqliteFileTrackingService:
             self._check_open()
             return self._snapshot(link)
 
-    def _snapshot(self, link: _Link | None = None) -> tuple[str, dict[str, str | None]]:
+    def _snapshot(self, link: Link | None = None) -> tuple[str, dict[str, str | None]]:
         dirty = self._take_dirty()
         base, self._base = self._base, None  # if anything below fails, the drained paths are lost: walk next time
         if dirty is not None and not dirty and base is not None and self._recently_committed(base):
@@ -150,7 +144,7 @@ class SqliteFileTrackingService:
             self._base = base
             outputs = self._outputs(link, base, {})
             if link is not None:
-                self._db.run(_INSERT_LINK, _link_row(link, base, outputs))
+                self._db.run(INSERT_LINK, link_row(link, base, outputs))
             return base, outputs
         with self._gc_lock.shared():
             result = self._update(base, dirty) if dirty is not None else None
@@ -161,30 +155,20 @@ class SqliteFileTrackingService:
                 result = self._scanner(self.workspace, self._rules, store=True).full(previous)
             self._trees.derived(result.derived)  # a fact about hashes: true committed or not
             outputs = self._outputs(link, result.root, result.decoded)
-            row = None if link is None else _link_row(link, result.root, outputs)
+            row = None if link is None else link_row(link, result.root, outputs)
             if result.root == base and self._recently_committed(base):
                 self._last_mode = "rewritten"
-                self._index_later(result.index)
+                self._index.later(result.index)
                 if row is not None:
-                    self._db.run(_INSERT_LINK, row)
+                    self._db.run(INSERT_LINK, row)
             else:
                 self._commit(result, row)
         self._base = result.root if self._watcher.running else None
         self._last_root = result.root
         return result.root, outputs
 
-    def _index_later(self, delta: IndexDelta) -> None:
-        """Keep the index changes of a snapshot that found only rewritten, identical files.
-
-        Its trees and row are stored already (it is the base), so only the new stats of
-        those files are news, and they are a cache: they are written with the next
-        transaction, at :meth:`gc` or at :meth:`close` (lost in a crash, they cost a re-hash).
-        """
-        self._pending.merge(delta)
-        self._index.remember(delta)
-
     def _outputs(
-        self, link: _Link | None, root: str, new_trees: Mapping[str, Mapping[str, Entry]]
+        self, link: Link | None, root: str, new_trees: Mapping[str, Mapping[str, Entry]]
     ) -> dict[str, str | None]:
         """The files that changed from the linked checkpoint's previous snapshot to ``root``
         (whose trees may not be committed yet: ``new_trees``)."""
@@ -196,7 +180,7 @@ class SqliteFileTrackingService:
             return self._trees.get(digest) if tree is None else tree
 
         get(link.previous)  # NotFoundError for an unknown snapshot, before any work
-        return _changed_paths(get, link.previous, root, self._trees.changed_names)
+        return changed_paths(get, link.previous, root, self._trees.changed_names)
 
     def _take_dirty(self, own: bool = False) -> set[str] | None:
         """The paths changed since the last drain; None when only a walk can tell.
@@ -251,32 +235,11 @@ class SqliteFileTrackingService:
             return Scanner(root, rules, self._index, self._blobs, self._trees)
         return Scanner(root, rules, MemoryStatIndex(), None, self._trees)
 
-    def _store_pending_index(self) -> None:
-        """Write the index changes :meth:`_index_later` kept."""
-        delta = self._with_pending(IndexDelta())
-        if not (delta.puts or delta.deletes):
-            return
-        try:
-            with self._db.write() as cur:
-                self._index.apply(delta, cur)
-        except BaseException:
-            self._index.invalidate()
-            raise
-        self._pending = IndexDelta()
-
     def _touch(self, snapshot_id: str) -> None:
         """Freshen the row of the snapshot the workspace now is (see :meth:`_settle`), so that
         the next snapshot may reuse it as it would one it had just committed."""
         if self._db.run("UPDATE snapshots SET touched_at = ? WHERE root = ?", (time.time(), snapshot_id)) == 1:
             self._committed = (snapshot_id, time.monotonic())
-
-    def _with_pending(self, delta: IndexDelta) -> IndexDelta:
-        """``delta`` after the index changes still waiting to be written (see :meth:`_index_later`)."""
-        if not (self._pending.puts or self._pending.deletes):
-            return delta
-        merged = IndexDelta(dict(self._pending.puts), set(self._pending.deletes))
-        merged.merge(delta)
-        return merged
 
     def _commit(self, result: ScanResult, link_row: tuple[object, ...] | None = None) -> None:
         now = time.time()
@@ -288,13 +251,12 @@ class SqliteFileTrackingService:
                     " ON CONFLICT(root) DO UPDATE SET touched_at = excluded.touched_at",
                     (result.root, now, now, result.files, result.size),
                 )
-                self._index.apply(self._with_pending(result.index), cur)
+                self._index.apply_with_later(result.index, cur)
                 if link_row is not None:
-                    cur.execute(_INSERT_LINK, link_row)
+                    cur.execute(INSERT_LINK, link_row)
         except BaseException:
             self._index.invalidate()
             raise
-        self._pending = IndexDelta()
         for digest, tree in result.decoded.items():
             self._trees.remember(digest, tree, result.rows.get(digest))
         self._committed = (result.root, time.monotonic())
@@ -308,7 +270,7 @@ class SqliteFileTrackingService:
         if snapshot_id != EMPTY_TREE and not self._snapshot_exists(snapshot_id):
             raise NotFoundError(f"no snapshot {snapshot_id} in {self.data_dir}")
         with self._mutex:
-            self._db.run(_INSERT_LINK, _link_row(_Link(checkpoint_id, execution_id, None), snapshot_id, output_files))
+            self._db.run(INSERT_LINK, link_row(Link(checkpoint_id, execution_id, None), snapshot_id, output_files))
 
     def checkpoint_snapshot(self, checkpoint_id: str) -> str | None:
         row = self._one("SELECT snapshot FROM checkpoints WHERE checkpoint_id = ?", (checkpoint_id,))
@@ -316,7 +278,7 @@ class SqliteFileTrackingService:
 
     def checkpoint_output_files(self, checkpoint_id: str) -> dict[str, str | None]:
         row = self._one("SELECT output_files FROM checkpoints WHERE checkpoint_id = ?", (checkpoint_id,))
-        return {} if row is None else _unpack_outputs(row[0])
+        return {} if row is None else unpack_outputs(row[0])
 
     def checkpoint_links(self, execution_id: str) -> dict[str, tuple[str, dict[str, str | None]]]:
         """checkpoint id -> (snapshot, output files) for one execution, in one query."""
@@ -325,7 +287,7 @@ class SqliteFileTrackingService:
                 "SELECT checkpoint_id, snapshot, output_files FROM checkpoints WHERE execution_id = ?",
                 (execution_id,),
             ).fetchall()
-        return {str(r[0]): (str(r[1]), _unpack_outputs(r[2])) for r in rows}
+        return {str(r[0]): (str(r[1]), unpack_outputs(r[2])) for r in rows}
 
     def delete_execution(self, execution_id: str) -> None:
         """Drop an execution's checkpoint links; its files go at the next :meth:`gc`."""
@@ -337,7 +299,7 @@ class SqliteFileTrackingService:
     def changes(self, old: str | None, new: str) -> dict[str, str | None]:
         """path -> new pseudo-hash (None: deleted) between two snapshots; ``old`` None: all of ``new``."""
         with self._mutex:
-            return _changed_paths(self._get_root_checked(new), old, new)
+            return changed_paths(self._get_root_checked(new), old, new)
 
     def files(self, snapshot_id: str) -> dict[str, FileEntry]:
         with self._mutex:
@@ -400,13 +362,13 @@ class SqliteFileTrackingService:
                 delta = IndexDelta()
                 complete = False
                 try:
-                    record = _recorder(delta) if is_workspace else _skip
+                    record = settle.recorder(delta) if is_workspace else settle.skip
                     with self._watcher.quiet():
                         apply_plan(work, root, self._blobs, self._pumping(on_file), record, self._trash)
                     complete = True
                 finally:
                     if is_workspace:
-                        self._index_later(delta)
+                        self._index.later(delta)
                         if complete:
                             self._last_root = snapshot_id  # what a walk compares directories with
                         if complete and self._settle(snapshot_id, delta.puts):
@@ -454,9 +416,9 @@ class SqliteFileTrackingService:
         for path in dirty:
             ours = written.get(path)
             only_renamed = touched is not None and path not in touched
-            if ours is not None and only_renamed and _unchanged(self.workspace, path, ours):
+            if ours is not None and only_renamed and settle.unchanged(self.workspace, path, ours):
                 continue
-            if not _holds(self.workspace, path, lookup(get, snapshot_id, path)):
+            if not settle.holds(self.workspace, path, lookup(get, snapshot_id, path)):
                 unsettled.add(path)
         self._watcher.requeue(unsettled)
         self._base = snapshot_id
@@ -472,13 +434,13 @@ class SqliteFileTrackingService:
             if current is None or current != self._last_root:  # not the last snapshot: take one
                 current = self._snapshot()[0]  # also records what the restore will overwrite
             work = make_plan(self._trees.get, current, snapshot_id, self._trees.changed_names)
-            _refuse_data_dir(work, self._rules.data_rel)
+            refuse_data_dir(work, self._rules.data_rel)
             return work, root, True
         root.mkdir(parents=True, exist_ok=True)
         rules = Rules(root, self.config, self.data_dir)
         result = self._scanner(root, rules, store=False).full()
         work = make_plan(Overlay(self._trees, result.trees).get, result.root, snapshot_id)
-        _refuse_data_dir(work, rules.data_rel)
+        refuse_data_dir(work, rules.data_rel)
         return work, root, False
 
     # -- retention --
@@ -508,7 +470,7 @@ class SqliteFileTrackingService:
         """Delete snapshots, trees and blobs that nothing references (see ``gc.py`` for safety)."""
         with self._mutex, self._gc_lock.exclusive():
             self._check_open()
-            self._store_pending_index()  # the index is a root of the collection: store it whole
+            self._index.flush_later(self._db)  # the index is a root of the collection: store it whole
             report = collect(self._db, self._trees, self._blobs, self.gc_grace_s)
             self._base = None
             self._committed = None
@@ -516,19 +478,9 @@ class SqliteFileTrackingService:
             return report
 
     def stats(self) -> StorageStats:
-        blobs = 0
-        stored = 0
-        for _, st in self._blobs.iter_stat():
-            blobs += 1
-            stored += st.st_size
-        with self._mutex, self._db.read() as cur:
-            referenced = cur.execute(
-                "SELECT COALESCE(SUM(bytes), 0) FROM snapshots"
-                " WHERE root IN (SELECT DISTINCT snapshot FROM checkpoints)"
-            ).fetchone()[0]
-            snapshots = cur.execute("SELECT COUNT(*) FROM snapshots").fetchone()[0]
-        ratio = referenced / stored if stored else 1.0
-        return StorageStats(blobs, stored, int(referenced), int(snapshots), ratio)
+        """Blobs stored, bytes stored and referenced by checkpoints, snapshots."""
+        with self._mutex:
+            return storage_stats(self._db, self._blobs)
 
     # -- bundles --
 
@@ -561,49 +513,7 @@ class SqliteFileTrackingService:
             raise InvalidStateError("this file tracking service is closed")
 
 
-def _changed_paths(
-    get: Callable[[str], Mapping[str, Entry]], old: str | None, new: str, names: ChangedNames | None = None
-) -> dict[str, str | None]:
-    changes = diff(get, old, new, names=names)
-    return {path: None if after is None else pseudo_hash(after) for path, (_, after) in changes.items()}
-
-
-class _Link(NamedTuple):
-    """The checkpoint a snapshot is taken for, and the snapshot of the checkpoint before it."""
-
-    checkpoint_id: str
-    execution_id: str
-    previous: str | None
-
-
-_INSERT_LINK = (
-    "INSERT OR REPLACE INTO checkpoints (checkpoint_id, execution_id, snapshot, output_files, created_at)"
-    " VALUES (?, ?, ?, ?, ?)"
-)
-
-
-def _link_row(link: _Link, snapshot_id: str, output_files: Mapping[str, str | None]) -> tuple[object, ...]:
-    packed = msgpack.packb({os.fsencode(p): h for p, h in output_files.items()}, use_bin_type=True)
-    return (link.checkpoint_id, link.execution_id, snapshot_id, packed, time.time())
-
-
-def _refuse_data_dir(work: RestoreWork, data_rel: str | None) -> None:
-    """A snapshot from elsewhere (a bundle) may hold paths where this target keeps WTB's data."""
-    if data_rel is None:
-        return
-    for path in work.plan.writes:
-        if path == data_rel or path.startswith(data_rel + "/"):
-            raise UnsafePathError(f"snapshot path {path!r} lies in WTB's data directory; refusing to restore it")
-
-
-def _unpack_outputs(packed: object) -> dict[str, str | None]:
-    assert isinstance(packed, bytes)
-    raw = msgpack.unpackb(packed, raw=False, strict_map_key=False)
-    return {os.fsdecode(k): v for k, v in raw.items()}
-
-
 _PUMP_EVERY = 256  # restored files between two reads of the watcher's queue (~6 events each)
-_SETTLE_READ_LIMIT = 4 << 20  # larger restored files stay dirty rather than be read back
 
 
 def _open_trash(folder: Path) -> Trash | None:
@@ -615,58 +525,3 @@ def _open_trash(folder: Path) -> Trash | None:
         return None
 
 
-def _unchanged(root: Path, rel: str, ours: StatRecord) -> bool:
-    """Whether the path is still the very file a restore wrote (same inode, size, times, mode)."""
-    try:
-        st = os.lstat(os.path.join(root, rel))
-    except OSError:
-        return False
-    return (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_mode) == (
-        ours.inode, ours.size, ours.mtime_ns, ours.ctime_ns, ours.mode
-    )
-
-
-def _holds(root: Path, rel: str, entry: Entry | None) -> bool:
-    """Whether the workspace path now is exactly ``entry`` (None: nothing tracked there)."""
-    path = os.path.join(root, rel)
-    try:
-        st = os.lstat(path)
-    except FileNotFoundError:
-        return entry is None
-    except OSError:
-        return False
-    if entry is None or entry.kind not in (FILE, SYMLINK):
-        return False  # something where the snapshot has nothing, a directory, a skipped file
-    if entry.kind == SYMLINK:
-        return stat.S_ISLNK(st.st_mode) and os.readlink(path) == entry.target
-    if not stat.S_ISREG(st.st_mode) or st.st_mode & 0o777 != entry.mode or st.st_size != entry.size:
-        return False
-    if entry.size > _SETTLE_READ_LIMIT:
-        return False
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
-    except OSError:
-        return False
-    try:
-        data = read_up_to(fd, entry.size)
-    finally:
-        os.close(fd)
-    return len(data) == entry.size and hash_bytes(data) == entry.hash
-
-
-def _recorder(delta: IndexDelta) -> Record:
-    """Index each restored file at once so the next snapshot need not read it (unless racy)."""
-
-    def record(path: str, st: os.stat_result | None, entry: Entry | None) -> None:
-        if st is not None and entry is not None and entry.hash is not None:
-            delta.deletes.discard(path)
-            delta.puts[path] = StatRecord.of(st, entry.hash, time.time_ns())
-        else:
-            delta.puts.pop(path, None)
-            delta.deletes.add(path)
-
-    return record
-
-
-def _skip(path: str, st: os.stat_result | None, entry: Entry | None) -> None:
-    return None

@@ -148,6 +148,7 @@ class SqliteStatIndex:
         self.root_key = os.fsencode(root)
         self._cache: dict[str, StatRecord] | None = None
         self._version = -1
+        self._later = IndexDelta()  # changes kept for the next transaction (see later())
 
     def load(self, prefix: str | None) -> dict[str, StatRecord]:
         if not prefix:
@@ -204,6 +205,35 @@ class SqliteStatIndex:
             [_row(self.root_key, p, r) for p, r in delta.puts.items()],
         )
         self.remember(delta)
+
+    def later(self, delta: IndexDelta) -> None:
+        """Keep changes for the next transaction instead of writing them now.
+
+        A snapshot that found only rewritten, identical files has its trees and row stored
+        already, so the new stats of those files are the only news, and they are a cache:
+        they are written with the next :meth:`apply_with_later` or :meth:`flush_later` (at
+        a collection or at close; lost in a crash, they cost a re-hash).
+        """
+        self._later.merge(delta)
+        self.remember(delta)
+
+    def apply_with_later(self, delta: IndexDelta, cur: sqlite3.Cursor) -> None:
+        """:meth:`apply` the changes kept by :meth:`later`, then ``delta``, in the caller's transaction."""
+        merged = IndexDelta(dict(self._later.puts), set(self._later.deletes))
+        merged.merge(delta)
+        self.apply(merged, cur)
+        self._later = IndexDelta()
+
+    def flush_later(self, db: Database) -> None:
+        """Write the changes :meth:`later` kept, in a transaction of their own."""
+        if not (self._later.puts or self._later.deletes):
+            return
+        try:
+            with db.write() as cur:
+                self.apply_with_later(IndexDelta(), cur)
+        except BaseException:
+            self.invalidate()
+            raise
 
     def remember(self, delta: IndexDelta) -> None:
         if self._cache is not None:

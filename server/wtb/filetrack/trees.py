@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 
 from wtb.filetrack.db import Database
 from wtb.filetrack.errors import IntegrityError, NotFoundError
-from wtb.filetrack.objects import EMPTY_TREE, TREE, Entry, Rows, Tree, decode_tree, tree_hash
+from wtb.filetrack.objects import EMPTY_TREE, TREE, Entry, Rows, Tree, decode_tree, pseudo_hash, tree_hash
 
 # Decoded trees, and the encoded entries of the trees sealed last (those an update re-seals).
 # Each costs ~25 KB for a directory of 100 entries; below 2,048 directories (~200,000
@@ -235,3 +235,11 @@ def reachable(get: TreeGetter, roots: Iterable[str], *, strict: bool = False) ->
             elif entry.hash is not None:
                 blobs.add(entry.hash)
     return trees, blobs
+
+
+def changed_paths(
+    get: Callable[[str], Mapping[str, Entry]], old: str | None, new: str, names: ChangedNames | None = None
+) -> dict[str, str | None]:
+    """path -> new pseudo-hash (None: deleted) from snapshot ``old`` to ``new`` (``old`` None: all)."""
+    changes = diff(get, old, new, names=names)
+    return {path: None if after is None else pseudo_hash(after) for path, (_, after) in changes.items()}
