@@ -54,7 +54,7 @@ from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 from wtb import WTBTestBench
 from wtb.batch import Variant, run_batch
 from wtb.batch.cluster import alive_nodes, ensure_ray
-from wtb.sdk.project import WorkflowProject
+from wtb.config import WorkflowProject
 
 workspace, data = sys.argv[1], sys.argv[2]
 ensure_ray()  # RAY_ADDRESS

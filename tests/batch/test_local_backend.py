@@ -15,9 +15,9 @@ from wtb.batch.merge import merge_bundle
 from wtb.batch.runner import RayBatchTestRunner
 from wtb.batch.task import VariantTask
 from wtb.batch.worker import run_variant
+from wtb.config import FileTrackingConfig
 from wtb.errors import NonSerializableStateError, UnknownProjectError
 from wtb.models import ExecutionStatus
-from wtb.sdk.config import FileTrackingConfig
 
 
 def test_variants_writing_the_same_path_keep_their_own_contents(flow_ws: Path, make_bench: Any) -> None:

@@ -15,9 +15,8 @@ from tests.conftest import RAG_INPUT
 from wtb.batch import RayBatchTestRunner, Variant, get_batch, list_batches, run_batch
 from wtb.batch.errors import ResourceUnavailableError
 from wtb.batch.records import cancel_batch
+from wtb.config import ExecutionConfig, NodeResourceConfig, WorkflowProject
 from wtb.models import ExecutionStatus
-from wtb.sdk.config import ExecutionConfig, NodeResourceConfig
-from wtb.sdk.project import WorkflowProject
 
 pytestmark = [pytest.mark.ray, pytest.mark.slow]
 

@@ -7,7 +7,7 @@ import pytest
 from wtb.batch.cluster import fitting_actors
 from wtb.batch.errors import InvalidVariantError, ResourceUnavailableError
 from wtb.batch.resources import actor_request, check_feasible, parse_memory
-from wtb.sdk.config import NodeResourceConfig
+from wtb.config import NodeResourceConfig
 
 NODE = {"Alive": True, "Resources": {"CPU": 2.0, "memory": 8 * 1024**3, "object_store_memory": 1e9}}
 
