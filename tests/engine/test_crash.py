@@ -113,3 +113,33 @@ def test_a_rollback_during_a_run_of_the_execution_fails_clearly(files_ws: Path, 
         holder.kill()
         holder.wait()
     assert json.loads(json.dumps(bench.get_execution(execution.id).status.value)) == "completed"
+
+
+def _crash_mid_rollback(files_ws: Path) -> tuple[str, str, dict[str, str], dict[str, str]]:
+    """A rollback killed after its first file: (execution, target, files before, target files)."""
+    with WTBTestBench.create(workspace=files_ws) as bench:
+        execution = bench.run("files", {"tag": "u"})
+        target = next(c for c in bench.get_checkpoints(execution.id) if c.step == 1)
+        target_tree = bench.get_state(execution.id, target.id)["tree"]
+    before = workspace_tree(files_ws)
+    child = subprocess.run(
+        [sys.executable, "-c", ROLLBACK_SCRIPT, str(files_ws), execution.id, target.id, "after_files:1"],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert child.returncode == -signal.SIGKILL, child.stderr
+    return execution.id, target.id, before, target_tree
+
+
+def test_an_open_without_recovery_leaves_a_half_done_rollback_and_names_it(files_ws: Path) -> None:
+    """What an untrusted workspace's daemon does: it never writes the workspace's files."""
+    execution_id, target_id, before, target_tree = _crash_mid_rollback(files_ws)
+    crashed = workspace_tree(files_ws)
+    assert crashed not in (before, target_tree)
+    with WTBTestBench.create(workspace=files_ws, recover=False) as untrusted:
+        assert untrusted.pending_rollbacks() == [execution_id]
+        assert untrusted.get_checkpoints(execution_id)  # browsing works
+    assert workspace_tree(files_ws) == crashed  # nothing written
+    with WTBTestBench.create(workspace=files_ws) as trusted:
+        assert trusted.pending_rollbacks() == []
+        assert trusted.get_execution(execution_id).head_checkpoint_id == target_id
+    assert workspace_tree(files_ws) == target_tree

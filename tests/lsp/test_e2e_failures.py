@@ -205,3 +205,43 @@ async def test_an_untrusted_workspace_refuses_to_run_code_or_write_files(
     # Reading is fine.
     assert (await daemon.request("wtb/listExecutions", {}))["executions"] == []
     await alive(daemon)
+
+
+async def test_an_untrusted_daemon_leaves_a_half_done_rollback_and_says_so(
+    start_daemon: StartDaemon, make_workspace: Any
+) -> None:
+    """A trusted one (the editor restarts the daemon when trust is granted) finishes it."""
+    import signal
+    import subprocess
+    import sys
+
+    from tests.engine.conftest import FILES_WORKFLOW, workspace_tree
+    from tests.engine.test_crash import ROLLBACK_SCRIPT
+    from wtb import WTBTestBench
+
+    files = {"files_flow.py": FILES_WORKFLOW, "notes.md": "user notes\n"}
+    ws = make_workspace(files, {"files": "./files_flow.py:graph"})
+    with WTBTestBench.create(workspace=ws) as bench:
+        execution = bench.run("files", {"tag": "d"})
+        target = next(c for c in bench.get_checkpoints(execution.id) if c.step == 1)
+        target_tree = bench.get_state(execution.id, target.id)["tree"]
+    child = subprocess.run(
+        [sys.executable, "-c", ROLLBACK_SCRIPT, str(ws), execution.id, target.id, "after_files:1"],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert child.returncode == -signal.SIGKILL, child.stderr
+    crashed = workspace_tree(ws)
+
+    untrusted = await start_daemon(ws, trusted=False)
+    assert [e["id"] for e in (await untrusted.request("wtb/listExecutions", {}))["executions"]] == [execution.id]
+    for _ in range(100):
+        if untrusted.client.messages:
+            break
+        await asyncio.sleep(0.05)
+    assert any("interrupted" in str(m) and execution.id in str(m) for m in untrusted.client.messages)
+    assert workspace_tree(ws) == crashed  # the untrusted daemon wrote nothing
+    await untrusted.client.shutdown_session()
+
+    trusted = await start_daemon(ws)
+    await trusted.request("wtb/listExecutions", {})
+    assert workspace_tree(ws) == target_tree

@@ -34,7 +34,12 @@ class Services:
     """The stores, the checkpointer, the file tracker, the locks and the run controller of one data dir."""
 
     def __init__(
-        self, workspace: Path, data_dir: Path, file_tracking: FileTrackingConfig, owns_data_dir: bool = False
+        self,
+        workspace: Path,
+        data_dir: Path,
+        file_tracking: FileTrackingConfig,
+        owns_data_dir: bool = False,
+        recover: bool = True,
     ) -> None:
         self.workspace = workspace
         self.data_dir = data_dir
@@ -57,7 +62,14 @@ class Services:
         self.tracker = self._open_tracker()
         self.controller = ExecutionController(self.checkpoint_path, self.executions)
         self.rollbacks = RollbackService(self.db, self.executions, self.outbox, self.adapter, self.tracker, self.locks)
-        self.rollbacks.recover()
+        if recover:  # an untrusted workspace's daemon never writes its files (see pending_rollbacks)
+            self.rollbacks.recover()
+
+    def pending_rollbacks(self) -> list[str]:
+        """Executions whose rollback a dead process left half-done: the next open with
+        ``recover`` (a trusted one) finishes them."""
+        entries = self.outbox.pending("rollback") + self.outbox.pending("undo_rollback")
+        return sorted({str(entry.execution_id) for entry in entries})
 
     def close(self) -> None:
         if self.closed:

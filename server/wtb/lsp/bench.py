@@ -50,21 +50,32 @@ class BenchHost:
         """The open bench or ``None`` (for code that must not wait, e.g. shutdown)."""
         return self._bench
 
-    def open(self, workspace: Path, data_dir: Path, file_tracking: FileTrackingConfig | None = None) -> None:
-        """Start opening the bench in a thread (idempotent); requests await :meth:`get`."""
+    def open(
+        self,
+        workspace: Path,
+        data_dir: Path,
+        file_tracking: FileTrackingConfig | None = None,
+        recover: bool = True,
+    ) -> None:
+        """Start opening the bench in a thread (idempotent); requests await :meth:`get`.
+
+        ``recover``: finish a rollback a dead process left half-done (never in an
+        untrusted workspace: that writes its files)."""
         if self._opening is not None:
             return
         self.workspace, self.data_dir = workspace, data_dir
         loop = asyncio.get_running_loop()
         self._opening = asyncio.ensure_future(
-            loop.run_in_executor(self._executor, partial(self._open, workspace, data_dir, file_tracking))
+            loop.run_in_executor(self._executor, partial(self._open, workspace, data_dir, file_tracking, recover))
         )
 
-    def _open(self, workspace: Path, data_dir: Path, file_tracking: FileTrackingConfig | None) -> WTBTestBench:
+    def _open(
+        self, workspace: Path, data_dir: Path, file_tracking: FileTrackingConfig | None, recover: bool
+    ) -> WTBTestBench:
         from wtb.sdk.bench import WTBTestBench  # pulls in LangGraph: not at the daemon's start
 
         bench = WTBTestBench.create(
-            mode="development", data_dir=data_dir, workspace=workspace, file_tracking=file_tracking
+            mode="development", data_dir=data_dir, workspace=workspace, file_tracking=file_tracking, recover=recover
         )
         with self._lock:
             if self._closed:  # shut down while opening

@@ -128,8 +128,22 @@ class WtbLanguageServer(LanguageServer):
             from wtb.config import FileTrackingConfig
 
             file_tracking = FileTrackingConfig(**self.file_tracking_fields())
-        self.bench_host.open(self.workspace_root, self.data_dir, file_tracking)
+        self.bench_host.open(self.workspace_root, self.data_dir, file_tracking, recover=self.options.trusted)
         self.bench_host.when_open(self.workers.prepare)
+        if not self.options.trusted:
+            self.bench_host.when_open(self._report_pending_rollbacks)
+
+    def _report_pending_rollbacks(self) -> None:
+        """An untrusted workspace's daemon leaves a half-done rollback alone and says so."""
+        bench = self.bench_host.bench
+        pending = bench.pending_rollbacks() if bench is not None else []
+        if pending:
+            text = (
+                f"A rollback of execution {', '.join(pending)} was interrupted; WTB finishes it (rewriting "
+                "workspace files) once the workspace is trusted."
+            )
+            logger.warning(text)
+            self.window_show_message(types.ShowMessageParams(type=types.MessageType.Warning, message=text))
 
     def require_trust(self, what: str) -> None:
         if not self.options.trusted:

@@ -51,12 +51,13 @@ class WTBTestBench:
         mode: str = "development",
         file_tracking: FileTrackingConfig | None = None,
         owns_data_dir: bool = False,
+        recover: bool = True,
     ) -> None:
         self.workspace = workspace
         self.data_dir = data_dir
         self.mode = mode
         self.file_tracking = file_tracking or FileTrackingConfig()
-        self._services = Services(workspace, data_dir, self.file_tracking, owns_data_dir)
+        self._services = Services(workspace, data_dir, self.file_tracking, owns_data_dir, recover)
 
     @property
     def services(self) -> Services:
@@ -70,8 +71,14 @@ class WTBTestBench:
         data_dir: str | Path | None = None,
         workspace: str | Path = ".",
         file_tracking: FileTrackingConfig | None = None,
+        recover: bool = True,
     ) -> WTBTestBench:
-        """Open a bench on ``workspace``; ``"testing"`` uses a temporary data dir removed on close."""
+        """Open a bench on ``workspace``; ``"testing"`` uses a temporary data dir removed on close.
+
+        ``recover=False`` opens without finishing a rollback that a dead process left
+        half-done (it would write the workspace): what an untrusted workspace's daemon does;
+        :meth:`pending_rollbacks` lists them.
+        """
         if mode not in MODES:
             raise InvalidArgumentError(f"Unknown mode {mode!r}; valid modes are {', '.join(MODES)}.")
         root = Path(workspace).resolve()
@@ -82,7 +89,7 @@ class WTBTestBench:
             directory = Path(tempfile.mkdtemp(prefix="wtb-testing-"))
         else:
             directory = Path(data_dir).resolve() if data_dir else root / ".wtb"
-        return cls(root, directory, mode, file_tracking, owns_data_dir=owns)
+        return cls(root, directory, mode, file_tracking, owns_data_dir=owns, recover=recover)
 
     # -- life cycle -------------------------------------------------------------------
     def close(self) -> None:
@@ -212,6 +219,10 @@ class WTBTestBench:
     def rollback(self, execution_id: str, checkpoint_id: str) -> RollbackResult:
         """Move the head to ``checkpoint_id`` and make the workspace files exactly its snapshot."""
         return self._services.rollbacks.rollback(execution_id, checkpoint_id)
+
+    def pending_rollbacks(self) -> list[str]:
+        """Executions whose rollback was left half-done by a process that died (see ``create``)."""
+        return self._services.pending_rollbacks()
 
     def undo_rollback(self, execution_id: str) -> RollbackResult:
         """Bring back the state and files from just before the last rollback."""
