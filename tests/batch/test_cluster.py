@@ -283,3 +283,28 @@ def _wait_for_starts(signals: Path, count: int, driver: subprocess.Popen[str], t
             raise AssertionError(f"Only {found} started within {timeout_s:g}s.")
         time.sleep(0.2)
     return found
+
+
+CLOSE_DRIVER = """
+import json, sys
+import ray
+from wtb import WTBTestBench
+from wtb.batch import run_batch
+
+with WTBTestBench.create(workspace=sys.argv[1], data_dir=sys.argv[2]) as bench:
+    result = run_batch(bench, "rag", [{"name": "one", "initial_state": {"query": "What is Ray?", "top_k": 1}}])
+    during = ray.is_initialized()
+print(json.dumps({"status": result.status, "during": during, "after": ray.is_initialized()}))
+"""
+
+
+def test_closing_the_bench_leaves_the_cluster_wtb_connected_to(cluster: LocalCluster, user_dir: Path) -> None:
+    """Connected when the cluster stops, Ray ends the user's process (exit 1, no message)."""
+    workspace = user_dir / "close-sample"
+    shutil.copytree(SAMPLE, workspace, ignore=shutil.ignore_patterns(".wtb", "index", "out", "drafts", "__pycache__"))
+    done = subprocess.run([sys.executable, "-c", CLOSE_DRIVER, str(workspace), str(user_dir / "close-data")],
+                          cwd=workspace, env=_env(RAY_ADDRESS=cluster.address), capture_output=True, text=True,
+                          timeout=180)
+    assert done.returncode == 0, done.stderr[-4000:]
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    assert report == {"status": "completed", "during": True, "after": False}

@@ -78,9 +78,37 @@ def ensure_ray(address: str | None = None, runtime_env: dict[str, Any] | None = 
         started_here = True
         if target is None and imported_before:
             _warn_if_exposed(ray)
+        elif target is not None:
+            _connected_to.add(target)
     nodes = alive_nodes()
     cpus = sum(float(node.get("Resources", {}).get("CPU", 0.0)) for node in nodes)
     return RayInfo(started_here, time.perf_counter() - started, target, cpus, nodes)
+
+
+#: Clusters this process connected to through :func:`ensure_ray` (not a local Ray it
+#: started, not a Ray the caller had initialised): :func:`disconnect` leaves them.
+_connected_to: set[str] = set()
+
+
+def connected_here(address: str | None) -> bool:
+    """Whether WTB itself connected this process to the cluster at ``address``."""
+    return address is not None and address in _connected_to
+
+
+def disconnect() -> None:
+    """Leave a Ray cluster that WTB connected to (``bench.close()``, the end of ``wtb batch``).
+
+    A driver still connected when its cluster stops is ended by Ray itself (exit 1, no
+    message, once the cluster has been unreachable for a while): a user's process that
+    ran a batch must not die with the cluster.
+    """
+    if not _connected_to or "ray" not in sys.modules:
+        return
+    import ray
+
+    _connected_to.clear()
+    if ray.is_initialized():
+        ray.shutdown()
 
 
 def _import_ray(single_machine: bool) -> Any:

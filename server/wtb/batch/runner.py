@@ -187,12 +187,14 @@ class RayBatchTestRunner:
         """
         if self.backend == "local":
             return (lambda base: LocalPool(base)), 1
-        from wtb.batch.cluster import ensure_ray, fitting_actors
+        from wtb.batch.cluster import connected_here, disconnect, ensure_ray, fitting_actors
         from wtb.batch.resources import actor_request, check_feasible
 
         info = ensure_ray(self.ray_address or project.execution.ray_address or settings.address)
         if info.started_here:
             self.ray_startup_s = info.startup_s
+        if connected_here(info.address) and disconnect not in self.services.on_close:
+            self.services.on_close.append(disconnect)  # bench.close() leaves the cluster
         wanted = max_parallel or project.execution.max_parallel
         request = actor_request(project.execution.node_resources, info.cpus, wanted)
         check_feasible(request, info.nodes)

@@ -8,7 +8,9 @@ only place they are closed. Building it finishes any rollback a crash interrupte
 
 from __future__ import annotations
 
+import logging
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -29,6 +31,8 @@ if TYPE_CHECKING:
     from wtb.engine.node_proxy import NodeProcess
     from wtb.filetrack import SqliteFileTrackingService
 
+logger = logging.getLogger(__name__)
+
 
 class Services:
     """The stores, the checkpointer, the file tracker, the locks and the run controller of one data dir."""
@@ -48,6 +52,9 @@ class Services:
         self.projects: dict[str, WorkflowProject] = {}  # registered in code; discovery finds the rest
         self.isolated_trackers: list[SqliteFileTrackingService] = []
         self.node_processes: dict[str, NodeProcess] = {}
+        #: Called by :meth:`close` first: what application services opened for this bench
+        #: (a batch's connection to a Ray cluster) ends with it.
+        self.on_close: list[Callable[[], None]] = []
         self.closed = False
         data_dir.mkdir(parents=True, exist_ok=True)
         self.db = Database(data_dir / "wtb.db")
@@ -75,6 +82,11 @@ class Services:
         if self.closed:
             return
         self.closed = True
+        for hook in self.on_close:
+            try:
+                hook()
+            except Exception:
+                logger.warning("a close hook failed", exc_info=True)
         for process in self.node_processes.values():
             process.close()
         for tracker in [self.tracker, *self.isolated_trackers]:
