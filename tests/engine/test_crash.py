@@ -135,7 +135,7 @@ def test_an_open_without_recovery_leaves_a_half_done_rollback_and_names_it(files
     execution_id, target_id, before, target_tree = _crash_mid_rollback(files_ws)
     crashed = workspace_tree(files_ws)
     assert crashed not in (before, target_tree)
-    with WTBTestBench.create(workspace=files_ws, recover=False) as untrusted:
+    with WTBTestBench.create(workspace=files_ws, trusted=False) as untrusted:
         assert untrusted.pending_rollbacks() == [execution_id]
         assert untrusted.get_checkpoints(execution_id)  # browsing works
     assert workspace_tree(files_ws) == crashed  # nothing written

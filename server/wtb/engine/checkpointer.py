@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from langgraph.checkpoint.serde.base import SerializerProtocol
 from langgraph.checkpoint.sqlite import SqliteSaver
 
 from wtb.sqlite import connect
@@ -34,8 +35,9 @@ class TrackingSaver(SqliteSaver):
         take_snapshot: SnapshotHook | None = None,
         on_checkpoint: CheckpointHook | None = None,
         replayed: list[str] | None = None,
+        serde: SerializerProtocol | None = None,
     ) -> None:
-        super().__init__(conn)
+        super().__init__(conn, serde=serde)
         self._take_snapshot = take_snapshot
         self._on_checkpoint = on_checkpoint
         self._replayed = replayed

@@ -14,6 +14,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
+
 from wtb.config import FileTrackingConfig, WorkflowProject
 from wtb.engine import discovery, loader
 from wtb.engine.checkpointer import TrackingSaver, open_checkpoint_db
@@ -43,7 +45,7 @@ class Services:
         data_dir: Path,
         file_tracking: FileTrackingConfig,
         owns_data_dir: bool = False,
-        recover: bool = True,
+        trusted: bool = True,
     ) -> None:
         self.workspace = workspace
         self.data_dir = data_dir
@@ -63,18 +65,21 @@ class Services:
         self.goldens = GoldenStore(self.db)
         self.locks = Locks(data_dir)
         self.checkpoint_path = data_dir / "wtb_checkpoints.db"
-        self.saver = TrackingSaver(open_checkpoint_db(self.checkpoint_path))
+        # An untrusted data dir's checkpoints are read without importing the classes they
+        # name (LangGraph's strict msgpack: unknown types come back as their plain fields).
+        serde = None if trusted else JsonPlusSerializer(allowed_msgpack_modules=None)
+        self.saver = TrackingSaver(open_checkpoint_db(self.checkpoint_path), serde=serde)
         self.saver.setup()
         self.adapter = StateAdapter(self.saver)
         self.tracker = self._open_tracker()
         self.controller = ExecutionController(self.checkpoint_path, self.executions)
         self.rollbacks = RollbackService(self.db, self.executions, self.outbox, self.adapter, self.tracker, self.locks)
-        if recover:  # an untrusted workspace's daemon never writes its files (see pending_rollbacks)
+        if trusted:  # an untrusted workspace's daemon never writes its files (see pending_rollbacks)
             self.rollbacks.recover()
 
     def pending_rollbacks(self) -> list[str]:
-        """Executions whose rollback a dead process left half-done: the next open with
-        ``recover`` (a trusted one) finishes them."""
+        """Executions whose rollback a dead process left half-done: the next trusted open
+        finishes them."""
         entries = self.outbox.pending("rollback") + self.outbox.pending("undo_rollback")
         return sorted({str(entry.execution_id) for entry in entries})
 

@@ -55,27 +55,26 @@ class BenchHost:
         workspace: Path,
         data_dir: Path,
         file_tracking: FileTrackingConfig | None = None,
-        recover: bool = True,
+        trusted: bool = True,
     ) -> None:
         """Start opening the bench in a thread (idempotent); requests await :meth:`get`.
 
-        ``recover``: finish a rollback a dead process left half-done (never in an
-        untrusted workspace: that writes its files)."""
+        ``trusted``: false for an untrusted workspace (see ``WTBTestBench.create``)."""
         if self._opening is not None:
             return
         self.workspace, self.data_dir = workspace, data_dir
         loop = asyncio.get_running_loop()
         self._opening = asyncio.ensure_future(
-            loop.run_in_executor(self._executor, partial(self._open, workspace, data_dir, file_tracking, recover))
+            loop.run_in_executor(self._executor, partial(self._open, workspace, data_dir, file_tracking, trusted))
         )
 
     def _open(
-        self, workspace: Path, data_dir: Path, file_tracking: FileTrackingConfig | None, recover: bool
+        self, workspace: Path, data_dir: Path, file_tracking: FileTrackingConfig | None, trusted: bool
     ) -> WTBTestBench:
         from wtb.sdk.bench import WTBTestBench  # pulls in LangGraph: not at the daemon's start
 
         bench = WTBTestBench.create(
-            mode="development", data_dir=data_dir, workspace=workspace, file_tracking=file_tracking, recover=recover
+            mode="development", data_dir=data_dir, workspace=workspace, file_tracking=file_tracking, trusted=trusted
         )
         with self._lock:
             if self._closed:  # shut down while opening

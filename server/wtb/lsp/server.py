@@ -128,7 +128,7 @@ class WtbLanguageServer(LanguageServer):
             from wtb.config import FileTrackingConfig
 
             file_tracking = FileTrackingConfig(**self.file_tracking_fields())
-        self.bench_host.open(self.workspace_root, self.data_dir, file_tracking, recover=self.options.trusted)
+        self.bench_host.open(self.workspace_root, self.data_dir, file_tracking, trusted=self.options.trusted)
         self.bench_host.when_open(self.workers.prepare)
         if not self.options.trusted:
             self.bench_host.when_open(self._report_pending_rollbacks)

@@ -51,13 +51,13 @@ class WTBTestBench:
         mode: str = "development",
         file_tracking: FileTrackingConfig | None = None,
         owns_data_dir: bool = False,
-        recover: bool = True,
+        trusted: bool = True,
     ) -> None:
         self.workspace = workspace
         self.data_dir = data_dir
         self.mode = mode
         self.file_tracking = file_tracking or FileTrackingConfig()
-        self._services = Services(workspace, data_dir, self.file_tracking, owns_data_dir, recover)
+        self._services = Services(workspace, data_dir, self.file_tracking, owns_data_dir, trusted)
 
     @property
     def services(self) -> Services:
@@ -71,13 +71,14 @@ class WTBTestBench:
         data_dir: str | Path | None = None,
         workspace: str | Path = ".",
         file_tracking: FileTrackingConfig | None = None,
-        recover: bool = True,
+        trusted: bool = True,
     ) -> WTBTestBench:
         """Open a bench on ``workspace``; ``"testing"`` uses a temporary data dir removed on close.
 
-        ``recover=False`` opens without finishing a rollback that a dead process left
-        half-done (it would write the workspace): what an untrusted workspace's daemon does;
-        :meth:`pending_rollbacks` lists them.
+        ``trusted=False`` treats the data directory as possibly hostile (an untrusted
+        workspace's daemon): a rollback a dead process left half-done is not finished (that
+        would write the workspace; :meth:`pending_rollbacks` lists them), and checkpoints are
+        read without importing the classes they name.
         """
         if mode not in MODES:
             raise InvalidArgumentError(f"Unknown mode {mode!r}; valid modes are {', '.join(MODES)}.")
@@ -89,7 +90,7 @@ class WTBTestBench:
             directory = Path(tempfile.mkdtemp(prefix="wtb-testing-"))
         else:
             directory = Path(data_dir).resolve() if data_dir else root / ".wtb"
-        return cls(root, directory, mode, file_tracking, owns_data_dir=owns, recover=recover)
+        return cls(root, directory, mode, file_tracking, owns_data_dir=owns, trusted=trusted)
 
     # -- life cycle -------------------------------------------------------------------
     def close(self) -> None:
