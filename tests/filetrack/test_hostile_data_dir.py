@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from tests.filetrack.conftest import tree_of, write_files
+from wtb.config import FileTrackingConfig
 from wtb.errors import UnsafePathError
 from wtb.filetrack import SqliteFileTrackingService
 from wtb.locks import Locks
@@ -195,3 +196,69 @@ def test_the_engine_locks_never_create_a_file_through_a_planted_link(tmp_path: P
         pass
     assert "\n" not in str(caught.value)
     assert snapshot_of(outside) == before
+
+
+@pytest.mark.parametrize("planted", [".filetrack", ".filetrack/blobs", ".filetrack/blobs/shard", ".filetrack/cookies"])
+def test_a_planted_link_at_a_store_folder_is_refused_and_nothing_is_written_through_it(
+    make_workspace: MakeWs, tmp_path: Path, planted: str
+) -> None:
+    """The blob store, its shards and the watcher's cookie folder are WTB's own: never followed."""
+    from wtb.errors import UnsafePathError
+    from wtb.filetrack import SqliteFileTrackingService
+    from wtb.filetrack.hashing import hash_bytes
+
+    outside = outside_folder(tmp_path)
+    before = snapshot_of(outside)
+    ws = make_workspace({"a.txt": "content"})
+    data = ws / ".wtb"
+    shard = hash_bytes(b"content")[:2]
+    link = data / planted.replace("shard", shard)
+    link.parent.mkdir(parents=True, exist_ok=True)
+    link.symlink_to(outside)
+    config = FileTrackingConfig()
+    if planted == ".filetrack/cookies":  # the watcher refuses it and snapshots walk
+        with SqliteFileTrackingService(ws, data, config) as svc:
+            svc.start()
+            assert svc.watcher_status().mode in ("off", "walking")
+            assert svc.read_file(svc.snapshot(), "a.txt") == b"content"
+    else:
+        with pytest.raises(UnsafePathError, match="is a symlink"), SqliteFileTrackingService(ws, data, config) as svc:
+            svc.snapshot()
+    assert snapshot_of(outside) == before
+
+
+def test_a_planted_wtb_folder_link_is_refused(make_workspace: MakeWs, tmp_path: Path) -> None:
+    from wtb import WTBTestBench
+    from wtb.errors import UnsafePathError
+
+    outside = outside_folder(tmp_path)
+    before = snapshot_of(outside)
+    ws = make_workspace({"a.txt": "a"})
+    (ws / ".wtb").symlink_to(outside)
+    with pytest.raises(UnsafePathError, match=r"\.wtb is a symlink"):
+        WTBTestBench.create(workspace=ws)
+    assert snapshot_of(outside) == before
+
+
+def test_a_blob_replaced_by_a_fifo_or_a_link_fails_to_read_without_hanging(
+    make_workspace: MakeWs, tmp_path: Path
+) -> None:
+    from wtb.filetrack import SqliteFileTrackingService
+    from wtb.filetrack.errors import IntegrityError
+    from wtb.filetrack.hashing import hash_bytes
+
+    ws = make_workspace({"a.txt": "fifo", "b.txt": "link"})
+    with SqliteFileTrackingService(ws, ws / ".wtb", FileTrackingConfig()) as svc:
+        snap = svc.snapshot()
+        blobs = ws / ".wtb" / ".filetrack" / "blobs"
+        fifo = blobs / hash_bytes(b"fifo")[:2] / hash_bytes(b"fifo")[2:]
+        fifo.unlink()
+        os.mkfifo(fifo)
+        linked = blobs / hash_bytes(b"link")[:2] / hash_bytes(b"link")[2:]
+        linked.unlink()
+        (tmp_path / "elsewhere.txt").write_text("link")
+        linked.symlink_to(tmp_path / "elsewhere.txt")
+        with pytest.raises(IntegrityError):
+            svc.read_file(snap, "a.txt")
+        with pytest.raises(IntegrityError):
+            svc.read_file(snap, "b.txt")

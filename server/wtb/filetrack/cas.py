@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import stat
 import threading
 import time
 import uuid
@@ -25,6 +26,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
+from wtb.datafs import open_path
 from wtb.filetrack.errors import IntegrityError, InvalidArgumentError
 from wtb.filetrack.fdio import read_up_to, write_all
 from wtb.filetrack.hashing import CHUNK, hash_bytes, is_hash, new_hasher, read_chunks
@@ -35,6 +37,8 @@ _TMP_PREFIX = ".tmp-"
 _KEEP_ONE = 256 << 10  # verified contents up to this size are kept in memory
 _KEEP_ALL = 8 << 20  # up to this much in all, least recently read first out
 _O_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+# Blobs are read without following a link and without waiting on a FIFO planted in their place.
+_READ_FLAGS = os.O_RDONLY | _O_NOFOLLOW | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
 _O_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 
 
@@ -43,8 +47,9 @@ class BlobStore:
 
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
-        self.root.mkdir(parents=True, exist_ok=True)
+        os.close(open_path(self.root.parent, [self.root.name], create=True))  # a real folder, not a link
         self._root = str(self.root)
+        self._shards: set[str] = set()  # shard folders seen to be real folders (see _shard)
         self._recent: OrderedDict[str, None] = OrderedDict()
         self._kept: OrderedDict[str, bytes] = OrderedDict()  # see read()
         self._kept_bytes = 0
@@ -143,9 +148,9 @@ class BlobStore:
 
     def _read(self, digest: str) -> bytes:
         try:
-            fd = os.open(self._file(digest), os.O_RDONLY | _O_CLOEXEC)
-        except FileNotFoundError:
-            raise IntegrityError(f"blob {digest} is missing from the store") from None
+            fd = os.open(self._file(digest), _READ_FLAGS)
+        except (FileNotFoundError, IsADirectoryError, OSError) as exc:
+            raise IntegrityError(f"blob {digest} is missing from the store ({exc.strerror})") from None
         try:
             data = read_up_to(fd, os.fstat(fd).st_size)
         finally:
@@ -168,9 +173,9 @@ class BlobStore:
         hasher = new_hasher()
         size = 0
         try:
-            fd = os.open(self._file(digest), os.O_RDONLY | _O_CLOEXEC)
-        except FileNotFoundError:
-            raise IntegrityError(f"blob {digest} is missing from the store") from None
+            fd = os.open(self._file(digest), _READ_FLAGS)
+        except OSError as exc:
+            raise IntegrityError(f"blob {digest} is missing from the store ({exc.strerror})") from None
         with os.fdopen(fd, "rb", buffering=0) as src:
             for chunk in read_chunks(src):
                 hasher.update(chunk)
@@ -233,8 +238,7 @@ class BlobStore:
         hasher = new_hasher()
         hasher.update(head)
         size = len(head)
-        shard = self.root / "tmp"
-        shard.mkdir(exist_ok=True)
+        shard = Path(self._shard("tmp"))
         tmp = shard / f"{_TMP_PREFIX}{uuid.uuid4().hex}"
         try:
             with _create(tmp) as out:
@@ -246,7 +250,7 @@ class BlobStore:
             digest = hasher.hexdigest()
             final = self.path(digest)
             if not _freshen(final):
-                final.parent.mkdir(exist_ok=True)
+                self._shard(digest[:2])
                 os.replace(tmp, final)
             self._remember(digest)
         finally:
@@ -254,12 +258,24 @@ class BlobStore:
                 tmp.unlink()
         return digest, size
 
+    def _shard(self, name: str) -> str:
+        """The shard folder ``name``, made if missing; a symlink planted there is refused
+        (blobs must never be written, nor collected, where a link points)."""
+        folder = f"{self._root}/{name}"
+        if name not in self._shards:
+            os.close(open_path(self.root, [name], create=True))
+            self._shards.add(name)
+        return folder
+
     def _publish(self, folder: str, final: str, chunks: list[bytes]) -> None:
+        name = folder.rpartition("/")[2]
+        self._shard(name)
         tmp = f"{folder}/{_TMP_PREFIX}{os.urandom(8).hex()}"
         try:
             fd = _create_fd(tmp)
-        except FileNotFoundError:
-            os.makedirs(folder, exist_ok=True)
+        except FileNotFoundError:  # a collection removed the empty shard meanwhile
+            self._shards.discard(name)
+            self._shard(name)
             fd = _create_fd(tmp)
         try:
             try:
@@ -290,6 +306,8 @@ def _freshen(final: str | Path) -> bool:
     must make sure the copy is not collected before the writer's reference is committed.
     """
     try:
+        if stat.S_ISLNK(os.lstat(final).st_mode):
+            return False  # a planted link: the caller renames the real blob over it
         os.utime(final)
     except FileNotFoundError:
         return False

@@ -17,6 +17,7 @@ from pathlib import Path
 from types import TracebackType
 
 from wtb.config import FileTrackingConfig
+from wtb.datafs import open_path
 from wtb.filetrack import bundle, settle
 from wtb.filetrack.cas import BlobStore
 from wtb.filetrack.db import Database
@@ -51,6 +52,7 @@ class SqliteFileTrackingService:
         self.data_dir = Path(data_dir).resolve()
         self.config = config
         home = self.data_dir / ".filetrack"
+        os.close(open_path(self.data_dir, [".filetrack"], create=True))  # a real folder, never a planted link
         self._db = Database(home / "filetrack.db")
         self._blobs = BlobStore(home / "blobs")
         self._trees = TreeStore(self._db)

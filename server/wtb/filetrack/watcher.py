@@ -38,6 +38,8 @@ from pathlib import Path
 from typing import Protocol
 
 from wtb import faults
+from wtb.datafs import open_path
+from wtb.errors import UnsafePathError
 from wtb.filetrack.ignore import IGNORE_FILES, Rules
 from wtb.filetrack.inotify import IN_CLOSE_WRITE, IN_ISDIR, IN_MOVED_FROM, IN_MOVED_TO
 from wtb.filetrack.paths import relative_to
@@ -134,7 +136,11 @@ class Watcher:
         """Start watching (fresh rules, empty dirty set); False when it cannot here."""
         if self._tree is not None:
             return self.running
-        self._cookie_dir.mkdir(parents=True, exist_ok=True)
+        try:  # WTB's own folder: a link planted there is refused, never followed
+            os.close(open_path(self._cookie_dir.parent.parent, [".filetrack", "cookies"], create=True))
+        except (OSError, UnsafePathError) as exc:
+            log.warning("file watcher unavailable for %s: %s; snapshots will walk", self._root, exc)
+            return False
         self._cookie_mode = None
         with self._lock:
             self._rules = self._make_rules()
