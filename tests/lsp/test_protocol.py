@@ -1,9 +1,14 @@
-"""Unit tests of the protocol file, its documentation and the error mapping (no daemon)."""
+"""Unit tests of the protocol package, its documentation and the error mapping (no daemon)."""
 
 from __future__ import annotations
 
+import ast
+import importlib
+import inspect
+import pkgutil
 import re
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 
@@ -21,17 +26,40 @@ def documented(kind: str) -> set[str]:
     return set(re.findall(r"^\| `(wtb\.\w+)` \|", text, flags=re.M))
 
 
-def test_doc_names_exactly_the_methods_of_protocol_py() -> None:
+def test_doc_names_exactly_the_methods_of_the_protocol() -> None:
     assert documented("methods") == set(p.REQUESTS) | set(p.NOTIFICATIONS)
 
 
-def test_doc_names_exactly_the_commands_of_protocol_py() -> None:
+def test_doc_names_exactly_the_commands_of_the_protocol() -> None:
     assert documented("commands") == set(p.COMMANDS)
 
 
 def test_every_method_constant_is_registered() -> None:
     constants = {v for k, v in vars(p).items() if k.isupper() and isinstance(v, str) and v.startswith("wtb/")}
     assert constants == set(p.REQUESTS) | set(p.NOTIFICATIONS)
+
+
+def test_the_package_re_exports_every_public_name_of_its_modules() -> None:
+    defined: dict[str, object] = {}
+    for info in pkgutil.iter_modules(p.__path__):
+        module = importlib.import_module(f"{p.__name__}.{info.name}")
+        for node in ast.parse(inspect.getsource(module)).body:
+            if isinstance(node, ast.ClassDef | ast.FunctionDef):
+                names = [node.name]
+            elif isinstance(node, ast.AnnAssign | ast.Assign):
+                targets = [node.target] if isinstance(node, ast.AnnAssign) else node.targets
+                names = [target.id for target in targets if isinstance(target, ast.Name)]
+            else:
+                continue
+            for name in names:
+                value = getattr(module, name)
+                if not name.startswith("_") and not isinstance(value, TypeVar):
+                    assert name not in defined, f"{name} is defined twice"
+                    defined[name] = value
+    assert {"LIST_WORKFLOWS", "ExecutionInfo", "ProgressToken", "REQUESTS", "to_camel", "from_wire"} <= set(defined)
+    assert sorted(p.__all__) == sorted(defined)
+    for name, value in defined.items():
+        assert getattr(p, name) is value, name
 
 
 def test_server_registers_a_handler_per_request() -> None:
