@@ -5,6 +5,10 @@ dies, so a killed rollback, run or collection never leaves a stale lock behind.
 
 * :class:`Locks`: one exclusive lock per execution and one for the workspace's files
   (``<data_dir>/locks/``), waited for up to a timeout, then :class:`~wtb.errors.BusyError`.
+  A run holds its execution's lock for as long as it runs (a batch driver holds its
+  batch's lock for its variants), so a ``running`` execution whose lock is free has no
+  live process (``wtb.engine.liveness``). Next to them, a cancel request is an empty
+  file (``cancel-<execution>``) that the running controller looks for between steps.
 * :class:`GcLock`: the file collector's lock (``.filetrack/gc.lock``). A snapshot reads
   the stat index and reuses trees of an earlier snapshot, then commits rows that
   reference those blobs and trees; a collection in between could delete what it is about
@@ -79,6 +83,38 @@ class Locks:
 
     def workspace(self, timeout_s: float = 5.0) -> AbstractContextManager[None]:
         return file_lock(self._dir / "workspace.lock", "The workspace", timeout_s)
+
+    def batch(self, batch_id: str, timeout_s: float = 0.0) -> AbstractContextManager[None]:
+        """Held by a batch's driver while it runs: the owner of its variants marked ``running``."""
+        return file_lock(self._dir / f"batch-{batch_id}.lock", f"Batch {batch_id}", timeout_s)
+
+    def request_cancel(self, execution_id: str) -> None:
+        """Ask the process running ``execution_id`` to stop before its next step."""
+        folder_fd = open_path(self._dir.parent, [self._dir.name], create=True)
+        try:
+            name = _cancel_name(execution_id)
+            os.close(open_file(name, folder_fd, os.O_WRONLY | os.O_CREAT, self._dir / name))
+        finally:
+            os.close(folder_fd)
+
+    def cancel_requested(self, execution_id: str) -> bool:
+        """Whether a cancel request for ``execution_id`` is waiting (a stat, cheap enough for every step)."""
+        return os.path.lexists(self._dir / _cancel_name(execution_id))
+
+    def clear_cancel(self, execution_id: str) -> None:
+        if not self.cancel_requested(execution_id):
+            return
+        folder_fd = open_path(self._dir.parent, [self._dir.name])
+        try:
+            os.unlink(_cancel_name(execution_id), dir_fd=folder_fd)
+        except FileNotFoundError:
+            pass
+        finally:
+            os.close(folder_fd)
+
+
+def _cancel_name(execution_id: str) -> str:
+    return f"cancel-{execution_id}"
 
 
 class GcLock:

@@ -84,7 +84,16 @@ class BatchDriver:
         self.timeout_s = plan.project.execution.timeout_s
 
     def run(self) -> BatchResult:
-        """Record the batch, run it to its end, store and return the result (the pool is closed after)."""
+        """Record the batch, run it to its end, store and return the result (the pool is closed after).
+
+        The driver holds the batch's lock throughout: its variants marked ``running`` run in
+        other processes, and the lock tells an open of this data dir that they have a live
+        owner (``wtb.engine.liveness``).
+        """
+        with self.services.locks.batch(self.plan.batch_id, timeout_s=5.0):
+            return self._run()
+
+    def _run(self) -> BatchResult:
         try:
             plan = self.plan
             specs = [{**t.variant.to_dict(), "execution_id": t.execution_id} for t in plan.tasks]

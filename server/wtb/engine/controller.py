@@ -3,7 +3,8 @@
 A run compiles the workflow with a :class:`~wtb.engine.checkpointer.TrackingSaver` of its
 own (its own SQLite connection, so runs in threads don't share one), streams it with
 ``durability="sync"`` (the files at a checkpoint must be the files of that step), and
-moves the execution through ``running`` to ``completed``, ``paused`` or ``failed``.
+moves the execution through ``running`` to ``completed``, ``paused`` or ``failed`` (or
+``cancelled``, when asked to stop between two steps).
 Workflow code runs with the workspace as its working directory, as it would when the user
 runs it from there.
 """
@@ -14,7 +15,7 @@ import os
 import re
 import threading
 import traceback
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +31,12 @@ from wtb.store.executions import ExecutionStore
 
 _cwd_lock = threading.RLock()
 _TASK_NOTE = re.compile(r"During task with name '([^']+)'")
+#: What a run stopped by a cancel request records (compared by identity).
+CANCELLED = ExecutionError(
+    node=None,
+    type="Cancelled",
+    message="The run was cancelled (`wtb cancel`) and stopped before its next step; its checkpoints are kept.",
+)
 
 
 @dataclass
@@ -49,6 +56,8 @@ class RunRequest:
     state_updates: dict[str, Any] | None = None
     as_node: str | None = None
     replayed: list[str] | None = None
+    #: Whether someone asked the run to stop (``wtb cancel``): looked at before each step.
+    stop_requested: Callable[[], bool] | None = None
 
 
 class ExecutionController:
@@ -108,6 +117,10 @@ class ExecutionController:
                     request.input, config, stream_mode=["tasks"], durability=request.durability
                 ):
                     if "input" in task:
+                        # LangGraph announces a step's tasks before it runs them, after the
+                        # previous step's checkpoint: the place to stop when asked to.
+                        if request.stop_requested is not None and request.stop_requested():
+                            return CANCELLED
                         running[task["id"]] = task["name"]
                         if on_event:
                             on_event({"type": "node", "node": task["name"], "execution_id": request.execution.id})
@@ -125,10 +138,12 @@ class ExecutionController:
         on_event: EventSink | None,
         pause_on_error: bool = False,
     ) -> Execution:
-        """Record the end: failed, paused (an interrupt, or an error with ``on_error``) or completed."""
+        """Record the end: cancelled, failed, paused (an interrupt, or an error with ``on_error``) or completed."""
         if recorder.head is not None:
             self._executions.set_head(execution_id, recorder.head)
-        if error is not None and pause_on_error:
+        if error is CANCELLED:
+            execution = self._executions.set_status(execution_id, ExecutionStatus.CANCELLED, error)
+        elif error is not None and pause_on_error:
             execution = self._executions.set_status(execution_id, ExecutionStatus.PAUSED, error)
         elif error is not None:
             execution = self._executions.set_status(execution_id, ExecutionStatus.FAILED, error)

@@ -159,9 +159,16 @@ def start_run(
         state_updates=state_updates,
         as_node=as_node,
         replayed=replayed,
+        stop_requested=lambda: services.locks.cancel_requested(execution.id),
     )
+    # The lock is held from before the controller marks the execution running until after it
+    # records the end: a running execution whose lock is free has no live process (liveness.py).
     with services.locks.execution(execution.id, timeout_s=1.0):
-        return services.controller.run(request, on_event)
+        services.locks.clear_cancel(execution.id)  # a request that came after an earlier run ended
+        try:
+            return services.controller.run(request, on_event)
+        finally:
+            services.locks.clear_cancel(execution.id)
 
 
 def stored_pause(execution: Execution) -> PauseStrategyConfig | None:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
 
 from wtb.config import FileTrackingConfig, WorkflowProject
-from wtb.engine import discovery, loader
+from wtb.engine import discovery, liveness, loader
 from wtb.engine.checkpointer import TrackingSaver, open_checkpoint_db
 from wtb.engine.controller import ExecutionController
 from wtb.engine.rollback import RollbackService
@@ -76,6 +76,7 @@ class Services:
         self.rollbacks = RollbackService(self.db, self.executions, self.outbox, self.adapter, self.tracker, self.locks)
         if trusted:  # an untrusted workspace's daemon never writes its files (see pending_rollbacks)
             self.rollbacks.recover()
+        liveness.reap_dead_runs(self)  # untrusted too: it writes wtb.db rows only (see liveness.py)
 
     def pending_rollbacks(self) -> list[str]:
         """Executions whose rollback a dead process left half-done: the next trusted open

@@ -131,6 +131,23 @@ class ExecutionStore:
                 raise UnknownExecutionError(f"No execution {execution_id!r} in this data directory.")
         return self.get(execution_id)
 
+    def ids_with_status(self, status: ExecutionStatus) -> tuple[str, ...]:
+        rows = self._db.query("SELECT id FROM executions WHERE status = ? ORDER BY created_at, id", (status.value,))
+        return tuple(str(row[0]) for row in rows)
+
+    def end_running(
+        self, execution_id: str, status: ExecutionStatus, error: ExecutionError | None, head: str | None
+    ) -> bool:
+        """End an execution that is still ``running`` (its head too, when given); False if it no longer is."""
+        error_json = json.dumps(error.__dict__) if error else None
+        with self._db.transaction() as conn:
+            cursor = conn.execute(
+                "UPDATE executions SET status = ?, error = ?, finished_at = ?, "
+                "head_checkpoint_id = COALESCE(?, head_checkpoint_id) WHERE id = ? AND status = ?",
+                (status.value, error_json, time.time(), head, execution_id, ExecutionStatus.RUNNING.value),
+            )
+            return cursor.rowcount > 0
+
     def set_head(self, execution_id: str, checkpoint_id: str | None, conn: sqlite3.Connection | None = None) -> None:
         sql = "UPDATE executions SET head_checkpoint_id = ? WHERE id = ?"
         if conn is not None:
