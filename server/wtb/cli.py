@@ -98,6 +98,9 @@ def build_parser() -> argparse.ArgumentParser:
     resume.add_argument("--set", action="append", default=[], metavar="KEY=JSON", help="state edit")
     resume.add_argument("--as-node", default=None, help="apply the edits as if NODE made them")
     resume.add_argument("--resume-value", default=None, metavar="JSON", help="answer to a node's interrupt()")
+    cancel = add("cancel", _cancel, "stop a running execution, whichever process runs it")
+    cancel.add_argument("execution")
+    cancel.add_argument("--timeout", type=float, default=5.0, help="seconds to wait for it to stop (default: 5)")
     diff = add("diff", _diff, "difference between two checkpoints: A[:CP] B[:CP]")
     diff.add_argument("a")
     diff.add_argument("b")
@@ -181,6 +184,18 @@ def _resume(bench: Any, args: argparse.Namespace) -> Any:
     return bench.resume(
         args.execution, _parse_sets(args.set) or None, on_event=progress, as_node=args.as_node, resume_value=value
     )
+
+
+def _cancel(bench: Any, args: argparse.Namespace) -> Any:
+    execution = bench.cancel(args.execution, args.timeout)
+    if execution.status.value == "running":
+        from wtb.errors import BusyError
+
+        raise BusyError(
+            f"Execution {args.execution} is still running after {args.timeout:g} s: its current node has not "
+            "returned. The cancel request stands; it stops before its next step."
+        )
+    return execution
 
 
 def _diff(bench: Any, args: argparse.Namespace) -> Any:

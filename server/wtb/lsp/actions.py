@@ -149,8 +149,12 @@ async def resume(ls: WtbLanguageServer, params: p.ResumeParams) -> p.ExecutionSt
 
 @request(p.CANCEL)
 async def cancel(ls: WtbLanguageServer, params: p.CancelParams) -> p.CancelResult:
-    await _execution(ls, params.execution_id)  # NotFound for an unknown id
+    execution = await _execution(ls, params.execution_id)  # NotFound for an unknown id
     was_running = await ls.runs.cancel(params.execution_id)
+    if not was_running and execution.status == "running":  # run by another process (a CLI or SDK run)
+        await ls.bench_host.call(lambda bench: bench.cancel(params.execution_id))
+        was_running = True
+        ls.notify_execution(await _execution(ls, params.execution_id))
     return p.CancelResult(execution=await _execution(ls, params.execution_id), was_running=was_running)
 
 

@@ -16,7 +16,7 @@ from types import TracebackType
 from typing import Any
 
 from wtb.config import FileTrackingConfig, PauseStrategyConfig, WorkflowProject
-from wtb.engine import fork, inspection, retention, runs
+from wtb.engine import fork, inspection, liveness, retention, runs
 from wtb.engine.graph_info import GraphInfo, describe_graph
 from wtb.engine.recorder import EventSink
 from wtb.engine.retention import PruneReport
@@ -179,6 +179,16 @@ class WTBTestBench:
     ) -> Execution:
         """Record how an execution ended when its worker could not (killed, cancelled, timed out)."""
         return runs.mark_finished(self._services, execution_id, status, error)
+
+    def cancel(self, execution_id: str, timeout_s: float = 5.0) -> Execution:
+        """End a running execution, whichever process runs it, and return it.
+
+        Without a live process it is ``cancelled`` at once; a live run is asked to stop
+        before its next step, waited for up to ``timeout_s``, and comes back ``cancelled``
+        (still ``running`` if its current node outlasted the wait: it stops after it). A
+        finished, paused or pending execution is an :class:`InvalidStateError`.
+        """
+        return liveness.cancel(self._services, execution_id, timeout_s)
 
     # -- inspect ----------------------------------------------------------------------
     def get_execution(self, execution_id: str) -> Execution:
