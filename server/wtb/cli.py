@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sqlite3
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -36,10 +37,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     except WTBError as exc:
         print(f"wtb: error: {str(exc).splitlines()[0]}", file=sys.stderr)
         return 2
+    except sqlite3.DatabaseError as exc:  # damage found past the open (wtb.sqlite names what it finds there)
+        print(f"wtb: error: {_damaged(args, exc)}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("wtb: interrupted", file=sys.stderr)
         return 130
     return _print(result, args)
+
+
+def _damaged(args: argparse.Namespace, exc: sqlite3.DatabaseError) -> str:
+    from wtb.sqlite import damaged_store
+
+    data_dir = Path(args.data_dir) if args.data_dir else Path(args.workspace) / ".wtb"
+    found = damaged_store(data_dir, exc)
+    if found is not None:
+        return str(found).replace(str(data_dir), f"a database in {data_dir}", 1)
+    return f"a database in {data_dir} cannot be used ({exc}); run `wtb doctor`, or move the data directory aside."
 
 
 def build_parser() -> argparse.ArgumentParser:

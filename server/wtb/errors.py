@@ -57,6 +57,11 @@ class IntegrityError(WTBError):
     """A stored blob is missing or its content no longer matches its hash."""
 
 
+class DamagedStoreError(WTBError):
+    """A database or folder of the data directory cannot be used: not a database, damaged,
+    read-only, or missing. The message names the file and says what to do."""
+
+
 class NotAvailableError(WTBError):
     """The feature exists in the protocol but not in this build yet."""
 

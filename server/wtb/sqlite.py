@@ -6,16 +6,23 @@ run workers, batch drivers, the CLI), so every connection uses WAL, a busy timeo
 ``synchronous=NORMAL`` (safe against process crashes under WAL; only a power loss can
 drop the last commits). A schema evolves by forward-only steps counted in SQLite's own
 ``PRAGMA user_version``.
+
+A file that cannot be used (not a database, damaged, read-only, in a folder WTB cannot
+write) fails here, where it is opened, with a :class:`~wtb.errors.DamagedStoreError` that
+names it and says what to do (:func:`damaged_store`), instead of a SQLite error deep in a
+command.
 """
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
-from wtb.errors import WTBError
+from wtb.errors import DamagedStoreError, WTBError
 
 BUSY_TIMEOUT_S = 30.0
 
@@ -34,15 +41,28 @@ def connect(path: Path, *, autocommit: bool = True, rows: bool = False) -> sqlit
     (WTB's own stores); ``False`` keeps Python's implicit transactions, which LangGraph's
     saver expects. ``rows``: rows as :class:`sqlite3.Row` (by column name).
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_S, check_same_thread=False)
-    if autocommit:
-        conn.isolation_level = None
-    if rows:
-        conn.row_factory = sqlite3.Row
-    conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
-    retry_locked(lambda: conn.execute("PRAGMA journal_mode = WAL"))
-    conn.execute("PRAGMA synchronous = NORMAL")
+    with opening(path):
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise DamagedStoreError(
+                f"{path.parent} cannot be created ({exc.strerror or exc}): make its parent folder writable, "
+                "or use another data directory (--data-dir)."
+            ) from exc
+        _check_writable(path)
+        conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_S, check_same_thread=False)
+        try:
+            if autocommit:
+                conn.isolation_level = None
+            if rows:
+                conn.row_factory = sqlite3.Row
+            conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+            retry_locked(lambda: conn.execute("PRAGMA journal_mode = WAL"))
+            conn.execute("PRAGMA synchronous = NORMAL")
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()  # reads the schema: damage shows now
+        except BaseException:
+            conn.close()
+            raise
     return conn
 
 
@@ -52,22 +72,80 @@ def migrate(cur: sqlite3.Cursor, path: Path, steps: Sequence[Step], start: int |
     ``start``: the version to assume when ``user_version`` is 0 (a file whose version was
     kept elsewhere by an older WTB). Returns the version found before migrating.
     """
-    found = int(cur.execute("PRAGMA user_version").fetchone()[0]) or (start or 0)
-    if found > len(steps):
-        raise SchemaVersionError(
-            f"{path} has schema version {found}; this WTB understands up to {len(steps)}. "
-            "Upgrade WTB or use another data directory."
-        )
-    for step in steps[found:]:
-        if callable(step):
-            step(cur)
-            continue
-        for statement in step.split(";"):
-            if statement.strip():
-                cur.execute(statement)
-    if found != len(steps) or start:
-        cur.execute(f"PRAGMA user_version = {len(steps)}")
+    with opening(path):
+        found = int(cur.execute("PRAGMA user_version").fetchone()[0]) or (start or 0)
+        if found > len(steps):
+            raise SchemaVersionError(
+                f"{path} has schema version {found}; this WTB understands up to {len(steps)}. "
+                "Upgrade WTB or use another data directory."
+            )
+        for step in steps[found:]:
+            if callable(step):
+                step(cur)
+                continue
+            for statement in step.split(";"):
+                if statement.strip():
+                    cur.execute(statement)
+        if found != len(steps) or start:
+            cur.execute(f"PRAGMA user_version = {len(steps)}")
     return found
+
+
+_ASIDE = (
+    "put back a backup of it, or move the data directory aside (e.g. `mv .wtb .wtb.damaged`) to start "
+    "afresh, then run `wtb doctor`."
+)
+
+#: SQLite's message (lower case) -> what it means for the file, and what to do.
+_DAMAGE: tuple[tuple[str, str], ...] = (
+    ("file is not a database", "is not a SQLite database (overwritten or damaged): " + _ASIDE),
+    ("malformed", "is damaged (its contents are malformed): " + _ASIDE),
+    ("readonly database", "is read-only: WTB writes its databases and their journals; make the file and its "
+     "folder writable (chmod u+w), or use another data directory (--data-dir)."),
+    ("unable to open database file", "cannot be opened: make sure it and its folder exist and are readable "
+     "and writable, or use another data directory (--data-dir)."),
+    ("disk i/o error", "could not be read or written (disk I/O error): check the disk and the file's "
+     "permissions; if it stays, " + _ASIDE),
+    ("database or disk is full", "cannot grow: the disk is full; free some space (`wtb prune`, `wtb gc`) "
+     "and try again."),
+)
+
+
+def damaged_store(path: Path, exc: sqlite3.DatabaseError) -> DamagedStoreError | None:
+    """The clear error for a SQLite failure that means ``path`` itself cannot be used
+    (``None`` for any other failure, e.g. a busy database or a bug in a statement)."""
+    text = str(exc).lower()
+    for needle, what in _DAMAGE:
+        if needle in text:
+            return DamagedStoreError(f"{path} {what}")
+    return None
+
+
+@contextmanager
+def opening(path: Path) -> Iterator[None]:
+    """Turn the SQLite errors of a damaged, read-only or unreadable ``path`` into
+    :class:`~wtb.errors.DamagedStoreError` (see :func:`damaged_store`)."""
+    try:
+        yield
+    except sqlite3.DatabaseError as exc:  # OperationalError is one too
+        error = damaged_store(path, exc)
+        if error is None:
+            raise
+        raise error from exc
+
+
+def _check_writable(path: Path) -> None:
+    """A database WTB cannot write fails at open, not half-way through a command."""
+    if path.exists() and not os.access(path, os.R_OK | os.W_OK):
+        raise DamagedStoreError(
+            f"{path} is read-only: WTB writes its databases; make it writable (chmod u+w {path.name}), "
+            "or use another data directory (--data-dir)."
+        )
+    if not os.access(path.parent, os.W_OK | os.X_OK):
+        raise DamagedStoreError(
+            f"{path.parent} is read-only: WTB writes its databases' journals next to {path.name}; make the "
+            "folder writable (chmod u+w), or use another data directory (--data-dir)."
+        )
 
 
 def retry_locked(action: Callable[[], object]) -> None:

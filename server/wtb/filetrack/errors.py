@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from wtb import sqlite
 from wtb.errors import (
+    DamagedStoreError,
     IntegrityError,
     InvalidArgumentError,
     InvalidStateError,
@@ -18,6 +19,7 @@ from wtb.errors import (
 )
 
 __all__ = [
+    "DamagedStoreError",
     "FileTrackError",
     "IntegrityError",
     "InvalidArgumentError",

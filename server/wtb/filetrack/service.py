@@ -21,7 +21,7 @@ from wtb.datafs import open_path
 from wtb.filetrack import bundle, settle
 from wtb.filetrack.cas import BlobStore
 from wtb.filetrack.db import Database
-from wtb.filetrack.errors import IntegrityError, InvalidStateError, NotFoundError
+from wtb.filetrack.errors import DamagedStoreError, IntegrityError, InvalidStateError, NotFoundError
 from wtb.filetrack.gc import GcReport, collect, storage_stats
 from wtb.filetrack.ignore import Rules
 from wtb.filetrack.links import INSERT_LINK, Link, link_row, unpack_outputs
@@ -54,7 +54,11 @@ class SqliteFileTrackingService:
         home = self.data_dir / ".filetrack"
         os.close(open_path(self.data_dir, [".filetrack"], create=True))  # a real folder, never a planted link
         self._db = Database(home / "filetrack.db")
-        self._blobs = BlobStore(home / "blobs")
+        try:
+            self._blobs = _open_blobs(home / "blobs", self._db)
+        except BaseException:
+            self._db.close()
+            raise
         self._trees = TreeStore(self._db)
         self._index = SqliteStatIndex(self._db, str(self.workspace))
         self._gc_lock = GcLock(home / "gc.lock")
@@ -516,6 +520,24 @@ class SqliteFileTrackingService:
 
 
 _PUMP_EVERY = 256  # restored files between two reads of the watcher's queue (~6 events each)
+
+
+def _open_blobs(folder: Path, db: Database) -> BlobStore:
+    """The blob store; a missing one while ``filetrack.db`` lists stored files is damage, named now
+    (recreating it empty would make every checkpoint's files unreadable later, one by one)."""
+    if not os.path.lexists(folder) and db.one("SELECT 1 FROM snapshots WHERE bytes > 0 LIMIT 1", ()) is not None:
+        raise DamagedStoreError(
+            f"{folder} is missing, but {db.path.name} lists stored files: the contents of the "
+            "checkpoints' files are gone. Put the folder back from a backup, or move the data directory aside "
+            "(e.g. `mv .wtb .wtb.damaged`) to start afresh."
+        )
+    try:
+        return BlobStore(folder)
+    except OSError as exc:
+        raise DamagedStoreError(
+            f"{folder} cannot be used as WTB's blob store ({exc.strerror or exc}): remove what is in its place "
+            "or fix its permissions, or use another data directory (--data-dir)."
+        ) from exc
 
 
 def _open_trash(folder: Path) -> Trash | None:
