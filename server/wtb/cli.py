@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sqlite3
 import sys
 import time
@@ -29,6 +30,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return serve(argv[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
+    warnings = _warnings_to_stderr()
     try:
         from wtb.sdk.bench import WTBTestBench
 
@@ -43,7 +45,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("wtb: interrupted", file=sys.stderr)
         return 130
+    finally:
+        logging.getLogger("wtb").removeHandler(warnings)
     return _print(result, args)
+
+
+class _OneLine(logging.Formatter):
+    """``wtb: <first line of the message>``: what the library warns about (e.g. a rollback that
+    an interrupted process left half-done, finished or given up on opening), without tracebacks."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        lines = record.getMessage().splitlines()
+        return f"wtb: {lines[0] if lines else record.levelname.lower()}"
+
+
+def _warnings_to_stderr() -> logging.Handler:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setLevel(logging.WARNING)
+    handler.setFormatter(_OneLine())
+    logging.getLogger("wtb").addHandler(handler)
+    return handler
 
 
 def _damaged(args: argparse.Namespace, exc: sqlite3.DatabaseError) -> str:
@@ -182,10 +203,21 @@ def _cat(bench: Any, args: argparse.Namespace) -> None:
 
 def _rollback(bench: Any, args: argparse.Namespace) -> Any:
     if args.undo:
-        return bench.undo_rollback(args.execution)
-    if not args.checkpoint:
+        result = bench.undo_rollback(args.execution)
+    elif not args.checkpoint:
         raise InvalidArgumentError("wtb rollback needs EXECUTION CHECKPOINT (or --undo EXECUTION).")
-    return bench.rollback(args.execution, args.checkpoint)
+    else:
+        result = bench.rollback(args.execution, args.checkpoint)
+    if args.json:
+        return result
+    data = to_jsonable(result)
+    skipped = data.pop("skipped", None) or []
+    print(_human(data))
+    if skipped:
+        print(f"skipped: {len(skipped)} path(s) left as they are:")
+        for item in skipped:
+            print(f"  {item['path']}: {item['reason']}")
+    return None
 
 
 def _fork(bench: Any, args: argparse.Namespace) -> Any:

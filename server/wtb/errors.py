@@ -57,6 +57,10 @@ class IntegrityError(WTBError):
     """A stored blob is missing or its content no longer matches its hash."""
 
 
+class RollbackError(WTBError):
+    """A rollback (or its undo) failed part-way; it was unwound, so state and files are as before."""
+
+
 class DamagedStoreError(WTBError):
     """A database or folder of the data directory cannot be used: not a database, damaged,
     read-only, or missing. The message names the file and says what to do."""

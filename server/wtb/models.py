@@ -92,9 +92,22 @@ class FileEntry:
     target: str | None = None
 
 
+@dataclass(frozen=True)
+class SkippedFile:
+    """A path a restore left alone although the snapshot says otherwise, and why
+    (a file over ``max_file_size`` was never stored, so it cannot be brought back or removed)."""
+
+    path: str
+    reason: str
+
+
 @dataclass
 class RollbackResult:
-    """What a rollback changed, and the snapshot that ``undo_rollback`` returns to."""
+    """What a rollback changed, and the snapshot that ``undo_rollback`` returns to.
+
+    ``skipped``: paths that differ from the checkpoint but were left as they are (files
+    over the size limit, listed in snapshots but never stored), each with its reason.
+    """
 
     execution_id: str
     checkpoint_id: str
@@ -102,6 +115,7 @@ class RollbackResult:
     files_written: list[str]
     files_removed: list[str]
     undo_snapshot_id: str | None
+    skipped: list[SkippedFile] = field(default_factory=list)
 
 
 @dataclass

@@ -3,12 +3,14 @@
 The plan is the diff between the directory's current tree and the snapshot: only
 paths whose entry differs are touched. Before anything is written every blob the plan
 needs is read and checked against its hash, so a corrupt store fails the restore
-with the directory untouched. Then files absent from the snapshot are removed (with
-directories that became empty) and the others written through :mod:`safefs`.
+with the directory untouched (a caller that must act between that check and the first
+write, as a rollback journals its intent there, passes ``before_write``). Then files
+absent from the snapshot are removed (with directories that became empty) and the
+others written through :mod:`safefs`.
 
 Restore is idempotent: after a crash half-way, the next call diffs the half-restored
 directory against the snapshot and does what is left. Files over the size limit were
-never stored, so restore neither writes nor removes them.
+never stored, so restore neither writes nor removes them; the plan lists them as skipped.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from wtb.filetrack.objects import FILE, SKIPPED, SYMLINK, Entry
 from wtb.filetrack.safefs import SafeRoot
 from wtb.filetrack.trash import Trash
 from wtb.filetrack.trees import ChangedNames, TreeGetter, diff
+from wtb.models import SkippedFile
 
 OnFile = Callable[[str], None]
 Write = Callable[[bytes], None]
@@ -32,10 +35,12 @@ Record = Callable[[str, "os.stat_result | None", Entry | None], None]
 
 @dataclass
 class RestorePlan:
-    """What a restore writes (created or rewritten) and deletes, as workspace paths."""
+    """What a restore writes (created or rewritten) and deletes, as workspace paths, and what
+    it leaves alone though the snapshot differs (``skipped``: files over the size limit)."""
 
     writes: list[str] = field(default_factory=list)
     deletes: list[str] = field(default_factory=list)
+    skipped: list[SkippedFile] = field(default_factory=list)
 
 
 _KEEP_BYTES = 64 << 20  # verified contents kept for the writes, at most
@@ -55,13 +60,21 @@ def make_plan(get: TreeGetter, current: str, target: str, names: ChangedNames | 
     """The writes and deletes that turn tree ``current`` into tree ``target``."""
     entries: dict[str, Entry] = {}
     deletes: list[str] = []
+    skipped: list[SkippedFile] = []
     for path, (old, new) in diff(get, current, target, names=names).items():
         if new is None:
             if old is not None and old.kind != SKIPPED:
                 deletes.append(path)
+            elif old is not None:
+                skipped.append(SkippedFile(path, f"over the size limit ({old.size} bytes), never stored: left in "
+                                                 "place, though the snapshot has no such file"))
         elif new.kind != SKIPPED:
             entries[path] = new
-    return RestoreWork(RestorePlan(sorted(entries), sorted(deletes, reverse=True)), entries)
+        else:
+            skipped.append(SkippedFile(path, f"over the size limit in the snapshot ({new.size} bytes), never "
+                                             "stored: left as it is now"))
+    plan = RestorePlan(sorted(entries), sorted(deletes, reverse=True), sorted(skipped, key=lambda s: s.path))
+    return RestoreWork(plan, entries)
 
 
 def verify_all(work: RestoreWork, blobs: BlobStore) -> None:

@@ -350,13 +350,17 @@ class SqliteFileTrackingService:
         target_dir: Path | None = None,
         on_file: Callable[[str], None] | None = None,
         current: str | None = None,
+        before_write: Callable[[RestorePlan], None] | None = None,
     ) -> RestorePlan:
         """Make the tracked files of ``target_dir`` exactly the snapshot (see ``restore.py``).
 
         ``current``: the workspace's snapshot the caller has just taken (a rollback's undo
         point); the plan is made against it rather than a second snapshot. A write that
         lands in between is like one made during the restore: it stays dirty for the next
-        snapshot.
+        snapshot. ``before_write``: called with the plan once the snapshot is known and
+        every blob it needs is verified, before the first change (a rollback journals its
+        intent there, so a restore that cannot be done leaves no journal entry); if it
+        raises, nothing is written.
         """
         if not self.config.enabled:
             return RestorePlan()
@@ -365,6 +369,8 @@ class SqliteFileTrackingService:
             with self._gc_lock.shared():
                 work, root, is_workspace = self._work(snapshot_id, target_dir, current)
                 verify_all(work, self._blobs)
+                if before_write is not None:
+                    before_write(work.plan)
                 delta = IndexDelta()
                 complete = False
                 try:
