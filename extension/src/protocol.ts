@@ -184,6 +184,15 @@ export interface FileEntryInfo {
   target: string | null;
 }
 
+/**
+ * A path a rollback left as it is though the checkpoint differs (a file over `maxFileSize`
+ * was never stored), and why.
+ */
+export interface SkippedFileInfo {
+  path: string;
+  reason: string;
+}
+
 /** A checkpoint of an execution; `checkpointId` null means the execution's head. */
 export interface CheckpointRef {
   executionId: string;
@@ -373,6 +382,8 @@ export interface RollbackResult {
   filesWritten: string[];
   filesRemoved: string[];
   undoSnapshotId: string | null;
+  /** paths left as they are (over the size limit) */
+  skipped: SkippedFileInfo[];
 }
 
 export interface UndoRollbackParams {

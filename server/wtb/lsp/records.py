@@ -153,6 +153,10 @@ def rollback_result(record: Any) -> p.RollbackResult:
         files_written=[str(x) for x in data.get("files_written") or []],
         files_removed=[str(x) for x in data.get("files_removed") or []],
         undo_snapshot_id=_opt_str(data.get("undo_snapshot_id")),
+        skipped=[
+            p.SkippedFileInfo(path=str(item["path"]), reason=str(item["reason"]))
+            for item in (_plain(x) for x in data.get("skipped") or [])
+        ],
     )
 
 

@@ -128,6 +128,7 @@ from wtb.lsp.protocol.records import (
     GraphNode,
     InitializationOptions,
     ProgressToken,
+    SkippedFileInfo,
     WorkflowInfo,
 )
 from wtb.lsp.protocol.registry import (
@@ -161,7 +162,7 @@ __all__ = [
     "ListExecutionsResult", "ListFilesParams", "ListFilesResult", "ListGoldensParams", "ListGoldensResult",
     "ListWorkflowsParams", "ListWorkflowsResult", "MarkGoldenParams", "PlanRollbackParams", "PlanRollbackResult",
     "ProgressToken", "PruneParams", "PruneResult", "ReadFileParams", "ReadFileResult", "ResumeParams",
-    "RollbackParams", "RollbackResult", "RunParams", "StateDiffInfo", "StorageStatsParams", "StorageStatsResult",
-    "UndoRollbackParams", "WatcherInfo", "WorkflowInfo", "WorkflowsChangedParams", "converter", "from_wire",
-    "to_camel", "to_wire",
+    "RollbackParams", "RollbackResult", "RunParams", "SkippedFileInfo", "StateDiffInfo", "StorageStatsParams",
+    "StorageStatsResult", "UndoRollbackParams", "WatcherInfo", "WorkflowInfo", "WorkflowsChangedParams",
+    "converter", "from_wire", "to_camel", "to_wire",
 ]

@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 import attrs
 
-from wtb.lsp.protocol.records import CheckpointRef, ExecutionInfo, ProgressToken
+from wtb.lsp.protocol.records import CheckpointRef, ExecutionInfo, ProgressToken, SkippedFileInfo
 
 
 @attrs.define(kw_only=True)
@@ -91,6 +91,7 @@ class RollbackResult:
     files_written: list[str] = attrs.Factory(list)
     files_removed: list[str] = attrs.Factory(list)
     undo_snapshot_id: str | None = None
+    skipped: list[SkippedFileInfo] = attrs.Factory(list)  # paths left as they are (over the size limit)
 
 
 @attrs.define(kw_only=True)

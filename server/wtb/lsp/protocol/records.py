@@ -140,6 +140,15 @@ class FileEntryInfo:
 
 
 @attrs.define(kw_only=True)
+class SkippedFileInfo:
+    """A path a rollback left as it is though the checkpoint differs (a file over ``maxFileSize``
+    was never stored), and why."""
+
+    path: str
+    reason: str
+
+
+@attrs.define(kw_only=True)
 class CheckpointRef:
     """A checkpoint of an execution; ``checkpointId`` null means the execution's head."""
 
