@@ -23,7 +23,7 @@ from wtb.engine.retention import PruneReport
 from wtb.engine.runs import Prepare
 from wtb.engine.services import Services
 from wtb.engine.tree import ExecutionTreeNode
-from wtb.errors import InvalidArgumentError, InvalidStateError
+from wtb.errors import InvalidArgumentError, InvalidStateError, UnsafePathError
 from wtb.models import (
     Checkpoint,
     DiffResult,
@@ -86,6 +86,11 @@ class WTBTestBench:
         if not root.is_dir():
             raise InvalidArgumentError(f"Workspace {root} is not a directory.")
         owns = mode == "testing" and data_dir is None
+        if data_dir is None and (root / ".wtb").is_symlink():
+            raise UnsafePathError(
+                f"{root / '.wtb'} is a symlink; WTB keeps a workspace's data only in a real .wtb folder "
+                "(remove the link, or pass a data directory explicitly)"
+            )
         if owns:
             directory = Path(tempfile.mkdtemp(prefix="wtb-testing-"))
         else:
