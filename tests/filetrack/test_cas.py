@@ -108,3 +108,25 @@ def test_stale_temporary_files_are_removed(tmp_path: Path) -> None:
     assert store.remove_stale_temps(older_than=1.0) == 1
     assert not tmp.exists()
     assert list(store.iter()) == [digest]
+
+
+def test_new_blobs_are_written_into_files_made_ahead_and_none_is_left_at_close(tmp_path: Path) -> None:
+    import time
+
+    store = BlobStore(tmp_path / "blobs")
+    tmp = tmp_path / "blobs" / "tmp"
+    first = store.add_bytes(b"first")  # asks for spares: made on the store's own thread
+    deadline = time.monotonic() + 5
+    while len(os.listdir(tmp)) < 8 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    made = set(os.listdir(tmp))
+    assert len(made) == 8
+    digests = [store.add_bytes(f"blob {i}".encode(), changed=True) for i in range(5)]
+    assert len(made - set(os.listdir(tmp))) >= 1  # spares were taken, not new files created
+    for i, digest in enumerate(digests):
+        assert store.read(digest) == f"blob {i}".encode()
+        assert stat.S_IMODE(store.path(digest).stat().st_mode) == 0o444
+    assert store.read(first) == b"first"
+    store.close()
+    assert os.listdir(tmp) == []  # the spares go with the store
+    assert sorted(store.iter()) == sorted([first, *digests])

@@ -30,6 +30,7 @@ from wtb.datafs import open_path
 from wtb.filetrack.errors import IntegrityError, InvalidArgumentError
 from wtb.filetrack.fdio import read_up_to, write_all
 from wtb.filetrack.hashing import CHUNK, hash_bytes, is_hash, new_hasher, read_chunks
+from wtb.filetrack.spares import SpareFiles
 
 _RECENT = 4096  # digests a store remembers having stored (see BlobStore._remember)
 _SMALL = 4 << 20  # files up to this size are read whole: one read, no temp file if known
@@ -50,10 +51,15 @@ class BlobStore:
         os.close(open_path(self.root.parent, [self.root.name], create=True))  # a real folder, not a link
         self._root = str(self.root)
         self._shards: set[str] = set()  # shard folders seen to be real folders (see _shard)
+        self._spares = SpareFiles(self._shard("tmp"), _TMP_PREFIX)
         self._recent: OrderedDict[str, None] = OrderedDict()
         self._kept: OrderedDict[str, bytes] = OrderedDict()  # see read()
         self._kept_bytes = 0
         self._kept_lock = threading.Lock()
+
+    def close(self) -> None:
+        """Remove the empty files made ahead (see ``spares.py``)."""
+        self._spares.close()
 
     def path(self, digest: str) -> Path:
         """Where blob ``digest`` lives; refuses anything that is not a digest (bundles are input)."""
@@ -221,13 +227,16 @@ class BlobStore:
                         yield digest, item.stat(follow_symlinks=False)
 
     def remove_stale_temps(self, older_than: float) -> int:
-        """Delete temporary files of writers that died before renaming (older than a timestamp)."""
+        """Delete temporary files of writers that died before renaming (older than a timestamp);
+        this store's own files made ahead are kept (another process's old ones may go: a
+        write into one then falls back to a new file, see :meth:`_publish`)."""
         removed = 0
+        own = self._spares.paths()
         for shard in _scandir(self.root):
             if not shard.is_dir(follow_symlinks=False):
                 continue
             for item in _scandir(shard.path):
-                if item.name.startswith(_TMP_PREFIX):
+                if item.name.startswith(_TMP_PREFIX) and item.path not in own:
                     with contextlib.suppress(FileNotFoundError):
                         if item.stat(follow_symlinks=False).st_mtime < older_than:
                             os.unlink(item.path)
@@ -270,6 +279,13 @@ class BlobStore:
     def _publish(self, folder: str, final: str, chunks: list[bytes]) -> None:
         name = folder.rpartition("/")[2]
         self._shard(name)
+        spare = self._spares.take()
+        if spare is not None:
+            try:
+                self._write_and_rename(spare[0], spare[1], final, chunks, link=True)
+                return
+            except FileNotFoundError:  # another process's collector removed an old spare
+                pass
         tmp = f"{folder}/{_TMP_PREFIX}{os.urandom(8).hex()}"
         try:
             fd = _create_fd(tmp)
@@ -277,13 +293,26 @@ class BlobStore:
             self._shards.discard(name)
             self._shard(name)
             fd = _create_fd(tmp)
+        self._write_and_rename(fd, tmp, final, chunks)
+
+    @staticmethod
+    def _write_and_rename(fd: int, tmp: str, final: str, chunks: list[bytes], *, link: bool = False) -> None:
+        """Write ``tmp`` and give it the blob's name. ``link``: a spare, in another folder,
+        is hard-linked to the name and then removed, not renamed: a move between folders
+        is what watchdog's observers hold back for half a second to pair its two halves
+        (a blob already there has the same bytes, so it is kept)."""
         try:
             try:
                 for chunk in chunks:
                     write_all(fd, chunk)
             finally:
                 os.close(fd)
-            os.replace(tmp, final)
+            if not link:
+                os.replace(tmp, final)
+                return
+            with contextlib.suppress(FileExistsError):
+                os.link(tmp, final)
+            os.unlink(tmp)
         except BaseException:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp)

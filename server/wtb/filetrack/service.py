@@ -90,6 +90,7 @@ class SqliteFileTrackingService:
                 return
             self._closed = True
             self._watcher.stop()
+            self._blobs.close()
             if self._trash is not None:
                 self._trash.close()
             try:
