@@ -262,13 +262,15 @@ def test_a_schema_1_data_dir_keeps_its_snapshots(make_workspace: MakeWs, make_se
         conn.execute("CREATE TABLE trees (hash TEXT PRIMARY KEY, body BLOB NOT NULL) WITHOUT ROWID")
         conn.execute("INSERT INTO trees SELECT hash, body FROM t")
         conn.execute("DROP TABLE t")
+        conn.execute("CREATE INDEX checkpoints_by_snapshot ON checkpoints(snapshot)")  # schema 1 and 2 had it
         conn.execute("PRAGMA user_version = 1")
     reopened = make_service(ws)
     assert reopened.read_file(snap, "sub/b.txt") == b"b"
     assert reopened.snapshot() == snap
     with sqlite3.connect(db) as conn:
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == 2
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == 3
         sql = conn.execute("SELECT sql FROM sqlite_master WHERE name = 'trees'").fetchone()[0]
+        assert not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'checkpoints_by_snapshot'").fetchone()
     assert "WITHOUT ROWID" not in sql
 
 
