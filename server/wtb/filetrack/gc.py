@@ -23,9 +23,12 @@ Why this is safe with other processes at work:
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
+from wtb.errors import DamagedStoreError
 from wtb.filetrack.cas import BlobStore
 from wtb.filetrack.db import Database
 from wtb.filetrack.statindex import drop_missing_roots, index_hashes
@@ -89,3 +92,21 @@ def storage_stats(db: Database, blobs: BlobStore) -> StorageStats:
         snapshots = cur.execute("SELECT COUNT(*) FROM snapshots").fetchone()[0]
     ratio = referenced / stored if stored else 1.0
     return StorageStats(count, stored, int(referenced), int(snapshots), ratio)
+
+
+def open_store(folder: Path, db: Database) -> BlobStore:
+    """The blob store; a missing one while ``filetrack.db`` lists stored files is damage, named now
+    (recreating it empty would make every checkpoint's files unreadable later, one by one)."""
+    if not os.path.lexists(folder) and db.one("SELECT 1 FROM snapshots WHERE bytes > 0 LIMIT 1", ()) is not None:
+        raise DamagedStoreError(
+            f"{folder} is missing, but {db.path.name} lists stored files: the contents of the "
+            "checkpoints' files are gone. Put the folder back from a backup, or move the data directory aside "
+            "(e.g. `mv .wtb .wtb.damaged`) to start afresh."
+        )
+    try:
+        return BlobStore(folder)
+    except OSError as exc:
+        raise DamagedStoreError(
+            f"{folder} cannot be used as WTB's blob store ({exc.strerror or exc}): remove what is in its place "
+            "or fix its permissions, or use another data directory (--data-dir)."
+        ) from exc

@@ -19,10 +19,9 @@ from types import TracebackType
 from wtb.config import FileTrackingConfig
 from wtb.datafs import open_path
 from wtb.filetrack import bundle, settle
-from wtb.filetrack.cas import BlobStore
 from wtb.filetrack.db import Database
-from wtb.filetrack.errors import DamagedStoreError, IntegrityError, InvalidStateError, NotFoundError
-from wtb.filetrack.gc import GcReport, collect, storage_stats
+from wtb.filetrack.errors import IntegrityError, InvalidStateError, NotFoundError
+from wtb.filetrack.gc import GcReport, collect, open_store, storage_stats
 from wtb.filetrack.ignore import Rules
 from wtb.filetrack.links import INSERT_LINK, Link, link_row, unpack_outputs
 from wtb.filetrack.objects import EMPTY_TREE, FILE, SKIPPED, SYMLINK, TREE, Entry
@@ -55,7 +54,7 @@ class SqliteFileTrackingService:
         os.close(open_path(self.data_dir, [".filetrack"], create=True))  # a real folder, never a planted link
         self._db = Database(home / "filetrack.db")
         try:
-            self._blobs = _open_blobs(home / "blobs", self._db)
+            self._blobs = open_store(home / "blobs", self._db)
         except BaseException:
             self._db.close()
             raise
@@ -71,7 +70,7 @@ class SqliteFileTrackingService:
         self._last_mode = ""
         self._committed: tuple[str, float] | None = None  # the last root this service committed, and when
         self._last_root: str | None = None  # the last snapshot taken: a full walk reuses its unchanged trees
-        self._trash = _open_trash(home / "trash")  # last: it holds a lock until close()
+        self._trash = Trash.open_or_warn(home / "trash")  # last: it holds a lock until close()
 
     # -- life cycle --
 
@@ -424,16 +423,7 @@ class SqliteFileTrackingService:
         if dirty is None:
             self._base = None
             return False
-        get = self._trees.get
-        unsettled = set()
-        for path in dirty:
-            ours = written.get(path)
-            only_renamed = touched is not None and path not in touched
-            if ours is not None and only_renamed and settle.unchanged(self.workspace, path, ours):
-                continue
-            if not settle.holds(self.workspace, path, lookup(get, snapshot_id, path)):
-                unsettled.add(path)
-        self._watcher.requeue(unsettled)
+        self._watcher.requeue(settle.unsettled(self.workspace, self._trees.get, snapshot_id, dirty, written, touched))
         self._base = snapshot_id
         return True
 
@@ -527,32 +517,3 @@ class SqliteFileTrackingService:
 
 
 _PUMP_EVERY = 256  # restored files between two reads of the watcher's queue (~6 events each)
-
-
-def _open_blobs(folder: Path, db: Database) -> BlobStore:
-    """The blob store; a missing one while ``filetrack.db`` lists stored files is damage, named now
-    (recreating it empty would make every checkpoint's files unreadable later, one by one)."""
-    if not os.path.lexists(folder) and db.one("SELECT 1 FROM snapshots WHERE bytes > 0 LIMIT 1", ()) is not None:
-        raise DamagedStoreError(
-            f"{folder} is missing, but {db.path.name} lists stored files: the contents of the "
-            "checkpoints' files are gone. Put the folder back from a backup, or move the data directory aside "
-            "(e.g. `mv .wtb .wtb.damaged`) to start afresh."
-        )
-    try:
-        return BlobStore(folder)
-    except OSError as exc:
-        raise DamagedStoreError(
-            f"{folder} cannot be used as WTB's blob store ({exc.strerror or exc}): remove what is in its place "
-            "or fix its permissions, or use another data directory (--data-dir)."
-        ) from exc
-
-
-def _open_trash(folder: Path) -> Trash | None:
-    """The folder restores park replaced files in; without one they rename over them."""
-    try:
-        return Trash.open(folder)
-    except OSError:
-        log.warning("restores will rename over files: no trash folder in %s", folder, exc_info=True)
-        return None
-
-

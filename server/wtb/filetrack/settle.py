@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import stat
 import time
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from wtb.filetrack.fdio import read_up_to
@@ -20,6 +21,7 @@ from wtb.filetrack.hashing import hash_bytes
 from wtb.filetrack.objects import FILE, SYMLINK, Entry
 from wtb.filetrack.restore import Record
 from wtb.filetrack.statindex import IndexDelta, StatRecord
+from wtb.filetrack.trees import lookup
 
 READ_LIMIT = 4 << 20  # larger restored files stay dirty rather than be read back
 
@@ -79,3 +81,28 @@ def recorder(delta: IndexDelta) -> Record:
 
 def skip(path: str, st: os.stat_result | None, entry: Entry | None) -> None:
     return None
+
+
+def unsettled(
+    root: Path,
+    get: Callable[[str], Mapping[str, Entry]],
+    snapshot_id: str,
+    dirty: set[str],
+    written: Mapping[str, StatRecord],
+    touched: set[str] | None,
+) -> set[str]:
+    """The dirty paths not proven to hold the snapshot's entries after a restore.
+
+    A file the restore wrote (``written``: its stat right after the rename) with no event
+    on its name but that rename (``touched``: names with any other event; None: unknown)
+    is proven by its stat; any other path is read back and hashed (:func:`holds`).
+    """
+    left = set()
+    for path in dirty:
+        ours = written.get(path)
+        only_renamed = touched is not None and path not in touched
+        if ours is not None and only_renamed and unchanged(root, path, ours):
+            continue
+        if not holds(root, path, lookup(get, snapshot_id, path)):
+            left.add(path)
+    return left

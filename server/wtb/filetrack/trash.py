@@ -154,6 +154,15 @@ class Trash:
             raise
         return cls(parent / name, fd, lock_fd, parent_fd)
 
+    @classmethod
+    def open_or_warn(cls, folder: Path) -> Trash | None:
+        """The folder restores park replaced files in; without one they rename over them."""
+        try:
+            return cls.open(folder)
+        except OSError:
+            log.warning("restores will rename over files: no trash folder in %s", folder, exc_info=True)
+            return None
+
     def take(self) -> Spare | None:
         """An empty file to write a restored file's content to, or None when none is ready.
         Call :meth:`release` with its name once it was exchanged (or failed)."""
