@@ -281,7 +281,7 @@ export const rollback = (env: Env): Handler => async (arg?: unknown) => {
   const total = plan.writes.length + plan.deletes.length;
   const answer = await vscode.window.showWarningMessage(
     `Roll back ${fmt.executionLabel(e)} to ${label}? ${total === 0 ? 'No workspace file will change.' : `${fmt.fileCount(total)} will change.`}`,
-    { modal: true, detail: `${fmt.rollbackSummary(plan.writes, plan.deletes)}\n\nThe execution's head moves to this checkpoint. Nothing is deleted from the history; "WTB: Undo Rollback" restores the files as they are now.` },
+    { modal: true, detail: `${fmt.rollbackSummary(plan.writes, plan.deletes, plan.skipped)}\n\nThe execution's head moves to this checkpoint. Nothing is deleted from the history; "WTB: Undo Rollback" restores the files as they are now.` },
     'Roll Back',
   );
   if (answer !== 'Roll Back') return;

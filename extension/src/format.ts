@@ -123,14 +123,21 @@ export function checkpointTooltip(cp: CheckpointInfo, isHead: boolean): string {
 }
 
 /** What a rollback's confirm dialog says about the files it will change. */
-export function rollbackSummary(writes: string[], deletes: string[]): string {
+export function rollbackSummary(
+  writes: string[],
+  deletes: string[],
+  skipped: readonly { path: string; reason: string }[] = [],
+): string {
   const total = writes.length + deletes.length;
-  if (total === 0) return 'No workspace file will change.';
+  const left = skipped.length
+    ? `\n\n${fileCount(skipped.length)} will be left as ${skipped.length === 1 ? 'it is' : 'they are'}:\n${skipped.slice(0, 6).map((s) => `  ${s.path}: ${s.reason}`).join('\n')}${skipped.length > 6 ? `\n  … and ${skipped.length - 6} more` : ''}`
+    : '';
+  if (total === 0) return `No workspace file will change.${left}`;
   const parts: string[] = [];
   if (writes.length) parts.push(`${writes.length} written`);
   if (deletes.length) parts.push(`${deletes.length} deleted`);
   const list = [...writes.map((p) => `  ${p}`), ...deletes.map((p) => `  ${p} (deleted)`)];
   const shown = list.slice(0, 12);
   if (list.length > shown.length) shown.push(`  … and ${list.length - shown.length} more`);
-  return `${fileCount(total)} will change (${parts.join(', ')}):\n${shown.join('\n')}`;
+  return `${fileCount(total)} will change (${parts.join(', ')}):\n${shown.join('\n')}${left}`;
 }

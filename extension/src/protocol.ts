@@ -365,9 +365,11 @@ export interface PlanRollbackParams {
   checkpointId: string;
 }
 
+/** `skipped`: files the rollback would leave as they are, and why (over `maxFileSize`). */
 export interface PlanRollbackResult {
   writes: string[];
   deletes: string[];
+  skipped: SkippedFileInfo[];
 }
 
 export interface RollbackParams {

@@ -33,6 +33,10 @@ test('checkpoint node names', () => {
 
 test('the rollback confirmation says how many files change', () => {
   assert.equal(fmt.rollbackSummary([], []), 'No workspace file will change.');
+  assert.equal(
+    fmt.rollbackSummary(['a.txt'], [], [{ path: 'big.bin', reason: 'over the size limit' }]),
+    '1 file will change (1 written):\n  a.txt\n\n1 file will be left as it is:\n  big.bin: over the size limit',
+  );
   assert.equal(fmt.rollbackSummary(['a.txt'], ['out/answer.md']), '2 files will change (1 written, 1 deleted):\n  a.txt\n  out/answer.md (deleted)');
   const many = fmt.rollbackSummary(Array.from({ length: 20 }, (_, i) => `f${i}`), []);
   assert.match(many, /^20 files will change \(20 written\)/);

@@ -168,8 +168,9 @@ async def _not_running(ls: WtbLanguageServer, execution_id: str, action: str) ->
 async def plan_rollback(ls: WtbLanguageServer, params: p.PlanRollbackParams) -> p.PlanRollbackResult:
     plan = await ls.bench_host.call(lambda bench: bench.plan_rollback(params.execution_id, params.checkpoint_id))
     return p.PlanRollbackResult(
-        writes=sorted(str(x) for x in getattr(plan, "writes", []) or []),
-        deletes=sorted(str(x) for x in getattr(plan, "deletes", []) or []),
+        writes=sorted(plan.writes),
+        deletes=sorted(plan.deletes),
+        skipped=[p.SkippedFileInfo(path=s.path, reason=s.reason) for s in plan.skipped],
     )
 
 

@@ -73,8 +73,11 @@ class PlanRollbackParams:
 
 @attrs.define(kw_only=True)
 class PlanRollbackResult:
+    """``skipped``: files the rollback would leave as they are, and why (over ``maxFileSize``)."""
+
     writes: list[str]
     deletes: list[str]
+    skipped: list[SkippedFileInfo] = attrs.Factory(list)
 
 
 @attrs.define(kw_only=True)
