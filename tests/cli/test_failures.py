@@ -5,7 +5,6 @@ are listed."""
 from __future__ import annotations
 
 import json
-import shutil
 import signal
 import sqlite3
 import subprocess
@@ -16,47 +15,13 @@ from typing import Any
 
 import pytest
 
-from tests.engine.conftest import FILES_WORKFLOW, workspace_tree
+from tests.cli.checks import drop_journals, one_clear_line
+from tests.engine.conftest import workspace_tree
 from tests.engine.test_crash import ROLLBACK_SCRIPT
-from wtb import WTBTestBench
 
 
 def wtb(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "wtb", *args], capture_output=True, text=True, timeout=120)
-
-
-@pytest.fixture(scope="module")
-def made(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
-    """A workspace with one finished run (copied for each test): (workspace, execution id)."""
-    root = tmp_path_factory.mktemp("damaged") / "ws"
-    root.mkdir()
-    (root / "files_flow.py").write_text(FILES_WORKFLOW)
-    (root / "notes.md").write_text("user notes\n")
-    (root / "langgraph.json").write_text(json.dumps({"graphs": {"files": "./files_flow.py:graph"}}))
-    with WTBTestBench.create(workspace=root) as bench:
-        execution = bench.run("files", {"tag": "d"})
-    return root, execution.id
-
-
-@pytest.fixture
-def ws(made: tuple[Path, str], tmp_path: Path) -> Path:
-    target = tmp_path / "ws"
-    shutil.copytree(made[0], target, symlinks=True)
-    return target
-
-
-def one_clear_line(result: subprocess.CompletedProcess[str], *needles: str) -> str:
-    assert result.returncode != 0, result.stdout
-    assert "Traceback" not in result.stderr, result.stderr
-    assert result.stderr.count("\n") == 1 and result.stderr.startswith("wtb: error: "), result.stderr
-    for needle in needles:
-        assert needle in result.stderr, result.stderr
-    return result.stderr
-
-
-def _drop_journals(db: Path) -> None:
-    for suffix in ("-wal", "-shm"):
-        Path(f"{db}{suffix}").unlink(missing_ok=True)
 
 
 def _head(ws: Path, execution_id: str) -> str:
@@ -77,7 +42,7 @@ def test_an_emptied_filetrack_db_refuses_a_rollback_instead_of_moving_the_state_
     target = _step(ws, execution_id, 1)
     head, before = _head(ws, execution_id), workspace_tree(ws)
     db = ws / ".wtb" / ".filetrack" / "filetrack.db"
-    _drop_journals(db)
+    drop_journals(db)
     db.write_bytes(b"")
     one_clear_line(wtb("rollback", execution_id, target, "--workspace", str(ws)), "no file snapshot")
     assert (_head(ws, execution_id), workspace_tree(ws)) == (head, before)

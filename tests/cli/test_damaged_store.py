@@ -4,7 +4,6 @@ says what to do, exit status 2, never a traceback."""
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess
@@ -13,8 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.engine.conftest import FILES_WORKFLOW
-from wtb import WTBTestBench
+from tests.cli.checks import drop_journals, one_clear_line
 from wtb.errors import DamagedStoreError
 from wtb.sqlite import connect
 
@@ -37,45 +35,11 @@ def unprivileged() -> list[str]:
     return [setpriv, *NO_DAC]
 
 
-@pytest.fixture(scope="module")
-def made(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
-    """A workspace with one finished run (copied for each test): (workspace, execution id)."""
-    root = tmp_path_factory.mktemp("damaged") / "ws"
-    root.mkdir()
-    (root / "files_flow.py").write_text(FILES_WORKFLOW)
-    (root / "notes.md").write_text("user notes\n")
-    (root / "langgraph.json").write_text(json.dumps({"graphs": {"files": "./files_flow.py:graph"}}))
-    with WTBTestBench.create(workspace=root) as bench:
-        execution = bench.run("files", {"tag": "d"})
-    return root, execution.id
-
-
-@pytest.fixture
-def ws(made: tuple[Path, str], tmp_path: Path) -> Path:
-    target = tmp_path / "ws"
-    shutil.copytree(made[0], target, symlinks=True)
-    return target
-
-
-def one_clear_line(result: subprocess.CompletedProcess[str], *needles: str) -> str:
-    assert result.returncode != 0, result.stdout
-    assert "Traceback" not in result.stderr, result.stderr
-    assert result.stderr.count("\n") == 1 and result.stderr.startswith("wtb: error: "), result.stderr
-    for needle in needles:
-        assert needle in result.stderr, result.stderr
-    return result.stderr
-
-
-def _drop_journals(db: Path) -> None:
-    for suffix in ("-wal", "-shm"):
-        Path(f"{db}{suffix}").unlink(missing_ok=True)
-
-
 @pytest.mark.parametrize("name", ["wtb.db", ".filetrack/filetrack.db", "wtb_checkpoints.db"])
 @pytest.mark.parametrize("damage", ["random", "half"])
 def test_a_damaged_database_is_named_in_one_line(ws: Path, name: str, damage: str) -> None:
     db = ws / ".wtb" / name
-    _drop_journals(db)
+    drop_journals(db)
     if damage == "random":
         db.write_bytes(os.urandom(100))
     else:
