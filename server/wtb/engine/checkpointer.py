@@ -9,10 +9,11 @@ snapshot to the checkpoint once it is stored, and tell the controller.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from langgraph.checkpoint.base import CheckpointTuple
 from langgraph.checkpoint.serde.base import SerializerProtocol
 from langgraph.checkpoint.sqlite import SqliteSaver
 
@@ -52,6 +53,37 @@ class TrackingSaver(SqliteSaver):
             parent = config.get("configurable", {}).get("checkpoint_id")
             self._on_checkpoint(dict(checkpoint), dict(metadata), parent, snapshot)
         return stored
+
+    # The async API (LangGraph's ``astream``): the sync methods, on the same connection.
+    # Each call finishes without yielding to the event loop, so they never interleave.
+
+    async def aget_tuple(self, config: Any) -> CheckpointTuple | None:
+        return self.get_tuple(config)
+
+    async def alist(
+        self,
+        config: Any,
+        *,
+        filter: dict[str, Any] | None = None,
+        before: Any = None,
+        limit: int | None = None,
+    ) -> AsyncIterator[CheckpointTuple]:
+        for found in self.list(config, filter=filter, before=before, limit=limit):
+            yield found
+
+    async def aput(self, config: Any, checkpoint: Any, metadata: Any, new_versions: Any) -> Any:
+        return self.put(config, checkpoint, metadata, new_versions)
+
+    async def aput_writes(
+        self, config: Any, writes: Sequence[tuple[str, Any]], task_id: str, task_path: str = ""
+    ) -> None:
+        self.put_writes(config, writes, task_id, task_path)
+
+    async def adelete_thread(self, thread_id: str) -> None:
+        self.delete_thread(thread_id)
+
+    async def aget_delta_channel_history(self, *, config: Any, channels: Sequence[str]) -> Mapping[str, Any]:
+        return self.get_delta_channel_history(config=config, channels=channels)
 
 
 def open_checkpoint_db(path: Path) -> sqlite3.Connection:

@@ -6,7 +6,8 @@ own (its own SQLite connection, so runs in threads don't share one), streams it 
 moves the execution through ``running`` to ``completed``, ``paused`` or ``failed`` (or
 ``cancelled``, when asked to stop between two steps).
 Workflow code runs with the workspace as its working directory, as it would when the user
-runs it from there.
+runs it from there. A graph with ``async def`` nodes is streamed with ``astream`` in an
+event loop of the run's own (``engine/async_graphs.py``); a sync graph never touches asyncio.
 """
 
 from __future__ import annotations
@@ -16,12 +17,13 @@ import re
 import threading
 import traceback
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import aclosing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from wtb.config import PauseStrategyConfig
+from wtb.engine.async_graphs import is_async_graph, run_coroutine
 from wtb.engine.checkpointer import TrackingSaver, open_checkpoint_db
 from wtb.engine.recorder import EventSink, RunRecorder, Tracker
 from wtb.engine.state_adapter import StateAdapter, thread_config
@@ -93,7 +95,10 @@ class ExecutionController:
                 config["recursion_limit"] = request.recursion_limit
             if request.input is not None:
                 recorder.take_start_snapshot()
-            error = self._stream(compiled, request, config, on_event)
+            if is_async_graph(compiled):
+                error = self._astream(compiled, request, config, on_event)
+            else:
+                error = self._stream(compiled, request, config, on_event)
             return self._finish(execution.id, recorder, error, on_event, request.pause.on_error)
         finally:
             conn.close()
@@ -129,6 +134,32 @@ class ExecutionController:
             except Exception as exc:
                 return describe_failure(exc, failed_node(exc) or next(iter(running.values()), None))
         return None
+
+    def _astream(
+        self, compiled: Any, request: RunRequest, config: dict[str, Any], on_event: EventSink | None
+    ) -> ExecutionError | None:
+        """``_stream`` for a graph with async nodes: ``astream`` in an event loop of its own."""
+
+        async def stream() -> ExecutionError | None:
+            running: dict[str, str] = {}
+            try:
+                chunks = compiled.astream(request.input, config, stream_mode=["tasks"], durability=request.durability)
+                async with aclosing(chunks):
+                    async for _mode, task in chunks:
+                        if "input" in task:
+                            if request.stop_requested is not None and request.stop_requested():
+                                return CANCELLED
+                            running[task["id"]] = task["name"]
+                            if on_event:
+                                on_event({"type": "node", "node": task["name"], "execution_id": request.execution.id})
+                        else:
+                            running.pop(task["id"], None)
+            except Exception as exc:
+                return describe_failure(exc, failed_node(exc) or next(iter(running.values()), None))
+            return None
+
+        with working_directory(request.directory):
+            return run_coroutine(stream)
 
     def _finish(
         self,
