@@ -261,3 +261,22 @@ def test_async_nodes_are_found_in_routers_and_subgraphs_and_sync_graphs_stay_syn
     assert is_async_graph(one_node_graph(async_node).compile())
     assert is_async_graph(one_node_graph(sync_node, async_route))
     assert is_async_graph(one_node_graph(one_node_graph(async_node).compile()).compile())
+
+
+def test_async_nodes_replay_from_recordings(async_ws: Path, make_bench: Any) -> None:
+    from wtb import ExecutionConfig, WorkflowProject
+
+    bench = make_bench(async_ws)
+    bench.register_project(
+        WorkflowProject(name="replayed", graph="./flow.py:graph", execution=ExecutionConfig(replay="recorded"))
+    )
+    first = bench.run("replayed", {"n": 0})
+    assert first.status is ExecutionStatus.COMPLETED, first.error
+    assert not any(c.replayed for c in bench.get_checkpoints(first.id))
+    (async_ws / "out" / "s1.txt").unlink()
+    second = bench.run("replayed", {"n": 0})
+    assert second.status is ExecutionStatus.COMPLETED, second.error
+    assert sorted(n for c in bench.get_checkpoints(second.id) for n in c.replayed) == ["s0", "s1", "s2"]
+    assert bench.get_state(second.id)["log"] == "a0,a1,a2,"
+    assert out_files(bench, second.id, None) == expected_out(3)
+    assert (async_ws / "out" / "s1.txt").read_text() == "1:1"

@@ -38,10 +38,11 @@ def _needs_async(graph: Any, seen: set[int]) -> bool:
         runnables += [branch.path for branches in builder.branches.values() for branch in branches.values()]
     else:  # a Pregel graph built by hand: its nodes' runnables are ``bound``
         runnables = [getattr(node, "bound", None) for node in getattr(graph, "nodes", {}).values()]
-    return any(_async_only(each) or (_is_graph(each) and _needs_async(each, seen)) for each in runnables)
+    return any(is_async_only(each) or (_is_graph(each) and _needs_async(each, seen)) for each in runnables)
 
 
-def _async_only(runnable: Any) -> bool:
+def is_async_only(runnable: Any) -> bool:
+    """Whether a node's runnable has only an async function (an ``async def`` node)."""
     return getattr(runnable, "func", None) is None and callable(getattr(runnable, "afunc", None))
 
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from wtb.engine.async_graphs import is_async_only
 from wtb.engine.inspection import get_checkpoints
 from wtb.engine.services import Services
 from wtb.store.recordings import ReplayStore
@@ -129,22 +130,41 @@ def replaying_node(
     read_blob: Callable[[str, str, str], bytes],
     replayed: list[str],
 ) -> Callable[..., Any]:
-    """A node that answers from a recording when it can, and otherwise runs and records."""
+    """A node that answers from a recording when it can, and otherwise runs and records.
 
-    def node(state: Any, config: Any) -> Any:
+    An ``async def`` node gets an async stand-in (``ainvoke``), so its graph stays async.
+    """
+
+    def replay(state: Any) -> Any:
         recording = replayer.lookup(name, state)
-        if recording is not None:
-            _write_files(recording, read_blob)
-            replayed.append(name)
-            return recording.update
-        tracked = ReadTrackingState(state) if isinstance(state, dict) else state
-        update = original.invoke(tracked, config)
+        if recording is None:
+            return None
+        _write_files(recording, read_blob)
+        replayed.append(name)
+        return recording
+
+    def recorded(tracked: Any, config: Any, update: Any) -> Any:
         if isinstance(tracked, ReadTrackingState):
             replayer.record(name, _running_from(config), tracked)
         return update
 
-    node.__name__ = name
-    return node
+    def node(state: Any, config: Any) -> Any:
+        recording = replay(state)
+        if recording is not None:
+            return recording.update
+        tracked = ReadTrackingState(state) if isinstance(state, dict) else state
+        return recorded(tracked, config, original.invoke(tracked, config))
+
+    async def anode(state: Any, config: Any) -> Any:
+        recording = replay(state)
+        if recording is not None:
+            return recording.update
+        tracked = ReadTrackingState(state) if isinstance(state, dict) else state
+        return recorded(tracked, config, await original.ainvoke(tracked, config))
+
+    chosen: Callable[..., Any] = anode if is_async_only(original) else node
+    chosen.__name__ = name
+    return chosen
 
 
 def _running_from(config: Any) -> str | None:
