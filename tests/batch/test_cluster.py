@@ -308,3 +308,62 @@ def test_closing_the_bench_leaves_the_cluster_wtb_connected_to(cluster: LocalClu
     assert done.returncode == 0, done.stderr[-4000:]
     report = json.loads(done.stdout.strip().splitlines()[-1])
     assert report == {"status": "completed", "during": True, "after": False}
+
+
+SLOW_FLOW = """
+import time
+from pathlib import Path
+from typing import TypedDict
+from langgraph.graph import END, START, StateGraph
+
+
+class State(TypedDict, total=False):
+    n: int
+
+
+def slow(state: State) -> dict:
+    Path(SIGNAL).write_text("started")
+    time.sleep(60)
+    return {"n": 1}
+
+
+builder = StateGraph(State)
+builder.add_node("slow", slow)
+builder.add_edge(START, "slow")
+builder.add_edge("slow", END)
+graph = builder.compile()
+"""
+
+GONE_DRIVER = """
+import sys
+from wtb import WTBTestBench
+from wtb.batch import run_batch
+
+with WTBTestBench.create(workspace=sys.argv[1], data_dir=sys.argv[2]) as bench:
+    result = run_batch(bench, "slow", [{"name": "a"}], max_retries=1)
+    print("RESULT", result.status, result["a"].status, result["a"].error, flush=True)
+print("ALIVE", flush=True)
+"""
+
+
+def test_a_cluster_that_goes_away_during_a_batch_fails_it_clearly_and_the_process_lives(tmp_path: Path) -> None:
+    signal_file = tmp_path / "started"
+    workspace = tmp_path / "ws"
+    workspace.mkdir()
+    (workspace / "slow.py").write_text(SLOW_FLOW.replace("SIGNAL", repr(str(signal_file))), encoding="utf-8")
+    (workspace / "langgraph.json").write_text(json.dumps({"graphs": {"slow": "./slow.py:graph"}}), encoding="utf-8")
+    with LocalCluster.start(workers=0, num_cpus=1, env=FAST_FAILURE_DETECTION) as gone:
+        driver = subprocess.Popen([sys.executable, "-c", GONE_DRIVER, str(workspace), str(tmp_path / "data")],
+                                  cwd=workspace, env=_env(RAY_ADDRESS=gone.address), stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 120
+        while not signal_file.exists():  # the variant runs on the cluster: now the cluster goes away
+            assert driver.poll() is None, driver.communicate()[1][-3000:]
+            assert time.monotonic() < deadline, "the variant never started"
+            time.sleep(0.2)
+    out, err = driver.communicate(timeout=120)
+    assert driver.returncode == 0, err[-3000:]
+    result = next(line for line in out.splitlines() if line.startswith("RESULT"))
+    assert result.startswith("RESULT failed failed"), result  # the batch ends, failed, with the reason:
+    assert any(why in result for why in ("were lost", "node has crashed", "worker process died")), result
+    assert out.splitlines()[-1] == "ALIVE"
