@@ -115,47 +115,33 @@ class ExecutionController:
     def _stream(
         self, compiled: Any, request: RunRequest, config: dict[str, Any], on_event: EventSink | None
     ) -> ExecutionError | None:
-        running: dict[str, str] = {}
+        tasks = _TaskWatch(request, on_event)
         with working_directory(request.directory):
             try:
                 for _mode, task in compiled.stream(
                     request.input, config, stream_mode=["tasks"], durability=request.durability
                 ):
-                    if "input" in task:
-                        # LangGraph announces a step's tasks before it runs them, after the
-                        # previous step's checkpoint: the place to stop when asked to.
-                        if request.stop_requested is not None and request.stop_requested():
-                            return CANCELLED
-                        running[task["id"]] = task["name"]
-                        if on_event:
-                            on_event({"type": "node", "node": task["name"], "execution_id": request.execution.id})
-                    else:
-                        running.pop(task["id"], None)
+                    if tasks.stop_at(task):
+                        return CANCELLED
             except Exception as exc:
-                return describe_failure(exc, failed_node(exc) or next(iter(running.values()), None))
+                return tasks.failure(exc)
         return None
 
     def _astream(
         self, compiled: Any, request: RunRequest, config: dict[str, Any], on_event: EventSink | None
     ) -> ExecutionError | None:
         """``_stream`` for a graph with async nodes: ``astream`` in an event loop of its own."""
+        tasks = _TaskWatch(request, on_event)
 
         async def stream() -> ExecutionError | None:
-            running: dict[str, str] = {}
             try:
                 chunks = compiled.astream(request.input, config, stream_mode=["tasks"], durability=request.durability)
                 async with aclosing(chunks):
                     async for _mode, task in chunks:
-                        if "input" in task:
-                            if request.stop_requested is not None and request.stop_requested():
-                                return CANCELLED
-                            running[task["id"]] = task["name"]
-                            if on_event:
-                                on_event({"type": "node", "node": task["name"], "execution_id": request.execution.id})
-                        else:
-                            running.pop(task["id"], None)
+                        if tasks.stop_at(task):
+                            return CANCELLED
             except Exception as exc:
-                return describe_failure(exc, failed_node(exc) or next(iter(running.values()), None))
+                return tasks.failure(exc)
             return None
 
         with working_directory(request.directory):
@@ -234,3 +220,34 @@ def working_directory(directory: Path) -> Iterator[None]:
             yield
         finally:
             os.chdir(previous)
+
+
+class _TaskWatch:
+    """What a run's stream of task events tells: which nodes are running (to name the one
+    that failed), each node's start (an event for the caller), and where to stop when a
+    cancel was asked for."""
+
+    def __init__(self, request: RunRequest, on_event: EventSink | None) -> None:
+        self._request = request
+        self._on_event = on_event
+        self._running: dict[str, str] = {}
+
+    def stop_at(self, task: dict[str, Any]) -> bool:
+        """Note one task event; True when the run must stop here (a cancel request).
+
+        LangGraph announces a step's tasks before it runs them, after the previous step's
+        checkpoint: the place to stop when asked to.
+        """
+        if "input" not in task:
+            self._running.pop(task["id"], None)
+            return False
+        stop = self._request.stop_requested
+        if stop is not None and stop():
+            return True
+        self._running[task["id"]] = task["name"]
+        if self._on_event:
+            self._on_event({"type": "node", "node": task["name"], "execution_id": self._request.execution.id})
+        return False
+
+    def failure(self, exc: Exception) -> ExecutionError:
+        return describe_failure(exc, failed_node(exc) or next(iter(self._running.values()), None))
