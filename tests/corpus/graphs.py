@@ -1,0 +1,485 @@
+"""A corpus of LangGraph graphs, one of each shape a LangGraph user writes (issue 19).
+
+Every node writes or changes at least one file in the current directory, with content that
+depends only on its input, so two runs of the same graph (plain LangGraph, WTB) leave the
+same files at every step. Nothing here talks to a network or a model.
+
+``CORPUS`` maps a name to a :class:`CorpusGraph`: a builder returning a fresh uncompiled
+``StateGraph`` or a ``Pregel`` (an ``@entrypoint``, or a graph compiled with a cache but no
+checkpointer), its input, and the answers to its interrupts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import operator
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any, Literal, TypedDict
+
+from langchain_core.language_models.fake_chat_models import FakeMessagesListChatModel
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
+from langchain_core.outputs import ChatGeneration, ChatResult
+from langchain_core.tools import InjectedToolCallId, tool
+from langgraph.cache.memory import InMemoryCache
+from langgraph.func import entrypoint, task
+from langgraph.graph import END, START, StateGraph
+from langgraph.types import CachePolicy, Command, RetryPolicy, Send, interrupt
+
+
+@dataclass(frozen=True)
+class CorpusGraph:
+    """One graph of the corpus.
+
+    ``answers``: one dict per resume round, from an interrupt's value (the question) to the
+    answer; a round with one pending interrupt is answered with the bare value, a round with
+    several with a dict keyed by interrupt id. ``run_async``: the graph has ``async def``
+    nodes (plain LangGraph must drive it with ``ainvoke``). ``subgraphs``: it has subgraph
+    nodes, so checkpoints exist in inner namespaces. ``middle_step``: the root step a
+    rollback or fork "from the middle" starts at.
+    """
+
+    build: Callable[[], Any]
+    input: Any
+    answers: list[dict[str, Any]] = field(default_factory=list)
+    run_async: bool = False
+    subgraphs: bool = False
+    middle_step: int = 1
+
+
+def write(path: str, text: str) -> None:
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(text, encoding="utf-8")
+
+
+def append(path: str, text: str) -> None:
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with target.open("a", encoding="utf-8") as handle:
+        handle.write(text)
+
+
+class Count(TypedDict, total=False):
+    n: int
+    log: Annotated[list[str], operator.add]
+
+
+# -- 1, 2: async nodes, and async mixed with sync ----
+
+
+def _async_step(name: str) -> Callable[[Count], Any]:
+    async def step(state: Count) -> Count:
+        await asyncio.sleep(0)
+        n = state.get("n", 0)
+        write(f"out/{name}.txt", f"{name} saw {n}")
+        return {"n": n + 1, "log": [name]}
+
+    step.__name__ = name
+    return step
+
+
+def _sync_step(name: str) -> Callable[[Count], Count]:
+    def step(state: Count) -> Count:
+        n = state.get("n", 0)
+        write(f"out/{name}.txt", f"{name} saw {n}")
+        return {"n": n + 1, "log": [name]}
+
+    step.__name__ = name
+    return step
+
+
+def _chain(steps: list[tuple[str, Callable[[Count], Any]]]) -> StateGraph:
+    graph = StateGraph(Count)
+    previous = START
+    for name, step in steps:
+        graph.add_node(name, step)
+        graph.add_edge(previous, name)
+        previous = name
+    graph.add_edge(previous, END)
+    return graph
+
+
+def async_chain() -> StateGraph:
+    return _chain([(name, _async_step(name)) for name in ("a1", "a2", "a3")])
+
+
+def mixed_chain() -> StateGraph:
+    return _chain([("a1", _async_step("a1")), ("s2", _sync_step("s2")), ("a3", _async_step("a3"))])
+
+
+# -- 3: the Functional API ----
+
+
+@task
+def draft_line(i: int, topic: str) -> str:
+    line = f"{topic} #{i}"
+    write(f"lines/{i}.txt", line)
+    return line
+
+
+def functional() -> Any:
+    @entrypoint()
+    def poem(topic: str) -> list[str]:
+        lines = [draft_line(i, topic).result() for i in range(2)]
+        write("poem.txt", "\n".join(lines))
+        return lines
+
+    return poem
+
+
+# -- 4: a subgraph node containing a subgraph node ----
+
+
+def two_level_subgraph() -> StateGraph:
+    inner = _chain([("i1", _sync_step("i1")), ("i2", _sync_step("i2"))]).compile()
+    middle = StateGraph(Count)
+    middle.add_node("m1", _sync_step("m1"))
+    middle.add_node("inner", inner)
+    middle.add_node("m2", _sync_step("m2"))
+    middle.add_edge(START, "m1")
+    middle.add_edge("m1", "inner")
+    middle.add_edge("inner", "m2")
+    middle.add_edge("m2", END)
+    outer = StateGraph(Count)
+    outer.add_node("o1", _sync_step("o1"))
+    outer.add_node("middle", middle.compile())
+    outer.add_node("o2", _sync_step("o2"))
+    outer.add_edge(START, "o1")
+    outer.add_edge("o1", "middle")
+    outer.add_edge("middle", "o2")
+    outer.add_edge("o2", END)
+    return outer
+
+
+# -- 5: Send map-reduce ----
+
+
+class MapState(TypedDict, total=False):
+    topic: str
+    items: list[str]
+    results: Annotated[list[str], operator.add]
+    summary: str
+
+
+class WorkerInput(TypedDict):
+    item: str
+
+
+def send_map_reduce() -> StateGraph:
+    def plan(state: MapState) -> MapState:
+        items = [f"{state['topic']}-{i}" for i in range(3)]
+        write("plan.txt", ",".join(items))
+        return {"items": items}
+
+    def fan_out(state: MapState) -> list[Send]:
+        return [Send("worker", {"item": item}) for item in state["items"]]
+
+    def worker(state: WorkerInput) -> MapState:
+        write(f"work/{state['item']}.txt", state["item"].upper())
+        return {"results": [state["item"].upper()]}
+
+    def reduce(state: MapState) -> MapState:
+        summary = "+".join(sorted(state["results"]))
+        write("summary.txt", summary)
+        return {"summary": summary}
+
+    graph = StateGraph(MapState)
+    graph.add_node("plan", plan)
+    graph.add_node("worker", worker)
+    graph.add_node("reduce", reduce)
+    graph.add_edge(START, "plan")
+    graph.add_conditional_edges("plan", fan_out, ["worker"])
+    graph.add_edge("worker", "reduce")
+    graph.add_edge("reduce", END)
+    return graph
+
+
+# -- 6: a join ----
+
+
+class JoinState(TypedDict, total=False):
+    topic: str
+    left: str
+    right: str
+    joined: str
+
+
+def join() -> StateGraph:
+    def left(state: JoinState) -> JoinState:
+        write("left.txt", f"L:{state['topic']}")
+        return {"left": f"L:{state['topic']}"}
+
+    def right(state: JoinState) -> JoinState:
+        write("right.txt", f"R:{state['topic']}")
+        return {"right": f"R:{state['topic']}"}
+
+    def joined(state: JoinState) -> JoinState:
+        text = f"{state['left']}|{state['right']}"
+        write("joined.txt", text)
+        return {"joined": text}
+
+    graph = StateGraph(JoinState)
+    graph.add_node("left", left)
+    graph.add_node("right", right)
+    graph.add_node("join", joined)
+    graph.add_edge(START, "left")
+    graph.add_edge(START, "right")
+    graph.add_edge(["left", "right"], "join")
+    graph.add_edge("join", END)
+    return graph
+
+
+# -- 7, 8: interrupts ----
+
+
+class AskState(TypedDict, total=False):
+    topic: str
+    draft: str
+    answers: Annotated[list[str], operator.add]
+    final: str
+
+
+def single_interrupt() -> StateGraph:
+    def draft(state: AskState) -> AskState:
+        write("draft.txt", f"draft of {state['topic']}")
+        return {"draft": f"draft of {state['topic']}"}
+
+    def ask(state: AskState) -> AskState:
+        answer = interrupt("Approve the draft?")
+        write("answer.txt", str(answer))
+        return {"answers": [str(answer)]}
+
+    def finish(state: AskState) -> AskState:
+        final = f"{state['draft']} ({','.join(state['answers'])})"
+        write("final.txt", final)
+        return {"final": final}
+
+    graph = StateGraph(AskState)
+    graph.add_node("draft", draft)
+    graph.add_node("ask", ask)
+    graph.add_node("finish", finish)
+    graph.add_edge(START, "draft")
+    graph.add_edge("draft", "ask")
+    graph.add_edge("ask", "finish")
+    graph.add_edge("finish", END)
+    return graph
+
+
+def two_interrupts() -> StateGraph:
+    def draft(state: AskState) -> AskState:
+        write("draft.txt", f"draft of {state['topic']}")
+        return {"draft": f"draft of {state['topic']}"}
+
+    def asker(name: str, question: str) -> Callable[[AskState], AskState]:
+        def ask(state: AskState) -> AskState:
+            answer = interrupt(question)
+            write(f"answer_{name}.txt", str(answer))
+            return {"answers": [f"{name}={answer}"]}
+
+        ask.__name__ = name
+        return ask
+
+    def finish(state: AskState) -> AskState:
+        final = f"{state['draft']} ({','.join(sorted(state['answers']))})"
+        write("final.txt", final)
+        return {"final": final}
+
+    graph = StateGraph(AskState)
+    graph.add_node("draft", draft)
+    graph.add_node("ask_legal", asker("ask_legal", "Legal approves?"))
+    graph.add_node("ask_style", asker("ask_style", "Style approves?"))
+    graph.add_node("finish", finish)
+    graph.add_edge(START, "draft")
+    graph.add_edge("draft", "ask_legal")
+    graph.add_edge("draft", "ask_style")
+    graph.add_edge(["ask_legal", "ask_style"], "finish")
+    graph.add_edge("finish", END)
+    return graph
+
+
+# -- 9, 10: Command(goto=...) and Command(graph=Command.PARENT) ----
+
+
+def command_goto() -> StateGraph:
+    def route(state: Count) -> Command[Literal["small", "big"]]:
+        n = state.get("n", 0)
+        target = "big" if n >= 10 else "small"
+        write("route.txt", target)
+        return Command(goto=target, update={"log": [f"route->{target}"]})
+
+    graph = StateGraph(Count)
+    graph.add_node("route", route)
+    graph.add_node("small", _sync_step("small"))
+    graph.add_node("big", _sync_step("big"))
+    graph.add_node("done", _sync_step("done"))
+    graph.add_edge(START, "route")
+    graph.add_edge("small", "done")
+    graph.add_edge("big", "done")
+    graph.add_edge("done", END)
+    return graph
+
+
+def command_parent() -> StateGraph:
+    def escalate(state: Count) -> Command:
+        write("escalate.txt", f"escalated at {state.get('n', 0)}")
+        return Command(graph=Command.PARENT, goto="escalated", update={"log": ["escalate"]})
+
+    inner = StateGraph(Count)
+    inner.add_node("check", _sync_step("check"))
+    inner.add_node("escalate", escalate)
+    inner.add_edge(START, "check")
+    inner.add_edge("check", "escalate")
+    inner.add_edge("escalate", END)
+
+    outer = StateGraph(Count)
+    outer.add_node("prepare", _sync_step("prepare"))
+    outer.add_node("review", inner.compile(), destinations=("escalated",))
+    outer.add_node("escalated", _sync_step("escalated"))
+    outer.add_edge(START, "prepare")
+    outer.add_edge("prepare", "review")
+    outer.add_edge("escalated", END)
+    return outer
+
+
+# -- 11: RetryPolicy ----
+
+
+def retry() -> StateGraph:
+    def flaky(state: Count) -> Count:
+        counter = Path("attempts.txt")
+        attempts = int(counter.read_text()) + 1 if counter.exists() else 1
+        counter.write_text(str(attempts))
+        if attempts == 1:
+            raise ConnectionError("first attempt fails")
+        return {"n": state.get("n", 0) + attempts, "log": [f"flaky after {attempts} attempts"]}
+
+    graph = StateGraph(Count)
+    graph.add_node("start", _sync_step("start"))
+    graph.add_node(
+        "flaky",
+        flaky,
+        retry_policy=RetryPolicy(max_attempts=3, initial_interval=0.01, jitter=False, retry_on=ConnectionError),
+    )
+    graph.add_node("end", _sync_step("end"))
+    graph.add_edge(START, "start")
+    graph.add_edge("start", "flaky")
+    graph.add_edge("flaky", "end")
+    graph.add_edge("end", END)
+    return graph
+
+
+# -- 12: CachePolicy ----
+
+
+class SquareInput(TypedDict):
+    x: int
+
+
+class CacheState(TypedDict, total=False):
+    x: int
+    squares: Annotated[list[int], operator.add]
+    rounds: int
+
+
+def cached() -> Any:
+    """``square`` is asked the same question twice, in two steps; the second answer comes from
+    the cache, so ``square_calls.txt`` shows one call. A cache must be given at compile time,
+    so this builder returns a graph compiled without a checkpointer."""
+
+    def plan(state: CacheState) -> CacheState:
+        rounds = state.get("rounds", 0) + 1
+        write("rounds.txt", str(rounds))
+        return {"rounds": rounds}
+
+    def fan_out(state: CacheState) -> list[Send] | str:
+        if state["rounds"] > 2:
+            return "report"
+        return [Send("square", {"x": state["x"]})]
+
+    def square(state: SquareInput) -> CacheState:
+        append("square_calls.txt", f"{state['x']}\n")
+        return {"squares": [state["x"] * state["x"]]}
+
+    def report(state: CacheState) -> CacheState:
+        write("report.txt", ",".join(str(s) for s in state["squares"]))
+        return {}
+
+    graph = StateGraph(CacheState)
+    graph.add_node("plan", plan)
+    graph.add_node("square", square, cache_policy=CachePolicy())
+    graph.add_node("report", report)
+    graph.add_edge(START, "plan")
+    graph.add_conditional_edges("plan", fan_out, ["square", "report"])
+    graph.add_edge("square", "plan")
+    graph.add_edge("report", END)
+    return graph.compile(cache=InMemoryCache())
+
+
+# -- 13: a ReAct agent with a scripted tool-calling chat model ----
+
+
+class ScriptedChatModel(FakeMessagesListChatModel):
+    """Answers the n-th model call of a conversation with ``responses[n]`` (n: the AI messages
+    so far), so a fork or a rerun gets the same answers; logs each call to a file."""
+
+    def _generate(
+        self, messages: list[BaseMessage], stop: list[str] | None = None, run_manager: Any = None, **kwargs: Any
+    ) -> ChatResult:
+        turn = sum(isinstance(m, AIMessage) for m in messages)
+        append("model_calls.txt", f"turn {turn} after {len(messages)} messages\n")
+        return ChatResult(generations=[ChatGeneration(message=self.responses[turn])])
+
+    def bind_tools(self, tools: Any, **kwargs: Any) -> Any:
+        return self
+
+
+@tool
+def write_note(name: str, text: str, tool_call_id: Annotated[str, InjectedToolCallId]) -> Command:
+    """Write a note to notes/<name>.txt."""
+    write(f"notes/{name}.txt", text)
+    message = ToolMessage(f"wrote {name}", tool_call_id=tool_call_id, id=f"tool-{tool_call_id}")
+    return Command(update={"messages": [message]})
+
+
+def react_agent() -> Any:
+    from langgraph.prebuilt import create_react_agent
+
+    model = ScriptedChatModel(
+        responses=[
+            AIMessage(
+                "",
+                id="ai-0",
+                tool_calls=[
+                    {"name": "write_note", "args": {"name": "a", "text": "alpha"}, "id": "call-a", "type": "tool_call"},
+                    {"name": "write_note", "args": {"name": "b", "text": "beta"}, "id": "call-b", "type": "tool_call"},
+                ],
+            ),
+            AIMessage("Wrote notes a and b.", id="ai-1"),
+        ]
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        agent = create_react_agent(model, [write_note])
+    return agent.builder
+
+
+CORPUS: dict[str, CorpusGraph] = {
+    "async": CorpusGraph(async_chain, {"n": 0}, run_async=True),
+    "mixed": CorpusGraph(mixed_chain, {"n": 0}, run_async=True, middle_step=2),
+    "functional": CorpusGraph(functional, "tides", middle_step=0),
+    "subgraph2": CorpusGraph(two_level_subgraph, {"n": 0}, subgraphs=True),
+    "send": CorpusGraph(send_map_reduce, {"topic": "t"}),
+    "join": CorpusGraph(join, {"topic": "t"}),
+    "interrupt": CorpusGraph(single_interrupt, {"topic": "t"}, answers=[{"Approve the draft?": "yes"}], middle_step=2),
+    "interrupt2": CorpusGraph(
+        two_interrupts, {"topic": "t"}, answers=[{"Legal approves?": "ok", "Style approves?": "fine"}], middle_step=2
+    ),
+    "goto": CorpusGraph(command_goto, {"n": 11}),
+    "parent": CorpusGraph(command_parent, {"n": 0}, subgraphs=True),
+    "retry": CorpusGraph(retry, {"n": 0}),
+    "cache": CorpusGraph(cached, {"x": 3}, middle_step=3),
+    "react": CorpusGraph(react_agent, {"messages": [HumanMessage("Write two notes.", id="human-0")]}),
+}

@@ -1,0 +1,524 @@
+"""WTB sees every graph of the corpus exactly as LangGraph does (issue 19).
+
+Each graph runs twice from the same input: once with plain LangGraph (an ``InMemorySaver``
+that also records the files on disk at every ``put``), once with WTB. For every checkpoint,
+root and inside subgraphs (two levels), WTB's values, next nodes, interrupts and files must
+be LangGraph's; rollback + undo and fork + resume must give what LangGraph's own time travel
+gives. Cases WTB gets wrong today are ``xfail(strict=True)`` with the reason, so each fix
+flips exactly its cases.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import warnings
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from langgraph.checkpoint.memory import InMemorySaver
+from langgraph.graph import StateGraph
+from langgraph.types import Command
+
+from tests.corpus.graphs import CORPUS, CorpusGraph
+from wtb import ExecutionConfig, WorkflowProject
+from wtb.errors import InvalidStateError, WTBError
+from wtb.models import Execution, ExecutionStatus
+
+Files = dict[str, bytes]
+
+
+# -- plain LangGraph ----
+
+
+class FileRecordingSaver(InMemorySaver):
+    """An ``InMemorySaver`` that also keeps the files in ``root`` at each ``put`` (by checkpoint id).
+
+    With ``durability="sync"`` a checkpoint is put after its step's nodes ended and before the
+    next step starts: the files on disk then are the files of that checkpoint.
+    """
+
+    def __init__(self, root: Path) -> None:
+        super().__init__()
+        self.root = root
+        self.files: dict[str, Files] = {}
+
+    def put(self, config: Any, checkpoint: Any, metadata: Any, new_versions: Any) -> Any:
+        self.files[checkpoint["id"]] = disk_files(self.root)
+        return super().put(config, checkpoint, metadata, new_versions)
+
+
+def disk_files(root: Path) -> Files:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def restore_files(root: Path, files: Files) -> None:
+    for path in root.rglob("*"):
+        if path.is_file() and path.relative_to(root).as_posix() not in files:
+            path.unlink()
+    for rel, content in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_bytes(content)
+
+
+@contextmanager
+def cwd(directory: Path) -> Iterator[None]:
+    previous = os.getcwd()
+    os.chdir(directory)
+    try:
+        yield
+    finally:
+        os.chdir(previous)
+
+
+def strip_ns(namespace: str) -> str:
+    """``"outer:<task id>|inner:<task id>"`` -> ``"outer|inner"`` (task ids differ per run)."""
+    return "|".join(part.split(":")[0] for part in namespace.split("|")) if namespace else ""
+
+
+def interrupt_key(item: tuple[str, Any]) -> str:
+    return repr(item)
+
+
+@dataclass
+class LGCheckpoint:
+    """One checkpoint as LangGraph's ``get_state_history`` shows it, with the files of its step."""
+
+    namespace: str
+    config: Any
+    step: int
+    values: Any
+    next: list[str]
+    interrupts: list[tuple[str, Any]]  # (node, value), sorted
+    interrupt_ids: dict[Any, str]  # value -> id
+    files: Files
+
+
+@dataclass
+class PlainRun:
+    entry: CorpusGraph
+    root: Path
+    compiled: Any
+    saver: FileRecordingSaver
+    config: Any
+    by_ns: dict[str, list[LGCheckpoint]]  # newest first, namespaces stripped
+    final: Any
+    final_files: Files
+    pauses: list[LGCheckpoint] = field(default_factory=list)  # the head at each interrupt
+
+    def invoke(self, value: Any, config: Any) -> Any:
+        with cwd(self.root):
+            if self.entry.run_async:
+                return asyncio.run(self.compiled.ainvoke(value, config, durability="sync"))
+            return self.compiled.invoke(value, config, durability="sync")
+
+
+def compile_plain(graph: Any, saver: InMemorySaver) -> Any:
+    if isinstance(graph, StateGraph):
+        return graph.compile(checkpointer=saver)
+    return graph.copy(update={"checkpointer": saver})  # an @entrypoint, or compiled with a cache
+
+
+def answer(pending: list[tuple[str, Any]], ids: dict[Any, str], answers: dict[str, Any]) -> Any:
+    """LangGraph's resume value: the bare answer for one interrupt, a dict by id for several."""
+    if len(pending) == 1:
+        return answers[pending[0][1]]
+    return {ids[value]: answers[value] for _, value in pending}
+
+
+def history(compiled: Any, config: Any, saver: FileRecordingSaver, into: dict[str, list[LGCheckpoint]]) -> None:
+    """``get_state_history`` of one namespace and, through its tasks' subgraph configs, the inner ones."""
+    inner: dict[str, Any] = {}
+    for snap in compiled.get_state_history(config):
+        namespace = snap.config["configurable"].get("checkpoint_ns", "")
+        pending = [(t.name, i) for t in snap.tasks for i in t.interrupts]
+        into.setdefault(strip_ns(namespace), []).append(
+            LGCheckpoint(
+                namespace=strip_ns(namespace),
+                config=snap.config,
+                step=snap.metadata["step"],
+                values=snap.values,
+                next=list(snap.next),
+                interrupts=sorted(((node, i.value) for node, i in pending), key=interrupt_key),
+                interrupt_ids={i.value: i.id for _, i in pending},
+                files=saver.files[snap.config["configurable"]["checkpoint_id"]],
+            )
+        )
+        for t in snap.tasks:
+            if t.state is not None and namespace.count("|") < 1:  # two levels below the root
+                inner.setdefault(t.state["configurable"]["checkpoint_ns"], t.state)
+    for sub in inner.values():
+        history(compiled, sub, saver, into)
+
+
+def run_plain(entry: CorpusGraph, root: Path) -> PlainRun:
+    root.mkdir(parents=True, exist_ok=True)
+    saver = FileRecordingSaver(root)
+    compiled = compile_plain(entry.build(), saver)
+    config = {"configurable": {"thread_id": "plain"}}
+    run = PlainRun(entry, root, compiled, saver, config, {}, None, {})
+    run.invoke(entry.input, config)
+    for answers in entry.answers:
+        snap = compiled.get_state(config)
+        pending = [(t.name, i.value) for t in snap.tasks for i in t.interrupts]
+        ids = {i.value: i.id for t in snap.tasks for i in t.interrupts}
+        run.invoke(Command(resume=answer(pending, ids, answers)), config)
+    assert not compiled.get_state(config).next, "the corpus graph did not finish"
+    history(compiled, config, saver, run.by_ns)
+    run.final = compiled.get_state(config).values
+    run.final_files = disk_files(root)
+    run.pauses = [c for c in run.by_ns[""] if c.interrupts][::-1]
+    return run
+
+
+# -- WTB ----
+
+
+@dataclass
+class WTBRun:
+    bench: Any
+    workspace: Path
+    execution: Execution  # as the last run()/resume() returned it
+    returned: list[Execution]  # what run() and each resume() returned
+
+
+def wtb_answer(execution: Execution, answers: dict[str, Any]) -> Any:
+    if len(answers) == 1:
+        return next(iter(answers.values()))
+    return {record.id: answers[record.value] for record in execution.interrupts}
+
+
+def run_wtb(name: str, entry: CorpusGraph, make_bench: Callable[..., Any], workspace: Path) -> WTBRun:
+    workspace.mkdir(parents=True, exist_ok=True)
+    bench = make_bench(workspace, mode="testing")
+    bench.register_project(WorkflowProject(name=name, graph=entry.build()))
+    execution = bench.run(name, entry.input)
+    returned = [execution]
+    for answers in entry.answers:
+        assert execution.status is ExecutionStatus.PAUSED, execution.error
+        execution = bench.resume(execution.id, resume_value=wtb_answer(execution, answers))
+        returned.append(execution)
+    assert execution.status is ExecutionStatus.COMPLETED, execution.error
+    return WTBRun(bench, workspace, execution, returned)
+
+
+def without_output_files(values: Any) -> Any:
+    """WTB's state is LangGraph's values plus the step's ``_output_files`` (when a dict)."""
+    if isinstance(values, dict):
+        return {k: v for k, v in values.items() if k != "_output_files"}
+    return values
+
+
+def wtb_files(bench: Any, execution_id: str, checkpoint_id: str | None) -> Files:
+    paths = sorted(bench.get_files(execution_id, checkpoint_id))
+    return {path: bench.read_file(execution_id, checkpoint_id, path) for path in paths}
+
+
+def wtb_by_ns(bench: Any, execution_id: str) -> dict[str, list[Any]]:
+    grouped: dict[str, list[Any]] = {}
+    for checkpoint in bench.get_checkpoints(execution_id, subgraphs=True):
+        grouped.setdefault(strip_ns(checkpoint.namespace), []).append(checkpoint)
+    return grouped
+
+
+def wtb_checkpoint(bench: Any, execution_id: str, namespace: str, index: int) -> Any:
+    """The WTB checkpoint aligned with LangGraph's ``index``-th (newest first) of ``namespace``."""
+    if namespace == "":
+        return bench.get_checkpoints(execution_id)[index]
+    return wtb_by_ns(bench, execution_id)[namespace][index]
+
+
+def wtb_interrupts(checkpoint_or_execution: Any) -> list[tuple[str, Any]]:
+    return sorted(((r.node, r.value) for r in checkpoint_or_execution.interrupts), key=interrupt_key)
+
+
+# -- the cases ----
+
+NAMES = list(CORPUS)
+SUBGRAPHS = [name for name, entry in CORPUS.items() if entry.subgraphs]
+INTERRUPTS = [name for name, entry in CORPUS.items() if entry.answers]
+
+
+def cases(names: list[str], failing: dict[str, str]) -> list[Any]:
+    """``names`` as parameters, those in ``failing`` marked strict xfail with their reason."""
+    return [
+        pytest.param(name, marks=pytest.mark.xfail(strict=True, reason=failing[name])) if name in failing else name
+        for name in names
+    ]
+
+
+@dataclass
+class Pair:
+    plain: PlainRun
+    wtb: WTBRun
+
+
+@pytest.fixture
+def pair(request: pytest.FixtureRequest, tmp_path: Path, make_bench: Callable[..., Any]) -> Pair:
+    name = request.param
+    entry = CORPUS[name]
+    plain = run_plain(entry, tmp_path / "plain")
+    return Pair(plain, run_wtb(name, entry, make_bench, tmp_path / "wtb"))
+
+
+def pick(plain: PlainRun, kind: str) -> tuple[str, int]:
+    """(namespace, index newest first) of the LangGraph checkpoint a rollback or fork starts from."""
+    if kind == "input":
+        return "", len(plain.by_ns[""]) - 1
+    if kind == "middle":
+        steps = [c.step for c in plain.by_ns[""]]
+        return "", steps.index(plain.entry.middle_step)
+    if kind == "interrupted":
+        root = plain.by_ns[""]
+        return "", next(i for i, c in enumerate(root) if c.interrupts)
+    assert kind == "inner"
+    namespace = max(plain.by_ns, key=lambda ns: ns.count("|") + 1 if ns else 0)
+    return namespace, len(plain.by_ns[namespace]) // 2
+
+
+# -- what WTB gets wrong today (one line each; a fix flips exactly the cases that name it) --
+FUNCTIONAL = "Functional API: run() refuses an entrypoint's non-dict input (create_execution does dict(input))"
+MANY_INTERRUPTS = "Execution.interrupts does not exist: several pending interrupts cannot be answered by id"
+EMPTY_LISTS = "list fields LangGraph shows as [] at the first checkpoints are missing from WTB's state"
+NEXT_GUESSED = "next is inferred from branch:to: channels: [] where LangGraph schedules by Send, a join or tool calls"
+NO_CP_INTERRUPTS = "Checkpoint.interrupts does not exist"
+CACHE_DROPPED = "WTB recompiles a compiled graph without its cache: the cached node runs (and writes) again"
+NO_SUBGRAPHS = (
+    "get_checkpoints has no subgraphs=True: checkpoints inside subgraphs cannot be seen, rolled back or forked"
+)
+RETURNED_EMPTY = "run()/resume() return an Execution whose state is {} (next_nodes and interrupts not filled)"
+
+RUN_FAILS = {"functional": FUNCTIONAL, "interrupt2": MANY_INTERRUPTS}
+LISTS_MISSING = ["async", "mixed", "subgraph2", "send", "interrupt", "goto", "parent", "retry", "cache", "react"]
+COUNT_FAILS = RUN_FAILS
+VALUES_FAILS = {**dict.fromkeys(LISTS_MISSING, EMPTY_LISTS), **RUN_FAILS}
+NEXT_FAILS = {**dict.fromkeys(["send", "join", "cache", "react"], NEXT_GUESSED), **RUN_FAILS}
+INTERRUPTS_FAILS = {**dict.fromkeys(NAMES, NO_CP_INTERRUPTS), **RUN_FAILS}
+FILES_FAILS = {"cache": CACHE_DROPPED, **RUN_FAILS}
+SUBGRAPH_FAILS = dict.fromkeys(SUBGRAPHS, NO_SUBGRAPHS)
+RETURNED_FAILS = {**dict.fromkeys(NAMES, RETURNED_EMPTY), **RUN_FAILS}
+
+
+@pytest.mark.parametrize("pair", cases(NAMES, COUNT_FAILS), indirect=True)
+def test_checkpoint_count_and_steps(pair: Pair) -> None:
+    ours = pair.wtb.bench.get_checkpoints(pair.wtb.execution.id)
+    assert [c.step for c in ours] == [c.step for c in pair.plain.by_ns[""]]
+
+
+@pytest.mark.parametrize("pair", cases(NAMES, VALUES_FAILS), indirect=True)
+def test_values_per_checkpoint(pair: Pair) -> None:
+    bench, execution_id = pair.wtb.bench, pair.wtb.execution.id
+    ours = [without_output_files(bench.get_state(execution_id, c.id)) for c in bench.get_checkpoints(execution_id)]
+    assert ours == [c.values for c in pair.plain.by_ns[""]]
+
+
+@pytest.mark.parametrize("pair", cases(NAMES, NEXT_FAILS), indirect=True)
+def test_next_per_checkpoint(pair: Pair) -> None:
+    ours = [c.next for c in pair.wtb.bench.get_checkpoints(pair.wtb.execution.id)]
+    assert ours == [c.next for c in pair.plain.by_ns[""]]
+
+
+@pytest.mark.parametrize("pair", cases(NAMES, INTERRUPTS_FAILS), indirect=True)
+def test_interrupts_per_checkpoint(pair: Pair) -> None:
+    ours = [wtb_interrupts(c) for c in pair.wtb.bench.get_checkpoints(pair.wtb.execution.id)]
+    assert ours == [c.interrupts for c in pair.plain.by_ns[""]]
+
+
+@pytest.mark.parametrize("pair", cases(NAMES, FILES_FAILS), indirect=True)
+def test_files_per_checkpoint(pair: Pair) -> None:
+    bench, execution_id = pair.wtb.bench, pair.wtb.execution.id
+    ours = [wtb_files(bench, execution_id, c.id) for c in bench.get_checkpoints(execution_id)]
+    assert ours == [c.files for c in pair.plain.by_ns[""]]
+
+
+@pytest.mark.parametrize("pair", cases(SUBGRAPHS, SUBGRAPH_FAILS), indirect=True)
+def test_subgraph_checkpoints_as_langgraph_sees_them(pair: Pair) -> None:
+    bench, execution_id = pair.wtb.bench, pair.wtb.execution.id
+    ours = wtb_by_ns(bench, execution_id)
+    assert sorted(ours) == sorted(pair.plain.by_ns)
+    for namespace, theirs in pair.plain.by_ns.items():
+        mine = ours[namespace]
+        assert [c.step for c in mine] == [c.step for c in theirs], namespace
+        assert [without_output_files(bench.get_state(execution_id, c.id)) for c in mine] == [
+            c.values for c in theirs
+        ], namespace
+        assert [c.next for c in mine] == [c.next for c in theirs], namespace
+        assert [wtb_interrupts(c) for c in mine] == [c.interrupts for c in theirs], namespace
+        assert [wtb_files(bench, execution_id, c.id) for c in mine] == [c.files for c in theirs], namespace
+        parents = {c.id for c in mine} | {c.id for c in ours[""]}
+        assert all(c.parent_id is None or c.parent_id in parents for c in mine), namespace
+
+
+@pytest.mark.parametrize("pair", cases(NAMES, RETURNED_FAILS), indirect=True)
+def test_run_and_resume_return_state_next_and_interrupts(pair: Pair) -> None:
+    """Each run()/resume() returns the execution at its head: LangGraph's values, next, interrupts."""
+    heads = [*pair.plain.pauses, pair.plain.by_ns[""][0]]
+    assert len(pair.wtb.returned) == len(heads)
+    for returned, head in zip(pair.wtb.returned, heads, strict=True):
+        assert without_output_files(returned.state) == head.values
+        assert returned.next_nodes == head.next
+        assert wtb_interrupts(returned) == head.interrupts
+
+
+ROLLBACKS = (
+    [(name, "input") for name in NAMES]
+    + [(name, "middle") for name in NAMES]
+    + [(name, "inner") for name in SUBGRAPHS]
+    + [(name, "interrupted") for name in INTERRUPTS]
+)
+
+
+def kind_cases(pairs: list[tuple[str, str]], failing: dict[tuple[str, str], str]) -> list[Any]:
+    return [
+        pytest.param(
+            name, kind, id=f"{name}-{kind}", marks=pytest.mark.xfail(strict=True, reason=failing[(name, kind)])
+        )
+        if (name, kind) in failing
+        else pytest.param(name, kind, id=f"{name}-{kind}")
+        for name, kind in pairs
+    ]
+
+
+ROLLBACK_FAILS = {
+    **{(name, "input"): EMPTY_LISTS for name in LISTS_MISSING},
+    **{(name, kind): RUN_FAILS[name] for name in RUN_FAILS for kind in ("input", "middle", "interrupted")},
+    ("send", "middle"): EMPTY_LISTS,
+    ("cache", "middle"): CACHE_DROPPED,
+    ("interrupt", "interrupted"): EMPTY_LISTS,
+    **{(name, "inner"): NO_SUBGRAPHS for name in SUBGRAPHS},
+}
+
+
+@pytest.mark.parametrize(("name", "kind"), kind_cases(ROLLBACKS, ROLLBACK_FAILS))
+def test_rollback_and_undo(name: str, kind: str, tmp_path: Path, make_bench: Callable[..., Any]) -> None:
+    plain = run_plain(CORPUS[name], tmp_path / "plain")
+    wtb = run_wtb(name, CORPUS[name], make_bench, tmp_path / "wtb")
+    namespace, index = pick(plain, kind)
+    theirs = plain.by_ns[namespace][index]
+    bench, execution_id = wtb.bench, wtb.execution.id
+    target = wtb_checkpoint(bench, execution_id, namespace, index)
+    bench.rollback(execution_id, target.id)
+    assert without_output_files(bench.get_state(execution_id)) == theirs.values
+    assert disk_files(wtb.workspace) == theirs.files
+    bench.undo_rollback(execution_id)
+    assert without_output_files(bench.get_state(execution_id)) == plain.final
+    assert disk_files(wtb.workspace) == plain.final_files
+
+
+FORKS = (
+    [(name, "middle") for name in NAMES]
+    + [(name, "inner") for name in SUBGRAPHS]
+    + [(name, "interrupted") for name in INTERRUPTS]
+)
+FORK_FAILS = {
+    **{(name, kind): RUN_FAILS[name] for name in RUN_FAILS for kind in ("middle", "interrupted")},
+    ("cache", "middle"): CACHE_DROPPED,
+    **{(name, "inner"): NO_SUBGRAPHS for name in SUBGRAPHS},
+}
+
+
+@pytest.mark.parametrize(("name", "kind"), kind_cases(FORKS, FORK_FAILS))
+def test_fork_and_resume_end_as_langgraphs_time_travel(
+    name: str, kind: str, tmp_path: Path, make_bench: Callable[..., Any]
+) -> None:
+    entry = CORPUS[name]
+    plain = run_plain(entry, tmp_path / "plain")
+    wtb = run_wtb(name, entry, make_bench, tmp_path / "wtb")
+    namespace, index = pick(plain, kind)
+    theirs = plain.by_ns[namespace][index]
+    bench = wtb.bench
+    fork = bench.fork(wtb.execution.id, wtb_checkpoint(bench, wtb.execution.id, namespace, index).id)
+    # LangGraph's time travel: invoke from that checkpoint's config, its step's files on disk.
+    restore_files(plain.root, theirs.files)
+    if theirs.interrupts:
+        answers = entry.answers[[c.config for c in plain.pauses].index(theirs.config)]
+        plain.invoke(Command(resume=answer(theirs.interrupts, theirs.interrupt_ids, answers)), theirs.config)
+        done = bench.resume(fork.id, resume_value=wtb_answer(fork, answers))
+    else:
+        plain.invoke(None, theirs.config)
+        done = bench.resume(fork.id)
+    assert done.status is ExecutionStatus.COMPLETED, done.error
+    assert without_output_files(bench.get_state(fork.id)) == plain.compiled.get_state(plain.config).values
+    assert disk_files(wtb.workspace) == disk_files(plain.root)
+
+
+# -- edge behaviours ----
+
+
+@pytest.mark.xfail(strict=True, reason="resume without a value while interrupts are pending runs on as 'completed'")
+def test_resume_without_a_value_while_interrupts_are_pending_is_refused(
+    tmp_path: Path, make_bench: Callable[..., Any]
+) -> None:
+    bench = make_bench(tmp_path, mode="testing")
+    bench.register_project(WorkflowProject(name="interrupt", graph=CORPUS["interrupt"].build()))
+    paused = bench.run("interrupt", CORPUS["interrupt"].input)
+    assert paused.status is ExecutionStatus.PAUSED
+    before = [c.id for c in bench.get_checkpoints(paused.id)]
+    with pytest.raises(InvalidStateError, match="interrupt"):
+        bench.resume(paused.id)
+    after = bench.get_execution(paused.id)
+    assert after.status is ExecutionStatus.PAUSED
+    assert [c.id for c in bench.get_checkpoints(paused.id)] == before
+
+
+def join_parallel_step(bench: Any, execution_id: str) -> Any:
+    """The join graph's checkpoint after ``left`` and ``right`` ran in one step (next: join)."""
+    return next(c for c in bench.get_checkpoints(execution_id) if c.step == 1)
+
+
+@pytest.mark.xfail(
+    strict=True, reason="fork with an update at a parallel step raises LangGraph's raw error, orphan left"
+)
+def test_fork_with_an_update_at_a_parallel_step_needs_as_node(tmp_path: Path, make_bench: Callable[..., Any]) -> None:
+    wtb = run_wtb("join", CORPUS["join"], make_bench, tmp_path / "wtb")
+    bench = wtb.bench
+    with pytest.raises(WTBError) as raised:
+        bench.fork(wtb.execution.id, join_parallel_step(bench, wtb.execution.id).id, state_updates={"left": "X"})
+    assert "left" in str(raised.value) and "right" in str(raised.value)
+    assert [e.id for e in bench.list_executions()] == [wtb.execution.id]
+
+
+@pytest.mark.xfail(strict=True, reason="fork() has no as_node parameter")
+def test_fork_with_an_update_as_one_parallel_node_matches_langgraph(
+    tmp_path: Path, make_bench: Callable[..., Any]
+) -> None:
+    plain = run_plain(CORPUS["join"], tmp_path / "plain")
+    wtb = run_wtb("join", CORPUS["join"], make_bench, tmp_path / "wtb")
+    theirs = next(c for c in plain.by_ns[""] if c.step == 1)
+    restore_files(plain.root, theirs.files)
+    edited = plain.compiled.update_state(theirs.config, {"left": "L:edited"}, as_node="left")
+    plain.invoke(None, edited)
+    bench = wtb.bench
+    fork = bench.fork(
+        wtb.execution.id,
+        join_parallel_step(bench, wtb.execution.id).id,
+        state_updates={"left": "L:edited"},
+        as_node="left",
+    )
+    assert fork.next_nodes == ["join"]
+    bench.resume(fork.id)
+    assert without_output_files(bench.get_state(fork.id)) == plain.compiled.get_state(plain.config).values
+    assert disk_files(wtb.workspace) == disk_files(plain.root)
+
+
+@pytest.mark.xfail(strict=True, reason="a run asking for durability='exit' is not told WTB checkpoints every step")
+def test_a_run_asking_for_exit_durability_is_told_wtb_checkpoints_every_step(
+    tmp_path: Path, make_bench: Callable[..., Any], caplog: pytest.LogCaptureFixture
+) -> None:
+    plain = run_plain(CORPUS["join"], tmp_path / "plain")
+    (tmp_path / "wtb").mkdir()
+    bench = make_bench(tmp_path / "wtb", mode="testing")
+    project = WorkflowProject(name="join", graph=CORPUS["join"].build(), execution=ExecutionConfig(durability="exit"))
+    bench.register_project(project)
+    with caplog.at_level(logging.WARNING), warnings.catch_warnings(record=True) as warned:
+        warnings.simplefilter("always")
+        execution = bench.run("join", CORPUS["join"].input)
+    assert execution.status is ExecutionStatus.COMPLETED
+    assert [c.step for c in bench.get_checkpoints(execution.id)] == [c.step for c in plain.by_ns[""]]
+    told = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] + [str(w.message) for w in warned]
+    assert any("durability" in message for message in told), told
