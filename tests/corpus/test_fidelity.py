@@ -97,6 +97,13 @@ class LGCheckpoint:
     interrupts: list[tuple[str, Any]]  # (node, value), sorted
     interrupt_ids: dict[Any, str]  # value -> id
     files: Files
+    parent_id: str | None
+    parent: int | None = None  # index of its parent in the same namespace's list (None: none there)
+
+
+def parent_indexes(ids: list[str], parents: list[str | None]) -> list[int | None]:
+    """Each checkpoint's parent as an index into its own namespace's list (run-independent)."""
+    return [ids.index(parent) if parent in ids else None for parent in parents]
 
 
 @dataclass
@@ -147,6 +154,7 @@ def history(compiled: Any, config: Any, saver: FileRecordingSaver, into: dict[st
                 interrupts=sorted(((node, i.value) for node, i in pending), key=interrupt_key),
                 interrupt_ids={i.value: i.id for _, i in pending},
                 files=saver.files[snap.config["configurable"]["checkpoint_id"]],
+                parent_id=snap.parent_config["configurable"]["checkpoint_id"] if snap.parent_config else None,
             )
         )
         for t in snap.tasks:
@@ -170,6 +178,12 @@ def run_plain(entry: CorpusGraph, root: Path) -> PlainRun:
         run.invoke(Command(resume=answer(pending, ids, answers)), config)
     assert not compiled.get_state(config).next, "the corpus graph did not finish"
     history(compiled, config, saver, run.by_ns)
+    for checkpoints in run.by_ns.values():
+        ids = [c.config["configurable"]["checkpoint_id"] for c in checkpoints]
+        for checkpoint, parent in zip(
+            checkpoints, parent_indexes(ids, [c.parent_id for c in checkpoints]), strict=True
+        ):
+            checkpoint.parent = parent
     run.final = compiled.get_state(config).values
     run.final_files = disk_files(root)
     run.pauses = [c for c in run.by_ns[""] if c.interrupts][::-1]
@@ -307,7 +321,9 @@ RETURNED_FAILS = {**dict.fromkeys(NAMES, RETURNED_EMPTY), **RUN_FAILS}
 @pytest.mark.parametrize("pair", cases(NAMES, COUNT_FAILS), indirect=True)
 def test_checkpoint_count_and_steps(pair: Pair) -> None:
     ours = pair.wtb.bench.get_checkpoints(pair.wtb.execution.id)
-    assert [c.step for c in ours] == [c.step for c in pair.plain.by_ns[""]]
+    theirs = pair.plain.by_ns[""]
+    assert [c.step for c in ours] == [c.step for c in theirs]
+    assert parent_indexes([c.id for c in ours], [c.parent_id for c in ours]) == [c.parent for c in theirs]
 
 
 @pytest.mark.parametrize("pair", cases(NAMES, VALUES_FAILS), indirect=True)
@@ -350,8 +366,8 @@ def test_subgraph_checkpoints_as_langgraph_sees_them(pair: Pair) -> None:
         assert [c.next for c in mine] == [c.next for c in theirs], namespace
         assert [wtb_interrupts(c) for c in mine] == [c.interrupts for c in theirs], namespace
         assert [wtb_files(bench, execution_id, c.id) for c in mine] == [c.files for c in theirs], namespace
-        parents = {c.id for c in mine} | {c.id for c in ours[""]}
-        assert all(c.parent_id is None or c.parent_id in parents for c in mine), namespace
+        parents = parent_indexes([c.id for c in mine], [c.parent_id for c in mine])
+        assert parents == [c.parent for c in theirs], namespace
 
 
 @pytest.mark.parametrize("pair", cases(NAMES, RETURNED_FAILS), indirect=True)
@@ -447,6 +463,21 @@ def test_fork_and_resume_end_as_langgraphs_time_travel(
     assert disk_files(wtb.workspace) == disk_files(plain.root)
 
 
+def test_the_plain_side_records_each_steps_files_and_two_levels_of_subgraphs(tmp_path: Path) -> None:
+    """The harness itself: files at a put are the files of that step; inner namespaces are found."""
+    chain = run_plain(CORPUS["async"], tmp_path / "async")
+    for checkpoint in chain.by_ns[""]:
+        ran = ["a1", "a2", "a3"][: max(checkpoint.step, 0)]
+        assert sorted(checkpoint.files) == [f"out/{name}.txt" for name in ran], checkpoint.step
+    nested = run_plain(CORPUS["subgraph2"], tmp_path / "nested")
+    assert sorted(nested.by_ns) == ["", "middle", "middle|inner"]
+    assert [c.step for c in nested.by_ns["middle|inner"]] == [2, 1, 0, -1]
+    assert nested.by_ns["middle|inner"][1].files["out/i1.txt"] == b"i1 saw 2"
+    assert "out/i2.txt" not in nested.by_ns["middle|inner"][1].files
+    cache = run_plain(CORPUS["cache"], tmp_path / "cache")
+    assert cache.final_files["square_calls.txt"] == b"3\n"  # the second ask was a cache hit
+
+
 # -- edge behaviours ----
 
 
@@ -454,16 +485,22 @@ def test_fork_and_resume_end_as_langgraphs_time_travel(
 def test_resume_without_a_value_while_interrupts_are_pending_is_refused(
     tmp_path: Path, make_bench: Callable[..., Any]
 ) -> None:
-    bench = make_bench(tmp_path, mode="testing")
+    (tmp_path / "wtb").mkdir()
+    bench = make_bench(tmp_path / "wtb", mode="testing")
     bench.register_project(WorkflowProject(name="interrupt", graph=CORPUS["interrupt"].build()))
     paused = bench.run("interrupt", CORPUS["interrupt"].input)
     assert paused.status is ExecutionStatus.PAUSED
     before = [c.id for c in bench.get_checkpoints(paused.id)]
-    with pytest.raises(InvalidStateError, match="interrupt"):
+    with pytest.raises(InvalidStateError):
         bench.resume(paused.id)
     after = bench.get_execution(paused.id)
     assert after.status is ExecutionStatus.PAUSED
     assert [c.id for c in bench.get_checkpoints(paused.id)] == before
+    # Still answerable: it then ends as LangGraph's run does.
+    plain = run_plain(CORPUS["interrupt"], tmp_path / "plain")
+    done = bench.resume(paused.id, resume_value="yes")
+    assert done.status is ExecutionStatus.COMPLETED, done.error
+    assert without_output_files(bench.get_state(paused.id)) == plain.final
 
 
 def join_parallel_step(bench: Any, execution_id: str) -> Any:
@@ -492,6 +529,7 @@ def test_fork_with_an_update_as_one_parallel_node_matches_langgraph(
     theirs = next(c for c in plain.by_ns[""] if c.step == 1)
     restore_files(plain.root, theirs.files)
     edited = plain.compiled.update_state(theirs.config, {"left": "L:edited"}, as_node="left")
+    next_after_edit = list(plain.compiled.get_state(edited).next)
     plain.invoke(None, edited)
     bench = wtb.bench
     fork = bench.fork(
@@ -500,7 +538,7 @@ def test_fork_with_an_update_as_one_parallel_node_matches_langgraph(
         state_updates={"left": "L:edited"},
         as_node="left",
     )
-    assert fork.next_nodes == ["join"]
+    assert fork.next_nodes == next_after_edit
     bench.resume(fork.id)
     assert without_output_files(bench.get_state(fork.id)) == plain.compiled.get_state(plain.config).values
     assert disk_files(wtb.workspace) == disk_files(plain.root)
