@@ -18,12 +18,14 @@ __all__ = [
     "NodeResourceConfig",
     "PauseStrategyConfig",
     "RayBatchTestRunner",
+    "WTBSaver",
     "WTBTestBench",
     "WorkflowProject",
 ]
 
 if TYPE_CHECKING:
     from wtb.batch import RayBatchTestRunner
+    from wtb.engine.external_saver import WTBSaver
     from wtb.sdk import (
         EnvironmentConfig,
         ExecutionConfig,
@@ -41,6 +43,10 @@ def __getattr__(name: str) -> Any:
         from wtb.batch import RayBatchTestRunner
 
         return RayBatchTestRunner
+    if name == "WTBSaver":
+        from wtb.engine.external_saver import WTBSaver
+
+        return WTBSaver
     if name in __all__:
         import wtb.sdk
 
