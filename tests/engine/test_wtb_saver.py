@@ -9,6 +9,7 @@ thread, checkpoints, state and the files of every checkpoint.
 from __future__ import annotations
 
 import asyncio
+import copy
 import threading
 import uuid
 from collections.abc import AsyncGenerator
@@ -20,6 +21,7 @@ from langgraph.checkpoint.conformance import checkpointer_test, validate
 from langgraph.checkpoint.conformance.capabilities import ALL_CAPABILITIES
 from langgraph.checkpoint.conformance.report import ProgressCallbacks
 from langgraph.graph import END, START, StateGraph
+from langgraph.types import Command, interrupt
 
 from wtb import WorkflowProject, WTBSaver, WTBTestBench
 from wtb.models import ExecutionStatus
@@ -247,3 +249,45 @@ def test_close_is_idempotent(workspace: Path, tmp_path: Path) -> None:
     saver.close()
     saver.close()
     assert saver.closed
+
+
+def test_interrupts_subgraphs_and_a_shallow_copy_of_the_saver(workspace: Path, tmp_path: Path) -> None:
+    """A paused thread reads ``paused`` until it is resumed; a subgraph's steps get files too;
+    a shallow copy (LangGraph's ``with_allowlist``) records into the same executions."""
+    data = tmp_path / "data"
+    inner = StateGraph(State)
+    inner.add_node("inner", lambda state: _write(workspace, "inner", state))
+    inner.add_edge(START, "inner")
+    inner.add_edge("inner", END)
+
+    def ask(state: State) -> State:
+        answer = interrupt("which topic?")
+        return {"topic": str(answer)}
+
+    outer = StateGraph(State)
+    outer.add_node("ask", ask)
+    outer.add_node("sub", inner.compile())
+    outer.add_edge(START, "ask")
+    outer.add_edge("ask", "sub")
+    outer.add_edge("sub", END)
+    config: dict[str, Any] = {"configurable": {"thread_id": "ask-1", "wtb_project": "quiz"}}
+    with WTBSaver(workspace, data) as saver:
+        clone = copy.copy(saver)  # what LangGraph's with_allowlist makes when strict msgpack is on
+        app = outer.compile(checkpointer=clone)
+        app.invoke({"topic": "?"}, config, durability="sync")
+        with WTBTestBench.create(workspace=workspace, data_dir=data) as bench:
+            [execution] = bench.list_executions()
+            assert (execution.project, execution.status) == ("quiz", ExecutionStatus.PAUSED)
+        app.invoke(Command(resume="moths"), config, durability="sync")
+        with WTBTestBench.create(workspace=workspace, data_dir=data) as bench:
+            execution = bench.get_execution(execution.id)
+            assert execution.status is ExecutionStatus.COMPLETED
+            assert execution.state["written"] == ["out/inner.txt"]
+            every = saver.list({"configurable": {"thread_id": "ask-1"}})
+            inner_ids = {t.checkpoint["id"] for t in every if t.config["configurable"]["checkpoint_ns"]}
+            assert len(inner_ids) == 3
+            inner_steps = [c for c in bench.get_checkpoints(execution.id, subgraphs=True) if c.id in inner_ids]
+            assert len(inner_steps) == 3 and all(c.snapshot_id for c in inner_steps)
+            after = max(inner_steps, key=lambda c: c.id)
+            # (Reading an inner checkpoint's files by its id is the bench's part of subgraph support.)
+            assert after.output_files == {"out/inner.txt": bench.get_files(execution.id)["out/inner.txt"].hash}
