@@ -14,9 +14,10 @@ import threading
 import uuid
 from collections.abc import AsyncGenerator
 from pathlib import Path
-from typing import Any, TypedDict
+from typing import Annotated, Any, TypedDict
 
 import pytest
+from langgraph.channels.delta import DeltaChannel
 from langgraph.checkpoint.conformance import checkpointer_test, validate
 from langgraph.checkpoint.conformance.capabilities import ALL_CAPABILITIES
 from langgraph.checkpoint.conformance.report import ProgressCallbacks
@@ -291,3 +292,31 @@ def test_interrupts_subgraphs_and_a_shallow_copy_of_the_saver(workspace: Path, t
             after = max(inner_steps, key=lambda c: c.id)
             # (Reading an inner checkpoint's files by its id is the bench's part of subgraph support.)
             assert after.output_files == {"out/inner.txt": bench.get_files(execution.id)["out/inner.txt"].hash}
+
+
+def _append(old: list[str], batches: list[list[str]]) -> list[str]:
+    return [*old, *(x for batch in batches for x in batch)]
+
+
+class Log(TypedDict, total=False):
+    items: Annotated[list[str], DeltaChannel(_append)]
+
+
+def test_prune_keep_latest_keeps_what_delta_channels_are_rebuilt_from(workspace: Path, tmp_path: Path) -> None:
+    """A ``DeltaChannel`` stores its writes, not its value, between snapshots: the kept
+    checkpoint still reads its whole value after the others are pruned."""
+    graph = StateGraph(Log)
+    for name, after in (("a", START), ("b", "a"), ("c", "b")):
+        graph.add_node(name, lambda state, name=name: {"items": [name]})
+        graph.add_edge(after, name)
+    graph.add_edge("c", END)
+    config: dict[str, Any] = {"configurable": {"thread_id": "delta"}}
+    with WTBSaver(workspace, tmp_path / "data") as saver:
+        app = graph.compile(checkpointer=saver)
+        app.invoke({"items": ["start"]}, config)
+        before = app.get_state(config).values["items"]
+        assert before == ["start", "a", "b", "c"]
+        total = len(_history_ids(app, config))
+        saver.prune(["delta"], strategy="keep_latest")
+        assert app.get_state(config).values["items"] == before
+        assert 1 < len(_history_ids(app, config)) <= total
