@@ -49,6 +49,14 @@ class InvalidStateError(WTBError):
     """The action does not fit the execution's current status."""
 
 
+class InterruptPendingError(InvalidStateError):
+    """The execution waits on questions asked with ``interrupt()``: resume with an answer."""
+
+
+class AsNodeRequiredError(InvalidArgumentError):
+    """A state edit after a step of several nodes must say which node it stands for (``as_node``)."""
+
+
 class UnsafePathError(WTBError, ValueError):
     """A path would escape the workspace (``..``, absolute, or an outward symlink)."""
 

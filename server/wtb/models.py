@@ -37,6 +37,20 @@ class ExecutionError:
     traceback: str = ""
 
 
+@dataclass(frozen=True)
+class InterruptRecord:
+    """A question a node asked with LangGraph's ``interrupt()``, waiting for (or given) an answer.
+
+    ``id`` is LangGraph's interrupt id (the key when several are answered at once),
+    ``namespace`` the subgraph it was asked in ("" for the root graph).
+    """
+
+    id: str
+    value: Any
+    node: str
+    namespace: str = ""
+
+
 @dataclass
 class Execution:
     """One run of a workflow (or a fork of one), with its LangGraph thread."""
@@ -57,6 +71,8 @@ class Execution:
     initial_state: dict[str, Any] | None = None
     config: dict[str, Any] = field(default_factory=dict)
     next_nodes: list[str] = field(default_factory=list)
+    #: The questions the head checkpoint waits on (``resume(resume_value=...)`` answers them).
+    interrupts: list[InterruptRecord] = field(default_factory=list)
 
 
 @dataclass
@@ -74,6 +90,11 @@ class Checkpoint:
     snapshot_id: str | None = None
     output_files: dict[str, str | None] = field(default_factory=dict)
     replayed: list[str] = field(default_factory=list)
+    #: LangGraph's ``checkpoint_ns``: "" for the root graph, ``node:<task id>`` (joined by
+    #: ``|``) for a step inside a subgraph.
+    namespace: str = ""
+    #: The questions its next tasks asked with ``interrupt()``.
+    interrupts: list[InterruptRecord] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

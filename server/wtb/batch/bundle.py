@@ -45,6 +45,7 @@ class VariantBundle:
     produced: dict[str, str | None] = field(default_factory=dict)
     checkpoint_count: int = 0
     worker: dict[str, Any] = field(default_factory=dict)
+    views: list[list[Any]] = field(default_factory=list)  # LangGraph's view of each checkpoint (store/views.py)
 
     def pack(self) -> bytes:
         data = {"format": FORMAT, **self.__dict__}

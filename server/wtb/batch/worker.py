@@ -30,6 +30,7 @@ from wtb.config import WorkflowProject
 from wtb.engine import runs
 from wtb.engine.services import Services
 from wtb.models import ExecutionStatus
+from wtb.store.views import to_plain
 
 
 class NodeClock:
@@ -222,6 +223,7 @@ def _bundle(
         produced=clock.produced,
         checkpoint_count=clock.checkpoints,
         worker={"pid": os.getpid(), "host": os.uname().nodename, "cwd": os.getcwd()},
+        views=[to_plain(view) for view in services.views.of_execution(execution_id)],
     )
 
 

@@ -12,6 +12,7 @@ event loop of the run's own (``engine/async_graphs.py``); a sync graph never tou
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import threading
@@ -22,16 +23,23 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from langgraph.errors import InvalidUpdateError
+
 from wtb.config import PauseStrategyConfig
 from wtb.engine.async_graphs import is_async_graph, run_coroutine
 from wtb.engine.checkpointer import TrackingSaver, open_checkpoint_db
 from wtb.engine.recorder import EventSink, RunRecorder, Tracker
-from wtb.engine.state_adapter import StateAdapter, thread_config
-from wtb.errors import NonSerializableStateError, WTBError
+from wtb.engine.state_adapter import thread_config
+from wtb.engine.views import CheckpointView, ViewRecorder, from_payload, from_snapshot, to_checkpoint
+from wtb.errors import AsNodeRequiredError, NonSerializableStateError, WTBError
 from wtb.models import Execution, ExecutionError, ExecutionStatus
 from wtb.store.executions import ExecutionStore
+from wtb.store.views import ViewStore
 
+logger = logging.getLogger(__name__)
 _cwd_lock = threading.RLock()
+#: What a run streams: each task's start and outcome, and LangGraph's view of each checkpoint.
+STREAM_MODES = ["tasks", "checkpoints"]
 _TASK_NOTE = re.compile(r"During task with name '([^']+)'")
 #: What a run stopped by a cancel request records (compared by identity).
 CANCELLED = ExecutionError(
@@ -63,43 +71,39 @@ class RunRequest:
 
 
 class ExecutionController:
-    def __init__(self, checkpoint_db: Path, executions: ExecutionStore) -> None:
+    def __init__(self, checkpoint_db: Path, executions: ExecutionStore, views: ViewStore) -> None:
         self._checkpoint_db = checkpoint_db
         self._executions = executions
+        self._views = views
 
     def run(self, request: RunRequest, on_event: EventSink | None) -> Execution:
         execution = request.execution
         conn = open_checkpoint_db(self._checkpoint_db)
         try:
-            recorder = RunRecorder(
-                execution.id,
-                execution.thread_id,
-                self._executions,
-                None,
-                request.tracker,
-                request.previous_snapshot,
-                on_event,
-            )
+            recorder = RunRecorder(execution.id, request.tracker, request.previous_snapshot)
             saver = TrackingSaver(conn, recorder.take_snapshot, recorder.on_checkpoint, request.replayed)
             saver.setup()
-            # The recorder reads writes through the run's own saver: one connection, one lock.
-            recorder.adapter = StateAdapter(saver)
+            live = _LiveCheckpoints(execution.id, recorder, on_event)
+            views = ViewRecorder(execution.id, self._views, saver.serde, live)
             compiled = compile_graph(request.graph, saver, request.pause)
-            self._emit(on_event, self._executions.set_status(execution.id, ExecutionStatus.RUNNING))
             config = thread_config(execution.thread_id, self._resume_point(saver, execution, request.checkpoint_id))
             config["configurable"].update(execution.config.get("configurable", {}))
             config["recursion_limit"] = request.recursion_limit
-            if request.state_updates:
+            if request.state_updates:  # before "running": an edit LangGraph refuses changes nothing
                 with working_directory(request.directory):
-                    config = compiled.update_state(config, request.state_updates, as_node=request.as_node)
+                    config = edit_state(compiled, config, request.state_updates, request.as_node, views)
                 config["recursion_limit"] = request.recursion_limit
+            self._emit(on_event, self._executions.set_status(execution.id, ExecutionStatus.RUNNING))
             if request.input is not None:
                 recorder.take_start_snapshot()
+            watch = _StreamWatch(request, on_event, views)
             if is_async_graph(compiled):
-                error = self._astream(compiled, request, config, on_event)
+                error = self._astream(compiled, request, config, watch)
             else:
-                error = self._stream(compiled, request, config, on_event)
-            return self._finish(execution.id, recorder, error, on_event, request.pause.on_error)
+                error = self._stream(compiled, request, config, watch)
+            complete_views(compiled, execution.thread_id, views)
+            views.flush()
+            return self._finish(execution.id, recorder, views, error, on_event, request.pause.on_error)
         finally:
             conn.close()
 
@@ -113,35 +117,35 @@ class ExecutionController:
         return None if latest and latest.checkpoint["id"] == checkpoint_id else checkpoint_id
 
     def _stream(
-        self, compiled: Any, request: RunRequest, config: dict[str, Any], on_event: EventSink | None
+        self, compiled: Any, request: RunRequest, config: dict[str, Any], watch: _StreamWatch
     ) -> ExecutionError | None:
-        tasks = _TaskWatch(request, on_event)
         with working_directory(request.directory):
             try:
-                for _mode, task in compiled.stream(
-                    request.input, config, stream_mode=["tasks"], durability=request.durability
+                for namespace, mode, payload in compiled.stream(
+                    request.input, config, stream_mode=STREAM_MODES, subgraphs=True, durability=request.durability
                 ):
-                    if tasks.stop_at(task):
+                    if watch.stop_at(namespace, mode, payload):
                         return CANCELLED
             except Exception as exc:
-                return tasks.failure(exc)
+                return watch.failure(exc)
         return None
 
     def _astream(
-        self, compiled: Any, request: RunRequest, config: dict[str, Any], on_event: EventSink | None
+        self, compiled: Any, request: RunRequest, config: dict[str, Any], watch: _StreamWatch
     ) -> ExecutionError | None:
         """``_stream`` for a graph with async nodes: ``astream`` in an event loop of its own."""
-        tasks = _TaskWatch(request, on_event)
 
         async def stream() -> ExecutionError | None:
             try:
-                chunks = compiled.astream(request.input, config, stream_mode=["tasks"], durability=request.durability)
+                chunks = compiled.astream(
+                    request.input, config, stream_mode=STREAM_MODES, subgraphs=True, durability=request.durability
+                )
                 async with aclosing(chunks):
-                    async for _mode, task in chunks:
-                        if tasks.stop_at(task):
+                    async for namespace, mode, payload in chunks:
+                        if watch.stop_at(namespace, mode, payload):
                             return CANCELLED
             except Exception as exc:
-                return tasks.failure(exc)
+                return watch.failure(exc)
             return None
 
         with working_directory(request.directory):
@@ -151,6 +155,7 @@ class ExecutionController:
         self,
         execution_id: str,
         recorder: RunRecorder,
+        views: ViewRecorder,
         error: ExecutionError | None,
         on_event: EventSink | None,
         pause_on_error: bool = False,
@@ -165,8 +170,13 @@ class ExecutionController:
         elif error is not None:
             execution = self._executions.set_status(execution_id, ExecutionStatus.FAILED, error)
         else:
-            status = ExecutionStatus.PAUSED if recorder.head_next else ExecutionStatus.COMPLETED
+            pending = views.root is not None and bool(views.root.next)
+            status = ExecutionStatus.PAUSED if pending else ExecutionStatus.COMPLETED
             execution = self._executions.set_status(execution_id, status)
+        if views.root is not None:  # where it stopped, as LangGraph says
+            execution.state = views.root.values
+            execution.next_nodes = list(views.root.next)
+            execution.interrupts = views.root.pending_interrupts()
         self._emit(on_event, execution)
         return execution
 
@@ -222,32 +232,106 @@ def working_directory(directory: Path) -> Iterator[None]:
             os.chdir(previous)
 
 
-class _TaskWatch:
-    """What a run's stream of task events tells: which nodes are running (to name the one
-    that failed), each node's start (an event for the caller), and where to stop when a
-    cancel was asked for."""
+class _StreamWatch:
+    """What a run's stream tells: LangGraph's view of each checkpoint (recorded), which
+    nodes are running (to name the one that failed), each node's start (an event for the
+    caller), and where to stop when a cancel was asked for."""
 
-    def __init__(self, request: RunRequest, on_event: EventSink | None) -> None:
+    def __init__(self, request: RunRequest, on_event: EventSink | None, views: ViewRecorder) -> None:
         self._request = request
         self._on_event = on_event
+        self._views = views
         self._running: dict[str, str] = {}
 
-    def stop_at(self, task: dict[str, Any]) -> bool:
-        """Note one task event; True when the run must stop here (a cancel request).
+    def stop_at(self, namespace: tuple[str, ...], mode: str, payload: dict[str, Any]) -> bool:
+        """Note one stream event; True when the run must stop here (a cancel request).
 
         LangGraph announces a step's tasks before it runs them, after the previous step's
-        checkpoint: the place to stop when asked to.
+        checkpoint: the place to stop when asked to. Node events and the failing node
+        are the root graph's; a subgraph's steps are its node's business.
         """
-        if "input" not in task:
-            self._running.pop(task["id"], None)
+        if mode == "checkpoints":
+            self._views.add(from_payload(payload))
+            return False
+        if "input" not in payload:
+            self._views.task_result(payload)
+            self._running.pop(payload["id"], None)
             return False
         stop = self._request.stop_requested
         if stop is not None and stop():
             return True
-        self._running[task["id"]] = task["name"]
+        if namespace:
+            return False
+        self._running[payload["id"]] = payload["name"]
         if self._on_event:
-            self._on_event({"type": "node", "node": task["name"], "execution_id": self._request.execution.id})
+            self._on_event({"type": "node", "node": payload["name"], "execution_id": self._request.execution.id})
         return False
 
     def failure(self, exc: Exception) -> ExecutionError:
         return describe_failure(exc, failed_node(exc) or next(iter(self._running.values()), None))
+
+
+class _LiveCheckpoints:
+    """Adds to each view what the run itself knows (nodes answered from a recording), and
+    tells the caller of each checkpoint as LangGraph reports it, with its files."""
+
+    def __init__(self, execution_id: str, recorder: RunRecorder, on_event: EventSink | None) -> None:
+        self._execution_id = execution_id
+        self._recorder = recorder
+        self._on_event = on_event
+        self._views: dict[str, CheckpointView] = {}
+
+    def __call__(self, view: CheckpointView) -> None:
+        view.replayed = self._recorder.replayed.get(view.checkpoint_id, view.replayed)
+        told = view.checkpoint_id in self._views
+        self._views[view.checkpoint_id] = view
+        if self._on_event is None or told:
+            return
+        parent = self._views.get(view.parent_id) if view.parent_id else None
+        snapshot, output_files = self._recorder.links.get(view.checkpoint_id, (None, {}))
+        record = to_checkpoint(view, self._execution_id, parent)
+        record.snapshot_id = snapshot
+        record.output_files = output_files
+        self._on_event({"type": "checkpoint", "checkpoint": record})
+
+
+def complete_views(compiled: Any, thread_id: str, views: ViewRecorder) -> None:
+    """Ask LangGraph (``get_state``) about the checkpoints whose tasks the stream left untold."""
+    for view in views.unfinished():
+        config = {"configurable": {"thread_id": thread_id, "checkpoint_ns": view.namespace,
+                                   "checkpoint_id": view.checkpoint_id}}
+        try:
+            views.add(from_snapshot(compiled.get_state(config)))
+        except Exception:  # a view without its writes beats a run that fails at its end
+            logger.warning("could not read checkpoint %s back from LangGraph", view.checkpoint_id, exc_info=True)
+
+
+def edit_state(
+    compiled: Any, config: dict[str, Any], updates: dict[str, Any], as_node: str | None, views: ViewRecorder
+) -> dict[str, Any]:
+    """Apply a state edit with LangGraph's ``update_state`` and record the checkpoint it makes.
+
+    Where LangGraph cannot tell which node the edit stands for (a step that ran several
+    nodes) it is an :class:`AsNodeRequiredError` naming the candidates, before anything
+    is stored.
+    """
+    try:
+        edited = compiled.update_state(config, updates, as_node=as_node)
+    except InvalidUpdateError as exc:
+        if as_node is None and "as_node" in str(exc):
+            raise AsNodeRequiredError(as_node_message(compiled, config)) from exc
+        raise
+    views.add(from_snapshot(compiled.get_state(edited), edits=updates))
+    return dict(edited)
+
+
+def as_node_message(compiled: Any, config: dict[str, Any]) -> str:
+    """Why a state edit needs ``as_node`` here, and the nodes it may name."""
+    state = compiled.get_state(config)
+    parent = compiled.get_state(state.parent_config) if state.parent_config else None
+    candidates = sorted({task.name for task in parent.tasks}) if parent is not None else []
+    listed = ", ".join(repr(c) for c in candidates) or "none"
+    return (
+        f"This checkpoint comes after a step that ran several nodes ({listed}); LangGraph needs to know which "
+        "node the state edit stands for. Pass as_node (CLI: --as-node) with one of them."
+    )

@@ -9,16 +9,18 @@ LangGraph's own time travel; that needs the graph, so only then is workflow code
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from wtb.config import PauseStrategyConfig
 from wtb.engine.checkpointer import TrackingSaver, open_checkpoint_db
-from wtb.engine.controller import compile_graph
+from wtb.engine.controller import compile_graph, edit_state
 from wtb.engine.inspection import get_execution
 from wtb.engine.recorder import RunRecorder
 from wtb.engine.runs import run_config
 from wtb.engine.services import Services
 from wtb.engine.state_adapter import thread_config
+from wtb.engine.views import CheckpointView, TaskView, ViewRecorder, encode
 from wtb.models import Execution, ExecutionStatus
 
 
@@ -52,10 +54,17 @@ def fork_execution(
     state_updates: Mapping[str, Any] | None,
     config: Mapping[str, Any] | None,
     name: str | None,
+    as_node: str | None = None,
 ) -> Execution:
-    """A new execution starting at ``checkpoint_id`` of another (same files, own thread)."""
+    """A new execution starting at ``checkpoint_id`` of another (same files, own thread).
+
+    A state edit that LangGraph refuses (an :class:`AsNodeRequiredError` at a step of
+    several nodes, a value that cannot be stored) leaves nothing behind.
+    """
     parent = services.executions.get(execution_id)
     found = services.adapter.get_tuple(parent.thread_id, checkpoint_id)
+    if state_updates:
+        services.adapter.check_serializable(dict(state_updates), f"State edits for a fork of {execution_id}")
     merged: dict[str, Any] = {
         "configurable": {**parent.config.get("configurable", {}), **run_config(config).get("configurable", {})}
     }
@@ -71,15 +80,37 @@ def fork_execution(
         parent_checkpoint_id=checkpoint_id,
         batch_id=None,
     )
-    root = services.adapter.copy_to_thread(found, child.thread_id, {"source": "fork", "wtb_fork_of": checkpoint_id})
-    tracker = services.tracker
-    snapshot = tracker.checkpoint_snapshot(checkpoint_id) if tracker else None
-    if tracker is not None and snapshot is not None:
-        tracker.link_checkpoint(root, child.id, snapshot, {})
-    services.executions.set_head(child.id, root)
-    if state_updates:
-        _apply_updates(services, child, root, dict(state_updates), tracker, snapshot)
+    try:
+        root = services.adapter.copy_to_thread(
+            found, child.thread_id, {"source": "fork", "wtb_fork_of": checkpoint_id}
+        )
+        _copy_view(services, services.adapter.view(found), root, child.id)
+        tracker = services.tracker
+        snapshot = tracker.checkpoint_snapshot(checkpoint_id) if tracker else None
+        if tracker is not None and snapshot is not None:
+            tracker.link_checkpoint(root, child.id, snapshot, {})
+        services.executions.set_head(child.id, root)
+        if state_updates:
+            _apply_updates(services, child, root, dict(state_updates), as_node, tracker, snapshot)
+    except BaseException:
+        _discard(services, child)
+        raise
     return get_execution(services, child.id)
+
+
+def _copy_view(services: Services, source: CheckpointView, root: str, execution_id: str) -> None:
+    """The fork's first checkpoint means what its source did, before any task ran from it."""
+    tasks = [TaskView(id=t.id, name=t.name) for t in source.tasks]
+    view = replace(source, checkpoint_id=root, parent_id=None, source="fork", tasks=tasks, edits=None, replayed=[])
+    services.views.put_many([encode(view, execution_id, services.saver.serde)])
+
+
+def _discard(services: Services, child: Execution) -> None:
+    """Remove a fork that could not be made: its thread, views and row."""
+    services.saver.delete_thread(child.thread_id)
+    services.executions.delete([child.id])
+    if services.tracker is not None:
+        services.tracker.delete_execution(child.id)
 
 
 def _apply_updates(
@@ -87,18 +118,20 @@ def _apply_updates(
     child: Execution,
     root: str,
     updates: dict[str, Any],
+    as_node: str | None,
     tracker: Any,
     snapshot: str | None,
 ) -> None:
-    services.adapter.check_serializable(updates, f"State edits for fork {child.id}")
     graph = services.load_graph(services.get_project(child.project))
     conn = open_checkpoint_db(services.checkpoint_path)
     try:
         fixed = _FixedSnapshot(tracker, snapshot) if tracker is not None and snapshot else None
-        recorder = RunRecorder(child.id, child.thread_id, services.executions, services.adapter, fixed, snapshot, None)
+        recorder = RunRecorder(child.id, fixed, snapshot)
         saver = TrackingSaver(conn, recorder.take_snapshot, recorder.on_checkpoint)
         compiled = compile_graph(graph, saver, PauseStrategyConfig())
-        compiled.update_state(thread_config(child.thread_id, root), updates)
+        views = ViewRecorder(child.id, services.views, saver.serde)
+        edit_state(compiled, thread_config(child.thread_id, root), updates, as_node, views)
+        views.flush()
         if recorder.head:
             services.executions.set_head(child.id, recorder.head)
     finally:

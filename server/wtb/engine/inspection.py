@@ -9,28 +9,56 @@ from __future__ import annotations
 from typing import Any
 
 from wtb.engine.services import Services
-from wtb.engine.state_adapter import next_nodes
 from wtb.engine.tree import ExecutionTreeNode, build_tree
+from wtb.engine.views import decode, to_checkpoint
 from wtb.models import Checkpoint, DiffResult, Execution, FileDiff, FileEntry, StateDiff, StorageStats
 
 
 def get_execution(services: Services, execution_id: str) -> Execution:
-    """The execution with its head's state and the nodes due next."""
+    """The execution with its head's state, the nodes due next and the questions pending."""
     execution = services.executions.get(execution_id)
     execution.head_checkpoint_id = services.adapter.head_of(execution)
     if execution.head_checkpoint_id:
-        found = services.adapter.get_tuple(execution.thread_id, execution.head_checkpoint_id)
-        execution.state = services.adapter.values(found)
-        execution.next_nodes = next_nodes(found)
+        view = services.adapter.view(services.adapter.get_tuple(execution.thread_id, execution.head_checkpoint_id))
+        execution.state = view.values
+        execution.next_nodes = list(view.next)
+        execution.interrupts = view.pending_interrupts()
     return execution
 
 
 def get_checkpoints(
-    services: Services, execution_id: str, limit: int | None = None, before: str | None = None
+    services: Services,
+    execution_id: str,
+    limit: int | None = None,
+    before: str | None = None,
+    subgraphs: bool = False,
 ) -> list[Checkpoint]:
-    """An execution's checkpoints, newest first, each with its file snapshot and output files."""
+    """An execution's checkpoints, newest first, each with its file snapshot and output files.
+
+    The saver says which checkpoints exist; what each means is LangGraph's view, recorded
+    during the run. ``subgraphs``: the steps inside subgraphs too (``Checkpoint.namespace``).
+    A checkpoint no run recorded (one made outside WTB) is read from the checkpoint itself.
+    """
     execution = services.executions.get(execution_id)
-    checkpoints = services.adapter.list(execution.id, execution.thread_id, limit=limit, before=before)
+    if before:
+        services.adapter.get_tuple(execution.thread_id, before)
+    rows = services.views.of_execution(execution.id)
+    views = {row.checkpoint_id: decode(row, services.saver.serde) for row in rows}
+    checkpoints: list[Checkpoint] = []
+    for found in services.adapter.history(execution.thread_id, subgraphs=subgraphs):
+        checkpoint_id = str(found.checkpoint["id"])
+        if before is not None:
+            if checkpoint_id == before:
+                before = None
+            continue
+        view = views.get(checkpoint_id)
+        if view is not None:
+            parent = views.get(view.parent_id) if view.parent_id else None
+            checkpoints.append(to_checkpoint(view, execution.id, parent))
+        else:
+            checkpoints.append(services.adapter.to_checkpoint(execution.id, found))
+        if limit is not None and len(checkpoints) >= limit:
+            break
     tracker = services.tracker
     if tracker is not None:
         for checkpoint in checkpoints:
@@ -39,13 +67,18 @@ def get_checkpoints(
     return checkpoints
 
 
-def get_state(services: Services, execution_id: str, checkpoint_id: str | None = None) -> dict[str, Any]:
-    """The state at a checkpoint (the head by default), with the step's ``_output_files``."""
+def get_state(services: Services, execution_id: str, checkpoint_id: str | None = None) -> Any:
+    """LangGraph's values at a checkpoint (the head by default). A dict of values gets the
+    step's ``_output_files``; a Functional API entrypoint's value is returned as it is."""
     execution = services.executions.get(execution_id)
     found = services.adapter.get_tuple(execution.thread_id, checkpoint_id or execution.head_checkpoint_id)
-    state = services.adapter.values(found)
+    found_id = str(found.checkpoint["id"])
+    state = services.adapter.view(found).values
+    if not isinstance(state, dict):
+        return state
+    state = dict(state)
     tracker = services.tracker
-    state["_output_files"] = tracker.checkpoint_output_files(str(found.checkpoint["id"])) if tracker else {}
+    state["_output_files"] = tracker.checkpoint_output_files(found_id) if tracker else {}
     return state
 
 
@@ -58,7 +91,7 @@ def read_file(services: Services, execution_id: str, checkpoint_id: str | None, 
 
 
 def diff(services: Services, exec_a: str, cp_a: str | None, exec_b: str, cp_b: str | None) -> DiffResult:
-    state = diff_states(get_state(services, exec_a, cp_a), get_state(services, exec_b, cp_b))
+    state = diff_states(_as_dict(get_state(services, exec_a, cp_a)), _as_dict(get_state(services, exec_b, cp_b)))
     files = diff_files(
         services.tracker, services.maybe_snapshot_of(exec_a, cp_a), services.maybe_snapshot_of(exec_b, cp_b)
     )
@@ -81,6 +114,11 @@ def storage_stats(services: Services) -> StorageStats:
     stats: StorageStats = services.tracker_or_fail().stats()
     stats.per_project = per_project_storage(services.executions, services.saver)
     return stats
+
+
+def _as_dict(state: Any) -> dict[str, Any]:
+    """A Functional API value, diffed as one key."""
+    return state if isinstance(state, dict) else {"(value)": state}
 
 
 def diff_states(old: dict[str, Any], new: dict[str, Any]) -> StateDiff:

@@ -119,13 +119,11 @@ def _held(services: Services, batch_id: str) -> bool:
 
 def _latest(services: Services, execution: Execution) -> tuple[str | None, list[str]]:
     """The thread's newest checkpoint (the head the run reached) and the nodes it was to run next."""
-    from wtb.engine.state_adapter import next_nodes
-
     try:
         found = services.adapter.get_tuple(execution.thread_id, None)
     except UnknownCheckpointError:
         return None, []
-    return str(found.checkpoint["id"]), next_nodes(found)
+    return str(found.checkpoint["id"]), services.adapter.view(found).next
 
 
 def _died(next_nodes: list[str]) -> ExecutionError:

@@ -1,9 +1,12 @@
-"""What happens at each checkpoint of a run: link the file snapshot, move the head, tell the caller.
+"""The files of each checkpoint of a run, and the root graph's head.
 
-One :class:`RunRecorder` per run. The saver calls it from LangGraph's checkpoint thread
-right after a checkpoint is stored; it computes the step's ``_output_files`` (the
-difference between this snapshot and the previous one), links them to the checkpoint,
-records the new head in ``wtb.db`` and emits a ``checkpoint`` event.
+One :class:`RunRecorder` per run. The saver calls :meth:`RunRecorder.take_snapshot` just
+before LangGraph stores a checkpoint (the workspace then holds exactly that step's
+files) and :meth:`RunRecorder.on_checkpoint` right after. The step's output files are
+the difference to the snapshot of the checkpoint before *in the same graph*: a
+subgraph's steps are compared with each other, and the parent's step that ran the
+subgraph with the parent's step before it. What LangGraph says of each checkpoint
+(state, next nodes, interrupts) is recorded from the run's stream (``engine/views.py``).
 """
 
 from __future__ import annotations
@@ -11,13 +14,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from langgraph.checkpoint.base import CheckpointTuple
-
-from wtb.engine.state_adapter import StateAdapter, next_nodes
-from wtb.models import Checkpoint
-from wtb.store.executions import ExecutionStore
-
 EventSink = Callable[[dict[str, Any]], None]
+Scope = tuple[tuple[str, str], ...]  # a subgraph run: its parents' (namespace, checkpoint id); () for the root
 
 
 class Tracker(Protocol):
@@ -33,47 +31,57 @@ class Tracker(Protocol):
     ) -> None: ...
 
 
+def scope_of(metadata: dict[str, Any]) -> Scope:
+    """Which graph a checkpoint belongs to, from LangGraph's ``parents`` metadata
+    (namespace -> checkpoint id of every enclosing graph; empty for the root graph)."""
+    parents = metadata.get("parents") or {}
+    return tuple(sorted((str(ns), str(cid)) for ns, cid in parents.items()))
+
+
+def _enclosing(scope: Scope) -> Scope:
+    deepest = max(ns for ns, _ in scope)
+    return tuple(entry for entry in scope if entry[0] != deepest)
+
+
 class RunRecorder:
-    def __init__(
-        self,
-        execution_id: str,
-        thread_id: str,
-        executions: ExecutionStore,
-        adapter: StateAdapter | None,
-        tracker: Tracker | None,
-        previous_snapshot: str | None,
-        on_event: EventSink | None,
-    ) -> None:
+    def __init__(self, execution_id: str, tracker: Tracker | None, previous_snapshot: str | None) -> None:
         self.execution_id = execution_id
-        self.thread_id = thread_id
+        #: The root graph's latest checkpoint.
         self.head: str | None = None
-        self.head_next: list[str] = []
-        self._executions = executions
-        self.adapter = adapter
+        #: checkpoint id -> (snapshot, output files), for every checkpoint this run stored.
+        self.links: dict[str, tuple[str, dict[str, str | None]]] = {}
+        #: checkpoint id -> the nodes a recording answered in the step that made it.
+        self.replayed: dict[str, list[str]] = {}
         self._tracker = tracker
-        self._previous_snapshot = previous_snapshot
+        self._previous: dict[Scope, str | None] = {(): previous_snapshot}
         self._start_snapshot: str | None = None
         self._linked: dict[str, dict[str, str | None]] = {}  # checkpoint id -> output files, linked already
-        self._on_event = on_event
+
+    def _previous_of(self, scope: Scope) -> str | None:
+        while scope and scope not in self._previous:
+            scope = _enclosing(scope)
+        return self._previous.get(scope)
 
     def take_snapshot(self, checkpoint: dict[str, Any], metadata: dict[str, Any]) -> str | None:
         """The workspace's files for the checkpoint being stored.
 
         A fresh snapshot is linked to the checkpoint in the same transaction (the link
-        of a checkpoint whose store then fails is never listed). A ``fork`` checkpoint
-        (LangGraph's copy of the checkpoint a run resumes from) has exactly the files of
-        that checkpoint: the workspace was brought to them before the run, and LangGraph
-        may store it while the first node already runs, so a fresh snapshot could catch
-        that node's writes.
+        of a checkpoint whose store then fails is never listed). The root graph's
+        ``fork`` checkpoint (LangGraph's copy of the checkpoint a run resumes from) has
+        exactly the files of that checkpoint: the workspace was brought to them before
+        the run, and LangGraph may store it while the first node already runs, so a
+        fresh snapshot could catch that node's writes. Its ``input`` checkpoint has the
+        files taken as the run started (:meth:`take_start_snapshot`).
         """
         if self._tracker is None:
             return None
-        if metadata.get("source") == "fork" and self._previous_snapshot is not None:
-            return self._previous_snapshot
-        if metadata.get("source") == "input" and self._start_snapshot is not None:
+        scope = scope_of(metadata)
+        if not scope and metadata.get("source") == "fork" and self._previous[()] is not None:
+            return self._previous[()]
+        if not scope and metadata.get("source") == "input" and self._start_snapshot is not None:
             return self._start_snapshot
         checkpoint_id = str(checkpoint["id"])
-        snapshot, outputs = self._tracker.snapshot_for(checkpoint_id, self.execution_id, self._previous_snapshot)
+        snapshot, outputs = self._tracker.snapshot_for(checkpoint_id, self.execution_id, self._previous_of(scope))
         self._linked[checkpoint_id] = outputs
         return snapshot
 
@@ -92,34 +100,16 @@ class RunRecorder:
         self, checkpoint: dict[str, Any], metadata: dict[str, Any], parent: str | None, snapshot: Any
     ) -> None:
         checkpoint_id = str(checkpoint["id"])
-        output_files: dict[str, str | None] = {}
+        scope = scope_of(metadata)
+        if metadata.get("wtb_replayed"):
+            self.replayed[checkpoint_id] = list(metadata["wtb_replayed"])
         if self._tracker is not None and snapshot is not None:
-            linked = self._linked.pop(checkpoint_id, None)
-            if linked is not None:
-                output_files = linked
-            else:
-                if self._previous_snapshot is not None:
-                    output_files = self._tracker.changes(self._previous_snapshot, snapshot)
+            output_files = self._linked.pop(checkpoint_id, None)
+            if output_files is None:
+                previous = self._previous_of(scope)
+                output_files = self._tracker.changes(previous, snapshot) if previous is not None else {}
                 self._tracker.link_checkpoint(checkpoint_id, self.execution_id, snapshot, output_files)
-            self._previous_snapshot = snapshot
-        found = CheckpointTuple({"configurable": {}}, checkpoint, metadata, None)  # type: ignore[arg-type]
-        self.head = checkpoint_id
-        self.head_next = next_nodes(found)
-        if self._on_event is None:
-            return
-        parents = [{"configurable": {"checkpoint_id": parent}}] if parent else []
-        writes = self.adapter._writes_by_checkpoint(self.thread_id, parents) if self.adapter else {}
-        record = Checkpoint(
-            id=checkpoint_id,
-            execution_id=self.execution_id,
-            step=int(metadata.get("step", -1)),
-            source=str(metadata.get("source", "")),
-            writes=writes.get(parent, {}) if parent else {},
-            next=next_nodes(found),
-            parent_id=parent,
-            created_at=str(checkpoint.get("ts", "")),
-            snapshot_id=snapshot,
-            output_files=output_files,
-            replayed=list(metadata.get("wtb_replayed", [])),
-        )
-        self._on_event({"type": "checkpoint", "checkpoint": record})
+            self._previous[scope] = snapshot
+            self.links[checkpoint_id] = (snapshot, output_files)
+        if not scope:
+            self.head = checkpoint_id

@@ -34,7 +34,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from wtb import faults
-from wtb.engine.state_adapter import StateAdapter, next_nodes
+from wtb.engine.state_adapter import StateAdapter
 from wtb.errors import BusyError, InvalidStateError, RollbackError, WTBError
 from wtb.locks import Locks
 from wtb.models import ExecutionStatus, RollbackResult
@@ -70,7 +70,7 @@ class RollbackService:
     def rollback(self, execution_id: str, checkpoint_id: str) -> RollbackResult:
         execution = self._executions.get(execution_id)
         found = self._adapter.get_tuple(execution.thread_id, checkpoint_id)
-        status = ExecutionStatus.PAUSED if next_nodes(found) else ExecutionStatus.COMPLETED
+        status = ExecutionStatus.PAUSED if self._adapter.view(found).next else ExecutionStatus.COMPLETED
         with self._locks.workspace(), self._locks.execution(execution_id, timeout_s=1.0):
             execution = self._executions.get(execution_id)  # head and status as they are now, under the locks
             if execution.status is ExecutionStatus.RUNNING:

@@ -16,8 +16,8 @@ from wtb.config import PauseStrategyConfig, WorkflowProject
 from wtb.engine.controller import RunRequest
 from wtb.engine.recorder import EventSink
 from wtb.engine.services import Services
-from wtb.errors import InvalidArgumentError, InvalidStateError
-from wtb.models import Execution, ExecutionError, ExecutionStatus
+from wtb.errors import InterruptPendingError, InvalidArgumentError, InvalidStateError
+from wtb.models import Execution, ExecutionError, ExecutionStatus, InterruptRecord
 
 Prepare = Callable[[Path], None]
 
@@ -90,12 +90,34 @@ def resume(
             with services.locks.workspace():
                 tracker.restore(snapshot)
     updates = dict(state_updates) if state_updates else None
-    command: Any = None
-    if resume_value is not None:
-        from langgraph.types import Command
-
-        command = Command(resume=resume_value)
+    head = services.adapter.view(services.adapter.get_tuple(execution.thread_id, execution.head_checkpoint_id))
+    command = resume_command(execution_id, head.pending_interrupts(), resume_value)
     return start_run(services, execution, command, execution.head_checkpoint_id, on_event, pause, updates, as_node)
+
+
+def resume_command(execution_id: str, pending: list[InterruptRecord], answer: Any) -> Any:
+    """LangGraph's ``Command(resume=...)`` for the questions pending (None: nothing to answer).
+
+    Several questions are answered by a dict keyed by their ids. Resuming without an
+    answer while a question waits would run nothing and call it done: refused instead.
+    """
+    if answer is None:
+        if pending:
+            asked = "; ".join(f"{p.node} ({p.id}): {p.value!r}" for p in pending)
+            raise InterruptPendingError(
+                f"Execution {execution_id} waits on {len(pending)} question(s) asked with interrupt(): {asked}. "
+                "Resume with an answer (resume_value=..., CLI --resume-value; several: a dict keyed by id)."
+            )
+        return None
+    if len(pending) > 1 and not (isinstance(answer, Mapping) and set(answer) <= {p.id for p in pending}):
+        ids = ", ".join(p.id for p in pending)
+        raise InvalidArgumentError(
+            f"Execution {execution_id} waits on {len(pending)} questions; answer them with a dict keyed by "
+            f"their ids ({ids})."
+        )
+    from langgraph.types import Command
+
+    return Command(resume=dict(answer) if isinstance(answer, Mapping) and len(pending) > 1 else answer)
 
 
 def mark_finished(

@@ -28,6 +28,7 @@ from wtb.store.db import Database
 from wtb.store.executions import ExecutionStore
 from wtb.store.goldens import GoldenStore
 from wtb.store.outbox import Outbox
+from wtb.store.views import ViewStore
 
 if TYPE_CHECKING:
     from wtb.engine.node_proxy import NodeProcess
@@ -61,6 +62,7 @@ class Services:
         data_dir.mkdir(parents=True, exist_ok=True)
         self.db = Database(data_dir / "wtb.db")
         self.executions = ExecutionStore(self.db)
+        self.views = ViewStore(self.db)
         self.outbox = Outbox(self.db)
         self.goldens = GoldenStore(self.db)
         self.locks = Locks(data_dir)
@@ -70,9 +72,9 @@ class Services:
         serde = None if trusted else JsonPlusSerializer(allowed_msgpack_modules=None)
         self.saver = TrackingSaver(open_checkpoint_db(self.checkpoint_path), serde=serde)
         self.saver.setup()
-        self.adapter = StateAdapter(self.saver)
+        self.adapter = StateAdapter(self.saver, self.views)
         self.tracker = self._open_tracker()
-        self.controller = ExecutionController(self.checkpoint_path, self.executions)
+        self.controller = ExecutionController(self.checkpoint_path, self.executions, self.views)
         self.rollbacks = RollbackService(self.db, self.executions, self.outbox, self.adapter, self.tracker, self.locks)
         if trusted:  # an untrusted workspace's daemon never writes its files (see pending_rollbacks)
             self.rollbacks.recover()

@@ -1,11 +1,13 @@
-"""``StateAdapter``: WTB's view of LangGraph's checkpoints.
+"""``StateAdapter``: WTB's reading of LangGraph's checkpoints.
 
-It reads checkpoints straight from the saver, without importing the workflow, so that
-browsing history is fast and safe in an untrusted workspace: the state is the
-checkpoint's channel values minus LangGraph's internal channels, the nodes due next are
-the ``branch:to:<node>`` trigger channels still set, and "which node wrote what" comes
-from the writes table (its ``task_path`` names the node). It also copies a checkpoint
-into a new thread, which is how a fork starts (``create_branch``).
+It reads checkpoints from the saver, without importing the workflow, so that browsing
+history is fast and safe in an untrusted workspace. What a checkpoint means is
+LangGraph's own view, recorded by the run that made it (:meth:`StateAdapter.view`,
+``engine/views.py``). Only a checkpoint no WTB run recorded (one stored through
+``WTBSaver`` by an app of the user's) is read from the checkpoint itself: its channel
+values minus LangGraph's internal channels, the nodes due next from the ``branch:to:``
+trigger channels still set, the writes from the saver's writes table. It also copies a
+checkpoint into a new thread, which is how a fork starts.
 """
 
 from __future__ import annotations
@@ -18,8 +20,10 @@ from langgraph.checkpoint.base import CheckpointTuple
 from langgraph.checkpoint.base.id import uuid6
 
 from wtb.engine.checkpointer import TrackingSaver
+from wtb.engine.views import CheckpointView, decode
 from wtb.errors import NonSerializableStateError, UnknownCheckpointError
 from wtb.models import Checkpoint, Execution
+from wtb.store.views import ViewStore
 
 _TRIGGER = "branch:to:"
 STATE_EDIT = "(state edit)"  # the "node" of a checkpoint made by update_state
@@ -39,8 +43,33 @@ def thread_config(thread_id: str, checkpoint_id: str | None = None) -> dict[str,
 class StateAdapter:
     """Checkpoint reads and thread copies on top of a :class:`TrackingSaver`."""
 
-    def __init__(self, saver: TrackingSaver) -> None:
+    def __init__(self, saver: TrackingSaver, views: ViewStore | None = None) -> None:
         self.saver = saver
+        self.views = views
+
+    def recorded(self, checkpoint_id: str) -> CheckpointView | None:
+        """What LangGraph said of a checkpoint when its run recorded it (None: not recorded)."""
+        row = self.views.get(checkpoint_id) if self.views is not None else None
+        return decode(row, self.saver.serde) if row is not None else None
+
+    def view(self, found: CheckpointTuple) -> CheckpointView:
+        """LangGraph's view of a checkpoint: recorded, else read from the checkpoint itself."""
+        checkpoint_id = str(found.checkpoint["id"])
+        recorded = self.recorded(checkpoint_id)
+        if recorded is not None:
+            return recorded
+        metadata: dict[str, Any] = dict(found.metadata or {})
+        return CheckpointView(
+            checkpoint_id=checkpoint_id,
+            namespace=str(found.config["configurable"].get("checkpoint_ns", "")),
+            parent_id=(found.parent_config or {}).get("configurable", {}).get("checkpoint_id"),
+            step=int(metadata.get("step", -1)),
+            source=str(metadata.get("source", "")),
+            created_at=str(found.checkpoint.get("ts", "")),
+            next=next_nodes(found),
+            values=self.values(found),
+            replayed=list(metadata.get("wtb_replayed", [])),
+        )
 
     def get_tuple(self, thread_id: str, checkpoint_id: str | None) -> CheckpointTuple:
         found = self.saver.get_tuple(thread_config(thread_id, checkpoint_id))  # type: ignore[arg-type]
@@ -57,6 +86,14 @@ class StateAdapter:
             return execution.head_checkpoint_id
         found = self.saver.get_tuple(thread_config(execution.thread_id))  # type: ignore[arg-type]
         return str(found.checkpoint["id"]) if found else None
+
+    def history(self, thread_id: str, subgraphs: bool = False) -> list[CheckpointTuple]:
+        """A thread's checkpoints, newest first: the root graph's, or with ``subgraphs``
+        those of every namespace (a saver lists them all when no namespace is given)."""
+        config: dict[str, Any] = {"configurable": {"thread_id": thread_id}}
+        if not subgraphs:
+            config["configurable"]["checkpoint_ns"] = ""
+        return list(self.saver.list(config))  # type: ignore[arg-type]
 
     def values(self, found: CheckpointTuple) -> dict[str, Any]:
         channels = found.checkpoint.get("channel_values", {})

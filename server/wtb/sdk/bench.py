@@ -209,11 +209,14 @@ class WTBTestBench:
         return self._services.executions.count(project)
 
     def get_checkpoints(
-        self, execution_id: str, limit: int | None = None, before: str | None = None
+        self, execution_id: str, limit: int | None = None, before: str | None = None, subgraphs: bool = False
     ) -> list[Checkpoint]:
-        return inspection.get_checkpoints(self._services, execution_id, limit, before)
+        """Newest first; ``subgraphs``: with the steps inside subgraphs (``Checkpoint.namespace``)."""
+        return inspection.get_checkpoints(self._services, execution_id, limit, before, subgraphs)
 
-    def get_state(self, execution_id: str, checkpoint_id: str | None = None) -> dict[str, Any]:
+    def get_state(self, execution_id: str, checkpoint_id: str | None = None) -> Any:
+        """LangGraph's values at a checkpoint (the head by default), plus ``_output_files`` when
+        they are a dict; a Functional API entrypoint's value as it is."""
         return inspection.get_state(self._services, execution_id, checkpoint_id)
 
     def get_files(self, execution_id: str, checkpoint_id: str | None = None) -> dict[str, FileEntry]:
@@ -251,9 +254,15 @@ class WTBTestBench:
         state_updates: Mapping[str, Any] | None = None,
         config: Mapping[str, Any] | None = None,
         name: str | None = None,
+        as_node: str | None = None,
     ) -> Execution:
-        """A new execution starting at ``checkpoint_id`` of another (same files, own thread)."""
-        return fork.fork_execution(self._services, execution_id, checkpoint_id, state_updates, config, name)
+        """A new execution starting at ``checkpoint_id`` of another (same files, own thread).
+
+        ``state_updates`` go through LangGraph's ``update_state``, as ``as_node`` when given;
+        after a step that ran several nodes LangGraph needs it (an ``AsNodeRequiredError``
+        names the candidates, and no fork is made).
+        """
+        return fork.fork_execution(self._services, execution_id, checkpoint_id, state_updates, config, name, as_node)
 
     # -- batches ----------------------------------------------------------------------
     def run_batch(

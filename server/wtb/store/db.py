@@ -85,6 +85,22 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX IF NOT EXISTS node_calls_by_node ON node_calls(project, node);
     """,
+    # 4: LangGraph's own view of each checkpoint, recorded during the run (store/views.py).
+    """
+    CREATE TABLE IF NOT EXISTS checkpoint_views (
+        checkpoint_id TEXT PRIMARY KEY,
+        execution_id TEXT NOT NULL,
+        namespace TEXT NOT NULL,
+        parent_id TEXT,
+        step INTEGER NOT NULL,
+        source TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        next TEXT NOT NULL,
+        body_type TEXT NOT NULL,
+        body BLOB NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS checkpoint_views_by_execution ON checkpoint_views(execution_id, checkpoint_id);
+    """,
 )
 
 

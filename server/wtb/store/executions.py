@@ -202,6 +202,7 @@ class ExecutionStore:
             conn.executemany(
                 "UPDATE executions SET parent_id = NULL WHERE parent_id = ?", [(i,) for i in execution_ids]
             )
+            conn.executemany("DELETE FROM checkpoint_views WHERE execution_id = ?", [(i,) for i in execution_ids])
             conn.executemany("DELETE FROM executions WHERE id = ?", [(i,) for i in execution_ids])
 
 

@@ -1,0 +1,354 @@
+"""LangGraph's own view of a run's checkpoints, recorded while the graph is loaded.
+
+What a checkpoint *means* — its state, the nodes due next, the questions its tasks asked,
+what each task wrote — is computed by LangGraph from the graph: output channels,
+reducers, edges, joins, ``Send`` packets. Read back later from channel names it comes
+out wrong (a join's next node, ``Send`` workers, the Functional API's value, interrupts).
+So a run streams LangGraph's ``"checkpoints"`` events (the format of ``get_state``) and
+``"tasks"`` events (each task's result, error and interrupts), with ``subgraphs=True``
+for the steps inside subgraphs, and records them here; browsing reads the records and
+never imports workflow code. A checkpoint made by ``update_state`` (a state edit) is
+recorded from ``get_state`` right after.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from langgraph.checkpoint.serde.base import SerializerProtocol
+
+from wtb.models import Checkpoint, InterruptRecord
+from wtb.store.views import ViewRow, ViewStore
+
+#: The "node" of a checkpoint made by ``update_state``.
+STATE_EDIT = "(state edit)"
+#: Views are written in batches, at most this far apart while a run goes on (and at its end).
+FLUSH_INTERVAL_S = 0.25
+
+
+@dataclass
+class TaskView:
+    """One task LangGraph scheduled at a checkpoint, and what came of it."""
+
+    id: str
+    name: str
+    result: Any = None
+    error: str | None = None
+    interrupts: list[dict[str, Any]] = field(default_factory=list)  # {"id", "value"}
+
+
+@dataclass
+class CheckpointView:
+    """What LangGraph says of one checkpoint."""
+
+    checkpoint_id: str
+    namespace: str
+    parent_id: str | None
+    step: int
+    source: str
+    created_at: str
+    next: list[str]
+    values: Any
+    tasks: list[TaskView] = field(default_factory=list)
+    edits: dict[str, Any] | None = None  # the values a state edit set (source "update")
+    replayed: list[str] = field(default_factory=list)  # nodes answered from a recording (replay.py)
+
+    def interrupts(self) -> list[InterruptRecord]:
+        return [
+            InterruptRecord(id=str(i["id"]), value=i["value"], node=task.name, namespace=self.namespace)
+            for task in self.tasks
+            for i in task.interrupts
+        ]
+
+    def pending_interrupts(self) -> list[InterruptRecord]:
+        """The questions of tasks that have not run to an end yet (no result, no error)."""
+        return [
+            InterruptRecord(id=str(i["id"]), value=i["value"], node=task.name, namespace=self.namespace)
+            for task in self.tasks
+            if task.result is None and task.error is None
+            for i in task.interrupts
+        ]
+
+    def writes(self) -> dict[str, Any]:
+        """``{node: result}`` of its tasks that ran (a node run by several tasks: a list)."""
+        writes: dict[str, Any] = {}
+        for task in self.tasks:
+            if task.result is None:
+                continue
+            if task.name not in writes:
+                writes[task.name] = task.result
+            elif isinstance(writes[task.name], _Several):
+                writes[task.name].append(task.result)
+            else:
+                writes[task.name] = _Several([writes[task.name], task.result])
+        return {name: list(r) if isinstance(r, _Several) else r for name, r in writes.items()}
+
+
+class _Several(list[Any]):
+    """The results of several tasks of one node (``Send``), told apart from a list result."""
+
+
+def _error_text(error: Any) -> str | None:
+    if error is None:
+        return None
+    return f"{type(error).__name__}: {error}" if isinstance(error, BaseException) else str(error)
+
+
+def _interrupt(value: Any) -> dict[str, Any]:
+    if isinstance(value, Mapping):
+        return {"id": str(value.get("id", "")), "value": value.get("value")}
+    return {"id": str(getattr(value, "id", "")), "value": getattr(value, "value", None)}
+
+
+def _configurable(config: Mapping[str, Any] | None) -> Mapping[str, Any]:
+    found: Mapping[str, Any] = (config or {}).get("configurable", {})
+    return found
+
+
+def from_payload(payload: Mapping[str, Any]) -> CheckpointView:
+    """A view from a ``"checkpoints"`` stream event."""
+    config = _configurable(payload.get("config"))
+    metadata = payload.get("metadata") or {}
+    return CheckpointView(
+        checkpoint_id=str(config["checkpoint_id"]),
+        namespace=str(config.get("checkpoint_ns", "")),
+        parent_id=_configurable(payload.get("parent_config")).get("checkpoint_id"),
+        step=int(metadata.get("step", -1)),
+        source=str(metadata.get("source", "")),
+        created_at="",
+        next=list(payload.get("next") or []),
+        values=payload.get("values"),
+        tasks=[
+            TaskView(
+                id=str(t["id"]),
+                name=str(t["name"]),
+                result=t.get("result"),
+                error=_error_text(t.get("error")),
+                interrupts=[_interrupt(i) for i in t.get("interrupts") or ()],
+            )
+            for t in payload.get("tasks") or []
+        ],
+    )
+
+
+def from_snapshot(snapshot: Any, edits: dict[str, Any] | None = None) -> CheckpointView:
+    """A view from LangGraph's ``StateSnapshot`` (``get_state``)."""
+    config = _configurable(snapshot.config)
+    metadata = snapshot.metadata or {}
+    return CheckpointView(
+        checkpoint_id=str(config["checkpoint_id"]),
+        namespace=str(config.get("checkpoint_ns", "")),
+        parent_id=_configurable(snapshot.parent_config).get("checkpoint_id"),
+        step=int(metadata.get("step", -1)),
+        source=str(metadata.get("source", "")),
+        created_at=str(snapshot.created_at or ""),
+        next=list(snapshot.next),
+        values=snapshot.values,
+        tasks=[
+            TaskView(
+                id=str(t.id),
+                name=str(t.name),
+                result=t.result,
+                error=_error_text(t.error),
+                interrupts=[_interrupt(i) for i in t.interrupts],
+            )
+            for t in snapshot.tasks
+        ],
+        edits=edits,
+    )
+
+
+def encode(view: CheckpointView, execution_id: str, serde: SerializerProtocol) -> ViewRow:
+    body = {
+        "values": view.values,
+        "tasks": [
+            {"id": t.id, "name": t.name, "result": t.result, "error": t.error, "interrupts": t.interrupts}
+            for t in view.tasks
+        ],
+        "edits": view.edits,
+        "replayed": view.replayed,
+    }
+    return ViewRow(
+        checkpoint_id=view.checkpoint_id,
+        execution_id=execution_id,
+        namespace=view.namespace,
+        parent_id=view.parent_id,
+        step=view.step,
+        source=view.source,
+        created_at=view.created_at,
+        next=view.next,
+        body=_dumps(serde, body),
+    )
+
+
+def _dumps(serde: SerializerProtocol, body: dict[str, Any]) -> tuple[str, bytes]:
+    """Serialise a view; a value the checkpointer cannot store (a node returned one, and
+    failed for it) is kept as its ``repr``, so that the rest of the view is not lost."""
+    try:
+        return serde.dumps_typed(body)
+    except Exception:
+        tasks = [{**t, "result": _storable(serde, t["result"])} for t in body["tasks"]]
+        storable = {**body, "values": _storable(serde, body["values"]), "tasks": tasks,
+                    "edits": _storable(serde, body["edits"])}
+        return serde.dumps_typed(storable)
+
+
+def _storable(serde: SerializerProtocol, value: Any) -> Any:
+    try:
+        serde.dumps_typed(value)
+        return value
+    except Exception:
+        if isinstance(value, dict):
+            return {k: _storable(serde, v) for k, v in value.items()}
+        return repr(value)
+
+
+def decode(row: ViewRow, serde: SerializerProtocol) -> CheckpointView:
+    body = serde.loads_typed(row.body)
+    return CheckpointView(
+        checkpoint_id=row.checkpoint_id,
+        namespace=row.namespace,
+        parent_id=row.parent_id,
+        step=row.step,
+        source=row.source,
+        created_at=row.created_at,
+        next=row.next,
+        values=body.get("values"),
+        tasks=[
+            TaskView(
+                id=t["id"], name=t["name"], result=t.get("result"), error=t.get("error"),
+                interrupts=list(t.get("interrupts") or []),
+            )
+            for t in body.get("tasks") or []
+        ],
+        edits=body.get("edits"),
+        replayed=list(body.get("replayed") or []),
+    )
+
+
+class ViewRecorder:
+    """Collects one run's views from its stream and stores them in batches.
+
+    A task's result arrives after the checkpoint that scheduled it: it is added to that
+    checkpoint's view (kept in memory until the run ends). A checkpoint seen again (the
+    one a resumed run starts from) keeps the interrupts it had: LangGraph goes on listing
+    an answered question there.
+    """
+
+    def __init__(
+        self,
+        execution_id: str,
+        store: ViewStore,
+        serde: SerializerProtocol,
+        on_view: Callable[[CheckpointView], None] | None = None,
+    ) -> None:
+        self.execution_id = execution_id
+        self._store = store
+        self._serde = serde
+        self._on_view = on_view
+        self._views: dict[str, CheckpointView] = {}
+        self._owner: dict[str, str] = {}  # task id -> the checkpoint id that scheduled it
+        self._dirty: set[str] = set()
+        self._flushed_at = time.monotonic()
+        self.root: CheckpointView | None = None  # the root graph's latest checkpoint
+
+    def add(self, view: CheckpointView) -> None:
+        """A checkpoint LangGraph made (or showed again), from its stream or ``get_state``."""
+        known = self._views.get(view.checkpoint_id)
+        if known is None and not self._views:  # a resumed run's first: recorded by an earlier run
+            row = self._store.get(view.checkpoint_id)
+            known = decode(row, self._serde) if row is not None else None
+        if known is not None:
+            _keep_answers(known, view)
+        if not view.created_at:
+            view.created_at = known.created_at if known is not None else _now()
+        self._views[view.checkpoint_id] = view
+        for task in view.tasks:
+            self._owner[task.id] = view.checkpoint_id
+        if view.namespace == "" and (self.root is None or view.checkpoint_id >= self.root.checkpoint_id):
+            self.root = view
+        self._dirty.add(view.checkpoint_id)
+        if self._on_view is not None:
+            self._on_view(view)
+        if time.monotonic() - self._flushed_at >= FLUSH_INTERVAL_S:
+            self.flush()
+
+    def task_result(self, payload: Mapping[str, Any]) -> None:
+        """A ``"tasks"`` event with a task's outcome: its writes, error or interrupts."""
+        owner = self._owner.get(str(payload.get("id")))
+        view = self._views.get(owner) if owner is not None else None
+        if view is None:
+            return
+        for task in view.tasks:
+            if task.id == str(payload["id"]):
+                interrupts = [_interrupt(i) for i in payload.get("interrupts") or ()]
+                if payload.get("result") and not interrupts:  # an interrupted task's result is empty
+                    task.result = payload["result"]
+                task.error = _error_text(payload.get("error")) or task.error
+                task.interrupts = interrupts or task.interrupts
+                self._dirty.add(view.checkpoint_id)
+
+    def unfinished(self) -> list[CheckpointView]:
+        """Views with a task the stream told nothing of (the ``__start__`` task of an input
+        checkpoint has no task events), other than each graph's latest, whose tasks may
+        simply not have run: :meth:`add` them again from ``get_state``."""
+        latest: dict[str, str] = {}
+        for view in self._views.values():
+            latest[view.namespace] = max(latest.get(view.namespace, ""), view.checkpoint_id)
+        return [
+            view
+            for view in self._views.values()
+            if view.checkpoint_id != latest[view.namespace]
+            and any(t.result is None and t.error is None and not t.interrupts for t in view.tasks)
+        ]
+
+    def flush(self) -> None:
+        rows = [encode(self._views[c], self.execution_id, self._serde) for c in sorted(self._dirty)]
+        self._dirty.clear()
+        self._flushed_at = time.monotonic()
+        self._store.put_many(rows)
+
+
+def _keep_answers(known: CheckpointView, seen_again: CheckpointView) -> None:
+    """Carry what a checkpoint's tasks did over to the same checkpoint seen again."""
+    before = {t.id: t for t in known.tasks}
+    for task in seen_again.tasks:
+        old = before.get(task.id)
+        if old is None:
+            continue
+        task.interrupts = task.interrupts or old.interrupts
+        task.error = task.error or old.error
+        task.result = task.result if task.result is not None else old.result
+    seen_again.edits = seen_again.edits or known.edits
+    seen_again.replayed = seen_again.replayed or known.replayed
+
+
+def _now() -> str:
+    import datetime as dt
+
+    return dt.datetime.now(dt.UTC).isoformat()
+
+
+def to_checkpoint(view: CheckpointView, execution_id: str, parent: CheckpointView | None) -> Checkpoint:
+    """The :class:`Checkpoint` record of a view; its writes are what its parent's tasks wrote
+    (a state edit's: the values it set)."""
+    if view.source == "update" and view.edits is not None:
+        writes: dict[str, Any] = {STATE_EDIT: dict(view.edits)}
+    else:
+        writes = parent.writes() if parent is not None else {}
+    return Checkpoint(
+        id=view.checkpoint_id,
+        execution_id=execution_id,
+        step=view.step,
+        source=view.source,
+        writes=writes,
+        next=list(view.next),
+        parent_id=view.parent_id,
+        created_at=view.created_at,
+        namespace=view.namespace,
+        interrupts=view.interrupts(),
+        replayed=list(view.replayed),
+    )
