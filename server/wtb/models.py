@@ -60,7 +60,8 @@ class Execution:
     status: ExecutionStatus
     thread_id: str
     created_at: float
-    state: dict[str, Any] = field(default_factory=dict)
+    #: LangGraph's values at the head: a dict for a ``StateGraph``, an entrypoint's value as it is.
+    state: Any = field(default_factory=dict)
     error: ExecutionError | None = None
     parent_id: str | None = None
     parent_checkpoint_id: str | None = None

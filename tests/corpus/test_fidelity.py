@@ -296,28 +296,21 @@ def pick(plain: PlainRun, kind: str) -> tuple[str, int]:
 
 
 # -- what WTB gets wrong today (one line each; a fix flips exactly the cases that name it) --
-FUNCTIONAL = "Functional API: run() refuses an entrypoint's non-dict input (create_execution does dict(input))"
-CACHE_DROPPED = "WTB recompiles a compiled graph without its cache: the cached node runs (and writes) again"
 NO_SUBGRAPHS = (
     "get_checkpoints has no subgraphs=True: checkpoints inside subgraphs cannot be seen, rolled back or forked"
 )
 
-FUNCTIONAL_STATE = "Functional API: the entrypoint's value lives in a channel WTB drops as internal (state reads {})"
 FORK_INTERRUPT_IDS = "a fork lists interrupt ids its resume does not answer: resumed by id it stays paused"
 
 
-def both(*reasons: str) -> str:
-    return "; ".join(reasons)
-
-
-RUN_FAILS = {"functional": FUNCTIONAL}
+RUN_FAILS: dict[str, str] = {}
 COUNT_FAILS = RUN_FAILS
-VALUES_FAILS = {"functional": both(FUNCTIONAL, FUNCTIONAL_STATE)}
+VALUES_FAILS = RUN_FAILS
 NEXT_FAILS = RUN_FAILS
 INTERRUPTS_FAILS = RUN_FAILS
-FILES_FAILS = {"cache": CACHE_DROPPED, **RUN_FAILS}
+FILES_FAILS = RUN_FAILS
 SUBGRAPH_FAILS = dict.fromkeys(SUBGRAPHS, NO_SUBGRAPHS)
-RETURNED_FAILS = {"functional": both(FUNCTIONAL, FUNCTIONAL_STATE)}
+RETURNED_FAILS = RUN_FAILS
 
 
 @pytest.mark.parametrize("pair", cases(NAMES, COUNT_FAILS), indirect=True)
@@ -402,13 +395,7 @@ def kind_cases(pairs: list[tuple[str, str]], failing: dict[tuple[str, str], str]
     ]
 
 
-ROLLBACK_FAILS = {
-    ("cache", "input"): CACHE_DROPPED,
-    ("functional", "input"): both(FUNCTIONAL, FUNCTIONAL_STATE),
-    ("functional", "middle"): both(FUNCTIONAL, FUNCTIONAL_STATE),
-    ("cache", "middle"): CACHE_DROPPED,
-    **{(name, "inner"): NO_SUBGRAPHS for name in SUBGRAPHS},
-}
+ROLLBACK_FAILS = {(name, "inner"): NO_SUBGRAPHS for name in SUBGRAPHS}
 
 
 @pytest.mark.parametrize(("name", "kind"), kind_cases(ROLLBACKS, ROLLBACK_FAILS))
@@ -433,9 +420,7 @@ FORKS = (
     + [(name, "interrupted") for name in INTERRUPTS]
 )
 FORK_FAILS = {
-    ("functional", "middle"): both(FUNCTIONAL, FUNCTIONAL_STATE),
     ("interrupt2", "interrupted"): FORK_INTERRUPT_IDS,
-    ("cache", "middle"): CACHE_DROPPED,
     **{(name, "inner"): NO_SUBGRAPHS for name in SUBGRAPHS},
 }
 
@@ -509,10 +494,6 @@ def join_parallel_step(bench: Any, execution_id: str) -> Any:
     return next(c for c in bench.get_checkpoints(execution_id) if c.step == 1)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="an update at a parallel step: LangGraph's raw error, no candidate nodes named, an orphan fork left",
-)
 def test_fork_with_an_update_at_a_parallel_step_needs_as_node(tmp_path: Path, make_bench: Callable[..., Any]) -> None:
     wtb = run_wtb("join", CORPUS["join"], make_bench, tmp_path / "wtb")
     bench = wtb.bench
@@ -545,7 +526,6 @@ def test_fork_with_an_update_as_one_parallel_node_matches_langgraph(
     assert disk_files(wtb.workspace) == disk_files(plain.root)
 
 
-@pytest.mark.xfail(strict=True, reason="a run asking for durability='exit' is not told WTB checkpoints every step")
 def test_a_run_asking_for_exit_durability_is_told_wtb_checkpoints_every_step(
     tmp_path: Path, make_bench: Callable[..., Any], caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -193,8 +193,11 @@ def compile_graph(graph: Any, saver: TrackingSaver, pause: PauseStrategyConfig) 
     builder = graph if isinstance(graph, StateGraph) else getattr(graph, "builder", None)
     before: Any = list(pause.before) or None
     after: Any = "*" if pause.every_step else (list(pause.after) or None)
-    if isinstance(builder, StateGraph):
-        return builder.compile(checkpointer=saver, interrupt_before=before, interrupt_after=after)
+    if isinstance(builder, StateGraph):  # a compiled graph keeps its cache and store
+        return builder.compile(
+            checkpointer=saver, interrupt_before=before, interrupt_after=after,
+            cache=getattr(graph, "cache", None), store=getattr(graph, "store", None),
+        )
     return graph.copy(update={"checkpointer": saver, "interrupt_before_nodes": before or [],
                               "interrupt_after_nodes": after or []})
 
@@ -307,29 +310,36 @@ def complete_views(compiled: Any, thread_id: str, views: ViewRecorder) -> None:
 
 
 def edit_state(
-    compiled: Any, config: dict[str, Any], updates: dict[str, Any], as_node: str | None, views: ViewRecorder
+    compiled: Any,
+    config: dict[str, Any],
+    updates: dict[str, Any],
+    as_node: str | None,
+    views: ViewRecorder,
+    candidates: list[str] | None = None,
 ) -> dict[str, Any]:
     """Apply a state edit with LangGraph's ``update_state`` and record the checkpoint it makes.
 
     Where LangGraph cannot tell which node the edit stands for (a step that ran several
     nodes) it is an :class:`AsNodeRequiredError` naming the candidates, before anything
-    is stored.
+    is stored. ``candidates``: those nodes, when the checkpoint is a copy LangGraph cannot
+    trace back (a fork's first).
     """
     try:
         edited = compiled.update_state(config, updates, as_node=as_node)
     except InvalidUpdateError as exc:
         if as_node is None and "as_node" in str(exc):
-            raise AsNodeRequiredError(as_node_message(compiled, config)) from exc
+            raise AsNodeRequiredError(as_node_message(compiled, config, candidates)) from exc
         raise
     views.add(from_snapshot(compiled.get_state(edited), edits=updates))
     return dict(edited)
 
 
-def as_node_message(compiled: Any, config: dict[str, Any]) -> str:
+def as_node_message(compiled: Any, config: dict[str, Any], candidates: list[str] | None = None) -> str:
     """Why a state edit needs ``as_node`` here, and the nodes it may name."""
-    state = compiled.get_state(config)
-    parent = compiled.get_state(state.parent_config) if state.parent_config else None
-    candidates = sorted({task.name for task in parent.tasks}) if parent is not None else []
+    if candidates is None:
+        state = compiled.get_state(config)
+        parent = compiled.get_state(state.parent_config) if state.parent_config else None
+        candidates = sorted({task.name for task in parent.tasks}) if parent is not None else []
     listed = ", ".join(repr(c) for c in candidates) or "none"
     return (
         f"This checkpoint comes after a step that ran several nodes ({listed}); LangGraph needs to know which "

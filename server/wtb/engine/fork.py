@@ -91,7 +91,8 @@ def fork_execution(
             tracker.link_checkpoint(root, child.id, snapshot, {})
         services.executions.set_head(child.id, root)
         if state_updates:
-            _apply_updates(services, child, root, dict(state_updates), as_node, tracker, snapshot)
+            candidates = _step_nodes(services, parent, found)
+            _apply_updates(services, child, root, dict(state_updates), as_node, candidates, tracker, snapshot)
     except BaseException:
         _discard(services, child)
         raise
@@ -103,6 +104,15 @@ def _copy_view(services: Services, source: CheckpointView, root: str, execution_
     tasks = [TaskView(id=t.id, name=t.name) for t in source.tasks]
     view = replace(source, checkpoint_id=root, parent_id=None, source="fork", tasks=tasks, edits=None, replayed=[])
     services.views.put_many([encode(view, execution_id, services.saver.serde)])
+
+
+def _step_nodes(services: Services, parent: Execution, found: Any) -> list[str]:
+    """The nodes of the step that made a checkpoint (its parent's tasks): what ``as_node`` may name."""
+    before = (found.parent_config or {}).get("configurable", {}).get("checkpoint_id")
+    if before is None:
+        return []
+    view = services.adapter.view(services.adapter.get_tuple(parent.thread_id, before))
+    return sorted({task.name for task in view.tasks})
 
 
 def _discard(services: Services, child: Execution) -> None:
@@ -119,6 +129,7 @@ def _apply_updates(
     root: str,
     updates: dict[str, Any],
     as_node: str | None,
+    candidates: list[str],
     tracker: Any,
     snapshot: str | None,
 ) -> None:
@@ -130,7 +141,7 @@ def _apply_updates(
         saver = TrackingSaver(conn, recorder.take_snapshot, recorder.on_checkpoint)
         compiled = compile_graph(graph, saver, PauseStrategyConfig())
         views = ViewRecorder(child.id, services.views, saver.serde)
-        edit_state(compiled, thread_config(child.thread_id, root), updates, as_node, views)
+        edit_state(compiled, thread_config(child.thread_id, root), updates, as_node, views, candidates)
         views.flush()
         if recorder.head:
             services.executions.set_head(child.id, recorder.head)

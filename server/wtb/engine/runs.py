@@ -7,6 +7,7 @@ for the controller, which streams it and records every checkpoint.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, replace
 from pathlib import Path
@@ -19,13 +20,14 @@ from wtb.engine.services import Services
 from wtb.errors import InterruptPendingError, InvalidArgumentError, InvalidStateError
 from wtb.models import Execution, ExecutionError, ExecutionStatus, InterruptRecord
 
+logger = logging.getLogger(__name__)
 Prepare = Callable[[Path], None]
 
 
 def create_execution(
     services: Services,
     project: str | WorkflowProject,
-    initial_state: Mapping[str, Any] | None = None,
+    initial_state: Any = None,
     config: Mapping[str, Any] | None = None,
     name: str | None = None,
     batch_id: str | None = None,
@@ -34,14 +36,19 @@ def create_execution(
 ) -> Execution:
     """Record a pending execution (no workflow code is imported).
 
+    ``initial_state``: the graph's input; a mapping of state keys for a ``StateGraph``,
+    any storable value for a Functional API entrypoint.
+
     A ``pause`` given here stays with the execution: its resumes pause at the same nodes.
     ``execution_id``: a pre-chosen id (a batch's driver and worker must agree on it).
     """
     chosen = services.project_of(project)
-    state = dict(initial_state or {})
-    if not isinstance(initial_state, (Mapping, type(None))):
-        raise InvalidArgumentError("initial_state must be a mapping of state keys to values.")
-    blob = services.adapter.check_serializable(state, f"Initial state of {chosen.name!r}")
+    what = f"Initial state of {chosen.name!r}"
+    if initial_state is None or isinstance(initial_state, Mapping):
+        blob = services.adapter.check_serializable(dict(initial_state or {}), what)
+    else:  # a Functional API entrypoint takes any value as its input
+        services.adapter.check_serializable({"input": initial_state}, what)  # names what cannot be stored
+        blob = services.saver.serde.dumps_typed(initial_state)
     stored = run_config(config)
     if pause is not None:
         stored["pause"] = asdict(pause)
@@ -176,7 +183,7 @@ def start_run(
         tracker=tracker,
         previous_snapshot=previous,
         pause=pause or stored_pause(execution) or project.pause,
-        durability="sync" if tracker else project.execution.durability,
+        durability=run_durability(project, tracker is not None),
         recursion_limit=execution.config.get("recursion_limit", project.execution.recursion_limit),
         state_updates=state_updates,
         as_node=as_node,
@@ -191,6 +198,21 @@ def start_run(
             return services.controller.run(request, on_event)
         finally:
             services.locks.clear_cancel(execution.id)
+
+
+def run_durability(project: WorkflowProject, tracking: bool) -> str:
+    """LangGraph's durability for a run: "sync" with file tracking (the files at a checkpoint
+    must be that step's), else the project's; never "exit", which would store the last
+    checkpoint only: WTB is there to keep every step."""
+    asked = project.execution.durability
+    if asked == "exit":
+        logger.warning(
+            "workflow %r asks for durability='exit'; WTB checkpoints every step (durability=%r) so that each "
+            "step can be inspected, rolled back and forked", project.name, "sync" if tracking else "async",
+        )
+    if tracking:
+        return "sync"
+    return "async" if asked == "exit" else asked
 
 
 def stored_pause(execution: Execution) -> PauseStrategyConfig | None:

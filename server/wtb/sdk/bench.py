@@ -125,7 +125,7 @@ class WTBTestBench:
     def create_execution(
         self,
         project: str | WorkflowProject,
-        initial_state: Mapping[str, Any] | None = None,
+        initial_state: Any = None,
         config: Mapping[str, Any] | None = None,
         name: str | None = None,
         batch_id: str | None = None,
@@ -140,7 +140,7 @@ class WTBTestBench:
     def run(
         self,
         project: str | WorkflowProject,
-        initial_state: Mapping[str, Any] | None = None,
+        initial_state: Any = None,
         config: Mapping[str, Any] | None = None,
         on_event: EventSink | None = None,
         pause: PauseStrategyConfig | None = None,
