@@ -296,8 +296,8 @@ def pick(plain: PlainRun, kind: str) -> tuple[str, int]:
 
 
 # -- what WTB gets wrong today (one line each; a fix flips exactly the cases that name it) --
-NO_SUBGRAPHS = (
-    "get_checkpoints has no subgraphs=True: checkpoints inside subgraphs cannot be seen, rolled back or forked"
+INNER_FORK = (
+    "fork from a step inside a subgraph is refused (continuing mid-subgraph needs the fork to keep task ids)"
 )
 
 FORK_INTERRUPT_IDS = "a fork lists interrupt ids its resume does not answer: resumed by id it stays paused"
@@ -309,7 +309,7 @@ VALUES_FAILS = RUN_FAILS
 NEXT_FAILS = RUN_FAILS
 INTERRUPTS_FAILS = RUN_FAILS
 FILES_FAILS = RUN_FAILS
-SUBGRAPH_FAILS = dict.fromkeys(SUBGRAPHS, NO_SUBGRAPHS)
+SUBGRAPH_FAILS: dict[str, str] = {}
 RETURNED_FAILS = RUN_FAILS
 
 
@@ -395,7 +395,7 @@ def kind_cases(pairs: list[tuple[str, str]], failing: dict[tuple[str, str], str]
     ]
 
 
-ROLLBACK_FAILS = {(name, "inner"): NO_SUBGRAPHS for name in SUBGRAPHS}
+ROLLBACK_FAILS: dict[tuple[str, str], str] = {}
 
 
 @pytest.mark.parametrize(("name", "kind"), kind_cases(ROLLBACKS, ROLLBACK_FAILS))
@@ -421,7 +421,7 @@ FORKS = (
 )
 FORK_FAILS = {
     ("interrupt2", "interrupted"): FORK_INTERRUPT_IDS,
-    **{(name, "inner"): NO_SUBGRAPHS for name in SUBGRAPHS},
+    **{(name, "inner"): INNER_FORK for name in SUBGRAPHS},
 }
 
 
@@ -541,3 +541,20 @@ def test_a_run_asking_for_exit_durability_is_told_wtb_checkpoints_every_step(
     assert [c.step for c in bench.get_checkpoints(execution.id)] == [c.step for c in plain.by_ns[""]]
     told = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] + [str(w.message) for w in warned]
     assert any("durability" in message for message in told), told
+
+
+def test_running_on_from_a_step_inside_a_subgraph_is_refused_clearly(
+    tmp_path: Path, make_bench: Callable[..., Any]
+) -> None:
+    """Rolled back into a subgraph, resume and fork say what to do instead, and change nothing."""
+    wtb = run_wtb("subgraph2", CORPUS["subgraph2"], make_bench, tmp_path / "wtb")
+    bench, execution_id = wtb.bench, wtb.execution.id
+    inner = next(c for c in bench.get_checkpoints(execution_id, subgraphs=True) if c.namespace)
+    bench.rollback(execution_id, inner.id)
+    before = [c.id for c in bench.get_checkpoints(execution_id, subgraphs=True)]
+    with pytest.raises(InvalidStateError, match="inside a subgraph"):
+        bench.resume(execution_id)
+    with pytest.raises(WTBError, match="inside a subgraph"):
+        bench.fork(execution_id, inner.id)
+    assert [c.id for c in bench.get_checkpoints(execution_id, subgraphs=True)] == before
+    assert [e.id for e in bench.list_executions()] == [execution_id]

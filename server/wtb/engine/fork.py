@@ -21,6 +21,7 @@ from wtb.engine.runs import run_config
 from wtb.engine.services import Services
 from wtb.engine.state_adapter import thread_config
 from wtb.engine.views import CheckpointView, TaskView, ViewRecorder, encode
+from wtb.errors import InvalidArgumentError
 from wtb.models import Execution, ExecutionStatus
 
 
@@ -63,6 +64,12 @@ def fork_execution(
     """
     parent = services.executions.get(execution_id)
     found = services.adapter.get_tuple(parent.thread_id, checkpoint_id)
+    if found.config["configurable"].get("checkpoint_ns"):
+        root = services.adapter.root_of(found).checkpoint["id"]
+        raise InvalidArgumentError(
+            f"Checkpoint {checkpoint_id} is a step inside a subgraph; forking from there is not supported yet. "
+            f"Fork from the parent step that ran the subgraph ({root}): the subgraph then runs again from its start."
+        )
     if state_updates:
         services.adapter.check_serializable(dict(state_updates), f"State edits for a fork of {execution_id}")
     merged: dict[str, Any] = {

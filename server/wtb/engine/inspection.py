@@ -150,7 +150,7 @@ def diff_files(tracker: Any | None, old: str | None, new: str | None) -> FileDif
 
 def per_project_storage(executions: Any, saver: Any) -> dict[str, dict[str, int]]:
     """Executions, checkpoints and checkpoint bytes per project (one query per table)."""
-    threads = {f"wtb-{e.id}": e.project for e in executions.list(limit=10**9)}
+    threads = {e.thread_id: e.project for e in executions.list(limit=10**9)}
     result: dict[str, dict[str, int]] = {}
     for project in set(threads.values()):
         result[project] = {"executions": 0, "checkpoints": 0, "checkpoint_bytes": 0}

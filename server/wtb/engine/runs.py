@@ -97,7 +97,14 @@ def resume(
             with services.locks.workspace():
                 tracker.restore(snapshot)
     updates = dict(state_updates) if state_updates else None
-    head = services.adapter.view(services.adapter.get_tuple(execution.thread_id, execution.head_checkpoint_id))
+    found = services.adapter.get_tuple(execution.thread_id, execution.head_checkpoint_id)
+    head = services.adapter.view(found)
+    if head.namespace:
+        root = services.adapter.root_of(found).checkpoint["id"]
+        raise InvalidStateError(
+            f"The head of {execution_id} is a step inside a subgraph ({head.namespace}); running on from there is "
+            f"not supported yet. Roll back to the parent step that ran the subgraph ({root}) to run it again."
+        )
     command = resume_command(execution_id, head.pending_interrupts(), resume_value)
     return start_run(services, execution, command, execution.head_checkpoint_id, on_event, pause, updates, as_node)
 

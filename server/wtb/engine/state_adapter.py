@@ -72,13 +72,33 @@ class StateAdapter:
         )
 
     def get_tuple(self, thread_id: str, checkpoint_id: str | None) -> CheckpointTuple:
+        """A checkpoint of the thread (its latest root one by default), in whichever namespace it is."""
         found = self.saver.get_tuple(thread_config(thread_id, checkpoint_id))  # type: ignore[arg-type]
+        if found is None and checkpoint_id:
+            found = self._inner(thread_id, checkpoint_id)
         if found is None:
             what = f"checkpoint {checkpoint_id!r}" if checkpoint_id else "any checkpoint"
             raise UnknownCheckpointError(
                 f"Thread {thread_id} has no {what}; `wtb checkpoints <execution>` lists its checkpoints."
             )
         return found
+
+    def _inner(self, thread_id: str, checkpoint_id: str) -> CheckpointTuple | None:
+        """A checkpoint inside a subgraph: its namespace from the recorded view, else a search."""
+        recorded = self.recorded(checkpoint_id)
+        if recorded is not None and recorded.namespace:
+            config = thread_config(thread_id, checkpoint_id)
+            config["configurable"]["checkpoint_ns"] = recorded.namespace
+            return self.saver.get_tuple(config)  # type: ignore[arg-type]
+        return next((t for t in self.history(thread_id, subgraphs=True) if t.checkpoint["id"] == checkpoint_id), None)
+
+    def root_of(self, found: CheckpointTuple) -> CheckpointTuple:
+        """The root graph's checkpoint a subgraph's checkpoint runs under (itself for a root one):
+        the step whose task ran the subgraph, from LangGraph's ``parents`` metadata."""
+        root_id = (found.metadata or {}).get("parents", {}).get("")
+        if not found.config["configurable"].get("checkpoint_ns") or root_id is None:
+            return found
+        return self.get_tuple(found.config["configurable"]["thread_id"], str(root_id))
 
     def head_of(self, execution: Execution) -> str | None:
         """The recorded head, else the thread's latest checkpoint (a run whose process died)."""
@@ -131,6 +151,7 @@ class StateAdapter:
             parent_id=parent,
             created_at=str(found.checkpoint.get("ts", "")),
             replayed=list(metadata.get("wtb_replayed", [])),
+            namespace=str(found.config["configurable"].get("checkpoint_ns", "")),
         )
 
     def _writes_by_checkpoint(self, thread_id: str, parents: Iterable[Any]) -> dict[str, dict[str, Any]]:
