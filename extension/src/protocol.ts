@@ -138,6 +138,19 @@ export interface ExecutionErrorInfo {
   traceback: string;
 }
 
+/**
+ * A question a node asked with `interrupt()`; `value` is the question as the node passed it.
+ *
+ * `namespace`: "" in the root graph, LangGraph's `checkpoint_ns` inside a subgraph.
+ * Answer it with `wtb/resume`'s `resumeValue` (several: an object keyed by `id`).
+ */
+export interface InterruptInfo {
+  id: string;
+  value: unknown;
+  node: string | null;
+  namespace: string;
+}
+
 /** An execution without its state (`wtb/getState` returns that). */
 export interface ExecutionInfo {
   id: string;
@@ -154,6 +167,8 @@ export interface ExecutionInfo {
   nextNodes: string[];
   config: Record<string, unknown>;
   error: ExecutionErrorInfo | null;
+  /** questions pending at the head */
+  interrupts: InterruptInfo[];
 }
 
 export interface ExecutionTreeNode {
@@ -161,7 +176,13 @@ export interface ExecutionTreeNode {
   children: ExecutionTreeNode[];
 }
 
-/** One super-step boundary; `outputFiles` maps a path the step changed to its hash (null: deleted). */
+/**
+ * One super-step boundary; `outputFiles` maps a path the step changed to its hash (null: deleted).
+ *
+ * `namespace` is "" for the root graph, LangGraph's `checkpoint_ns` for a step inside a
+ * subgraph (`node:<task id>`, levels joined by `|`); `interrupts`: the questions
+ * pending at this checkpoint.
+ */
 export interface CheckpointInfo {
   id: string;
   executionId: string;
@@ -173,6 +194,8 @@ export interface CheckpointInfo {
   createdAt: string;
   snapshotId: string | null;
   outputFiles: Record<string, string | null>;
+  namespace: string;
+  interrupts: InterruptInfo[];
 }
 
 export interface FileEntryInfo {
@@ -239,11 +262,16 @@ export interface GetExecutionTreeResult {
   roots: ExecutionTreeNode[];
 }
 
-/** Newest first. `before`: a checkpoint id; the page starts just below it. */
+/**
+ * Newest first. `before`: a checkpoint id; the page starts just below it.
+ *
+ * `subgraphs` true: the steps inside subgraph nodes too (their `namespace` is not "").
+ */
 export interface ListCheckpointsParams {
   executionId: string;
   limit?: number;
   before?: string | null;
+  subgraphs?: boolean;
 }
 
 export interface ListCheckpointsResult {
@@ -392,7 +420,13 @@ export interface UndoRollbackParams {
   executionId: string;
 }
 
-/** Fork at a checkpoint (null: the head); `run` true resumes the fork in a worker at once. */
+/**
+ * Fork at a checkpoint (null: the head); `run` true resumes the fork in a worker at once.
+ *
+ * `stateUpdates` are applied as `asNode` when given; after a step that ran several nodes
+ * LangGraph needs it (an error with `data.type` `AsNodeRequiredError` and
+ * `data.candidates` says which nodes; nothing is created).
+ */
 export interface ForkParams {
   executionId: string;
   checkpointId?: string | null;
@@ -402,6 +436,7 @@ export interface ForkParams {
   run?: boolean;
   timeoutS?: number | null;
   workDoneToken?: ProgressToken | null;
+  asNode?: string | null;
 }
 
 /** One variant; `nodeOverrides` maps a node to a `"file.py:function"` that replaces it. */

@@ -89,7 +89,7 @@ def parse_args(argv: Sequence[str] | None, standby: bool = False) -> argparse.Na
     parser.add_argument("--from-checkpoint", default=None, help="with --batch: JSON {execution_id, checkpoint_id}")
     parser.add_argument("--max-parallel", type=int, default=None, help="with --batch: variants at a time")
     parser.add_argument("--backend", default=None, choices=("ray", "local"), help="with --batch: where variants run")
-    parser.add_argument("--as-node", default=None, help="with --resume: apply --state-updates as this node")
+    parser.add_argument("--as-node", default=None, help="with --resume or --fork: apply --state-updates as this node")
     parser.add_argument("--resume-value", default=None, help="with --resume: JSON value for the node's interrupt()")
     parser.add_argument("--initial-state", default=None, help="with --check: JSON initial state")
     parser.add_argument("--rules", default=None, help="with --check: JSON CheckRules fields")
@@ -270,7 +270,7 @@ def run(args: argparse.Namespace, emit: EventWriter) -> int:
             return _run_check(bench, args, emit)
         if args.fork is not None:
             _ensure_project(bench, bench.get_execution(args.fork).project)
-            forked = bench.fork(args.fork, args.checkpoint_id, state_updates, config, args.name)
+            forked = bench.fork(args.fork, args.checkpoint_id, state_updates, config, args.name, as_node=args.as_node)
             emit({"type": "execution", "execution": forked})
             return EXIT_OK
         _ensure_project(bench, bench.get_execution(args.execution_id).project)

@@ -68,6 +68,13 @@ async def _start(
             await ls.bench_host.call(lambda bench: bench.mark_finished(execution.id, ExecutionStatus.FAILED, error))
         raise errors.WTBError(f"The run worker could not start: {exc}") from exc
     token_used = run.progress.token if run.progress is not None else None
+    if resume:
+        # A resume the SDK refuses before running anything (questions pending and no answer,
+        # a state edit that needs asNode) is this request's error, not a silent "still paused".
+        refused = await asyncio.shield(run.started)
+        if refused:
+            await ls.runs.wait(execution.id)
+            raise oneshot.as_wtb_error(refused)
     if not wait:
         return p.ExecutionStarted(execution=execution, progress_token=token_used)
     try:
@@ -207,11 +214,15 @@ async def fork(ls: WtbLanguageServer, params: p.ForkParams) -> p.ExecutionStarte
             args += ["--config", json.dumps(params.config)]
         if params.name is not None:
             args += ["--name", params.name]
+        if params.as_node is not None:
+            args += ["--as-node", params.as_node]
         args += ["--file-tracking", json.dumps(ls.file_tracking_fields(watch=False))]
         created = await oneshot.call(ls, args, "execution", f"Forking execution {params.execution_id}")
     else:
         created = await ls.bench_host.call(
-            lambda bench: bench.fork(params.execution_id, checkpoint_id, None, params.config, params.name)
+            lambda bench: bench.fork(
+                params.execution_id, checkpoint_id, None, params.config, params.name, as_node=params.as_node
+            )
         )
     execution = records.execution(created)
     ls.notify_execution(execution)

@@ -9,6 +9,7 @@ parameter back is never sent whole).
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from pygls.exceptions import (
@@ -81,10 +82,21 @@ def to_jsonrpc(exc: BaseException) -> JsonRpcException:
     for cls, kind in _NOT_FOUND_KINDS:
         if isinstance(exc, cls):
             data["kind"] = kind
+    if isinstance(exc, errors.AsNodeRequiredError):
+        data["candidates"] = as_node_candidates(str(exc))
     message = clip(str(exc) or type(exc).__name__)
     if code == protocol.INVALID_PARAMS:
         return JsonRpcInvalidParams(message=message, data=data)
     return JsonRpcWtbError(message=message, code=code, data=data)
+
+
+def as_node_candidates(message: str) -> list[str]:
+    """The nodes an ``AsNodeRequiredError`` names: "... ran several nodes ('a', 'b'); ..." → [a, b].
+
+    The SDK's error carries them only in its message; the editor offers them in a pick.
+    """
+    found = re.search(r"nodes \(([^)]*)\)", message)
+    return re.findall(r"'([^']*)'", found.group(1)) if found else []
 
 
 def not_available(what: str) -> errors.NotAvailableError:

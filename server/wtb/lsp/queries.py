@@ -129,7 +129,9 @@ async def get_execution_tree(ls: WtbLanguageServer, params: p.GetExecutionTreePa
 async def list_checkpoints(ls: WtbLanguageServer, params: p.ListCheckpointsParams) -> p.ListCheckpointsResult:
     check_page(params.limit, p.LIST_CHECKPOINTS)
     found = await ls.bench_host.call(
-        lambda bench: bench.get_checkpoints(params.execution_id, limit=params.limit + 1, before=params.before)
+        lambda bench: bench.get_checkpoints(
+            params.execution_id, limit=params.limit + 1, before=params.before, subgraphs=params.subgraphs
+        )
     )
     page = [records.checkpoint(c) for c in found[: params.limit]]
     more = len(found) > params.limit

@@ -78,6 +78,22 @@ def execution_error(value: Any) -> p.ExecutionErrorInfo | None:
     )
 
 
+def interrupts(value: Any) -> list[p.InterruptInfo]:
+    """``InterruptRecord``s (or their JSON) → the protocol's; the question goes through ``to_jsonable``."""
+    out = []
+    for item in value or []:
+        data = _plain(item)
+        out.append(
+            p.InterruptInfo(
+                id=str(data.get("id") or ""),
+                value=to_jsonable(data.get("value")),
+                node=_opt_str(data.get("node")),
+                namespace=str(data.get("namespace") or ""),
+            )
+        )
+    return out
+
+
 def execution(record: Any) -> p.ExecutionInfo:
     data = _plain(record)
     status = str(data.get("status"))
@@ -98,6 +114,7 @@ def execution(record: Any) -> p.ExecutionInfo:
         next_nodes=[str(n) for n in data.get("next_nodes") or []],
         config=_json_dict(data.get("config")),
         error=execution_error(data.get("error")),
+        interrupts=interrupts(data.get("interrupts")),
     )
 
 
@@ -114,6 +131,8 @@ def checkpoint(record: Any) -> p.CheckpointInfo:
         created_at=str(data.get("created_at") or ""),
         snapshot_id=_opt_str(data.get("snapshot_id")),
         output_files={str(k): _opt_str(v) for k, v in _dict(data.get("output_files")).items()},
+        namespace=str(data.get("namespace") or ""),
+        interrupts=interrupts(data.get("interrupts")),
     )
 
 

@@ -49,6 +49,8 @@ class Run:
     timeout_s: float | None
     progress: RunProgress | None
     done: asyncio.Future[p.ExecutionInfo]
+    #: set when the worker got going (None) or refused before running anything (its error event)
+    started: asyncio.Future[dict[str, Any] | None]
     stop_reason: str | None = None  # "cancelled" | "timeout" once the daemon stops it
     status: str = "pending"
     last_node: str | None = None
@@ -111,6 +113,7 @@ class RunManager:
             timeout_s=timeout_s,
             progress=RunProgress(ls, progress_token, execution.workflow) if progress_token is not None else None,
             done=loop.create_future(),
+            started=loop.create_future(),
         )
         self.runs[execution.id] = run
         run.status = execution.status
@@ -190,6 +193,8 @@ class RunManager:
         finally:
             stderr_task.cancel()
             self.runs.pop(run.execution_id, None)
+            if not run.started.done():
+                run.started.set_result(None)
         if not run.done.done():
             run.done.set_result(final)
         self._ls.workers.prepare(REFILL_DELAY_S)
@@ -220,6 +225,8 @@ class RunManager:
     def _on_event(self, run: Run, event: dict[str, Any]) -> None:
         kind = event.get("type")
         ls = self._ls
+        if not run.started.done() and kind in ("execution", "done", "checkpoint", "node", "error"):
+            run.started.set_result(dict(event.get("error") or {}) if kind == "error" else None)
         if kind in ("execution", "done"):
             info = records.execution(event["execution"])
             run.status = info.status

@@ -104,7 +104,12 @@ class UndoRollbackParams:
 
 @attrs.define(kw_only=True)
 class ForkParams:
-    """Fork at a checkpoint (null: the head); ``run`` true resumes the fork in a worker at once."""
+    """Fork at a checkpoint (null: the head); ``run`` true resumes the fork in a worker at once.
+
+    ``stateUpdates`` are applied as ``asNode`` when given; after a step that ran several nodes
+    LangGraph needs it (an error with ``data.type`` ``AsNodeRequiredError`` and
+    ``data.candidates`` says which nodes; nothing is created).
+    """
 
     execution_id: str
     checkpoint_id: str | None = None
@@ -114,6 +119,7 @@ class ForkParams:
     run: bool = False
     timeout_s: float | None = None
     work_done_token: ProgressToken | None = None
+    as_node: str | None = None
 
 
 @attrs.define(kw_only=True)

@@ -74,11 +74,15 @@ class GetExecutionTreeResult:
 
 @attrs.define(kw_only=True)
 class ListCheckpointsParams:
-    """Newest first. ``before``: a checkpoint id; the page starts just below it."""
+    """Newest first. ``before``: a checkpoint id; the page starts just below it.
+
+    ``subgraphs`` true: the steps inside subgraph nodes too (their ``namespace`` is not "").
+    """
 
     execution_id: str
     limit: int = 50
     before: str | None = None
+    subgraphs: bool = False
 
 
 @attrs.define(kw_only=True)

@@ -88,6 +88,20 @@ class ExecutionErrorInfo:
 
 
 @attrs.define(kw_only=True)
+class InterruptInfo:
+    """A question a node asked with ``interrupt()``; ``value`` is the question as the node passed it.
+
+    ``namespace``: "" in the root graph, LangGraph's ``checkpoint_ns`` inside a subgraph.
+    Answer it with ``wtb/resume``'s ``resumeValue`` (several: an object keyed by ``id``).
+    """
+
+    id: str
+    value: Any = None
+    node: str | None = None
+    namespace: str = ""
+
+
+@attrs.define(kw_only=True)
 class ExecutionInfo:
     """An execution without its state (``wtb/getState`` returns that)."""
 
@@ -105,6 +119,7 @@ class ExecutionInfo:
     next_nodes: list[str] = attrs.Factory(list)
     config: dict[str, Any] = attrs.Factory(dict)
     error: ExecutionErrorInfo | None = None
+    interrupts: list[InterruptInfo] = attrs.Factory(list)  # questions pending at the head
 
 
 @attrs.define(kw_only=True)
@@ -115,7 +130,12 @@ class ExecutionTreeNode:
 
 @attrs.define(kw_only=True)
 class CheckpointInfo:
-    """One super-step boundary; ``outputFiles`` maps a path the step changed to its hash (null: deleted)."""
+    """One super-step boundary; ``outputFiles`` maps a path the step changed to its hash (null: deleted).
+
+    ``namespace`` is "" for the root graph, LangGraph's ``checkpoint_ns`` for a step inside a
+    subgraph (``node:<task id>``, levels joined by ``|``); ``interrupts``: the questions
+    pending at this checkpoint.
+    """
 
     id: str
     execution_id: str
@@ -127,6 +147,8 @@ class CheckpointInfo:
     created_at: str
     snapshot_id: str | None = None
     output_files: dict[str, str | None] = attrs.Factory(dict)
+    namespace: str = ""
+    interrupts: list[InterruptInfo] = attrs.Factory(list)
 
 
 @attrs.define(kw_only=True)
