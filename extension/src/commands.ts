@@ -12,6 +12,7 @@ import type { Ctx } from './ctx';
 import * as p from './protocol';
 import * as fmt from './format';
 import { describeError, isRpcError } from './errors';
+import { answerOrder, asNodeCandidates, parseAnswer, questionText, resumeValue } from './interrupts';
 import { parseJsonObject, parseVariants, preview, validateJsonObject } from './inputs';
 import { pickCheckpoint, pickExecution, pickFile, pickInput, pickWorkflow, rememberInput } from './pickers';
 import { toUri } from './contentProvider';
@@ -147,6 +148,61 @@ export const resume = (env: Env): Handler => async (arg?: unknown, options?: unk
     env.ctx.request(p.RESUME, { ...(opts as Partial<p.ResumeParams>), executionId: e.id, workDoneToken: token }));
 };
 
+/**
+ * `send`, and once more with the node the person picks when the daemon answers that a state
+ * edit after a step of several nodes needs `asNode` (the error lists the candidates).
+ * Undefined: the person dismissed the pick.
+ */
+async function withAsNode<T>(asNode: string | null | undefined, send: (asNode: string | null) => Promise<T>): Promise<T | undefined> {
+  try {
+    return await send(asNode ?? null);
+  } catch (e) {
+    const candidates = asNodeCandidates(e);
+    if (!candidates?.length || asNode) throw e;
+    const picked = await vscode.window.showQuickPick(candidates, {
+      title: 'WTB: the state edit comes after a step that ran several nodes',
+      placeHolder: 'Apply the edit as the output of which node?',
+      ignoreFocusOut: true,
+    });
+    return picked ? send(picked) : undefined;
+  }
+}
+
+/**
+ * Answer the questions an execution waits on (`interrupt()`): one input box per question (the
+ * clicked one first), each answer JSON when it parses, else text; then resume with the answer,
+ * or with an object keyed by interrupt id when there are several.
+ */
+export const answer = (env: Env): Handler => async (arg?: unknown) => {
+  if (!env.ctx.ensureTrusted('resume executions')) return;
+  const node = asNode(arg);
+  const e = await executionArg(env, arg, 'WTB: answer the questions of which execution?',
+    (x) => x.status === 'paused' && (x.interrupts ?? []).length > 0, 'WTB: no execution waits on a question.');
+  if (!e) return;
+  const current = await env.ctx.request(p.GET_EXECUTION, { executionId: e.id });
+  env.ctx.model.upsertExecution(current);
+  const pending = current.interrupts ?? [];
+  if (current.status !== 'paused' || !pending.length) {
+    env.tree.refresh();
+    void vscode.window.showInformationMessage(`WTB: ${fmt.executionLabel(current)} waits on no question (${current.status}).`);
+    return;
+  }
+  const answers = new Map<string, unknown>();
+  const order = answerOrder(pending, node?.type === 'interrupt' ? node.interruptId : undefined);
+  for (const [i, q] of order.entries()) {
+    const text = await vscode.window.showInputBox({
+      title: `WTB: ${q.node ?? 'a node'} asks${order.length > 1 ? ` (${i + 1} of ${order.length})` : ''}`,
+      prompt: questionText(q.value, 500),
+      placeHolder: 'Your answer: JSON (42, true, {"key": "value"}) or plain text',
+      ignoreFocusOut: true,
+    });
+    if (text === undefined) return;
+    answers.set(q.id, parseAnswer(text));
+  }
+  return startRun(env, `WTB: ${current.workflow} ${fmt.executionLabel(current)}`, current.workflow, (token) =>
+    env.ctx.request(p.RESUME, { executionId: current.id, resumeValue: resumeValue(pending, answers), workDoneToken: token }));
+};
+
 export const cancel = (env: Env): Handler => async (arg?: unknown) => {
   const e = await executionArg(env, arg, 'WTB: cancel which execution?', (x) => x.status === 'running' || x.status === 'pending', 'WTB: no execution is running.');
   if (!e) return;
@@ -191,9 +247,13 @@ export const fork = (env: Env): Handler => async (arg?: unknown, options?: unkno
   let forked: p.ExecutionInfo;
   if (params.run) {
     const parent = await executionOf(env, ref.executionId);
-    forked = await startRun(env, `WTB: fork of ${parent.workflow}`, parent.workflow, (token) => env.ctx.request(p.FORK, { ...params, workDoneToken: token }));
+    const done = await withAsNode(params.asNode, (asNode) =>
+      startRun(env, `WTB: fork of ${parent.workflow}`, parent.workflow, (token) => env.ctx.request(p.FORK, { ...params, asNode, workDoneToken: token })));
+    if (!done) return;
+    forked = done;
   } else {
-    const started = await env.ctx.request(p.FORK, params);
+    const started = await withAsNode(params.asNode, (asNode) => env.ctx.request(p.FORK, { ...params, asNode }));
+    if (!started) return;
     forked = started.execution;
     env.ctx.model.upsertExecution(forked);
     await env.tree.revealExecution(forked);
@@ -507,8 +567,8 @@ export const editStateAndResume = (env: Env): Handler => async (arg?: unknown) =
       const edits = stateEdits(original, parsed.value ?? {});
       try {
         if (doc.isDirty) await doc.save();
-        const resumed = await startRun(env, `WTB: ${e.workflow} ${fmt.executionLabel(e)}`, e.workflow, (token) =>
-          env.ctx.request(p.RESUME, { executionId: e.id, stateUpdates: Object.keys(edits).length ? edits : null, workDoneToken: token }));
+        const resumed = await withAsNode(null, (asNode) => startRun(env, `WTB: ${e.workflow} ${fmt.executionLabel(e)}`, e.workflow, (token) =>
+          env.ctx.request(p.RESUME, { executionId: e.id, stateUpdates: Object.keys(edits).length ? edits : null, asNode, workDoneToken: token })));
         const tab = vscode.window.tabGroups.all.flatMap((g) => g.tabs)
           .find((t) => t.input instanceof vscode.TabInputText && t.input.uri.toString() === file.toString());
         if (tab) await vscode.window.tabGroups.close(tab);

@@ -18,6 +18,7 @@ import { SCHEME } from './uris';
 const COMMANDS: Record<string, (env: cmd.Env) => cmd.Handler> = {
   'wtb.run': cmd.run,
   'wtb.resume': cmd.resume,
+  'wtb.answer': cmd.answer,
   'wtb.cancel': cmd.cancel,
   'wtb.rollback': cmd.rollback,
   'wtb.undoRollback': cmd.undoRollback,

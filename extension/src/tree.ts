@@ -124,7 +124,7 @@ export class CheckpointTree implements vscode.TreeDataProvider<TreeNode>, vscode
         });
       } else if (node.type === 'execution' && !model.hasCheckpoints(node.executionId)) {
         await this.load(key, async () => {
-          const result = await this.ctx.request(p.LIST_CHECKPOINTS, { executionId: node.executionId, limit: model.pageSize });
+          const result = await this.ctx.request(p.LIST_CHECKPOINTS, { executionId: node.executionId, limit: model.pageSize, subgraphs: true });
           model.setCheckpoints(node.executionId, result, false);
         });
       }
@@ -154,7 +154,7 @@ export class CheckpointTree implements vscode.TreeDataProvider<TreeNode>, vscode
     if (node.type === 'loadMore') {
       const before = model.nextBefore(node.executionId);
       if (!before) return;
-      const result = await this.ctx.request(p.LIST_CHECKPOINTS, { executionId: node.executionId, limit: model.pageSize, before });
+      const result = await this.ctx.request(p.LIST_CHECKPOINTS, { executionId: node.executionId, limit: model.pageSize, before, subgraphs: true });
       model.setCheckpoints(node.executionId, result, true);
     } else if (node.type === 'moreExecutions') {
       const limit = 100;

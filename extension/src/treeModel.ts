@@ -6,8 +6,9 @@
 // turns NodeViews into vscode.TreeItems. Nodes are interned by id so that the same element
 // object comes back for the same thing (VS Code maps elements to tree rows by identity).
 
-import type { CheckpointInfo, ExecutionInfo, ListCheckpointsResult, WorkflowInfo } from './protocol';
+import type { CheckpointInfo, ExecutionInfo, InterruptInfo, ListCheckpointsResult, WorkflowInfo } from './protocol';
 import * as fmt from './format';
+import { nestingParent, questionText, splitNamespace } from './interrupts';
 import { shortId } from './uris';
 
 export type TreeNode =
@@ -15,6 +16,7 @@ export type TreeNode =
   | { readonly type: 'execution'; readonly id: string; readonly executionId: string }
   | { readonly type: 'checkpoint'; readonly id: string; readonly executionId: string; readonly checkpointId: string }
   | { readonly type: 'file'; readonly id: string; readonly executionId: string; readonly checkpointId: string; readonly path: string }
+  | { readonly type: 'interrupt'; readonly id: string; readonly executionId: string; readonly interruptId: string }
   | { readonly type: 'loadMore'; readonly id: string; readonly executionId: string }
   | { readonly type: 'moreExecutions'; readonly id: string; readonly workflow: string }
   | { readonly type: 'message'; readonly id: string; readonly text: string };
@@ -23,6 +25,7 @@ export type WorkflowNode = Extract<TreeNode, { type: 'workflow' }>;
 export type ExecutionNode = Extract<TreeNode, { type: 'execution' }>;
 export type CheckpointNode = Extract<TreeNode, { type: 'checkpoint' }>;
 export type FileNode = Extract<TreeNode, { type: 'file' }>;
+export type InterruptNode = Extract<TreeNode, { type: 'interrupt' }>;
 
 export type Collapsible = 'none' | 'collapsed' | 'expanded';
 
@@ -115,7 +118,8 @@ export class TreeModel {
     if (!page) return this.executions.has(executionId);
     if (page.items.some((c) => c.id === cp.id)) return false;
     page.items.push(cp);
-    page.items.sort((a, b) => b.step - a.step || b.createdAt.localeCompare(a.createdAt));
+    // Newest first, as the daemon lists them (a subgraph's steps count from -1 again).
+    page.items.sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.step - a.step);
     return true;
   }
 
@@ -176,6 +180,23 @@ export class TreeModel {
     return this.checkpoints(executionId).find((c) => c.id === checkpointId);
   }
 
+  /** The questions an execution waits on (none while it runs). */
+  pendingInterrupts(executionId: string): InterruptInfo[] {
+    const e = this.executions.get(executionId);
+    if (!e || e.status === 'running' || e.status === 'pending') return [];
+    return e.interrupts ?? [];
+  }
+
+  /** The loaded checkpoint a subgraph step nests under (see `nestingParent`); undefined: at the execution's level. */
+  nestedUnder(executionId: string, cp: CheckpointInfo): CheckpointInfo | undefined {
+    return nestingParent(cp, this.checkpoints(executionId));
+  }
+
+  private nestedChildren(executionId: string, checkpointId: string): CheckpointInfo[] {
+    const items = this.checkpoints(executionId);
+    return items.filter((c) => c.namespace && nestingParent(c, items)?.id === checkpointId);
+  }
+
   /** The head: the execution's `headCheckpointId`, else its newest checkpoint. */
   headId(executionId: string): string | null {
     const e = this.executions.get(executionId);
@@ -205,7 +226,8 @@ export class TreeModel {
   node(type: 'execution', executionId: string): ExecutionNode;
   node(type: 'checkpoint', executionId: string, checkpointId: string): CheckpointNode;
   node(type: 'file', executionId: string, checkpointId: string, path: string): FileNode;
-  node(type: 'workflow' | 'execution' | 'checkpoint' | 'file', a: string, b?: string, c?: string): TreeNode {
+  node(type: 'interrupt', executionId: string, interruptId: string): InterruptNode;
+  node(type: 'workflow' | 'execution' | 'checkpoint' | 'file' | 'interrupt', a: string, b?: string, c?: string): TreeNode {
     const id = [type, a, b, c].filter((x) => x !== undefined).join('\u0000');
     let n = this.nodes.get(id);
     if (!n) {
@@ -214,6 +236,7 @@ export class TreeModel {
         case 'execution': n = { type, id, executionId: a }; break;
         case 'checkpoint': n = { type, id, executionId: a, checkpointId: b ?? '' }; break;
         case 'file': n = { type, id, executionId: a, checkpointId: b ?? '', path: c ?? '' }; break;
+        case 'interrupt': n = { type, id, executionId: a, interruptId: b ?? '' }; break;
       }
       this.nodes.set(id, n);
     }
@@ -238,15 +261,22 @@ export class TreeModel {
         const loaded = new Set(page?.items.map((c) => c.id) ?? []);
         // Forks whose checkpoint is not loaded (yet) hang under the execution itself.
         const loose = this.forksOf(node.executionId).filter((f) => !f.parentCheckpointId || !loaded.has(f.parentCheckpointId));
-        const out: TreeNode[] = loose.map((f) => this.node('execution', f.id));
-        for (const cp of page?.items ?? []) out.push(this.node('checkpoint', node.executionId, cp.id));
+        // The questions it waits on come first: they are what the person has to do next.
+        const out: TreeNode[] = this.pendingInterrupts(node.executionId).map((q) => this.node('interrupt', node.executionId, q.id));
+        out.push(...loose.map((f) => this.node('execution', f.id)));
+        // Subgraph steps nest under the parent step that ran them (those whose parent is not loaded stay here).
+        for (const cp of page?.items ?? []) {
+          if (!cp.namespace || !this.nestedUnder(node.executionId, cp)) out.push(this.node('checkpoint', node.executionId, cp.id));
+        }
         if (page?.nextBefore) out.push(this.intern('loadMore', node.executionId));
         return out;
       }
       case 'checkpoint': {
         const cp = this.checkpoint(node.executionId, node.checkpointId);
         const files = Object.keys(cp?.outputFiles ?? {}).sort();
-        const out: TreeNode[] = files.map((p) => this.node('file', node.executionId, node.checkpointId, p));
+        const out: TreeNode[] = this.nestedChildren(node.executionId, node.checkpointId)
+          .map((c) => this.node('checkpoint', node.executionId, c.id));
+        out.push(...files.map((p) => this.node('file', node.executionId, node.checkpointId, p)));
         for (const f of this.forksOf(node.executionId)) {
           if (f.parentCheckpointId === node.checkpointId) out.push(this.node('execution', f.id));
         }
@@ -275,7 +305,12 @@ export class TreeModel {
         }
         return this.node('workflow', e.workflow);
       }
-      case 'checkpoint':
+      case 'checkpoint': {
+        const cp = this.checkpoint(node.executionId, node.checkpointId);
+        const under = cp ? this.nestedUnder(node.executionId, cp) : undefined;
+        return under ? this.node('checkpoint', node.executionId, under.id) : this.node('execution', node.executionId);
+      }
+      case 'interrupt':
       case 'loadMore':
         return this.node('execution', node.executionId);
       case 'file':
@@ -307,7 +342,7 @@ export class TreeModel {
           description: fmt.executionDescription(e, now),
           tooltip: fmt.executionTooltip(e, now),
           icon: fmt.statusIcon(e.status),
-          contextValue: `wtbExecution.${e.status}${e.parentId ? '.fork' : ''}`,
+          contextValue: `wtbExecution.${e.status}${e.parentId ? '.fork' : ''}${this.pendingInterrupts(e.id).length ? '.asking' : ''}`,
           collapsible: this.expand.has(e.id) ? 'expanded' : 'collapsed',
         };
       }
@@ -315,11 +350,14 @@ export class TreeModel {
         const cp = this.checkpoint(node.executionId, node.checkpointId);
         if (!cp) return { label: shortId(node.checkpointId), contextValue: 'wtbCheckpoint', collapsible: 'none' };
         const isHead = this.headId(node.executionId) === cp.id;
-        const hasChildren = Object.keys(cp.outputFiles ?? {}).length > 0
+        const inner = this.nestedChildren(node.executionId, cp.id);
+        const hasChildren = Object.keys(cp.outputFiles ?? {}).length > 0 || inner.length > 0
           || this.forksOf(node.executionId).some((f) => f.parentCheckpointId === cp.id);
+        const where = cp.namespace ? `in ${splitNamespace(cp.namespace).node}` : '';
+        const runs = inner.length ? `${inner.length} subgraph step${inner.length === 1 ? '' : 's'}` : '';
         return {
           label: fmt.checkpointLabel(cp),
-          description: fmt.checkpointDescription(cp, isHead, now),
+          description: [fmt.checkpointDescription(cp, isHead, now), where, runs].filter(Boolean).join(' · '),
           tooltip: fmt.checkpointTooltip(cp, isHead),
           icon: isHead ? { id: 'debug-stackframe', color: 'charts.green' } : { id: 'circle-outline' },
           contextValue: isHead ? 'wtbCheckpoint.head' : 'wtbCheckpoint',
@@ -340,6 +378,21 @@ export class TreeModel {
           collapsible: 'none',
           resourcePath: node.path,
           command: { command: 'wtb.openFileAtCheckpoint', title: 'Open File at Checkpoint', arguments: [node] },
+        };
+      }
+      case 'interrupt': {
+        const q = this.pendingInterrupts(node.executionId).find((x) => x.id === node.interruptId);
+        if (!q) return { label: 'question answered', contextValue: 'wtbInterrupt.gone', collapsible: 'none' };
+        const where = [q.node, q.namespace ? `in ${splitNamespace(q.namespace).node}` : ''].filter(Boolean).join(' ');
+        return {
+          label: questionText(q.value),
+          description: `${where ? `${where} asks` : 'asked'} · Answer…`,
+          tooltip: [`interrupt() in ${q.node ?? '?'}${q.namespace ? ` (${q.namespace})` : ''}`, `id: ${q.id}`,
+            `question: ${questionText(q.value, 2000)}`, 'Click to answer (JSON when it parses, else text).'].join('\n'),
+          icon: { id: 'question', color: 'charts.yellow' },
+          contextValue: 'wtbInterrupt',
+          collapsible: 'none',
+          command: { command: 'wtb.answer', title: 'Answer…', arguments: [node] },
         };
       }
       case 'loadMore':

@@ -8,7 +8,7 @@ export function makeWorkflow(name: string, over: Partial<WorkflowInfo> = {}): Wo
 export function makeExecution(id: string, over: Partial<ExecutionInfo> = {}): ExecutionInfo {
   return {
     id, workflow: 'rag', status: 'completed', threadId: `wtb-${id}`, createdAt: 1_700_000_000, finishedAt: null, name: null,
-    parentId: null, parentCheckpointId: null, batchId: null, headCheckpointId: null, nextNodes: [], config: {}, error: null, ...over,
+    parentId: null, parentCheckpointId: null, batchId: null, headCheckpointId: null, nextNodes: [], config: {}, error: null, interrupts: [], ...over,
   };
 }
 
@@ -17,7 +17,7 @@ export function makeCheckpoint(executionId: string, step: number, over: Partial<
   return {
     id: `${executionId}-cp${step}`, executionId, step, source: step < 0 ? 'input' : 'loop', writes: {}, next: [],
     parentId: step > -1 ? `${executionId}-cp${step - 1}` : null, createdAt: `2023-11-14T22:13:${String(20 + step).padStart(2, '0')}.000000+00:00`,
-    snapshotId: null, outputFiles: {}, ...over,
+    snapshotId: null, outputFiles: {}, namespace: '', interrupts: [], ...over,
   };
 }
 
