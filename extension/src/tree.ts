@@ -35,7 +35,11 @@ export class CheckpointTree implements vscode.TreeDataProvider<TreeNode>, vscode
         this.refresh();
       }),
       ctx.onExecutionChanged((e) => {
+        const was = model.execution(e.id)?.status;
         if (model.upsertExecution(e)) this.refresh();
+        // A run that stopped: its checkpoints were told live, as LangGraph streamed them; the
+        // listing has what LangGraph completed afterwards (next nodes, pending questions).
+        if ((was === 'running' || was === 'pending') && e.status !== 'running' && e.status !== 'pending') void this.reloadCheckpoints(e.id);
         if (e.status !== 'running' && e.status !== 'pending') this.scheduleStorage();
       }),
       ctx.onCheckpointAdded(({ executionId, checkpoint }) => {
@@ -146,6 +150,19 @@ export class CheckpointTree implements vscode.TreeDataProvider<TreeNode>, vscode
       this.loading.set(key, pending);
     }
     return pending;
+  }
+
+  /** The first page of an execution's checkpoints again (when loaded), replacing what was there. */
+  private async reloadCheckpoints(executionId: string): Promise<void> {
+    const model = this.ctx.model;
+    if (!model.hasCheckpoints(executionId)) return;
+    try {
+      const result = await this.ctx.request(p.LIST_CHECKPOINTS, { executionId, limit: model.pageSize, subgraphs: true });
+      model.setCheckpoints(executionId, result, false);
+      this.refresh();
+    } catch (e) {
+      this.ctx.output.debug(`reloading checkpoints: ${describeError(e)}`);
+    }
   }
 
   /** "Load more…": the next page of checkpoints, or of executions. */
