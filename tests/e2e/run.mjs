@@ -4,7 +4,8 @@
 // palette, sees its checkpoints in the tree, opens Show State, rolls back to an earlier
 // checkpoint (the workspace file changes on disk), forks with a state edit and resumes the
 // fork, clicks the daemon's "▶ Run" CodeLens, opens the graph view, pauses a run before a node
-// and resumes it, marks a run as golden and checks against it. A screenshot per step
+// and resumes it, marks a run as golden and checks against it, answers an interrupt() question
+// from the tree (with a subgraph's steps nested and a join marked next in the graph view). A screenshot per step
 // goes to tests/e2e/artifacts/ (git-ignored), with the logs on failure.
 //
 // Needs `bash scripts/install-e2e.sh` (same WTB_E2E_DIR) and the repository's .venv with wtb.
@@ -64,6 +65,10 @@ const TMP = fs.mkdtempSync(path.join(os.tmpdir(), 'wtb-e2e-'));
 const [UD, EXT, XDG, WS] = ['ud', 'ext', 'xdg', 'ws'].map((d) => path.join(TMP, d));
 const SKIP = new Set(['.wtb', 'index', 'out', 'drafts', '__pycache__', '.vscode']);
 fs.cpSync(path.join(ROOT, 'sample_workspace'), WS, { recursive: true, filter: (src) => !SKIP.has(path.basename(src)) });
+// The survey workflow (a join, a subgraph, an interrupt()) next to the sample's two.
+fs.copyFileSync(path.join(HERE, 'survey.py'), path.join(WS, 'survey.py'));
+const lgJson = JSON.parse(fs.readFileSync(path.join(WS, 'langgraph.json'), 'utf8'));
+fs.writeFileSync(path.join(WS, 'langgraph.json'), JSON.stringify({ ...lgJson, graphs: { ...lgJson.graphs, survey: './survey.py:survey' } }, null, 2));
 fs.mkdirSync(path.join(WS, '.vscode'), { recursive: true });
 fs.writeFileSync(path.join(WS, '.vscode/settings.json'), JSON.stringify({ 'wtb.python.interpreter': PYTHON, 'wtb.trace.server': 'messages' }, null, 2));
 fs.mkdirSync(path.join(UD, 'User'), { recursive: true });
@@ -396,6 +401,57 @@ const steps = [
     await page.locator('.part.sidebar .monaco-list-row', { hasText: 'golden rag' }).first().waitFor({ timeout: 15000 });
     await shot('golden-testing-view');
     await openWtbView();
+  }],
+
+  ['interrupt(): the question shows in the tree and is answered there; subgraph steps nest; the join is marked next', async () => {
+    const surveyRuns = async () => (await rowTexts()).map((t) => /^run ([0-9a-f]{8})\s*paused/.exec(t)?.[1]).filter(Boolean);
+    const before = new Set(await surveyRuns());
+    // Fold rag's many runs away (the list renders only the rows in view); unfolded at the end.
+    const ragRow = rows().filter({ hasText: /^\s*rag\s*\d+ runs?/ }).first();
+    const fold = async (want) => {
+      if ((await ragRow.getAttribute('aria-expanded')) !== String(want)) await ragRow.locator('.monaco-tl-twistie').click();
+      await until(`rag ${want ? 'unfolded' : 'folded'}`, async () => (await ragRow.getAttribute('aria-expanded')) === String(want), 10000);
+    };
+    await fold(false);
+    await palette('WTB: Run Workflow');
+    await choose('survey');
+    await choose('Empty input');
+    const asked = await until('the survey run paused at its question', async () => (await surveyRuns()).find((id) => !before.has(id)), 60000);
+    await expandRow(new RegExp(`^\\s*run ${asked}`));
+    const question = row('Which color?');
+    await question.waitFor({ timeout: 15000 });
+    const said = (await question.innerText()).replace(/\s+/g, ' ');
+    if (!said.includes('Answer')) throw new Error(`the question row offers no answer: ${said}`);
+    await shot('interrupt-question');
+    // The writer subgraph's steps nest under the step that scheduled it (join's, next: writer).
+    await until('the join step says it ran subgraph steps', async () => (await rowTexts()).some((t) => t.startsWith('step 2 · join') && /subgraph steps/.test(t)));
+    await expandRow('step 2 · join');
+    const inner = row('step 1 · draft');
+    await inner.waitFor({ timeout: 15000 });
+    const level = async (r) => Number(await r.getAttribute('aria-level'));
+    const [outerLevel, innerLevel] = [await level(row('step 2 · join')), await level(inner)];
+    if (innerLevel !== outerLevel + 1) throw new Error(`step 1 · draft is at level ${innerLevel}, not under step 2 · join (level ${outerLevel})`);
+    if (!(await inner.innerText()).includes('in writer')) throw new Error('the inner step does not say it ran in writer');
+    await shot('subgraph-nested');
+    // The graph view on the checkpoint after the parallel step marks the join as next.
+    await contextMenu('step 1 · left, right', 'Show Workflow Graph');
+    await page.locator('.tabs-container .tab', { hasText: 'WTB Graph: survey' }).first().waitFor({ timeout: 20000 });
+    const frame = page.frameLocator('iframe.webview').frameLocator('iframe');
+    await frame.locator('g.node.next[data-node="join"]').waitFor({ timeout: 20000 });
+    if (await frame.locator('g.node.next').count() !== 1) throw new Error('more than the join is marked next');
+    await shot('graph-join-next');
+    // Answer from the tree (plain text: not JSON, sent as a string); the run completes.
+    await row('Which color?').click();
+    await quickInput().waitFor();
+    await quickInput().fill('teal');
+    await quickInput().press('Enter');
+    await until('out/color.txt written by the answered node', () => disk('out/color.txt') === 'teal', 60000);
+    await until('the survey run completed, its question gone', async () => {
+      const t = await rowTexts();
+      return t.some((x) => new RegExp(`^run ${asked}\\s*completed`).test(x)) && !t.some((x) => x.startsWith('Which color?'));
+    }, 30000);
+    await shot('interrupt-answered');
+    await fold(true);
   }],
 
   ['changing the interpreter restarts the server; one without wtb gets the install command', async () => {
