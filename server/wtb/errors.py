@@ -56,6 +56,11 @@ class InterruptPendingError(InvalidStateError):
 class AsNodeRequiredError(InvalidArgumentError):
     """A state edit after a step of several nodes must say which node it stands for (``as_node``)."""
 
+    def __init__(self, message: str, candidates: list[str] | None = None) -> None:
+        super().__init__(message)
+        #: The nodes ``as_node`` may name (the step's nodes).
+        self.candidates = list(candidates or [])
+
 
 class UnsafePathError(WTBError, ValueError):
     """A path would escape the workspace (``..``, absolute, or an outward symlink)."""

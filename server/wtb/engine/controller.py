@@ -349,18 +349,22 @@ def edit_state(
         edited = compiled.update_state(config, updates, as_node=as_node)
     except InvalidUpdateError as exc:
         if as_node is None and "as_node" in str(exc):
-            raise AsNodeRequiredError(as_node_message(compiled, config, candidates)) from exc
+            named = candidates if candidates is not None else step_nodes(compiled, config)
+            raise AsNodeRequiredError(as_node_message(named), named) from exc
         raise
     views.add(from_snapshot(compiled.get_state(edited), edits=updates))
     return dict(edited)
 
 
-def as_node_message(compiled: Any, config: dict[str, Any], candidates: list[str] | None = None) -> str:
+def step_nodes(compiled: Any, config: dict[str, Any]) -> list[str]:
+    """The nodes of the step that made a checkpoint: its parent's tasks, as LangGraph lists them."""
+    state = compiled.get_state(config)
+    parent = compiled.get_state(state.parent_config) if state.parent_config else None
+    return sorted({task.name for task in parent.tasks}) if parent is not None else []
+
+
+def as_node_message(candidates: list[str]) -> str:
     """Why a state edit needs ``as_node`` here, and the nodes it may name."""
-    if candidates is None:
-        state = compiled.get_state(config)
-        parent = compiled.get_state(state.parent_config) if state.parent_config else None
-        candidates = sorted({task.name for task in parent.tasks}) if parent is not None else []
     listed = ", ".join(repr(c) for c in candidates) or "none"
     return (
         f"This checkpoint comes after a step that ran several nodes ({listed}); LangGraph needs to know which "

@@ -83,7 +83,7 @@ def to_jsonrpc(exc: BaseException) -> JsonRpcException:
         if isinstance(exc, cls):
             data["kind"] = kind
     if isinstance(exc, errors.AsNodeRequiredError):
-        data["candidates"] = as_node_candidates(str(exc))
+        data["candidates"] = exc.candidates or as_node_candidates(str(exc))
     message = clip(str(exc) or type(exc).__name__)
     if code == protocol.INVALID_PARAMS:
         return JsonRpcInvalidParams(message=message, data=data)
@@ -93,7 +93,8 @@ def to_jsonrpc(exc: BaseException) -> JsonRpcException:
 def as_node_candidates(message: str) -> list[str]:
     """The nodes an ``AsNodeRequiredError`` names: "... ran several nodes ('a', 'b'); ..." → [a, b].
 
-    The SDK's error carries them only in its message; the editor offers them in a pick.
+    An error that crossed from a worker process carries them only in its message; the
+    editor offers them in a pick.
     """
     found = re.search(r"nodes \(([^)]*)\)", message)
     return re.findall(r"'([^']*)'", found.group(1)) if found else []
