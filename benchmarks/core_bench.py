@@ -39,6 +39,23 @@ def linear_graph(count: int) -> Any:
     return graph
 
 
+def async_linear_graph(count: int) -> Any:
+    """``linear_graph`` with ``async def`` nodes (streamed with ``astream``)."""
+    from langgraph.graph import END, START, StateGraph
+
+    async def step(state: _State) -> dict[str, int]:
+        return {"n": state.get("n", 0) + 1}
+
+    graph = StateGraph(_State)
+    previous = START
+    for i in range(count):
+        graph.add_node(f"n{i}", step)
+        graph.add_edge(previous, f"n{i}")
+        previous = f"n{i}"
+    graph.add_edge(previous, END)
+    return graph
+
+
 def alternating_medians(actions: dict[str, Callable[[], object]], turns: int) -> dict[str, float]:
     """Median seconds of each action, run in turns (one call each per turn, after a warm-up).
 
@@ -84,12 +101,52 @@ def fifty_nodes(quick: bool) -> Row:
         shutil.rmtree(root, ignore_errors=True)
 
 
-def tracking_overhead(quick: bool, workflow: str, state: dict[str, object], label: str) -> Row:
-    """A full run of a sample workflow with file tracking on vs off (goal ≤1.15×).
+def fifty_async_nodes(quick: bool) -> Row:
+    """The async graph against LangGraph's ``AsyncSqliteSaver`` on one event loop and connection."""
+    import asyncio
+
+    import aiosqlite
+    from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
+
+    from wtb import FileTrackingConfig, WorkflowProject, WTBTestBench
+
+    turns = 5 if quick else 21
+    root = Path(tempfile.mkdtemp(prefix="wtb-bench-async-"))
+    loop = asyncio.new_event_loop()
+    try:
+        graph = async_linear_graph(50)
+        conn = loop.run_until_complete(aiosqlite.connect(str(root / "plain.db")))
+
+        async def saver() -> AsyncSqliteSaver:  # it binds to the running loop
+            return AsyncSqliteSaver(conn)
+
+        plain = graph.compile(checkpointer=loop.run_until_complete(saver()))
+        counter = iter(range(10**9))
+
+        def run_plain() -> None:
+            config = {"configurable": {"thread_id": f"t{next(counter)}"}}
+            loop.run_until_complete(plain.ainvoke({"n": 0}, config))
+
+        (root / "ws").mkdir()
+        with WTBTestBench.create(
+            workspace=root / "ws", data_dir=root / "data", file_tracking=FileTrackingConfig(enabled=False)
+        ) as bench:
+            bench.register_project(WorkflowProject(name="fifty", graph=graph))
+            medians = alternating_medians({"wtb": lambda: bench.run("fifty", {"n": 0}), "plain": run_plain}, turns)
+        loop.run_until_complete(conn.close())
+        return ("run 50-node async graph (tracking off) vs LangGraph+AsyncSqliteSaver", medians["wtb"],
+                medians["plain"], f"goal ≤1.15×; medians of {turns} alternating runs")
+    finally:
+        loop.close()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def tracking_overhead(quick: bool, workflow: str, state: dict[str, object], label: str, graph: Any = None) -> Row:
+    """A full run of a sample workflow (or of ``graph``) with file tracking on vs off (goal ≤1.15×).
 
     The two benches have their own copy of the workspace and take turns.
     """
-    from wtb import FileTrackingConfig, WTBTestBench
+    from wtb import FileTrackingConfig, WorkflowProject, WTBTestBench
 
     repo = Path(__file__).resolve().parent.parent
     root = Path(tempfile.mkdtemp(prefix="wtb-bench-track-"))
@@ -101,6 +158,9 @@ def tracking_overhead(quick: bool, workflow: str, state: dict[str, object], labe
         with WTBTestBench.create(workspace=root / "ws_on", data_dir=root / "on") as tracked, WTBTestBench.create(
             workspace=root / "ws_off", data_dir=root / "off", file_tracking=FileTrackingConfig(enabled=False)
         ) as untracked:
+            if graph is not None:
+                for bench in (tracked, untracked):
+                    bench.register_project(WorkflowProject(name=workflow, graph=graph))
             checkpoints = len(tracked.get_checkpoints(tracked.run(workflow, state).id))
             medians = alternating_medians(
                 {"on": lambda: tracked.run(workflow, state), "off": lambda: untracked.run(workflow, state)}, turns
@@ -122,5 +182,31 @@ def reviser_tracking(quick: bool) -> Row:
     return tracking_overhead(quick, "reviser", state, "run of the sample reviser loop")
 
 
+def async_writer_graph(count: int) -> Any:
+    """``count`` async nodes in a line, each appending a line to ``notes.txt``."""
+    from langgraph.graph import END, START, StateGraph
+
+    async def step(state: _State) -> dict[str, int]:
+        with open("notes.txt", "a", encoding="utf-8") as notes:
+            notes.write(f"step {state.get('n', 0)}\n")
+        return {"n": state.get("n", 0) + 1}
+
+    graph = StateGraph(_State)
+    previous = START
+    for i in range(count):
+        graph.add_node(f"n{i}", step)
+        graph.add_edge(previous, f"n{i}")
+        previous = f"n{i}"
+    graph.add_edge(previous, END)
+    return graph
+
+
+def async_tracking(quick: bool) -> Row:
+    """An async graph whose nodes write a file, file tracking on vs off."""
+    return tracking_overhead(quick, "async_notes", {"n": 0}, "run of a 10-node async graph appending to a file",
+                             graph=async_writer_graph(10))
+
+
 def run(quick: bool) -> list[Row]:
-    return [fifty_nodes(quick), rag_tracking(quick), reviser_tracking(quick)]
+    return [fifty_nodes(quick), fifty_async_nodes(quick), rag_tracking(quick), reviser_tracking(quick),
+            async_tracking(quick)]
