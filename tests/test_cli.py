@@ -71,3 +71,62 @@ def test_doctor_names_versions_and_the_watchers_mode_with_its_round_trip(sample_
     assert text.returncode == 0
     watcher_line = next(line for line in text.stdout.splitlines() if line.startswith("watcher"))
     assert "inotify, barrier round trip" in watcher_line and watcher_line.endswith(" ms")
+
+
+SURVEY = '''
+import operator
+from typing import Annotated, TypedDict
+from langgraph.graph import StateGraph, START, END
+from langgraph.types import interrupt
+
+class S(TypedDict, total=False):
+    left: str
+    right: str
+    log: Annotated[list, operator.add]
+    answer: str
+
+def inner(s):
+    return {"log": ["inner"]}
+
+sub = StateGraph(S)
+sub.add_node("inner", inner)
+sub.add_edge(START, "inner")
+
+def ask(s):
+    return {"answer": interrupt("colour?")}
+
+graph = StateGraph(S)
+graph.add_node("left", lambda s: {"left": "L"})
+graph.add_node("right", lambda s: {"right": "R"})
+graph.add_node("join", lambda s: {"log": [s["left"] + s["right"]]})
+graph.add_node("sub", sub.compile())
+graph.add_node("ask", ask)
+graph.add_edge(START, "left")
+graph.add_edge(START, "right")
+graph.add_edge(["left", "right"], "join")
+graph.add_edge("join", "sub")
+graph.add_edge("sub", "ask")
+graph.add_edge("ask", END)
+'''
+
+
+def test_subgraph_steps_as_node_and_interrupt_answers_from_the_cli(make_workspace: Any) -> None:
+    ws = ("--workspace", str(make_workspace({"survey.py": SURVEY}, {"survey": "./survey.py:graph"})))
+    paused = wtb_json("run", "survey", *ws)
+    assert paused["status"] == "paused" and paused["next_nodes"] == ["ask"]
+    assert [(i["node"], i["value"]) for i in paused["interrupts"]] == [("ask", "colour?")]
+    refused = wtb("resume", paused["id"], *ws)
+    assert refused.returncode == 2 and "colour?" in refused.stderr
+
+    steps = wtb_json("checkpoints", paused["id"], "--subgraphs", *ws)
+    assert {c["namespace"].split(":")[0] for c in steps} == {"", "sub"}
+    assert len(wtb_json("checkpoints", paused["id"], *ws)) < len(steps)
+    parallel = next(c for c in steps if c["namespace"] == "" and c["next"] == ["join"])
+    ambiguous = wtb("fork", paused["id"], parallel["id"], "--set", 'left="X"', *ws)
+    assert ambiguous.returncode == 2 and "'left', 'right'" in ambiguous.stderr
+    assert len(wtb_json("executions", *ws)) == 1  # no orphan fork
+    forked = wtb_json("fork", paused["id"], parallel["id"], "--set", 'left="X"', "--as-node", "left", *ws)
+    assert forked["next_nodes"] == ["join"]
+
+    done = wtb_json("resume", paused["id"], "--resume-value", '"teal"', *ws)
+    assert done["status"] == "completed" and done["state"]["answer"] == "teal"

@@ -102,11 +102,12 @@ def build_parser() -> argparse.ArgumentParser:
     executions = add("executions", lambda b, a: b.list_executions(a.project, a.limit), "list executions")
     executions.add_argument("--project", default=None)
     executions.add_argument("--limit", type=int, default=50)
-    checkpoints = add("checkpoints", lambda b, a: b.get_checkpoints(a.execution, a.limit, a.before),
+    checkpoints = add("checkpoints", lambda b, a: b.get_checkpoints(a.execution, a.limit, a.before, a.subgraphs),
                       "list an execution's checkpoints, newest first")
     checkpoints.add_argument("execution")
     checkpoints.add_argument("--limit", type=int, default=None)
     checkpoints.add_argument("--before", default=None)
+    checkpoints.add_argument("--subgraphs", action="store_true", help="with the steps inside subgraphs (namespace)")
     state = add("state", lambda b, a: b.get_state(a.execution, a.checkpoint), "show the state at a checkpoint")
     state.add_argument("execution")
     state.add_argument("checkpoint", nargs="?")
@@ -128,6 +129,7 @@ def build_parser() -> argparse.ArgumentParser:
     fork.add_argument("checkpoint")
     fork.add_argument("--set", action="append", default=[], metavar="KEY=JSON", help="state edit")
     fork.add_argument("--name", default=None)
+    fork.add_argument("--as-node", default=None, help="apply the edits as if NODE made them (a step of several nodes)")
     resume = add("resume", _resume, "run a paused or forked execution on from its head")
     resume.add_argument("execution")
     resume.add_argument("--set", action="append", default=[], metavar="KEY=JSON", help="state edit")
@@ -221,7 +223,8 @@ def _rollback(bench: Any, args: argparse.Namespace) -> Any:
 
 
 def _fork(bench: Any, args: argparse.Namespace) -> Any:
-    return bench.fork(args.execution, args.checkpoint, _parse_sets(args.set) or None, name=args.name)
+    return bench.fork(args.execution, args.checkpoint, _parse_sets(args.set) or None, name=args.name,
+                      as_node=args.as_node)
 
 
 def _resume(bench: Any, args: argparse.Namespace) -> Any:
