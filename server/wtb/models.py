@@ -96,6 +96,8 @@ class Checkpoint:
     namespace: str = ""
     #: The questions its next tasks asked with ``interrupt()``.
     interrupts: list[InterruptRecord] = field(default_factory=list)
+    #: The nodes of the step that made it whose writes came from LangGraph's cache (``CachePolicy``).
+    cached: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

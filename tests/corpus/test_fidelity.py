@@ -558,3 +558,13 @@ def test_running_on_from_a_step_inside_a_subgraph_is_refused_clearly(
         bench.fork(execution_id, inner.id)
     assert [c.id for c in bench.get_checkpoints(execution_id, subgraphs=True)] == before
     assert [e.id for e in bench.list_executions()] == [execution_id]
+
+
+def test_a_cache_hit_is_marked_on_the_step_it_answered(tmp_path: Path, make_bench: Callable[..., Any]) -> None:
+    """``square`` runs once for real and once from LangGraph's cache: only the second step says so."""
+    wtb = run_wtb("cache", CORPUS["cache"], make_bench, tmp_path / "wtb")
+    oldest_first = list(reversed(wtb.bench.get_checkpoints(wtb.execution.id)))
+    squares = [c for c in oldest_first if "square" in c.writes]
+    assert [c.cached for c in squares] == [[], ["square"]]
+    assert all(c.cached == [] for c in oldest_first if c not in squares)
+    assert (wtb.workspace / "square_calls.txt").read_text().count("\n") == 1

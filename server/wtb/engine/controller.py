@@ -101,7 +101,7 @@ class ExecutionController:
                 error = self._astream(compiled, request, config, watch)
             else:
                 error = self._stream(compiled, request, config, watch)
-            complete_views(compiled, execution.thread_id, views)
+            complete_views(compiled, execution.thread_id, views, watch.started)
             views.flush()
             return self._finish(execution.id, recorder, views, error, on_event, request.pause.on_error)
         finally:
@@ -251,6 +251,8 @@ class _StreamWatch:
         self._on_event = on_event
         self._views = views
         self._running: dict[str, str] = {}
+        #: The ids of the tasks LangGraph started in this run.
+        self.started: set[str] = set()
 
     def event(self, chunk: tuple[Any, ...]) -> tuple[tuple[str, ...], str, dict[str, Any]]:
         """(namespace, mode, payload): a chunk streamed without ``subgraphs`` has no namespace."""
@@ -273,6 +275,7 @@ class _StreamWatch:
             self._views.task_result(payload)
             self._running.pop(payload["id"], None)
             return False
+        self.started.add(payload["id"])
         stop = self._request.stop_requested
         if stop is not None and stop():
             return True
@@ -319,13 +322,22 @@ def has_subgraphs(compiled: Any) -> bool:
         return True
 
 
-def complete_views(compiled: Any, thread_id: str, views: ViewRecorder) -> None:
-    """Ask LangGraph (``get_state``) about the checkpoints whose tasks the stream left untold."""
+def complete_views(compiled: Any, thread_id: str, views: ViewRecorder, started: set[str]) -> None:
+    """Ask LangGraph (``get_state``) about the checkpoints whose tasks the stream left untold.
+
+    A task LangGraph started in this run that has writes but never reported a result was
+    answered from LangGraph's cache (a cache hit sends no result event): it is marked ``cached``.
+    """
     for view in views.unfinished():
         config = {"configurable": {"thread_id": thread_id, "checkpoint_ns": view.namespace,
                                    "checkpoint_id": view.checkpoint_id}}
+        untold = {t.id for t in view.tasks if t.result is None and t.error is None and not t.interrupts}
         try:
-            views.add(from_snapshot(compiled.get_state(config)))
+            refreshed = from_snapshot(compiled.get_state(config))
+            for task in refreshed.tasks:
+                hit = task.id in untold and task.id in started
+                task.cached = hit and task.result is not None
+            views.add(refreshed)
         except Exception:  # a view without its writes beats a run that fails at its end
             logger.warning("could not read checkpoint %s back from LangGraph", view.checkpoint_id, exc_info=True)
 

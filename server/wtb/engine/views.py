@@ -38,6 +38,7 @@ class TaskView:
     result: Any = None
     error: str | None = None
     interrupts: list[dict[str, Any]] = field(default_factory=list)  # {"id", "value"}
+    cached: bool = False  # its writes came from LangGraph's cache (``CachePolicy``): the node did not run
 
 
 @dataclass
@@ -165,7 +166,8 @@ def encode(view: CheckpointView, execution_id: str, serde: SerializerProtocol) -
     body = {
         "values": view.values,
         "tasks": [
-            {"id": t.id, "name": t.name, "result": t.result, "error": t.error, "interrupts": t.interrupts}
+            {"id": t.id, "name": t.name, "result": t.result, "error": t.error, "interrupts": t.interrupts,
+             "cached": t.cached}
             for t in view.tasks
         ],
         "edits": view.edits,
@@ -220,7 +222,7 @@ def decode(row: ViewRow, serde: SerializerProtocol) -> CheckpointView:
         tasks=[
             TaskView(
                 id=t["id"], name=t["name"], result=t.get("result"), error=t.get("error"),
-                interrupts=list(t.get("interrupts") or []),
+                interrupts=list(t.get("interrupts") or []), cached=bool(t.get("cached")),
             )
             for t in body.get("tasks") or []
         ],
@@ -285,7 +287,7 @@ class ViewRecorder:
         for task in view.tasks:
             if task.id == str(payload["id"]):
                 interrupts = [_interrupt(i) for i in payload.get("interrupts") or ()]
-                if payload.get("result") and not interrupts:  # an interrupted task's result is empty
+                if "result" in payload and not interrupts:  # an interrupted task's result is empty
                     task.result = payload["result"]
                 task.error = _error_text(payload.get("error")) or task.error
                 task.interrupts = interrupts or task.interrupts
@@ -322,6 +324,7 @@ def _keep_answers(known: CheckpointView, seen_again: CheckpointView) -> None:
         task.interrupts = task.interrupts or old.interrupts
         task.error = task.error or old.error
         task.result = task.result if task.result is not None else old.result
+        task.cached = task.cached or old.cached
     seen_again.edits = seen_again.edits or known.edits
     seen_again.replayed = seen_again.replayed or known.replayed
 
@@ -351,4 +354,5 @@ def to_checkpoint(view: CheckpointView, execution_id: str, parent: CheckpointVie
         namespace=view.namespace,
         interrupts=view.interrupts(),
         replayed=list(view.replayed),
+        cached=sorted({t.name for t in parent.tasks if t.cached}) if parent is not None else [],
     )
