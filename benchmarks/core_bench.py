@@ -23,11 +23,9 @@ class _State(TypedDict, total=False):
     n: int
 
 
-def linear_graph(count: int) -> Any:
+def line_of(count: int, step: Callable[[_State], Any]) -> Any:
+    """A graph of ``count`` nodes in a line, each running ``step``."""
     from langgraph.graph import END, START, StateGraph
-
-    def step(state: _State) -> dict[str, int]:
-        return {"n": state.get("n", 0) + 1}
 
     graph = StateGraph(_State)
     previous = START
@@ -37,23 +35,22 @@ def linear_graph(count: int) -> Any:
         previous = f"n{i}"
     graph.add_edge(previous, END)
     return graph
+
+
+def linear_graph(count: int) -> Any:
+    def step(state: _State) -> dict[str, int]:
+        return {"n": state.get("n", 0) + 1}
+
+    return line_of(count, step)
 
 
 def async_linear_graph(count: int) -> Any:
     """``linear_graph`` with ``async def`` nodes (streamed with ``astream``)."""
-    from langgraph.graph import END, START, StateGraph
 
     async def step(state: _State) -> dict[str, int]:
         return {"n": state.get("n", 0) + 1}
 
-    graph = StateGraph(_State)
-    previous = START
-    for i in range(count):
-        graph.add_node(f"n{i}", step)
-        graph.add_edge(previous, f"n{i}")
-        previous = f"n{i}"
-    graph.add_edge(previous, END)
-    return graph
+    return line_of(count, step)
 
 
 def alternating_medians(actions: dict[str, Callable[[], object]], turns: int) -> dict[str, float]:
@@ -184,21 +181,13 @@ def reviser_tracking(quick: bool) -> Row:
 
 def async_writer_graph(count: int) -> Any:
     """``count`` async nodes in a line, each appending a line to ``notes.txt``."""
-    from langgraph.graph import END, START, StateGraph
 
     async def step(state: _State) -> dict[str, int]:
         with open("notes.txt", "a", encoding="utf-8") as notes:
             notes.write(f"step {state.get('n', 0)}\n")
         return {"n": state.get("n", 0) + 1}
 
-    graph = StateGraph(_State)
-    previous = START
-    for i in range(count):
-        graph.add_node(f"n{i}", step)
-        graph.add_edge(previous, f"n{i}")
-        previous = f"n{i}"
-    graph.add_edge(previous, END)
-    return graph
+    return line_of(count, step)
 
 
 def async_tracking(quick: bool) -> Row:
