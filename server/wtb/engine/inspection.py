@@ -61,9 +61,13 @@ def get_checkpoints(
             break
     tracker = services.tracker
     if tracker is not None:
+        links = tracker.checkpoint_links(execution.id)  # one query, not two per checkpoint
         for checkpoint in checkpoints:
-            checkpoint.snapshot_id = tracker.checkpoint_snapshot(checkpoint.id)
-            checkpoint.output_files = tracker.checkpoint_output_files(checkpoint.id)
+            if checkpoint.id in links:
+                checkpoint.snapshot_id, checkpoint.output_files = links[checkpoint.id]
+            else:  # a link kept under another execution (one copied from it)
+                checkpoint.snapshot_id = tracker.checkpoint_snapshot(checkpoint.id)
+                checkpoint.output_files = tracker.checkpoint_output_files(checkpoint.id)
     return checkpoints
 
 
