@@ -40,16 +40,21 @@ class FileRecordingSaver(InMemorySaver):
     """An ``InMemorySaver`` that also keeps the files in ``root`` at each ``put`` (by checkpoint id).
 
     With ``durability="sync"`` a checkpoint is put after its step's nodes ended and before the
-    next step starts: the files on disk then are the files of that checkpoint.
+    next step starts: the files on disk then are the files of that checkpoint. The one
+    exception is the ``input`` checkpoint: LangGraph puts it from a background thread while
+    the first step already runs (an ``@entrypoint`` writes files in that step), so its files
+    are the ones on disk as the invocation started (``start_files``), as WTB records them.
     """
 
     def __init__(self, root: Path) -> None:
         super().__init__()
         self.root = root
         self.files: dict[str, Files] = {}
+        self.start_files: Files = {}
 
     def put(self, config: Any, checkpoint: Any, metadata: Any, new_versions: Any) -> Any:
-        self.files[checkpoint["id"]] = disk_files(self.root)
+        at_input = metadata.get("source") == "input" and not config["configurable"].get("checkpoint_ns")
+        self.files[checkpoint["id"]] = dict(self.start_files) if at_input else disk_files(self.root)
         return super().put(config, checkpoint, metadata, new_versions)
 
 
@@ -119,6 +124,7 @@ class PlainRun:
     pauses: list[LGCheckpoint] = field(default_factory=list)  # the head at each interrupt
 
     def invoke(self, value: Any, config: Any) -> Any:
+        self.saver.start_files = disk_files(self.root)
         with cwd(self.root):
             if self.entry.run_async:
                 return asyncio.run(self.compiled.ainvoke(value, config, durability="sync"))
