@@ -12,6 +12,7 @@ was checked against.
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -95,3 +96,50 @@ def test_the_check_catches_what_it_is_for() -> None:
     found = list(_violations("example.py", bad, own={"_mine"}))
     assert len(found) == 4, found
     assert any("_parse_event_buffer" in v for v in found)
+
+
+# -- SQL on another library's tables --------------------------------------------------------
+
+#: Tables LangGraph's savers create: their layout is not documented and may change in any
+#: release, so WTB reaches them only through the saver's public methods.
+FOREIGN_TABLES = ("checkpoints", "writes", "checkpoint_blobs", "checkpoint_writes", "checkpoint_migrations")
+_SQL_ON_FOREIGN = re.compile(
+    r"\b(?:FROM|INTO|UPDATE|JOIN|TABLE(?:\s+IF\s+(?:NOT\s+)?EXISTS)?)\s+[\"`]?(" + "|".join(FOREIGN_TABLES) + r")\b",
+    re.IGNORECASE,
+)
+
+
+def _sql_on_foreign_tables(rel: str, tree: ast.Module) -> Iterator[str]:
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            found = _SQL_ON_FOREIGN.search(node.value)
+            if found:
+                yield f"server/wtb/{rel}:{node.lineno}: SQL on {found.group(1)!r}"
+
+
+#: Folders whose database is WTB's own and has a table of the same name: filetrack.db's
+#: ``checkpoints`` (checkpoint -> file snapshot links); they never open LangGraph's database.
+OWN_DATABASES = ("filetrack/",)
+
+
+def test_no_module_runs_sql_on_langgraphs_tables() -> None:
+    found = [
+        v
+        for rel, tree in _modules()
+        if not rel.startswith(OWN_DATABASES)
+        for v in _sql_on_foreign_tables(rel, tree)
+    ]
+    assert found == [], "SQL on tables WTB does not own:\n" + "\n".join(found)
+
+
+def test_the_sql_check_catches_what_it_is_for() -> None:
+    bad = ast.parse(
+        'q = "SELECT checkpoint_id FROM checkpoints WHERE thread_id = ?"\n'
+        'r = "INSERT OR REPLACE INTO writes (thread_id) SELECT ?"\n'
+        's = "DELETE FROM wtb_task_paths WHERE thread_id = ?"\n'
+        't = "the checkpoints from a run"\n'
+    )
+    assert [v.split(": ", 1)[1] for v in _sql_on_foreign_tables("example.py", bad)] == [
+        "SQL on 'checkpoints'",
+        "SQL on 'writes'",
+    ]

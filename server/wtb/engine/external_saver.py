@@ -32,7 +32,7 @@ import json
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -41,10 +41,12 @@ from typing import Any
 from langgraph.checkpoint.base import CheckpointTuple
 
 from wtb.config import FileTrackingConfig
+from wtb.engine import task_paths
 from wtb.engine.checkpointer import TrackingSaver, open_checkpoint_db
 from wtb.engine.recorder import RunRecorder
 from wtb.engine.services import Services
 from wtb.engine.state_adapter import next_nodes
+from wtb.engine.thread_copy import Keep, ThreadCopier, namespace_of
 from wtb.errors import InvalidArgumentError, UnknownExecutionError, UnsafePathError
 from wtb.models import Execution, ExecutionStatus
 
@@ -54,7 +56,6 @@ EXTERNAL_PROJECT = "external"
 RECORDERS_KEPT = 256
 PRUNE_STRATEGIES = ("keep_latest", "delete")
 _INTERNAL_CONFIG = ("thread_id", "checkpoint_ns", "checkpoint_id", "checkpoint_map")
-Doomed = Callable[[str, str, dict[str, Any]], bool]  # (namespace, checkpoint id, metadata) -> delete it?
 
 
 def default_data_dir(workspace: Path) -> Path:
@@ -73,10 +74,6 @@ def _config(thread_id: str, namespace: str = "", checkpoint_id: str | None = Non
     if checkpoint_id:
         configurable["checkpoint_id"] = checkpoint_id
     return {"configurable": configurable}
-
-
-def _all_but(kept: set[tuple[str, str]]) -> Doomed:
-    return lambda namespace, checkpoint_id, _metadata: (namespace, checkpoint_id) not in kept
 
 
 def external_execution_id(thread_id: str) -> str:
@@ -129,6 +126,11 @@ class WTBSaver(TrackingSaver):
         # changes lives in one object both share.
         self._shared = _Shared()
         self._mutex = self._shared.mutex
+        task_paths.setup(conn)
+        self._copier = ThreadCopier(_Unrecorded(self), conn, lambda thread: task_paths.of_thread(conn, thread))
+        self._copier.setup()
+        for thread_id in self._copier.recover():  # a prune a crash cut short
+            self._after_delete(thread_id)
 
     # -- life cycle --
 
@@ -207,11 +209,13 @@ class WTBSaver(TrackingSaver):
     ) -> None:
         with self._mutex:
             super().put_writes(config, writes, task_id, task_path)
+            task_paths.record(self.conn, config, task_id, task_path)
 
     def delete_thread(self, thread_id: str) -> None:
         """Delete the thread's checkpoints and writes, and its execution with its file links."""
         with self._mutex:
             super().delete_thread(thread_id)
+            task_paths.forget(self.conn, [str(thread_id)])
             self._shared.recorders.pop(str(thread_id), None)
             self._forget_execution(str(thread_id))
 
@@ -227,20 +231,7 @@ class WTBSaver(TrackingSaver):
         if source == target:
             return
         with self._mutex:
-            with self.cursor() as cur:
-                cur.execute(
-                    "INSERT OR REPLACE INTO checkpoints (thread_id, checkpoint_ns, checkpoint_id, "
-                    "parent_checkpoint_id, type, checkpoint, metadata) SELECT ?, checkpoint_ns, checkpoint_id, "
-                    "parent_checkpoint_id, type, checkpoint, metadata FROM checkpoints WHERE thread_id = ?",
-                    (target, source),
-                )
-                copied = cur.rowcount
-                cur.execute(
-                    "INSERT OR REPLACE INTO writes (thread_id, checkpoint_ns, checkpoint_id, task_id, task_path, "
-                    "idx, channel, type, value) SELECT ?, checkpoint_ns, checkpoint_id, task_id, task_path, idx, "
-                    "channel, type, value FROM writes WHERE thread_id = ?",
-                    (target, source),
-                )
+            copied = self._copier.copy(source, target)
             if copied <= 0:
                 return
             self._shared.recorders.pop(target, None)
@@ -272,18 +263,8 @@ class WTBSaver(TrackingSaver):
                 if strategy == "delete":
                     self.delete_thread(thread_id)
                     continue
-                with self.cursor(transaction=False) as cur:
-                    namespaces = [
-                        str(row[0])
-                        for row in cur.execute(
-                            "SELECT DISTINCT checkpoint_ns FROM checkpoints WHERE thread_id = ?", (thread_id,)
-                        ).fetchall()
-                    ]
-                kept: set[tuple[str, str]] = set()
-                for namespace in namespaces:
-                    kept |= {(namespace, cid) for cid in self._kept_chain(thread_id, namespace)}
-                self._delete_checkpoints(thread_id, _all_but(kept))
-                self._after_delete(thread_id)
+                if self._copier.rewrite(thread_id, _among(self._kept_checkpoints(thread_id))):
+                    self._after_delete(thread_id)
 
     def delete_for_runs(self, run_ids: Sequence[str]) -> None:
         """Delete the checkpoints (every thread and namespace) that the given LangGraph runs
@@ -292,18 +273,9 @@ class WTBSaver(TrackingSaver):
         if not runs:
             return
         with self._mutex:
-            with self.cursor(transaction=False) as cur:
-                threads = [
-                    str(row[0])
-                    for row in cur.execute(
-                        "SELECT DISTINCT thread_id FROM checkpoints WHERE "
-                        f"json_extract(CAST(metadata AS TEXT), '$.run_id') IN ({','.join('?' * len(runs))})",
-                        tuple(runs),
-                    ).fetchall()
-                ]
-            for thread_id in threads:
-                self._delete_checkpoints(thread_id, lambda _ns, _cid, md: str(md.get("run_id")) in runs)
-                self._after_delete(thread_id)
+            for thread_id in self._threads_of_runs(runs):
+                if self._copier.rewrite(thread_id, lambda found: str((found.metadata or {}).get("run_id")) not in runs):
+                    self._after_delete(thread_id)
 
     # -- the async API: the sync methods in a worker thread, so a snapshot never blocks the loop --
 
@@ -418,29 +390,30 @@ class WTBSaver(TrackingSaver):
         links = tracker.checkpoint_links(execution_id)
         if not links:
             return
-        ids = list(links)
-        holders: dict[str, str] = {}
-        with self.cursor(transaction=False) as cur:
-            for start in range(0, len(ids), 500):
-                chunk = ids[start : start + 500]
-                rows = cur.execute(
-                    f"SELECT checkpoint_id, thread_id FROM checkpoints WHERE checkpoint_id IN "
-                    f"({','.join('?' * len(chunk))}) AND thread_id != ?",
-                    (*chunk, thread_id),
-                ).fetchall()
-                holders.update({str(cid): str(tid) for cid, tid in rows})
+        holders = self._holders(execution_id, set(links))
         for checkpoint_id, holder_thread in holders.items():
             holder = self._find_execution(holder_thread)
             if holder is not None:
                 snapshot, outputs = links[checkpoint_id]
                 tracker.link_checkpoint(checkpoint_id, holder.id, snapshot, outputs)
 
+    def _holders(self, execution_id: str, checkpoint_ids: set[str]) -> dict[str, str]:
+        """``{checkpoint id: thread}`` for those of ``checkpoint_ids`` that a copy of the
+        execution's thread holds too (``copy_thread`` keeps ids; its copies are its children)."""
+        holders: dict[str, str] = {}
+        children = [e for e in self.services.executions.list(limit=10**9) if e.parent_id == execution_id]
+        for child in children:
+            for found in super().list({"configurable": {"thread_id": child.thread_id}}):
+                checkpoint_id = str(found.checkpoint["id"])
+                if checkpoint_id in checkpoint_ids:
+                    holders.setdefault(checkpoint_id, child.thread_id)
+        return holders
+
     def _after_delete(self, thread_id: str) -> None:
         """Keep a thread's execution in step after some of its checkpoints were deleted."""
         self._shared.recorders.pop(thread_id, None)
         head = self._latest_root(thread_id)
-        with self.cursor(transaction=False) as cur:
-            left = cur.execute("SELECT 1 FROM checkpoints WHERE thread_id = ? LIMIT 1", (thread_id,)).fetchone()
+        left = next(iter(super().list({"configurable": {"thread_id": thread_id}}, limit=1)), None)
         if left is None:
             self._forget_execution(thread_id)
             return
@@ -501,14 +474,7 @@ class WTBSaver(TrackingSaver):
         return str(found.checkpoint["id"]) if found is not None else None
 
     def _exists(self, thread_id: str, checkpoint_id: str | None) -> bool:
-        if not checkpoint_id:
-            return False
-        with self.cursor(transaction=False) as cur:
-            row = cur.execute(
-                "SELECT 1 FROM checkpoints WHERE thread_id = ? AND checkpoint_ns = '' AND checkpoint_id = ?",
-                (thread_id, checkpoint_id),
-            ).fetchone()
-        return row is not None
+        return bool(checkpoint_id) and super().get_tuple(_config(thread_id, "", checkpoint_id)) is not None
 
     def _status_at(self, thread_id: str, checkpoint_id: str) -> ExecutionStatus:
         found = super().get_tuple(_config(thread_id, "", checkpoint_id))
@@ -533,22 +499,41 @@ class WTBSaver(TrackingSaver):
             parent = ancestor.parent_config
         return chain
 
-    def _delete_checkpoints(self, thread_id: str, doomed: Doomed) -> None:
-        """Delete the thread's checkpoints for which ``doomed(namespace, id, metadata)`` holds, and their writes."""
-        with self.cursor(transaction=False) as cur:
-            rows = cur.execute(
-                "SELECT checkpoint_ns, checkpoint_id, metadata FROM checkpoints WHERE thread_id = ?", (thread_id,)
-            ).fetchall()
-        victims = [
-            (str(ns), str(cid))
-            for ns, cid, raw in rows
-            if doomed(str(ns), str(cid), json.loads(raw) if raw else {})
-        ]
-        if not victims:
-            return
-        with self.cursor() as cur:
-            for table in ("checkpoints", "writes"):
-                cur.executemany(
-                    f"DELETE FROM {table} WHERE thread_id = ? AND checkpoint_ns = ? AND checkpoint_id = ?",
-                    [(thread_id, ns, cid) for ns, cid in victims],
-                )
+    def _kept_checkpoints(self, thread_id: str) -> set[str]:
+        """What ``prune(strategy="keep_latest")`` keeps: each namespace's latest checkpoint and its chain."""
+        namespaces = {namespace_of(t) for t in super().list({"configurable": {"thread_id": thread_id}})}
+        return {cid for namespace in namespaces for cid in self._kept_chain(thread_id, namespace)}
+
+    def _threads_of_runs(self, runs: set[str]) -> builtins.list[str]:
+        """The threads holding a checkpoint one of these LangGraph runs made (a metadata filter)."""
+        threads: dict[str, None] = {}
+        for run_id in sorted(runs):
+            for found in super().list(None, filter={"run_id": run_id}):
+                threads.setdefault(str(found.config["configurable"]["thread_id"]), None)
+        return builtins.list(threads)
+
+
+def _among(kept: set[str]) -> Keep:
+    return lambda found: str(found.checkpoint["id"]) in kept
+
+
+class _Unrecorded:
+    """The saver's storage without WTB's recording: what a thread copy or rewrite writes
+    through (no file snapshot, no execution bookkeeping; task paths kept)."""
+
+    def __init__(self, saver: WTBSaver) -> None:
+        self._saver = saver
+
+    def list(self, config: Any) -> Iterator[CheckpointTuple]:
+        return TrackingSaver.list(self._saver, config)
+
+    def put(self, config: Any, checkpoint: Any, metadata: Any, new_versions: Any) -> Any:
+        return TrackingSaver.put(self._saver, config, checkpoint, metadata, new_versions)
+
+    def put_writes(self, config: Any, writes: Sequence[tuple[str, Any]], task_id: str, task_path: str = "") -> None:
+        TrackingSaver.put_writes(self._saver, config, writes, task_id, task_path)
+        task_paths.record(self._saver.conn, config, task_id, task_path)
+
+    def delete_thread(self, thread_id: str) -> None:
+        TrackingSaver.delete_thread(self._saver, thread_id)
+        task_paths.forget(self._saver.conn, [thread_id])

@@ -6,6 +6,7 @@ checkpointer and WTB's file store.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from wtb.engine.services import Services
@@ -153,20 +154,14 @@ def diff_files(tracker: Any | None, old: str | None, new: str | None) -> FileDif
 
 
 def per_project_storage(executions: Any, saver: Any) -> dict[str, dict[str, int]]:
-    """Executions, checkpoints and checkpoint bytes per project (one query per table)."""
-    threads = {e.thread_id: e.project for e in executions.list(limit=10**9)}
+    """Executions, checkpoints and checkpoint bytes per project, read through the saver's
+    public ``list`` (bytes: each checkpoint as its serializer writes it, plus its metadata)."""
     result: dict[str, dict[str, int]] = {}
-    for project in set(threads.values()):
-        result[project] = {"executions": 0, "checkpoints": 0, "checkpoint_bytes": 0}
-    for project in threads.values():
-        result[project]["executions"] += 1
-    with saver.cursor(transaction=False) as cur:
-        rows = cur.execute(
-            "SELECT thread_id, COUNT(*), SUM(LENGTH(checkpoint) + LENGTH(metadata)) FROM checkpoints GROUP BY thread_id"
-        ).fetchall()
-    for thread_id, count, size in rows:
-        if thread_id in threads:
-            entry = result[threads[thread_id]]
-            entry["checkpoints"] += int(count)
-            entry["checkpoint_bytes"] += int(size or 0)
+    for execution in executions.list(limit=10**9):
+        entry = result.setdefault(execution.project, {"executions": 0, "checkpoints": 0, "checkpoint_bytes": 0})
+        entry["executions"] += 1
+        for found in saver.list({"configurable": {"thread_id": execution.thread_id}}):
+            entry["checkpoints"] += 1
+            entry["checkpoint_bytes"] += len(saver.serde.dumps_typed(found.checkpoint)[1])
+            entry["checkpoint_bytes"] += len(json.dumps(found.metadata or {}, default=str))
     return result

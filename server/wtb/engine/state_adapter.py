@@ -19,6 +19,7 @@ from typing import Any
 from langgraph.checkpoint.base import CheckpointTuple
 from langgraph.checkpoint.base.id import uuid6
 
+from wtb.engine import task_paths
 from wtb.engine.checkpointer import TrackingSaver
 from wtb.engine.views import CheckpointView, decode
 from wtb.errors import NonSerializableStateError, UnknownCheckpointError
@@ -128,7 +129,7 @@ class StateAdapter:
         tuples = list(
             self.saver.list(thread_config(thread_id), before=before_config, limit=limit)  # type: ignore[arg-type]
         )
-        writes = self._writes_by_checkpoint(thread_id, [t.parent_config for t in tuples])
+        writes = self._writes_by_checkpoint(thread_id, [t.parent_config for t in tuples], tuples)
         return [self.to_checkpoint(execution_id, t, writes) for t in tuples]
 
     def to_checkpoint(
@@ -154,25 +155,26 @@ class StateAdapter:
             namespace=str(found.config["configurable"].get("checkpoint_ns", "")),
         )
 
-    def _writes_by_checkpoint(self, thread_id: str, parents: Iterable[Any]) -> dict[str, dict[str, Any]]:
-        """``{checkpoint_id: {node: {channel: value}}}`` for the writes made from these checkpoints."""
-        ids = [p["configurable"]["checkpoint_id"] for p in parents if p]
-        if not ids:
-            return {}
-        marks = ",".join("?" * len(ids))
-        with self.saver.cursor(transaction=False) as cur:
-            rows = cur.execute(
-                "SELECT checkpoint_id, task_path, channel, type, value FROM writes WHERE thread_id = ? "
-                f"AND checkpoint_ns = '' AND checkpoint_id IN ({marks}) ORDER BY task_id, idx",
-                (thread_id, *ids),
-            ).fetchall()
+    def _writes_by_checkpoint(
+        self, thread_id: str, parents: Iterable[Any], known: Iterable[CheckpointTuple] = ()
+    ) -> dict[str, dict[str, Any]]:
+        """``{checkpoint_id: {node: {channel: value}}}`` for the writes made from these checkpoints:
+        their pending writes (``known`` tuples are not read again), each task's under the node
+        its recorded task path names (``"?"`` where none was recorded)."""
+        loaded = {str(t.checkpoint["id"]): t for t in known}
+        paths = task_paths.of_thread(self.saver.conn, thread_id)
         result: dict[str, dict[str, Any]] = {}
-        for checkpoint_id, task_path, channel, kind, value in rows:
-            if is_internal_channel(channel):
+        for parent in parents:
+            if not parent:
                 continue
-            node = str(task_path).rsplit(",", 1)[-1].strip() or "?"
-            node_writes = result.setdefault(checkpoint_id, {}).setdefault(node, {})
-            node_writes[channel] = self.saver.serde.loads_typed((kind, value))
+            checkpoint_id = str(parent["configurable"]["checkpoint_id"])
+            found = loaded.get(checkpoint_id) or self.saver.get_tuple(parent)
+            for task_id, channel, value in (found.pending_writes if found else None) or []:
+                if is_internal_channel(channel):
+                    continue
+                path = paths.get((thread_id, "", checkpoint_id, str(task_id)), "")
+                node = task_paths.node_of(path)
+                result.setdefault(checkpoint_id, {}).setdefault(node, {})[channel] = value
         return result
 
     def copy_to_thread(self, source: CheckpointTuple, thread_id: str, metadata: dict[str, Any]) -> str:
