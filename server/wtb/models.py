@@ -98,6 +98,11 @@ class Checkpoint:
     interrupts: list[InterruptRecord] = field(default_factory=list)
     #: The nodes of the step that made it whose writes came from LangGraph's cache (``CachePolicy``).
     cached: list[str] = field(default_factory=list)
+    #: ``{node: error}`` for the nodes of that step that raised (an error handler took over,
+    #: or the run failed there).
+    errors: dict[str, str] = field(default_factory=dict)
+    #: ``{node: [error, …]}``: the failed attempts of that step's nodes that a ``RetryPolicy`` retried.
+    retries: dict[str, list[str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

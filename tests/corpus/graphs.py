@@ -24,9 +24,10 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMe
 from langchain_core.outputs import ChatGeneration, ChatResult
 from langchain_core.tools import InjectedToolCallId, tool
 from langgraph.cache.memory import InMemoryCache
+from langgraph.errors import NodeError, NodeTimeoutError
 from langgraph.func import entrypoint, task
 from langgraph.graph import END, START, StateGraph
-from langgraph.types import CachePolicy, Command, RetryPolicy, Send, interrupt
+from langgraph.types import CachePolicy, Command, RetryPolicy, Send, TimeoutPolicy, interrupt
 
 
 @dataclass(frozen=True)
@@ -466,6 +467,58 @@ def react_agent() -> Any:
     return agent.builder
 
 
+# -- 14: a node error handler (LangGraph >= 1.2) ----
+
+
+def error_handler() -> StateGraph:
+    def fragile(state: Count) -> Count:
+        write("out/fragile.txt", "started")
+        raise ValueError("the parser choked")
+
+    def recover(state: Count, error: NodeError) -> Command[Literal["end"]]:
+        write("out/recovered.txt", f"{error.node}: {error.error}")
+        return Command(update={"log": [f"recovered from {error.node}"]}, goto="end")
+
+    graph = StateGraph(Count)
+    graph.add_node("start", _sync_step("start"))
+    graph.add_node("fragile", fragile, error_handler=recover)
+    graph.add_node("end", _sync_step("end"))
+    graph.add_edge(START, "start")
+    graph.add_edge("start", "fragile")
+    graph.add_edge("fragile", "end")
+    graph.add_edge("end", END)
+    return graph
+
+
+# -- 15: a node timeout, retried (LangGraph >= 1.2) ----
+
+
+def timeout() -> StateGraph:
+    async def slow(state: Count) -> Count:
+        counter = Path("slow-attempts.txt")
+        attempts = int(counter.read_text()) + 1 if counter.exists() else 1
+        counter.write_text(str(attempts))
+        if attempts == 1:
+            await asyncio.sleep(30)  # the first attempt hangs: the run timeout cancels it
+        write("out/slow.txt", f"done after {attempts} attempts")
+        return {"n": state.get("n", 0) + attempts, "log": ["slow"]}
+
+    graph = StateGraph(Count)
+    graph.add_node("start", _async_step("start"))
+    graph.add_node(
+        "slow",
+        slow,
+        timeout=TimeoutPolicy(run_timeout=0.2),
+        retry_policy=RetryPolicy(max_attempts=2, initial_interval=0.01, jitter=False, retry_on=NodeTimeoutError),
+    )
+    graph.add_node("end", _async_step("end"))
+    graph.add_edge(START, "start")
+    graph.add_edge("start", "slow")
+    graph.add_edge("slow", "end")
+    graph.add_edge("end", END)
+    return graph
+
+
 CORPUS: dict[str, CorpusGraph] = {
     "async": CorpusGraph(async_chain, {"n": 0}, run_async=True),
     "mixed": CorpusGraph(mixed_chain, {"n": 0}, run_async=True, middle_step=2),
@@ -482,4 +535,6 @@ CORPUS: dict[str, CorpusGraph] = {
     "retry": CorpusGraph(retry, {"n": 0}),
     "cache": CorpusGraph(cached, {"x": 3}, middle_step=3),
     "react": CorpusGraph(react_agent, {"messages": [HumanMessage("Write two notes.", id="human-0")]}),
+    "error_handler": CorpusGraph(error_handler, {"n": 0}),
+    "timeout": CorpusGraph(timeout, {"n": 0}, run_async=True),
 }

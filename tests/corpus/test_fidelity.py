@@ -103,6 +103,8 @@ class LGCheckpoint:
     interrupt_ids: dict[Any, str]  # value -> id
     files: Files
     parent_id: str | None
+    ran: list[str] = field(default_factory=list)  # its tasks that ran to a result or an error, sorted
+    failed: list[str] = field(default_factory=list)  # those that ended in an error, sorted
     parent: int | None = None  # index of its parent in the same namespace's list (None: none there)
 
 
@@ -161,6 +163,8 @@ def history(compiled: Any, config: Any, saver: FileRecordingSaver, into: dict[st
                 interrupt_ids={i.value: i.id for _, i in pending},
                 files=saver.files[snap.config["configurable"]["checkpoint_id"]],
                 parent_id=snap.parent_config["configurable"]["checkpoint_id"] if snap.parent_config else None,
+                ran=sorted(t.name for t in snap.tasks if t.result is not None or t.error is not None),
+                failed=sorted(t.name for t in snap.tasks if t.error is not None),
             )
         )
         for t in snap.tasks:
@@ -351,6 +355,40 @@ def test_files_per_checkpoint(pair: Pair) -> None:
     bench, execution_id = pair.wtb.bench, pair.wtb.execution.id
     ours = [wtb_files(bench, execution_id, c.id) for c in bench.get_checkpoints(execution_id)]
     assert ours == [c.files for c in pair.plain.by_ns[""]]
+
+
+@pytest.mark.parametrize("pair", cases(NAMES, RUN_FAILS), indirect=True)
+def test_writes_and_errors_per_checkpoint(pair: Pair) -> None:
+    """Each checkpoint's writes name every task LangGraph says ran from its parent (plus the
+    tasks pushed while that step ran, which LangGraph's history does not list); its errors
+    are exactly the tasks LangGraph shows with an error."""
+    ours = pair.wtb.bench.get_checkpoints(pair.wtb.execution.id)
+    theirs = pair.plain.by_ns[""]
+    for mine, lg in zip(ours, theirs, strict=True):
+        parent = theirs[lg.parent] if lg.parent is not None else None
+        assert set(parent.ran if parent else []) <= set(mine.writes) | set(mine.errors), mine.step
+        assert sorted(mine.errors) == (parent.failed if parent else []), mine.step
+
+
+def test_retried_attempts_errors_and_pushed_tasks_are_visible(tmp_path: Path, make_bench: Callable[..., Any]) -> None:
+    """What LangGraph's stream tells only once: a retried attempt's error (``RetryPolicy``, a
+    node timeout), the error an error handler took over with the handler's writes, and the
+    Functional API's ``@task`` results."""
+
+    def step_after(name: str, node: str) -> Any:
+        wtb = run_wtb(name, CORPUS[name], make_bench, tmp_path / name)
+        [found] = [c for c in wtb.bench.get_checkpoints(wtb.execution.id) if node in c.writes]
+        return found
+
+    retried = step_after("retry", "flaky")
+    assert retried.retries == {"flaky": ["ConnectionError: first attempt fails"]} and retried.errors == {}
+    timed_out = step_after("timeout", "slow")
+    assert list(timed_out.retries) == ["slow"] and timed_out.retries["slow"][0].startswith("NodeTimeoutError")
+    handled = step_after("error_handler", "fragile")
+    assert handled.errors == {"fragile": "ValueError: the parser choked"} and handled.retries == {}
+    assert handled.writes["__error_handler__fragile"] == {"log": ["recovered from fragile"]}
+    functional = step_after("functional", "poem")
+    assert functional.writes["draft_line"] == [{"__return__": "tides #0"}, {"__return__": "tides #1"}]
 
 
 @pytest.mark.parametrize("pair", cases(SUBGRAPHS, SUBGRAPH_FAILS), indirect=True)

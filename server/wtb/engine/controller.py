@@ -27,6 +27,7 @@ from langgraph.errors import InvalidUpdateError
 
 from wtb.config import PauseStrategyConfig
 from wtb.engine.async_graphs import is_async_graph, run_coroutine
+from wtb.engine.attempts import AttemptRecorder, has_retry_policy, timed_nodes
 from wtb.engine.checkpointer import TrackingSaver, open_checkpoint_db
 from wtb.engine.recorder import EventSink, RunRecorder, Tracker
 from wtb.engine.state_adapter import thread_config
@@ -97,6 +98,9 @@ class ExecutionController:
             if request.input is not None:
                 recorder.take_start_snapshot()
             watch = _StreamWatch(request, on_event, views, has_subgraphs(compiled))
+            if has_retry_policy(compiled):
+                watch.attempts = AttemptRecorder(timed_nodes(compiled))
+                config["callbacks"] = [watch.attempts]
             if is_async_graph(compiled):
                 error = self._astream(compiled, request, config, watch)
             else:
@@ -253,6 +257,8 @@ class _StreamWatch:
         self._running: dict[str, str] = {}
         #: The ids of the tasks LangGraph started in this run.
         self.started: set[str] = set()
+        #: Failed attempts of retried nodes (LangChain callbacks; attached where a node retries).
+        self.attempts = AttemptRecorder()
 
     def event(self, chunk: tuple[Any, ...]) -> tuple[tuple[str, ...], str, dict[str, Any]]:
         """(namespace, mode, payload): a chunk streamed without ``subgraphs`` has no namespace."""
@@ -272,7 +278,7 @@ class _StreamWatch:
             self._views.add(from_payload(payload))
             return False
         if "input" not in payload:
-            self._views.task_result(payload)
+            self._views.task_result(payload, "|".join(namespace), self.attempts.failed(str(payload["id"])))
             self._running.pop(payload["id"], None)
             return False
         self.started.add(payload["id"])

@@ -14,7 +14,7 @@ recorded from ``get_state`` right after.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,6 +39,17 @@ class TaskView:
     error: str | None = None
     interrupts: list[dict[str, Any]] = field(default_factory=list)  # {"id", "value"}
     cached: bool = False  # its writes came from LangGraph's cache (``CachePolicy``): the node did not run
+    #: Scheduled while the step ran, not listed at the checkpoint: a Functional API ``@task``
+    #: call, a node's error handler. Its writes count; LangGraph's view of the checkpoint
+    #: (its tasks, their questions) does not include it.
+    pushed: bool = False
+    #: The errors of its attempts that failed (``RetryPolicy``), in order; when the task
+    #: failed in the end, the last is its ``error``.
+    failed_attempts: list[str] = field(default_factory=list)
+
+    def retried(self) -> list[str]:
+        """The errors of the attempts that were tried again."""
+        return self.failed_attempts[:-1] if self.error is not None else list(self.failed_attempts)
 
 
 @dataclass
@@ -57,10 +68,14 @@ class CheckpointView:
     edits: dict[str, Any] | None = None  # the values a state edit set (source "update")
     replayed: list[str] = field(default_factory=list)  # nodes answered from a recording (replay.py)
 
+    def listed(self) -> list[TaskView]:
+        """The tasks LangGraph lists at this checkpoint (not those pushed while its step ran)."""
+        return [task for task in self.tasks if not task.pushed]
+
     def interrupts(self) -> list[InterruptRecord]:
         return [
             InterruptRecord(id=str(i["id"]), value=i["value"], node=task.name, namespace=self.namespace)
-            for task in self.tasks
+            for task in self.listed()
             for i in task.interrupts
         ]
 
@@ -68,7 +83,7 @@ class CheckpointView:
         """The questions of tasks that have not run to an end yet (no result, no error)."""
         return [
             InterruptRecord(id=str(i["id"]), value=i["value"], node=task.name, namespace=self.namespace)
-            for task in self.tasks
+            for task in self.listed()
             if task.result is None and task.error is None
             for i in task.interrupts
         ]
@@ -86,6 +101,14 @@ class CheckpointView:
             else:
                 writes[task.name] = _Several([writes[task.name], task.result])
         return {name: list(r) if isinstance(r, _Several) else r for name, r in writes.items()}
+
+    def errors(self) -> dict[str, str]:
+        """``{node: error}`` of its tasks that ended in an error (one an error handler took over included)."""
+        return {task.name: task.error for task in self.tasks if task.error is not None}
+
+    def retries(self) -> dict[str, list[str]]:
+        """``{node: [error, …]}``: the failed attempts its tasks were retried after."""
+        return {task.name: task.retried() for task in self.tasks if task.retried()}
 
 
 class _Several(list[Any]):
@@ -167,7 +190,7 @@ def encode(view: CheckpointView, execution_id: str, serde: SerializerProtocol) -
         "values": view.values,
         "tasks": [
             {"id": t.id, "name": t.name, "result": t.result, "error": t.error, "interrupts": t.interrupts,
-             "cached": t.cached}
+             "cached": t.cached, "pushed": t.pushed, "failed_attempts": t.failed_attempts}
             for t in view.tasks
         ],
         "edits": view.edits,
@@ -223,6 +246,7 @@ def decode(row: ViewRow, serde: SerializerProtocol) -> CheckpointView:
             TaskView(
                 id=t["id"], name=t["name"], result=t.get("result"), error=t.get("error"),
                 interrupts=list(t.get("interrupts") or []), cached=bool(t.get("cached")),
+                pushed=bool(t.get("pushed")), failed_attempts=list(t.get("failed_attempts") or []),
             )
             for t in body.get("tasks") or []
         ],
@@ -278,20 +302,37 @@ class ViewRecorder:
         if time.monotonic() - self._flushed_at >= FLUSH_INTERVAL_S:
             self.flush()
 
-    def task_result(self, payload: Mapping[str, Any]) -> None:
-        """A ``"tasks"`` event with a task's outcome: its writes, error or interrupts."""
-        owner = self._owner.get(str(payload.get("id")))
-        view = self._views.get(owner) if owner is not None else None
+    def task_result(
+        self, payload: Mapping[str, Any], namespace: str = "", failed_attempts: Sequence[str] = ()
+    ) -> None:
+        """A ``"tasks"`` event with a task's outcome: its writes, error or interrupts.
+
+        A task the checkpoint did not list was pushed while its step ran (an ``@task`` call,
+        an error handler): it belongs to the latest checkpoint of its graph (``namespace``).
+        """
+        task_id = str(payload.get("id"))
+        owner = self._owner.get(task_id)
+        view = self._views.get(owner) if owner is not None else self._latest(namespace)
         if view is None:
             return
-        for task in view.tasks:
-            if task.id == str(payload["id"]):
-                interrupts = [_interrupt(i) for i in payload.get("interrupts") or ()]
-                if "result" in payload and not interrupts:  # an interrupted task's result is empty
-                    task.result = payload["result"]
-                task.error = _error_text(payload.get("error")) or task.error
-                task.interrupts = interrupts or task.interrupts
-                self._dirty.add(view.checkpoint_id)
+        task = next((t for t in view.tasks if t.id == task_id), None)
+        if task is None:
+            task = TaskView(id=task_id, name=str(payload.get("name")), pushed=True)
+            view.tasks.append(task)
+            self._owner[task_id] = view.checkpoint_id
+        interrupts = [_interrupt(i) for i in payload.get("interrupts") or ()]
+        if "result" in payload and not interrupts:  # an interrupted task's result is empty
+            task.result = payload["result"]
+        task.error = _error_text(payload.get("error")) or task.error
+        task.interrupts = interrupts or task.interrupts
+        task.failed_attempts = list(failed_attempts) or task.failed_attempts
+        self._dirty.add(view.checkpoint_id)
+
+    def _latest(self, namespace: str) -> CheckpointView | None:
+        if namespace == "":
+            return self.root
+        mine = [v for v in self._views.values() if v.namespace == namespace]
+        return max(mine, key=lambda v: v.checkpoint_id) if mine else None
 
     def unfinished(self) -> list[CheckpointView]:
         """Views with a task the stream told nothing of (the ``__start__`` task of an input
@@ -304,7 +345,7 @@ class ViewRecorder:
             view
             for view in self._views.values()
             if view.checkpoint_id != latest[view.namespace]
-            and any(t.result is None and t.error is None and not t.interrupts for t in view.tasks)
+            and any(t.result is None and t.error is None and not t.interrupts for t in view.listed())
         ]
 
     def flush(self) -> None:
@@ -325,6 +366,9 @@ def _keep_answers(known: CheckpointView, seen_again: CheckpointView) -> None:
         task.error = task.error or old.error
         task.result = task.result if task.result is not None else old.result
         task.cached = task.cached or old.cached
+        task.failed_attempts = task.failed_attempts or old.failed_attempts
+    listed = {t.id for t in seen_again.tasks}
+    seen_again.tasks.extend(t for t in known.tasks if t.pushed and t.id not in listed)
     seen_again.edits = seen_again.edits or known.edits
     seen_again.replayed = seen_again.replayed or known.replayed
 
@@ -355,4 +399,6 @@ def to_checkpoint(view: CheckpointView, execution_id: str, parent: CheckpointVie
         interrupts=view.interrupts(),
         replayed=list(view.replayed),
         cached=sorted({t.name for t in parent.tasks if t.cached}) if parent is not None else [],
+        errors=parent.errors() if parent is not None else {},
+        retries=parent.retries() if parent is not None else {},
     )
