@@ -7,6 +7,7 @@ import * as cmd from './commands';
 import { CheckpointContentProvider } from './contentProvider';
 import { Ctx, ServerNotRunningError } from './ctx';
 import * as config from './config';
+import { registerDebugger } from './debug';
 import { describeError, isCancellation, logLine } from './errors';
 import { GraphPanel } from './graph';
 import { GoldenTests } from './goldenTests';
@@ -56,7 +57,8 @@ export async function activate(extension: vscode.ExtensionContext): Promise<void
     const goldens = new GoldenTests(ctx);
     const env: cmd.Env = { ctx, tree, graph, goldens };
     extension.subscriptions.push(ctx, tree, graph, goldens,
-      vscode.workspace.registerTextDocumentContentProvider(SCHEME, new CheckpointContentProvider(ctx)));
+      vscode.workspace.registerTextDocumentContentProvider(SCHEME, new CheckpointContentProvider(ctx)),
+      registerDebugger(ctx));
 
     for (const [id, factory] of Object.entries(COMMANDS)) {
       extension.subscriptions.push(vscode.commands.registerCommand(id, wrap(ctx, id, factory(env))));
