@@ -162,3 +162,32 @@ def test_reverse_continue_returns_to_the_previous_breakpoint(sample_ws: Path, da
     assert not (sample_ws / "drafts" / "draft.md").exists()
     with pytest.raises(DapError, match="first step"):
         client.request("stepBack")
+
+
+def test_stop_on_entry_edit_state_and_restart_frame_forks(sample_ws: Path, dap) -> None:
+    client: DapClient = dap(sample_ws)
+    client.start(launch(sample_ws, stopOnEntry=True))
+    stopped = client.wait_event("stopped")
+    assert stopped["reason"] == "entry"
+    frame = client.stopped_frame(stopped)
+    assert frame["name"] == "write_draft"
+    scopes = {s["name"]: s for s in client.request("scopes", {"frameId": frame["id"]})["scopes"]}
+    client.request("setVariable", {"variablesReference": scopes["State"]["variablesReference"],
+                                   "name": "topic", "value": "'Dask'"})
+    assert client.scope(frame["id"], "State")["topic"]["value"] == "'Dask'"
+    client.request("next")
+    stopped = client.wait_event("stopped")
+    assert (sample_ws / "drafts" / "draft.md").read_text() == "# Dask\n"  # write_draft saw the edit
+    original = checkpoint_of(client, stopped)
+
+    client.request("restartFrame", {"frameId": client.stopped_frame(stopped)["id"]})
+    stopped = client.wait_event("stopped")
+    assert stopped["reason"] == "restart"
+    forked = checkpoint_of(client, stopped)
+    assert forked["execution"] != original["execution"] and forked["next"] == "['review']"
+    client.request("continue")
+    assert client.wait_event("exited")["exitCode"] == 0
+    with WTBTestBench.create(workspace=sample_ws) as bench:
+        fork = bench.get_execution(forked["execution"])
+        assert fork.parent_id == original["execution"] and fork.parent_checkpoint_id == original["checkpoint"]
+        assert fork.status.value == "completed" and bench.get_state(fork.id)["topic"] == "Dask"

@@ -12,6 +12,7 @@ stops a run before its next step; a paused run is then marked ``paused`` again.
 
 from __future__ import annotations
 
+import copy
 import json
 import threading
 import time
@@ -283,11 +284,16 @@ class Session:
                 execution = bench.resume(execution_id, pause=PauseStrategyConfig(
                     before=self._pause_nodes(), on_error=on_error))
         else:  # run the step the debugger stands before, with the edits made there
-            edits, answer = self.edits, self.answer
+            edits, answer, stop = self.edits, self.answer, self.stop
             self.edits, self.answer, self.stop = {}, NO_ANSWER, None
-            execution = bench.resume(execution_id, state_updates=edits or None,
-                                     resume_value=None if answer is NO_ANSWER else answer,
-                                     pause=PauseStrategyConfig(every_step=True, on_error=on_error))
+            try:
+                execution = bench.resume(execution_id, state_updates=edits or None,
+                                         resume_value=None if answer is NO_ANSWER else answer,
+                                         pause=PauseStrategyConfig(every_step=True, on_error=on_error))
+            except WTBError:  # refused before anything ran (an edit LangGraph rejects): keep the edits
+                if bench.get_execution(execution_id).head_checkpoint_id == (stop.checkpoint.id if stop else None):
+                    self.edits, self.answer = edits, answer
+                raise
         while not self._settle(execution, motion):
             execution = bench.resume(execution_id, pause=PauseStrategyConfig(before=self._pause_nodes(),
                                                                              on_error=on_error))
@@ -336,6 +342,7 @@ class Session:
         state = self.bench.get_state(execution.id, checkpoint.id)
         if isinstance(state, dict):
             state.pop("_output_files", None)
+            state.update(copy.deepcopy(self.edits))  # edits kept after a refused resume
         self.stop = Stop(execution.id, checkpoint, state, reason, description, error,
                          list(execution.interrupts), checkpoints)
         node = (error.node if error and error.node else None) or next(iter(checkpoint.next), None)
