@@ -31,6 +31,31 @@ def test_a_wtb_db_of_the_old_version_table_moves_to_user_version(tmp_path: Path)
     Database(path).close()  # and opens again as a current file
 
 
+def test_views_of_a_version_4_file_become_views_per_execution(tmp_path: Path) -> None:
+    """Migration 5 keys a checkpoint's view by execution too, keeping every recorded view."""
+    from wtb.store.views import ViewRow, ViewStore
+
+    path = tmp_path / "wtb.db"
+    old = sqlite3.connect(path)
+    for script in MIGRATIONS[:4]:
+        old.executescript(script)
+    old.execute("PRAGMA user_version = 4")
+    old.execute(
+        "INSERT INTO checkpoint_views VALUES ('c1', 'e1', '', NULL, 0, 'loop', 't', '[\"b\"]', 'msgpack', x'80')"
+    )
+    old.commit()
+    old.close()
+    db = Database(path)
+    try:
+        store = ViewStore(db)
+        assert store.get("c1") == ViewRow("c1", "e1", "", None, 0, "loop", "t", ["b"], ("msgpack", b"\x80"))
+        store.put_many([ViewRow("c1", "e2", "", None, 0, "loop", "t", [], ("msgpack", b"\x81"))])  # a fork's own
+        assert store.get("c1", "e2").body[1] == b"\x81" and store.get("c1", "e1").body[1] == b"\x80"
+        assert store.get("c1").execution_id == "e1"  # the first recorded, for a reader of no execution
+    finally:
+        db.close()
+
+
 def test_a_newer_schema_is_refused_by_name(tmp_path: Path) -> None:
     conn = connect(tmp_path / "x.db")
     conn.execute("PRAGMA user_version = 9")

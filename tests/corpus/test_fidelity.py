@@ -306,9 +306,6 @@ def pick(plain: PlainRun, kind: str) -> tuple[str, int]:
 
 
 # -- what WTB gets wrong today (one line each; a fix flips exactly the cases that name it) --
-INNER_FORK = (
-    "fork from a step inside a subgraph is refused (continuing mid-subgraph needs the fork to keep task ids)"
-)
 
 FORK_INTERRUPT_IDS = "a fork lists interrupt ids its resume does not answer: resumed by id it stays paused"
 
@@ -465,7 +462,6 @@ FORKS = (
 )
 FORK_FAILS = {
     ("interrupt2", "interrupted"): FORK_INTERRUPT_IDS,
-    **{(name, "inner"): INNER_FORK for name in SUBGRAPHS},
 }
 
 
@@ -590,18 +586,41 @@ def test_a_run_asking_for_exit_durability_is_told_wtb_checkpoints_every_step(
 def test_running_on_from_a_step_inside_a_subgraph_is_refused_clearly(
     tmp_path: Path, make_bench: Callable[..., Any]
 ) -> None:
-    """Rolled back into a subgraph, resume and fork say what to do instead, and change nothing."""
+    """Rolled back into a subgraph, resume (its later steps are still there) and a fork with
+    state edits say what to do instead, and change nothing."""
     wtb = run_wtb("subgraph2", CORPUS["subgraph2"], make_bench, tmp_path / "wtb")
     bench, execution_id = wtb.bench, wtb.execution.id
     inner = next(c for c in bench.get_checkpoints(execution_id, subgraphs=True) if c.namespace)
     bench.rollback(execution_id, inner.id)
     before = [c.id for c in bench.get_checkpoints(execution_id, subgraphs=True)]
-    with pytest.raises(InvalidStateError, match="inside a subgraph"):
+    with pytest.raises(InvalidStateError, match=r"inside a subgraph.*Fork from that step"):
         bench.resume(execution_id)
     with pytest.raises(WTBError, match="inside a subgraph"):
-        bench.fork(execution_id, inner.id)
+        bench.fork(execution_id, inner.id, state_updates={"n": 100})
     assert [c.id for c in bench.get_checkpoints(execution_id, subgraphs=True)] == before
     assert [e.id for e in bench.list_executions()] == [execution_id]
+
+
+def test_a_fork_inside_a_subgraph_goes_on_from_there(tmp_path: Path, make_bench: Callable[..., Any]) -> None:
+    """Two levels down, after ``i1``: the fork's resume runs ``i2``, ``m2``, ``o2`` and nothing
+    before them again (LangGraph's own time travel would run the subgraph from its start),
+    and ends where the original run did, files included."""
+    wtb = run_wtb("subgraph2", CORPUS["subgraph2"], make_bench, tmp_path / "wtb")
+    bench, execution_id = wtb.bench, wtb.execution.id
+    final, files = bench.get_state(execution_id), disk_files(wtb.workspace)
+    inner = [c for c in bench.get_checkpoints(execution_id, subgraphs=True) if c.namespace.count("|") == 1]
+    after_i1 = next(c for c in inner if "i1" in c.writes)
+    fork = bench.fork(execution_id, after_i1.id)
+    assert fork.head_checkpoint_id == after_i1.id and fork.status is ExecutionStatus.PAUSED
+    assert bench.get_state(fork.id) == bench.get_state(execution_id, after_i1.id)
+    assert set(bench.get_files(fork.id)) == set(bench.get_files(execution_id, after_i1.id))
+    shared = {c.id for c in bench.get_checkpoints(fork.id, subgraphs=True)}
+    done = bench.resume(fork.id)
+    assert done.status is ExecutionStatus.COMPLETED, done.error
+    ran = [node for c in bench.get_checkpoints(fork.id, subgraphs=True) if c.id not in shared for node in c.writes]
+    assert sorted(ran) == ["i2", "inner", "m2", "middle", "o2"]
+    assert bench.get_state(fork.id) == final and disk_files(wtb.workspace) == files
+    assert bench.get_state(execution_id) == final  # the execution it came from is as it was
 
 
 def test_a_cache_hit_is_marked_on_the_step_it_answered(tmp_path: Path, make_bench: Callable[..., Any]) -> None:

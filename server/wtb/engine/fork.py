@@ -13,6 +13,7 @@ from dataclasses import replace
 from typing import Any
 
 from wtb.config import PauseStrategyConfig
+from wtb.engine import task_paths
 from wtb.engine.checkpointer import TrackingSaver, open_checkpoint_db
 from wtb.engine.controller import compile_graph, edit_state
 from wtb.engine.inspection import get_execution
@@ -20,6 +21,7 @@ from wtb.engine.recorder import RunRecorder
 from wtb.engine.runs import run_config
 from wtb.engine.services import Services
 from wtb.engine.state_adapter import thread_config
+from wtb.engine.thread_copy import ThreadCopier
 from wtb.engine.views import CheckpointView, TaskView, ViewRecorder, encode
 from wtb.errors import InvalidArgumentError
 from wtb.models import Execution, ExecutionStatus
@@ -64,29 +66,18 @@ def fork_execution(
     """
     parent = services.executions.get(execution_id)
     found = services.adapter.get_tuple(parent.thread_id, checkpoint_id)
-    if found.config["configurable"].get("checkpoint_ns"):
-        root = services.adapter.root_of(found).checkpoint["id"]
+    inside_subgraph = bool(found.config["configurable"].get("checkpoint_ns"))
+    if inside_subgraph and (state_updates or as_node):
+        root_id = services.adapter.root_of(found).checkpoint["id"]
         raise InvalidArgumentError(
-            f"Checkpoint {checkpoint_id} is a step inside a subgraph; forking from there is not supported yet. "
-            f"Fork from the parent step that ran the subgraph ({root}): the subgraph then runs again from its start."
+            f"Checkpoint {checkpoint_id} is a step inside a subgraph; a fork from there cannot edit the state "
+            f"yet. Fork without edits, or edit at the parent step that ran the subgraph ({root_id})."
         )
     if state_updates:
         services.adapter.check_serializable(dict(state_updates), f"State edits for a fork of {execution_id}")
-    merged: dict[str, Any] = {
-        "configurable": {**parent.config.get("configurable", {}), **run_config(config).get("configurable", {})}
-    }
-    if "pause" in parent.config:
-        merged["pause"] = parent.config["pause"]
-    child = services.executions.create(
-        parent.project,
-        initial_state=None,
-        config=merged,
-        status=ExecutionStatus.PAUSED,
-        name=name,
-        parent_id=parent.id,
-        parent_checkpoint_id=checkpoint_id,
-        batch_id=None,
-    )
+    child = _new_child(services, parent, checkpoint_id, config, name)
+    if inside_subgraph:
+        return _fork_inside_subgraph(services, parent, found, child)
     try:
         root = services.adapter.copy_to_thread(
             found, child.thread_id, {"source": "fork", "wtb_fork_of": checkpoint_id}
@@ -104,6 +95,63 @@ def fork_execution(
         _discard(services, child)
         raise
     return get_execution(services, child.id)
+
+
+def _new_child(
+    services: Services, parent: Execution, checkpoint_id: str, config: Mapping[str, Any] | None, name: str | None
+) -> Execution:
+    """The fork's execution row: the parent's project and configuration, ``config`` on top."""
+    merged: dict[str, Any] = {
+        "configurable": {**parent.config.get("configurable", {}), **run_config(config).get("configurable", {})}
+    }
+    if "pause" in parent.config:
+        merged["pause"] = parent.config["pause"]
+    return services.executions.create(
+        parent.project,
+        initial_state=None,
+        config=merged,
+        status=ExecutionStatus.PAUSED,
+        name=name,
+        parent_id=parent.id,
+        parent_checkpoint_id=checkpoint_id,
+        batch_id=None,
+    )
+
+
+def _fork_inside_subgraph(services: Services, parent: Execution, found: Any, child: Execution) -> Execution:
+    """A fork from a step inside a subgraph, which its resume continues from there.
+
+    LangGraph names a subgraph's checkpoints after the task that runs it, and derives task ids
+    from the parent's checkpoint id: so the fork's thread gets, *with their ids*, the step
+    and its ancestors in its own namespace and in each one above it (the steps that ran the
+    subgraph: LangGraph's ``parents`` metadata), without the pending writes of those steps.
+    Resumed, LangGraph runs the root step's tasks again; the subgraph's task has the same id,
+    finds its namespace's latest checkpoint (this step) and goes on from there. The copies
+    are the same checkpoints as the parent's: they share its recorded views and file links.
+    """
+    namespace = str(found.config["configurable"]["checkpoint_ns"])
+    checkpoint_id = str(found.checkpoint["id"])
+    heads = {str(ns): str(cid) for ns, cid in ((found.metadata or {}).get("parents") or {}).items()}
+    heads[namespace] = checkpoint_id
+    try:
+        conn = services.saver.conn
+        copier = ThreadCopier(services.saver, conn, lambda thread: task_paths.of_thread(conn, thread))
+        copier.copy_up_to(parent.thread_id, child.thread_id, heads)
+        views = []
+        for head in heads.values():
+            view = services.adapter.view(services.adapter.get_tuple(parent.thread_id, head), parent.id)
+            views.append(encode(_not_run(view), child.id, services.saver.serde))
+        services.views.put_many(views)
+        services.executions.set_head(child.id, checkpoint_id)
+    except BaseException:
+        _discard(services, child)
+        raise
+    return get_execution(services, child.id)
+
+
+def _not_run(view: CheckpointView) -> CheckpointView:
+    """A checkpoint's view before any of its tasks ran (its questions kept: they are asked again)."""
+    return replace(view, tasks=[TaskView(id=t.id, name=t.name) for t in view.listed()])
 
 
 def _copy_view(services: Services, source: CheckpointView, root: str, execution_id: str) -> None:

@@ -11,7 +11,7 @@ from typing import Any
 
 from wtb.engine.services import Services
 from wtb.engine.tree import ExecutionTreeNode, build_tree
-from wtb.engine.views import decode, to_checkpoint
+from wtb.engine.views import CheckpointView, decode, to_checkpoint
 from wtb.models import Checkpoint, DiffResult, Execution, FileDiff, FileEntry, StateDiff, StorageStats
 
 
@@ -20,7 +20,8 @@ def get_execution(services: Services, execution_id: str) -> Execution:
     execution = services.executions.get(execution_id)
     execution.head_checkpoint_id = services.adapter.head_of(execution)
     if execution.head_checkpoint_id:
-        view = services.adapter.view(services.adapter.get_tuple(execution.thread_id, execution.head_checkpoint_id))
+        head = services.adapter.get_tuple(execution.thread_id, execution.head_checkpoint_id)
+        view = services.adapter.view(head, execution.id)
         execution.state = view.values
         execution.next_nodes = list(view.next)
         execution.interrupts = view.pending_interrupts()
@@ -52,9 +53,9 @@ def get_checkpoints(
             if checkpoint_id == before:
                 before = None
             continue
-        view = views.get(checkpoint_id)
+        view = _recorded(services, views, checkpoint_id)
         if view is not None:
-            parent = views.get(view.parent_id) if view.parent_id else None
+            parent = _recorded(services, views, view.parent_id) if view.parent_id else None
             checkpoints.append(to_checkpoint(view, execution.id, parent))
         else:
             checkpoints.append(services.adapter.to_checkpoint(execution.id, found))
@@ -72,13 +73,19 @@ def get_checkpoints(
     return checkpoints
 
 
+def _recorded(services: Services, views: dict[str, CheckpointView], checkpoint_id: str) -> CheckpointView | None:
+    """The execution's own view of a checkpoint, else another's: a fork that continues inside
+    a subgraph shares the checkpoints before it with the execution it came from."""
+    return views.get(checkpoint_id) or services.adapter.recorded(checkpoint_id)
+
+
 def get_state(services: Services, execution_id: str, checkpoint_id: str | None = None) -> Any:
     """LangGraph's values at a checkpoint (the head by default). A dict of values gets the
     step's ``_output_files``; a Functional API entrypoint's value is returned as it is."""
     execution = services.executions.get(execution_id)
     found = services.adapter.get_tuple(execution.thread_id, checkpoint_id or execution.head_checkpoint_id)
     found_id = str(found.checkpoint["id"])
-    state = services.adapter.view(found).values
+    state = services.adapter.view(found, execution.id).values
     if not isinstance(state, dict):
         return state
     state = dict(state)

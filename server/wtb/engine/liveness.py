@@ -123,7 +123,7 @@ def _latest(services: Services, execution: Execution) -> tuple[str | None, list[
         found = services.adapter.get_tuple(execution.thread_id, None)
     except UnknownCheckpointError:
         return None, []
-    return str(found.checkpoint["id"]), services.adapter.view(found).next
+    return str(found.checkpoint["id"]), services.adapter.view(found, execution.id).next
 
 
 def _died(next_nodes: list[str]) -> ExecutionError:

@@ -98,15 +98,39 @@ def resume(
                 tracker.restore(snapshot)
     updates = dict(state_updates) if state_updates else None
     found = services.adapter.get_tuple(execution.thread_id, execution.head_checkpoint_id)
-    head = services.adapter.view(found)
+    head = services.adapter.view(found, execution.id)
+    start = execution.head_checkpoint_id
     if head.namespace:
-        root = services.adapter.root_of(found).checkpoint["id"]
-        raise InvalidStateError(
-            f"The head of {execution_id} is a step inside a subgraph ({head.namespace}); running on from there is "
-            f"not supported yet. Roll back to the parent step that ran the subgraph ({root}) to run it again."
-        )
+        start = _root_to_continue(services, execution, found, head.namespace, bool(updates or as_node))
     command = resume_command(execution_id, head.pending_interrupts(), resume_value)
-    return start_run(services, execution, command, execution.head_checkpoint_id, on_event, pause, updates, as_node)
+    return start_run(
+        services, execution, command, start, on_event, pause, updates, as_node, files_from=execution.head_checkpoint_id
+    )
+
+
+def _root_to_continue(services: Services, execution: Execution, found: Any, namespace: str, edits: bool) -> str:
+    """The root step to run from for a head inside a subgraph (see ``fork``'s inside-subgraph case).
+
+    LangGraph goes on inside the subgraph when, in every namespace from the root down to
+    the head's, the latest checkpoint is the one the head runs under (``parents``): true of
+    a fork from that step, not of an execution rolled back there (its later steps remain).
+    """
+    parents = {str(ns): str(cid) for ns, cid in ((found.metadata or {}).get("parents") or {}).items()}
+    parents[namespace] = str(found.checkpoint["id"])
+    root = parents.get("", "")
+    latest = {
+        ns: services.saver.get_tuple({"configurable": {"thread_id": execution.thread_id, "checkpoint_ns": ns}})
+        for ns in parents
+    }
+    continuable = all(t is not None and str(t.checkpoint["id"]) == parents[ns] for ns, t in latest.items())
+    if not continuable or edits:
+        why = "with state edits" if continuable else "after a rollback there"
+        raise InvalidStateError(
+            f"The head of {execution.id} is a step inside a subgraph ({namespace}); running on from there {why} is "
+            f"not supported. Fork from that step to continue inside the subgraph, or roll back to the parent step "
+            f"that ran it ({root}) to run the subgraph again."
+        )
+    return root
 
 
 def resume_command(execution_id: str, pending: list[InterruptRecord], answer: Any) -> Any:
@@ -165,8 +189,12 @@ def start_run(
     state_updates: dict[str, Any] | None = None,
     as_node: str | None = None,
     prepare: Prepare | None = None,
+    files_from: str | None = None,
 ) -> Execution:
     """Run ``execution`` (from ``checkpoint_id`` when resuming) and return it when it stops.
+
+    ``files_from``: the checkpoint whose files the workspace holds as the run starts, when
+    not ``checkpoint_id``'s (a run continuing inside a subgraph starts from the root step).
 
     ``prepare`` asks for an isolated directory, materialised from the workspace's current
     snapshot and then adjusted by ``prepare`` (a regression check puts the golden run's
@@ -177,7 +205,8 @@ def start_run(
     replayed: list[str] = []
     graph = with_replay(services, project, graph, replayed, execution.id)
     tracker = services.tracker if project.file_tracking.enabled else None
-    previous = tracker.checkpoint_snapshot(checkpoint_id) if tracker and checkpoint_id else None
+    files_at = files_from or checkpoint_id
+    previous = tracker.checkpoint_snapshot(files_at) if tracker and files_at else None
     directory = services.workspace
     if project.execution.workspace == "isolated" or prepare is not None:
         directory, tracker = isolated_workspace(services, execution.id, previous, prepare)

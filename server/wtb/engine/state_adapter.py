@@ -48,15 +48,16 @@ class StateAdapter:
         self.saver = saver
         self.views = views
 
-    def recorded(self, checkpoint_id: str) -> CheckpointView | None:
-        """What LangGraph said of a checkpoint when its run recorded it (None: not recorded)."""
-        row = self.views.get(checkpoint_id) if self.views is not None else None
+    def recorded(self, checkpoint_id: str, execution_id: str | None = None) -> CheckpointView | None:
+        """What LangGraph said of a checkpoint when its run recorded it (None: not recorded);
+        ``execution_id``: as that execution recorded it, where it did."""
+        row = self.views.get(checkpoint_id, execution_id) if self.views is not None else None
         return decode(row, self.saver.serde) if row is not None else None
 
-    def view(self, found: CheckpointTuple) -> CheckpointView:
+    def view(self, found: CheckpointTuple, execution_id: str | None = None) -> CheckpointView:
         """LangGraph's view of a checkpoint: recorded, else read from the checkpoint itself."""
         checkpoint_id = str(found.checkpoint["id"])
-        recorded = self.recorded(checkpoint_id)
+        recorded = self.recorded(checkpoint_id, execution_id)
         if recorded is not None:
             return recorded
         metadata: dict[str, Any] = dict(found.metadata or {})

@@ -71,6 +71,32 @@ class ThreadCopier:
         """Copy every checkpoint and pending write of ``source`` into ``target``; how many checkpoints."""
         return self._put_all(target, self._oldest_first(source), self.task_paths(source), source)
 
+    def copy_up_to(self, source: str, target: str, heads: Mapping[str, str]) -> int:
+        """Copy into ``target`` the checkpoint ``heads[namespace]`` of each namespace and its
+        ancestors there, with their ids: what continuing from a step inside a subgraph needs
+        (LangGraph derives task ids, and so the subgraph's namespace, from checkpoint ids).
+
+        The heads' own pending writes stay behind: their tasks run again in ``target``.
+        """
+        found = self._oldest_first(source)
+        by_key = {(namespace_of(t), str(t.checkpoint["id"])): t for t in found}
+        kept: set[tuple[str, str]] = set()
+        for namespace, head in heads.items():
+            current = by_key.get((namespace, head))
+            if current is None:
+                raise KeyError(f"thread {source} has no checkpoint {head} in namespace {namespace!r}")
+            while current is not None:
+                kept.add((namespace, str(current.checkpoint["id"])))
+                parent = checkpoint_id_of(current.parent_config)
+                current = by_key.get((namespace, parent)) if parent else None
+        chosen = [t for t in found if (namespace_of(t), str(t.checkpoint["id"])) in kept]
+        head_keys = {(namespace, head) for namespace, head in heads.items()}
+        without = [
+            t._replace(pending_writes=[]) if (namespace_of(t), str(t.checkpoint["id"])) in head_keys else t
+            for t in chosen
+        ]
+        return self._put_all(target, without, self.task_paths(source), source)
+
     def rewrite(self, thread_id: str, keep: Keep) -> bool:
         """Keep only the checkpoints of ``thread_id`` for which ``keep`` holds; whether any went."""
         found = self._oldest_first(thread_id)

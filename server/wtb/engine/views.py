@@ -285,7 +285,7 @@ class ViewRecorder:
         """A checkpoint LangGraph made (or showed again), from its stream or ``get_state``."""
         known = self._views.get(view.checkpoint_id)
         if known is None and not self._views:  # a resumed run's first: recorded by an earlier run
-            row = self._store.get(view.checkpoint_id)
+            row = self._store.get(view.checkpoint_id, self.execution_id)
             known = decode(row, self._serde) if row is not None else None
         if known is not None:
             _keep_answers(known, view)

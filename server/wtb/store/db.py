@@ -101,6 +101,28 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX IF NOT EXISTS checkpoint_views_by_execution ON checkpoint_views(execution_id, checkpoint_id);
     """,
+    # 5: a view per execution and checkpoint: a fork that continues inside a subgraph shares
+    # its checkpoints (same ids) with the execution it came from, and runs them on its own.
+    """
+    CREATE TABLE checkpoint_views_by_run (
+        checkpoint_id TEXT NOT NULL,
+        execution_id TEXT NOT NULL,
+        namespace TEXT NOT NULL,
+        parent_id TEXT,
+        step INTEGER NOT NULL,
+        source TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        next TEXT NOT NULL,
+        body_type TEXT NOT NULL,
+        body BLOB NOT NULL,
+        PRIMARY KEY (checkpoint_id, execution_id)
+    );
+    INSERT INTO checkpoint_views_by_run SELECT checkpoint_id, execution_id, namespace, parent_id, step, source,
+        created_at, next, body_type, body FROM checkpoint_views;
+    DROP TABLE checkpoint_views;
+    ALTER TABLE checkpoint_views_by_run RENAME TO checkpoint_views;
+    CREATE INDEX checkpoint_views_by_execution ON checkpoint_views(execution_id, checkpoint_id);
+    """,
 )
 
 

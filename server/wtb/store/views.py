@@ -54,8 +54,14 @@ class ViewStore:
                 f"INSERT OR REPLACE INTO checkpoint_views ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?)", values
             )
 
-    def get(self, checkpoint_id: str) -> ViewRow | None:
-        rows = self._db.query(f"SELECT {_COLUMNS} FROM checkpoint_views WHERE checkpoint_id = ?", (checkpoint_id,))
+    def get(self, checkpoint_id: str, execution_id: str | None = None) -> ViewRow | None:
+        """The view ``execution_id`` recorded of a checkpoint, else the first one recorded
+        (a checkpoint is shared by a fork that continues inside a subgraph)."""
+        rows = self._db.query(
+            f"SELECT {_COLUMNS} FROM checkpoint_views WHERE checkpoint_id = ? "
+            "ORDER BY execution_id = ? DESC, rowid LIMIT 1",
+            (checkpoint_id, execution_id or ""),
+        )
         return _to_row(rows[0]) if rows else None
 
     def of_execution(self, execution_id: str) -> list[ViewRow]:
