@@ -53,6 +53,15 @@ class InterruptPendingError(InvalidStateError):
     """The execution waits on questions asked with ``interrupt()``: resume with an answer."""
 
 
+class AmbiguousIdError(InvalidArgumentError):
+    """A short id (a prefix, as the editor shows ids) names more than one execution or checkpoint."""
+
+    def __init__(self, message: str, matches: list[str] | None = None) -> None:
+        super().__init__(message)
+        #: The full ids the short one could mean.
+        self.matches = list(matches or [])
+
+
 class AsNodeRequiredError(InvalidArgumentError):
     """A state edit after a step of several nodes must say which node it stands for (``as_node``)."""
 
