@@ -6,6 +6,11 @@ given) and newer than ``older_than`` (when given). Golden runs, running executio
 LangGraph thread (``delete_thread``), the checkpoint ↔ snapshot links and the record;
 ``gc`` then frees the blobs nothing references any more. ``max_storage`` goes on deleting
 the oldest unprotected executions until the blob store fits.
+
+A pending execution that never started (no checkpoint, no batch, older than
+:data:`PENDING_GRACE_S`) is an orphan, left by a process that died between recording it and
+running it: prune always removes it. A younger one may be about to start (the daemon records
+it, then its worker runs it) and is kept.
 """
 
 from __future__ import annotations
@@ -18,6 +23,9 @@ from typing import Any
 from wtb.engine.services import Services
 from wtb.models import Execution, ExecutionStatus
 
+#: How long a pending execution may wait to be started before prune takes it for an orphan.
+PENDING_GRACE_S = 60.0
+
 
 @dataclass
 class PruneReport:
@@ -25,6 +33,8 @@ class PruneReport:
     kept: int = 0
     blobs_removed: int = 0
     bytes_freed: int = 0
+    state_values_removed: int = 0
+    state_bytes_freed: int = 0
 
 
 def prune(
@@ -36,8 +46,9 @@ def prune(
     max_storage: int | None = None,
 ) -> PruneReport:
     executions = services.executions.list(limit=10**9)
-    protected = _protected(services, executions, keep_golden)
-    survivors = _survivors(executions, keep_last, older_than) | protected
+    orphans = {e.id for e in executions if _never_started(services, e)}
+    protected = _protected(services, executions, keep_golden) - orphans
+    survivors = (_survivors(executions, keep_last, older_than) | protected) - orphans
     if keep_forks_of_kept:
         survivors |= _forks_of(executions, survivors)
     doomed = [e for e in executions if e.id not in survivors]
@@ -49,12 +60,23 @@ def prune(
         while remaining and services.tracker.stats().bytes_stored > max_storage:
             _delete(services, [remaining.pop(0)], report)
     report.kept = len(executions) - len(report.deleted)
+    state = services.saver.collect_state_values()
+    report.state_values_removed = state.values_removed
+    report.state_bytes_freed = state.bytes_freed
     return report
 
 
 def _protected(services: Services, executions: list[Execution], keep_golden: bool) -> set[str]:
     busy = {e.id for e in executions if e.status in (ExecutionStatus.RUNNING, ExecutionStatus.PENDING)}
     return busy | (services.goldens.execution_ids() if keep_golden else set())
+
+
+def _never_started(services: Services, execution: Execution) -> bool:
+    if execution.status is not ExecutionStatus.PENDING or execution.batch_id is not None:
+        return False
+    if time.time() - execution.created_at < PENDING_GRACE_S:
+        return False
+    return not services.adapter.history(execution.thread_id, subgraphs=True)
 
 
 def _survivors(executions: list[Execution], keep_last: int | None, older_than: Any) -> set[str]:

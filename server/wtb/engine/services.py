@@ -16,13 +16,13 @@ from typing import TYPE_CHECKING, Any
 
 from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
 
-from wtb.config import FileTrackingConfig, WorkflowProject
+from wtb.config import FileTrackingConfig, PauseStrategyConfig, WorkflowProject
 from wtb.engine import discovery, liveness, loader
 from wtb.engine.checkpointer import TrackingSaver, open_checkpoint_db
 from wtb.engine.controller import ExecutionController
 from wtb.engine.rollback import RollbackService
 from wtb.engine.state_adapter import StateAdapter
-from wtb.errors import InvalidStateError, UnknownProjectError
+from wtb.errors import InvalidArgumentError, InvalidStateError, UnknownProjectError
 from wtb.locks import Locks
 from wtb.store.db import Database
 from wtb.store.executions import ExecutionStore
@@ -61,7 +61,7 @@ class Services:
         self.closed = False
         data_dir.mkdir(parents=True, exist_ok=True)
         self.db = Database(data_dir / "wtb.db")
-        self.executions = ExecutionStore(self.db)
+        self.executions = ExecutionStore(self.db, decode=self._decode_input)
         self.views = ViewStore(self.db)
         self.outbox = Outbox(self.db)
         self.goldens = GoldenStore(self.db)
@@ -79,6 +79,10 @@ class Services:
         if trusted:  # an untrusted workspace's daemon never writes its files (see pending_rollbacks)
             self.rollbacks.recover()
         liveness.reap_dead_runs(self)  # untrusted too: it writes wtb.db rows only (see liveness.py)
+
+    def _decode_input(self, typed: tuple[str, bytes]) -> Any:
+        """An execution's stored input, read like its checkpoints (strictly when untrusted)."""
+        return self.saver.serde.loads_typed(typed)
 
     def pending_rollbacks(self) -> list[str]:
         """Executions whose rollback a dead process left half-done: the next trusted open
@@ -155,6 +159,22 @@ class Services:
             return loader.to_graph(obj, f"{project.graph!r} (workflow {project.name!r})")
         return loader.to_graph(project.graph, f"the graph of workflow {project.name!r}")
 
+    def load_checked(self, project: WorkflowProject, pause: PauseStrategyConfig | None) -> Any:
+        """The project's graph, loaded and checked before a run is recorded: a workflow file
+        that does not import, or a pause point naming no node, leaves nothing behind."""
+        graph = self.load_graph(project)
+        wanted = pause or project.pause
+        asked = [*wanted.before, *wanted.after]
+        if asked:
+            nodes = graph_nodes(graph)
+            unknown = [node for node in asked if node != "*" and node not in nodes]
+            if unknown:
+                raise InvalidArgumentError(
+                    f"Workflow {project.name!r} has no node {', '.join(map(repr, unknown))} to pause at; "
+                    f"its nodes: {', '.join(sorted(nodes)) or 'none'}."
+                )
+        return graph
+
     # -- snapshots of checkpoints --
 
     def snapshot_of(self, execution_id: str, checkpoint_id: str | None) -> str:
@@ -171,3 +191,8 @@ class Services:
         execution = self.executions.get(execution_id)
         found = self.adapter.get_tuple(execution.thread_id, checkpoint_id or execution.head_checkpoint_id)
         return self.tracker.checkpoint_snapshot(str(found.checkpoint["id"])) if self.tracker else None
+
+
+def graph_nodes(graph: Any) -> set[str]:
+    """The node names of a ``StateGraph`` or a compiled graph (LangGraph's ``nodes``)."""
+    return {str(name) for name in getattr(graph, "nodes", {}) if not str(name).startswith("__")}

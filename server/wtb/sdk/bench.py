@@ -4,6 +4,10 @@ Opening a bench builds the engine's :class:`~wtb.engine.services.Services` for a
 directory (finishing any rollback a crash interrupted); every method is one call into an
 engine or application module. The CLI and the daemon are thin faces of this class; see
 ``docs/sdk-contract.md`` and ``docs/architecture.md``.
+
+Every id a method takes may be short, the way the editor shows it (a unique prefix; for a
+checkpoint also a suffix, ``@N`` for its step, or ``head``): :mod:`wtb.engine.ids` turns it
+into the full id here, once, before the engine sees it.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from types import TracebackType
 from typing import Any
 
 from wtb.config import FileTrackingConfig, PauseStrategyConfig, WorkflowProject
-from wtb.engine import fork, inspection, liveness, retention, runs
+from wtb.engine import fork, ids, inspection, liveness, retention, runs
 from wtb.engine.graph_info import GraphInfo, describe_graph
 from wtb.engine.recorder import EventSink
 from wtb.engine.retention import PruneReport
@@ -146,8 +150,14 @@ class WTBTestBench:
         pause: PauseStrategyConfig | None = None,
         name: str | None = None,
     ) -> Execution:
-        """Run a workflow to its end (or to a failure or pause) and return the execution."""
-        execution = self.create_execution(project, initial_state, config, name, pause=pause)
+        """Run a workflow to its end (or to a failure or pause) and return the execution.
+
+        The workflow is loaded and the pause points checked first: a workflow file that does
+        not import, or a pause at no node, is an error that records nothing.
+        """
+        chosen = self._services.project_of(project)
+        self._services.load_checked(chosen, pause)
+        execution = self.create_execution(chosen, initial_state, config, name, pause=pause)
         return self.run_execution(execution.id, on_event=on_event)
 
     def run_execution(
@@ -158,6 +168,7 @@ class WTBTestBench:
         prepare: Prepare | None = None,
     ) -> Execution:
         """Run a pending execution (``prepare``: run it in an isolated, adjusted directory)."""
+        execution_id = ids.execution_id(self._services, execution_id)
         return runs.run_execution(self._services, execution_id, on_event, pause, prepare)
 
     def resume(
@@ -176,14 +187,25 @@ class WTBTestBench:
         ``Command(resume=...)``). Unless the execution runs isolated, the workspace is first
         brought to the head's snapshot, so forks resumed one after another never see each
         other's files.
+
+        A completed execution with nothing left to run (no next node, no edit, no answer) is an
+        :class:`InvalidStateError`: fork it or roll it back to run steps again.
         """
+        execution_id = ids.execution_id(self._services, execution_id)
+        if not state_updates and resume_value is None:
+            current = inspection.get_execution(self._services, execution_id)
+            if current.status is ExecutionStatus.COMPLETED and not current.next_nodes and not current.interrupts:
+                raise InvalidStateError(
+                    f"Execution {execution_id} is completed: its head has no next node, so there is nothing to "
+                    "resume. Fork it (`wtb fork`) or roll it back (`wtb rollback`) to run steps again."
+                )
         return runs.resume(self._services, execution_id, state_updates, on_event, as_node, resume_value, pause)
 
     def mark_finished(
         self, execution_id: str, status: ExecutionStatus | str, error: ExecutionError | None = None
     ) -> Execution:
         """Record how an execution ended when its worker could not (killed, cancelled, timed out)."""
-        return runs.mark_finished(self._services, execution_id, status, error)
+        return runs.mark_finished(self._services, ids.execution_id(self._services, execution_id), status, error)
 
     def cancel(self, execution_id: str, timeout_s: float = 5.0) -> Execution:
         """End a running execution, whichever process runs it, and return it.
@@ -193,11 +215,11 @@ class WTBTestBench:
         (still ``running`` if its current node outlasted the wait: it stops after it). A
         finished, paused or pending execution is an :class:`InvalidStateError`.
         """
-        return liveness.cancel(self._services, execution_id, timeout_s)
+        return liveness.cancel(self._services, ids.execution_id(self._services, execution_id), timeout_s)
 
     # -- inspect ----------------------------------------------------------------------
     def get_execution(self, execution_id: str) -> Execution:
-        return inspection.get_execution(self._services, execution_id)
+        return inspection.get_execution(self._services, ids.execution_id(self._services, execution_id))
 
     def list_executions(
         self, project: str | None = None, limit: int = 100, offset: int = 0, batch_id: str | None = None
@@ -212,20 +234,24 @@ class WTBTestBench:
         self, execution_id: str, limit: int | None = None, before: str | None = None, subgraphs: bool = False
     ) -> list[Checkpoint]:
         """Newest first; ``subgraphs``: with the steps inside subgraphs (``Checkpoint.namespace``)."""
+        execution_id, before = ids.resolve(self._services, execution_id, before)
         return inspection.get_checkpoints(self._services, execution_id, limit, before, subgraphs)
 
     def get_state(self, execution_id: str, checkpoint_id: str | None = None) -> Any:
         """LangGraph's values at a checkpoint (the head by default), plus ``_output_files`` when
         they are a dict; a Functional API entrypoint's value as it is."""
-        return inspection.get_state(self._services, execution_id, checkpoint_id)
+        return inspection.get_state(self._services, *ids.resolve(self._services, execution_id, checkpoint_id))
 
     def get_files(self, execution_id: str, checkpoint_id: str | None = None) -> dict[str, FileEntry]:
-        return inspection.get_files(self._services, execution_id, checkpoint_id)
+        return inspection.get_files(self._services, *ids.resolve(self._services, execution_id, checkpoint_id))
 
     def read_file(self, execution_id: str, checkpoint_id: str | None, path: str) -> bytes:
+        execution_id, checkpoint_id = ids.resolve(self._services, execution_id, checkpoint_id)
         return inspection.read_file(self._services, execution_id, checkpoint_id, path)
 
     def diff(self, exec_a: str, cp_a: str | None, exec_b: str, cp_b: str | None) -> DiffResult:
+        exec_a, cp_a = ids.resolve(self._services, exec_a, cp_a)
+        exec_b, cp_b = ids.resolve(self._services, exec_b, cp_b)
         return inspection.diff(self._services, exec_a, cp_a, exec_b, cp_b)
 
     def get_execution_tree(self, project: str | None = None) -> list[ExecutionTreeNode]:
@@ -233,11 +259,11 @@ class WTBTestBench:
 
     # -- rollback and fork --------------------------------------------------------------
     def plan_rollback(self, execution_id: str, checkpoint_id: str) -> Any:
-        return inspection.plan_rollback(self._services, execution_id, checkpoint_id)
+        return inspection.plan_rollback(self._services, *ids.resolve_at(self._services, execution_id, checkpoint_id))
 
     def rollback(self, execution_id: str, checkpoint_id: str) -> RollbackResult:
         """Move the head to ``checkpoint_id`` and make the workspace files exactly its snapshot."""
-        return self._services.rollbacks.rollback(execution_id, checkpoint_id)
+        return self._services.rollbacks.rollback(*ids.resolve_at(self._services, execution_id, checkpoint_id))
 
     def pending_rollbacks(self) -> list[str]:
         """Executions whose rollback was left half-done by a process that died (see ``create``)."""
@@ -245,7 +271,7 @@ class WTBTestBench:
 
     def undo_rollback(self, execution_id: str) -> RollbackResult:
         """Bring back the state and files from just before the last rollback."""
-        return self._services.rollbacks.undo(execution_id)
+        return self._services.rollbacks.undo(ids.execution_id(self._services, execution_id))
 
     def fork(
         self,
@@ -262,7 +288,8 @@ class WTBTestBench:
         after a step that ran several nodes LangGraph needs it (an ``AsNodeRequiredError``
         names the candidates, and no fork is made).
         """
-        return fork.fork_execution(self._services, execution_id, checkpoint_id, state_updates, config, name, as_node)
+        execution_id, target = ids.resolve_at(self._services, execution_id, checkpoint_id)
+        return fork.fork_execution(self._services, execution_id, target, state_updates, config, name, as_node)
 
     # -- batches ----------------------------------------------------------------------
     def run_batch(
@@ -282,6 +309,7 @@ class WTBTestBench:
     # -- regression and retention ------------------------------------------------------
     def mark_golden(self, execution_id: str, name: str | None = None) -> Golden:
         """Remember a known-good execution (by default under its project's name)."""
+        execution_id = ids.execution_id(self._services, execution_id)
         execution = self._services.executions.get(execution_id)
         if execution.status is not ExecutionStatus.COMPLETED:
             raise InvalidStateError(

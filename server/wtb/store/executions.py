@@ -11,7 +11,7 @@ import json
 import sqlite3
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from wtb.errors import UnknownExecutionError
@@ -20,8 +20,10 @@ from wtb.store.db import Database
 
 _COLUMNS = (
     "id, project, status, thread_id, name, parent_id, parent_checkpoint_id, batch_id, "
-    "head_checkpoint_id, config, error, created_at, finished_at"
+    "head_checkpoint_id, config, error, created_at, finished_at, initial_state, initial_state_type"
 )
+#: Turns a stored input (type, bytes) back into a value: the checkpointer's serializer.
+Decode = Callable[[tuple[str, bytes]], Any]
 
 
 def new_execution_id() -> str:
@@ -36,8 +38,10 @@ def thread_id_for(execution_id: str) -> str:
 class ExecutionStore:
     """Reads and writes the ``executions`` table."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, decode: Decode | None = None) -> None:
+        """``decode``: how to read a stored input back (records then carry ``initial_state``)."""
         self._db = db
+        self._decode = decode
 
     def create(
         self,
@@ -82,7 +86,18 @@ class ExecutionStore:
             raise UnknownExecutionError(
                 f"No execution {execution_id!r} in this data directory; `wtb executions` lists them."
             )
-        return _to_execution(rows[0])
+        return _to_execution(rows[0], self._decode)
+
+    def exists(self, execution_id: str) -> bool:
+        return bool(self._db.query("SELECT 1 FROM executions WHERE id = ?", (execution_id,)))
+
+    def ids_starting_with(self, prefix: str, limit: int) -> list[str]:
+        """Up to ``limit`` ids that start with ``prefix``, newest first (a short id's candidates)."""
+        rows = self._db.query(
+            "SELECT id FROM executions WHERE substr(id, 1, ?) = ? ORDER BY created_at DESC, id LIMIT ?",
+            (len(prefix), prefix, limit),
+        )
+        return [str(row[0]) for row in rows]
 
     def initial_state(self, execution_id: str) -> tuple[str, bytes] | None:
         rows = self._db.query(
@@ -104,7 +119,7 @@ class ExecutionStore:
             f"SELECT {_COLUMNS} FROM executions {where} ORDER BY created_at DESC, id LIMIT ? OFFSET ?",
             (*params, limit, offset),
         )
-        return [_to_execution(row) for row in rows]
+        return [_to_execution(row, self._decode) for row in rows]
 
     def count(self, project: str | None = None) -> int:
         where, params = _filters(project=project)
@@ -213,8 +228,14 @@ def _filters(**values: str | None) -> tuple[str, tuple[object, ...]]:
     return "WHERE " + " AND ".join(f"{key} = ?" for key in used), tuple(used.values())
 
 
-def _to_execution(row: sqlite3.Row) -> Execution:
+def _to_execution(row: sqlite3.Row, decode: Decode | None) -> Execution:
     error = json.loads(row["error"]) if row["error"] else None
+    initial = None
+    if decode is not None and row["initial_state_type"] is not None:
+        try:
+            initial = decode((str(row["initial_state_type"]), bytes(row["initial_state"])))
+        except Exception:  # an input whose class is gone, or a strict reader's refusal: the record stays readable
+            initial = None
     return Execution(
         id=row["id"],
         project=row["project"],
@@ -229,4 +250,5 @@ def _to_execution(row: sqlite3.Row) -> Execution:
         error=ExecutionError(**error) if error else None,
         created_at=row["created_at"],
         finished_at=row["finished_at"],
+        initial_state=initial,
     )
