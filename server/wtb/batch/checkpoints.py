@@ -163,7 +163,9 @@ def export_thread(
 
 
 def read_checkpoint(conn: Any, thread_id: str, checkpoint_id: str, new_versions: Mapping[str, Any]) -> CheckpointEntry:
-    """One root-namespace checkpoint as stored (not decoded), without its pending writes.
+    """One root-namespace checkpoint as stored (not decoded), without its pending writes,
+    with the channel values WTB's saver stored by reference put back inside (the receiver's
+    database does not hold them).
 
     ``new_versions`` is what ``put`` will be told changed (this reader cannot look inside).
     """
@@ -171,12 +173,14 @@ def read_checkpoint(conn: Any, thread_id: str, checkpoint_id: str, new_versions:
     if found is None:
         raise KeyError(f"Thread {thread_id} has no checkpoint {checkpoint_id}.")
     encoded = cast(Encoded, found.checkpoint)
+    from wtb.engine.state_values import self_contained
+
     return CheckpointEntry(
         thread_id=thread_id,
         checkpoint_ns="",
         checkpoint_id=checkpoint_id,
         parent_id=_id(found.parent_config),
-        checkpoint=list(encoded.typed),
+        checkpoint=list(self_contained(conn, encoded.typed)),  # its stored values put back inside
         metadata=dict(found.metadata or {}),
         new_versions=dict(new_versions),
         writes=[],

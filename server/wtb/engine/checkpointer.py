@@ -4,19 +4,25 @@ LangGraph calls ``put`` once per super-step, after every task of the step has fi
 and (with ``durability="sync"``) before the next step starts: the one moment when the
 workspace files belong to exactly that checkpoint. We snapshot them there, link the
 snapshot to the checkpoint once it is stored, and tell the controller.
+
+Channel values are stored by content (:mod:`wtb.engine.state_values`): ``put`` replaces
+the large ones by references before ``SqliteSaver.put`` stores the checkpoint, in the same
+transaction, and ``get_tuple``/``list`` put them back, so LangGraph sees what it stored.
 """
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+import threading
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from langgraph.checkpoint.base import CheckpointTuple
+from langgraph.checkpoint.base import BaseCheckpointSaver, CheckpointTuple
 from langgraph.checkpoint.serde.base import SerializerProtocol
 from langgraph.checkpoint.sqlite import SqliteSaver
 
+from wtb.engine.state_values import MARK, StateGcReport, StateStorage, StateValues, collect, storage
 from wtb.sqlite import connect
 
 CheckpointHook = Callable[[dict[str, Any], dict[str, Any], str | None, Any], None]
@@ -39,20 +45,101 @@ class TrackingSaver(SqliteSaver):
         serde: SerializerProtocol | None = None,
     ) -> None:
         super().__init__(conn, serde=serde)
+        # Reentrant: a put holds it across its values and SqliteSaver's own put (which takes it).
+        self.lock = threading.RLock()  # type: ignore[assignment]
+        self.values = StateValues(conn, self.serde)
         self._take_snapshot = take_snapshot
         self._on_checkpoint = on_checkpoint
         self._replayed = replayed
+
+    def setup(self) -> None:
+        super().setup()
+        self.values.setup()
 
     def put(self, config: Any, checkpoint: Any, metadata: Any, new_versions: Any) -> Any:
         if self._replayed:
             metadata = {**metadata, "wtb_replayed": sorted(self._replayed)}
             self._replayed.clear()
         snapshot = self._take_snapshot(checkpoint, dict(metadata)) if self._take_snapshot else None
-        stored = super().put(config, checkpoint, metadata, new_versions)
+        stored = self._put_by_content(config, checkpoint, metadata, new_versions)
         if self._on_checkpoint:
             parent = config.get("configurable", {}).get("checkpoint_id")
             self._on_checkpoint(dict(checkpoint), dict(metadata), parent, snapshot)
         return stored
+
+    def _put_by_content(self, config: Any, checkpoint: Any, metadata: Any, new_versions: Any) -> Any:
+        """``SqliteSaver.put`` of the checkpoint with its values by reference, in one write
+        transaction with the values it references (a collector never sees them unreferenced)."""
+        configurable = config.get("configurable", {})
+        thread_id = str(configurable.get("thread_id", ""))
+        namespace = str(configurable.get("checkpoint_ns", ""))
+        with self.lock:
+            self.setup()
+            if not self.values.writable:
+                return super().put(config, checkpoint, metadata, new_versions)
+            if self.conn.in_transaction:
+                self.conn.commit()
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                encoded = self.values.encode(thread_id, namespace, checkpoint, lambda: self._parent_refs(config))
+                return super().put(config, cast(Any, encoded), metadata, new_versions)  # commits
+            finally:
+                if self.conn.in_transaction:
+                    self.conn.rollback()
+
+    def _parent_refs(self, config: Any) -> Mapping[str, bytes]:
+        """The value references of the checkpoint ``config`` names (none: ``{}``)."""
+        if not config.get("configurable", {}).get("checkpoint_id"):
+            return {}
+        found = SqliteSaver.get_tuple(self, config)
+        refs = found.checkpoint.get(MARK) if found is not None else None
+        return refs if isinstance(refs, dict) else {}
+
+    def get_tuple(self, config: Any) -> CheckpointTuple | None:
+        with self.lock:
+            found = super().get_tuple(config)
+            return self._decoded(found) if found is not None else None
+
+    def list(
+        self,
+        config: Any,
+        *,
+        filter: dict[str, Any] | None = None,
+        before: Any = None,
+        limit: int | None = None,
+    ) -> Iterator[CheckpointTuple]:
+        for found in super().list(config, filter=filter, before=before, limit=limit):
+            with self.lock:
+                yield self._decoded(found)
+
+    def _decoded(self, found: CheckpointTuple) -> CheckpointTuple:
+        if MARK not in found.checkpoint:
+            return found
+        return found._replace(checkpoint=self.values.decode(found.checkpoint))
+
+    def get_delta_channel_history(self, *, config: Any, channels: Sequence[str]) -> Mapping[str, Any]:
+        # SqliteSaver's fast path reads seeds from the stored blobs, where values are references:
+        # LangGraph's generic walk goes through get_tuple, which puts them back.
+        return BaseCheckpointSaver.get_delta_channel_history(self, config=config, channels=channels)
+
+    # -- the value store: retention and statistics --
+
+    def stored_checkpoints(self) -> Iterator[Any]:
+        """Every checkpoint of every thread as stored (values by reference), for the collector."""
+        for found in SqliteSaver.list(self, None):
+            yield found.checkpoint
+
+    def collect_state_values(self) -> StateGcReport:
+        """Delete the stored values that no checkpoint references any more."""
+        with self.lock:
+            self.setup()
+            return collect(self.conn, self.stored_checkpoints)
+
+    def state_storage(self) -> StateStorage:
+        """State bytes stored against bytes referenced (``wtb stats``)."""
+        with self.lock:
+            self.setup()
+            return storage(self.conn, self.stored_checkpoints())
 
     # The async API (LangGraph's ``astream``): the sync methods, on the same connection.
     # Each call finishes without yielding to the event loop, so they never interleave.
