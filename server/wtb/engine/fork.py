@@ -76,8 +76,9 @@ def fork_execution(
     if state_updates:
         services.adapter.check_serializable(dict(state_updates), f"State edits for a fork of {execution_id}")
     child = _new_child(services, parent, checkpoint_id, config, name)
-    if inside_subgraph:
-        return _fork_inside_subgraph(services, parent, found, child)
+    asking = not state_updates and bool(services.adapter.view(found, parent.id).interrupts())
+    if inside_subgraph or asking:
+        return _fork_keeping_ids(services, parent, found, child, asking)
     try:
         root = services.adapter.copy_to_thread(
             found, child.thread_id, {"source": "fork", "wtb_fork_of": checkpoint_id}
@@ -118,16 +119,21 @@ def _new_child(
     )
 
 
-def _fork_inside_subgraph(services: Services, parent: Execution, found: Any, child: Execution) -> Execution:
-    """A fork from a step inside a subgraph, which its resume continues from there.
+def _fork_keeping_ids(services: Services, parent: Execution, found: Any, child: Execution, asking: bool) -> Execution:
+    """A fork whose first checkpoint keeps its id: one inside a subgraph, which its resume
+    continues from there, or one whose tasks asked questions, which its resume answers.
 
-    LangGraph names a subgraph's checkpoints after the task that runs it, and derives task ids
-    from the parent's checkpoint id: so the fork's thread gets, *with their ids*, the step
-    and its ancestors in its own namespace and in each one above it (the steps that ran the
-    subgraph: LangGraph's ``parents`` metadata), without the pending writes of those steps.
-    Resumed, LangGraph runs the root step's tasks again; the subgraph's task has the same id,
-    finds its namespace's latest checkpoint (this step) and goes on from there. The copies
-    are the same checkpoints as the parent's: they share its recorded views and file links.
+    LangGraph derives task ids from the checkpoint's id, an interrupt's id from its task's,
+    and a subgraph's namespace from the task that runs it. Under a new id, the questions
+    would be asked again under new ids (answers given by the ids the fork shows would match
+    none), and a subgraph would start over. So the fork's thread gets, *with their ids*, the
+    step and its ancestors in its own namespace and in each one above it (the steps that ran
+    the subgraph: LangGraph's ``parents`` metadata). Those steps' pending writes stay behind,
+    except the questions of a step that asked some (:func:`~wtb.engine.thread_copy.paused_writes`).
+    Resumed, LangGraph runs the root step's tasks again: a subgraph's task has the same id,
+    finds its namespace's latest checkpoint (this step) and goes on from there; a question
+    is answered by its id. The copies are the same checkpoints as the parent's: they share
+    its recorded views and file links (each execution records its own view as it runs them).
     """
     namespace = str(found.config["configurable"]["checkpoint_ns"])
     checkpoint_id = str(found.checkpoint["id"])
@@ -136,7 +142,7 @@ def _fork_inside_subgraph(services: Services, parent: Execution, found: Any, chi
     try:
         conn = services.saver.conn
         copier = ThreadCopier(services.saver, conn, lambda thread: task_paths.of_thread(conn, thread))
-        copier.copy_up_to(parent.thread_id, child.thread_id, heads)
+        copier.copy_up_to(parent.thread_id, child.thread_id, heads, asked=asking)
         views = []
         for head in heads.values():
             view = services.adapter.view(services.adapter.get_tuple(parent.thread_id, head), parent.id)
@@ -151,7 +157,7 @@ def _fork_inside_subgraph(services: Services, parent: Execution, found: Any, chi
 
 def _not_run(view: CheckpointView) -> CheckpointView:
     """A checkpoint's view before any of its tasks ran (its questions kept: they are asked again)."""
-    return replace(view, tasks=[TaskView(id=t.id, name=t.name) for t in view.listed()])
+    return replace(view, tasks=[TaskView(id=t.id, name=t.name, interrupts=t.interrupts) for t in view.listed()])
 
 
 def _copy_view(services: Services, source: CheckpointView, root: str, execution_id: str) -> None:

@@ -53,6 +53,8 @@ def get_checkpoints(
             if checkpoint_id == before:
                 before = None
             continue
+        if execution.parent_id and checkpoint_id not in views and services.adapter.recorded(checkpoint_id):
+            continue  # one of the parent's, copied with its id under a fork's head (fork.py)
         view = _recorded(services, views, checkpoint_id)
         if view is not None:
             parent = _recorded(services, views, view.parent_id) if view.parent_id else None

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from langgraph.checkpoint.base import WRITES_IDX_MAP, CheckpointTuple
+from langgraph.checkpoint.serde.types import INTERRUPT, RESUME
 
 from wtb import faults
 
@@ -71,12 +72,14 @@ class ThreadCopier:
         """Copy every checkpoint and pending write of ``source`` into ``target``; how many checkpoints."""
         return self._put_all(target, self._oldest_first(source), self.task_paths(source), source)
 
-    def copy_up_to(self, source: str, target: str, heads: Mapping[str, str]) -> int:
+    def copy_up_to(self, source: str, target: str, heads: Mapping[str, str], *, asked: bool = False) -> int:
         """Copy into ``target`` the checkpoint ``heads[namespace]`` of each namespace and its
         ancestors there, with their ids: what continuing from a step inside a subgraph needs
         (LangGraph derives task ids, and so the subgraph's namespace, from checkpoint ids).
 
-        The heads' own pending writes stay behind: their tasks run again in ``target``.
+        The heads' own pending writes stay behind (their tasks run again in ``target``),
+        but where their tasks ``asked`` questions the heads keep the writes they had while
+        paused (:func:`paused_writes`): LangGraph matches answers against those.
         """
         found = self._oldest_first(source)
         by_key = {(namespace_of(t), str(t.checkpoint["id"])): t for t in found}
@@ -91,11 +94,13 @@ class ThreadCopier:
                 current = by_key.get((namespace, parent)) if parent else None
         chosen = [t for t in found if (namespace_of(t), str(t.checkpoint["id"])) in kept]
         head_keys = {(namespace, head) for namespace, head in heads.items()}
-        without = [
-            t._replace(pending_writes=[]) if (namespace_of(t), str(t.checkpoint["id"])) in head_keys else t
+        as_heads = [
+            t._replace(pending_writes=paused_writes(t.pending_writes or []) if asked else [])
+            if (namespace_of(t), str(t.checkpoint["id"])) in head_keys
+            else t
             for t in chosen
         ]
-        return self._put_all(target, without, self.task_paths(source), source)
+        return self._put_all(target, as_heads, self.task_paths(source), source)
 
     def rewrite(self, thread_id: str, keep: Keep) -> bool:
         """Keep only the checkpoints of ``thread_id`` for which ``keep`` holds; whether any went."""
@@ -170,6 +175,19 @@ class ThreadCopier:
             faults.hit("thread_copy.put")  # a test's crash between two checkpoints of a copy
             count += 1
         return count
+
+
+def paused_writes(pending: Iterable[tuple[str, str, Any]]) -> list[tuple[str, str, Any]]:
+    """A step's pending writes as they were while it waited for answers: a task that asked
+    keeps only its question (``__interrupt__``), answers given since (``__resume__``) go,
+    the other tasks' writes stay (LangGraph does not run those again)."""
+    writes = list(pending)
+    asking = {task_id for task_id, channel, _ in writes if channel == INTERRUPT}
+    return [
+        (task_id, channel, value)
+        for task_id, channel, value in writes
+        if channel != RESUME and (task_id not in asking or channel == INTERRUPT)
+    ]
 
 
 def writes_by_task(pending: Iterable[tuple[str, str, Any]]) -> list[tuple[str, list[tuple[str, Any]]]]:
