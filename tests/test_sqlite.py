@@ -68,3 +68,26 @@ def test_connections_use_wal_and_a_busy_timeout(tmp_path: Path) -> None:
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert conn.execute("PRAGMA busy_timeout").fetchone()[0] == 30000
     assert conn.execute("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL
+
+
+@pytest.mark.parametrize("every", [50, 10**9])
+def test_wal_checkpoints_run_beside_the_writer(tmp_path: Path, every: int) -> None:
+    """With SQLite's own checkpoints off, ours copy the WAL into the database file every
+    ``every`` commits; without them nothing would (the file would keep its first size)."""
+    from wtb.sqlite import WalCheckpoints
+
+    path = tmp_path / "hot.db"
+    conn = connect(path)
+    checkpoints = WalCheckpoints(conn, path, every=every)
+    conn.execute("CREATE TABLE blobs (body BLOB)")
+    for _ in range(400):
+        conn.execute("INSERT INTO blobs VALUES (randomblob(4000))")
+        checkpoints.committed()
+    checkpoints.close()
+    copied = path.stat().st_size
+    assert conn.execute("SELECT count(*) FROM blobs").fetchone()[0] == 400
+    conn.close()
+    if every == 50:
+        assert copied > 350 * 4000  # all but the last few dozen commits are in the database file
+    else:
+        assert copied < 100_000

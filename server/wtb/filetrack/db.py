@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from wtb.sqlite import connect, migrate, retry_locked
+from wtb.sqlite import WalCheckpoints, connect, migrate, retry_locked
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS trees (
@@ -68,6 +68,7 @@ class Database:
         self.path = path
         self._lock = threading.RLock()
         self._conn = connect(path)
+        self._checkpoints = WalCheckpoints(self._conn, path)  # a run commits here at every checkpoint
         with self.write() as cur:  # several processes may race here, hence a write transaction
             migrate(cur, path, _STEPS)
 
@@ -84,6 +85,7 @@ class Database:
                 raise
             else:
                 cur.execute("COMMIT")
+                self._checkpoints.committed()
             finally:
                 cur.close()
 
@@ -118,7 +120,9 @@ class Database:
         the write lock is waited for through ``busy_timeout`` like any other.
         """
         with self._lock:
-            return self._conn.execute(sql, args).rowcount
+            changed: int = self._conn.execute(sql, args).rowcount
+            self._checkpoints.committed()
+            return changed
 
     def data_version(self) -> int:
         """Changes whenever another connection (another process) commits to the file."""
@@ -128,6 +132,7 @@ class Database:
 
     def close(self) -> None:
         with self._lock:
+            self._checkpoints.close()
             self._conn.close()
 
 

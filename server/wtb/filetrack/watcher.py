@@ -48,6 +48,9 @@ from wtb.models import WatcherStatus
 log = logging.getLogger(__name__)
 
 BARRIER_TIMEOUT_S = 2.0
+#: How long a cookie round trip vouches for an inotify watcher: a drain within this time of
+#: the last one reads the queue without a cookie of its own (see :meth:`Watcher.drain`).
+COOKIE_TRUST_S = 0.5
 #: How often a broken watcher is probed with a barrier (doubling up to the second figure).
 PROBE_INTERVAL_S = (0.5, 30.0)
 #: The watch backends a config may ask for; "auto" is inotify on Linux, else watchdog.
@@ -119,6 +122,7 @@ class Watcher:
         self._catch_up = False  # the barrier came back: one more walk before the dirty set is trusted
         self._barrier_timeouts = 0
         self._round_trip_s: float | None = None
+        self._cookie_at: float | None = None  # when the last cookie arrived (monotonic)
         self._probe_stop = threading.Event()
         self._prober: threading.Thread | None = None
 
@@ -142,6 +146,7 @@ class Watcher:
             log.warning("file watcher unavailable for %s: %s; snapshots will walk", self._root, exc)
             return False
         self._cookie_mode = None
+        self._cookie_at = None
         with self._lock:
             self._rules = self._make_rules()
             self._dirty = set()
@@ -233,6 +238,7 @@ class Watcher:
             arrived = self._file_cookie(timeout) if self._backend != "inotify" else self._attrib_cookie(timeout)
             if arrived:
                 self._round_trip_s = time.perf_counter() - began
+                self._cookie_at = time.monotonic()
             return arrived
 
     def _attrib_cookie(self, timeout: float) -> bool:
@@ -299,10 +305,16 @@ class Watcher:
         its writes). With inotify the kernel queues an event in the system call that
         causes it, so reading the queue to its end is enough, without a cookie; a change
         another process is making meanwhile is in the next drain.
+
+        The same holds for every change whose system call has returned (a node's writes,
+        its subprocesses' that have exited): with inotify, the cookie proves only that the
+        watch itself still works. So a drain within :data:`COOKIE_TRUST_S` of a cookie that
+        arrived reads the queue without one (a run's checkpoints come much faster than
+        that); a watch that stopped working is still found, by the next cookie.
         """
         if self._broken is not None or self._catch_up:
             return self._walk_instead()
-        if own and self.running and self._backend == "inotify":
+        if self.running and self._backend == "inotify" and (own or self._cookie_vouches()):
             self.pump()
             arrived = True
         else:
@@ -319,6 +331,10 @@ class Watcher:
         if not arrived:
             return self._on_broken_barrier(f"the barrier cookie did not arrive within {timeout} s")
         return Drain(paths, True)
+
+    def _cookie_vouches(self) -> bool:
+        at = self._cookie_at
+        return at is not None and time.monotonic() - at < COOKIE_TRUST_S
 
     def _walk_instead(self) -> Drain:
         """While broken, or once right after it came back: walk, without a barrier."""
