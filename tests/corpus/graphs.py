@@ -519,6 +519,34 @@ def timeout() -> StateGraph:
     return graph
 
 
+# -- 16: a deferred node, run once every branch is done ----
+
+
+def deferred() -> StateGraph:
+    def collect(state: Count) -> Count:
+        write("out/collect.txt", ",".join(state.get("log", [])))
+        return {"log": ["collect"]}
+
+    def branch(name: str) -> Callable[[Count], Count]:
+        def step(state: Count) -> Count:
+            write(f"out/{name}.txt", f"{name} after {len(state.get('log', []))}")
+            return {"log": [name]}
+
+        return step
+
+    graph = StateGraph(Count)
+    for name in ("a", "a2", "b"):
+        graph.add_node(name, branch(name))
+    graph.add_node("collect", collect, defer=True)
+    graph.add_edge(START, "a")
+    graph.add_edge(START, "b")
+    graph.add_edge("a", "a2")
+    graph.add_edge("a2", "collect")
+    graph.add_edge("b", "collect")
+    graph.add_edge("collect", END)
+    return graph
+
+
 CORPUS: dict[str, CorpusGraph] = {
     "async": CorpusGraph(async_chain, {"n": 0}, run_async=True),
     "mixed": CorpusGraph(mixed_chain, {"n": 0}, run_async=True, middle_step=2),
@@ -537,4 +565,5 @@ CORPUS: dict[str, CorpusGraph] = {
     "react": CorpusGraph(react_agent, {"messages": [HumanMessage("Write two notes.", id="human-0")]}),
     "error_handler": CorpusGraph(error_handler, {"n": 0}),
     "timeout": CorpusGraph(timeout, {"n": 0}, run_async=True),
+    "deferred": CorpusGraph(deferred, {"n": 0}),
 }
