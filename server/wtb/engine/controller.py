@@ -127,7 +127,7 @@ class ExecutionController:
             try:
                 for namespace, mode, payload in watch.events(compiled.stream(
                     request.input, config, stream_mode=STREAM_MODES, subgraphs=watch.subgraphs,
-                    durability=request.durability,
+                    durability=request.durability, context=run_context(request),
                 )):
                     if watch.stop_at(namespace, mode, payload):
                         return CANCELLED
@@ -144,7 +144,7 @@ class ExecutionController:
             try:
                 chunks = compiled.astream(
                     request.input, config, stream_mode=STREAM_MODES, subgraphs=watch.subgraphs,
-                    durability=request.durability,
+                    durability=request.durability, context=run_context(request),
                 )
                 async with aclosing(chunks):
                     async for chunk in chunks:
@@ -192,13 +192,20 @@ class ExecutionController:
             on_event({"type": "execution", "execution": execution})
 
 
+def run_context(request: RunRequest) -> Any:
+    """LangGraph's runtime context for the run (``context_schema``): the execution's ``context``."""
+    return request.execution.config.get("context")
+
+
 def compile_graph(graph: Any, saver: TrackingSaver, pause: PauseStrategyConfig) -> Any:
-    """Compile (or re-compile) ``graph`` with WTB's saver and the pause points."""
+    """Compile (or re-compile) ``graph`` with WTB's saver and the pause points: WTB's, and
+    those a compiled graph was given (``compile(interrupt_before=...)``)."""
     from langgraph.graph import StateGraph
 
     builder = graph if isinstance(graph, StateGraph) else getattr(graph, "builder", None)
-    before: Any = list(pause.before) or None
-    after: Any = "*" if pause.every_step else (list(pause.after) or None)
+    before: Any = _pause_points(list(pause.before), getattr(graph, "interrupt_before_nodes", None))
+    ours_after = ["*"] if pause.every_step else list(pause.after)
+    after: Any = _pause_points(ours_after, getattr(graph, "interrupt_after_nodes", None))
     if isinstance(builder, StateGraph):  # a compiled graph keeps its cache and store
         return builder.compile(
             checkpointer=saver, interrupt_before=before, interrupt_after=after,
@@ -206,6 +213,15 @@ def compile_graph(graph: Any, saver: TrackingSaver, pause: PauseStrategyConfig) 
         )
     return graph.copy(update={"checkpointer": saver, "interrupt_before_nodes": before or [],
                               "interrupt_after_nodes": after or []})
+
+
+def _pause_points(ours: list[str], compiled_with: Any) -> Any:
+    """WTB's pause points and the graph's own: ``"*"`` (every node) if either says so."""
+    theirs = [compiled_with] if isinstance(compiled_with, str) else list(compiled_with or [])
+    if "*" in ours or "*" in theirs:
+        return "*"
+    merged = list(dict.fromkeys([*ours, *theirs]))
+    return merged or None
 
 
 def failed_node(exc: BaseException) -> str | None:

@@ -107,6 +107,9 @@ def _new_child(
     }
     if "pause" in parent.config:
         merged["pause"] = parent.config["pause"]
+    context = run_config(config).get("context", parent.config.get("context"))
+    if context is not None:
+        merged["context"] = context
     return services.executions.create(
         parent.project,
         initial_state=None,

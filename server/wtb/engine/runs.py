@@ -166,16 +166,25 @@ def mark_finished(
 
 
 def run_config(config: Mapping[str, Any] | None) -> dict[str, Any]:
-    """Accept LangGraph's ``RunnableConfig`` (``configurable``, ``recursion_limit``) or a bare configurable."""
+    """Accept LangGraph's ``RunnableConfig`` (``configurable``, ``recursion_limit``) or a bare
+    configurable; ``context`` is the run's runtime context (a graph's ``context_schema``,
+    given as a mapping: LangGraph turns it into the schema's type)."""
     if not config:
         return {}
     if not isinstance(config, Mapping):
         raise InvalidArgumentError("config must be a mapping (LangGraph's RunnableConfig or its 'configurable').")
-    if not {"configurable", "recursion_limit"} & set(config):
+    if not {"configurable", "recursion_limit", "context"} & set(config):
         return {"configurable": dict(config)}
     result: dict[str, Any] = {"configurable": dict(config.get("configurable") or {})}
     if "recursion_limit" in config:
         result["recursion_limit"] = int(config["recursion_limit"])
+    if config.get("context") is not None:
+        if not isinstance(config["context"], Mapping):
+            raise InvalidArgumentError(
+                "config['context'] must be a mapping of the graph's context_schema fields "
+                f"(got {type(config['context']).__name__})."
+            )
+        result["context"] = dict(config["context"])
     return result
 
 
