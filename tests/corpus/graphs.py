@@ -28,6 +28,7 @@ from langgraph.errors import NodeError, NodeTimeoutError
 from langgraph.func import entrypoint, task
 from langgraph.graph import END, START, StateGraph
 from langgraph.types import CachePolicy, Command, RetryPolicy, Send, TimeoutPolicy, interrupt
+from pydantic import BaseModel
 
 
 @dataclass(frozen=True)
@@ -547,6 +548,43 @@ def deferred() -> StateGraph:
     return graph
 
 
+# -- 17: a pydantic state with separate input and output schemas ----
+
+
+class Order(BaseModel):
+    item: str
+    quantity: int = 1
+    notes: Annotated[list[str], operator.add] = []
+    total: float = 0.0
+
+
+class OrderIn(BaseModel):
+    item: str
+    quantity: int = 1
+
+
+class OrderOut(BaseModel):
+    total: float = 0.0
+
+
+def pydantic_schemas() -> StateGraph:
+    def price(state: Order) -> dict[str, Any]:
+        write("out/price.txt", f"{state.quantity} x {state.item}")
+        return {"total": 2.5 * state.quantity, "notes": ["priced"]}
+
+    def confirm(state: Order) -> dict[str, Any]:
+        write("out/confirm.txt", f"{state.total:.2f}")
+        return {"notes": ["confirmed"]}
+
+    graph = StateGraph(Order, input_schema=OrderIn, output_schema=OrderOut)
+    graph.add_node("price", price)
+    graph.add_node("confirm", confirm)
+    graph.add_edge(START, "price")
+    graph.add_edge("price", "confirm")
+    graph.add_edge("confirm", END)
+    return graph
+
+
 CORPUS: dict[str, CorpusGraph] = {
     "async": CorpusGraph(async_chain, {"n": 0}, run_async=True),
     "mixed": CorpusGraph(mixed_chain, {"n": 0}, run_async=True, middle_step=2),
@@ -566,4 +604,5 @@ CORPUS: dict[str, CorpusGraph] = {
     "error_handler": CorpusGraph(error_handler, {"n": 0}),
     "timeout": CorpusGraph(timeout, {"n": 0}, run_async=True),
     "deferred": CorpusGraph(deferred, {"n": 0}),
+    "pydantic": CorpusGraph(pydantic_schemas, {"item": "tea", "quantity": 3}),
 }
