@@ -585,6 +585,38 @@ def pydantic_schemas() -> StateGraph:
     return graph
 
 
+# -- 18: a subgraph invoked from inside a node (its own state schema) ----
+
+
+class Draft(TypedDict, total=False):
+    text: str
+    edits: Annotated[list[str], operator.add]
+
+
+def subgraph_in_node() -> StateGraph:
+    editor = StateGraph(Draft)
+    editor.add_node("tighten", lambda s: (write("out/tighten.txt", s["text"]), {"edits": ["tighten"]})[1])
+    editor.add_node("polish", lambda s: (write("out/polish.txt", s["text"]), {"edits": ["polish"]})[1])
+    editor.add_edge(START, "tighten")
+    editor.add_edge("tighten", "polish")
+    editor.add_edge("polish", END)
+    compiled_editor = editor.compile()
+
+    def edit(state: Count) -> Count:
+        result = compiled_editor.invoke({"text": f"draft {state.get('n', 0)}"})
+        return {"n": state.get("n", 0) + 1, "log": result["edits"]}
+
+    graph = StateGraph(Count)
+    graph.add_node("start", _sync_step("start"))
+    graph.add_node("edit", edit)
+    graph.add_node("end", _sync_step("end"))
+    graph.add_edge(START, "start")
+    graph.add_edge("start", "edit")
+    graph.add_edge("edit", "end")
+    graph.add_edge("end", END)
+    return graph
+
+
 CORPUS: dict[str, CorpusGraph] = {
     "async": CorpusGraph(async_chain, {"n": 0}, run_async=True),
     "mixed": CorpusGraph(mixed_chain, {"n": 0}, run_async=True, middle_step=2),
@@ -605,4 +637,5 @@ CORPUS: dict[str, CorpusGraph] = {
     "timeout": CorpusGraph(timeout, {"n": 0}, run_async=True),
     "deferred": CorpusGraph(deferred, {"n": 0}),
     "pydantic": CorpusGraph(pydantic_schemas, {"item": "tea", "quantity": 3}),
+    "subgraph_in_node": CorpusGraph(subgraph_in_node, {"n": 0}, subgraphs=True),
 }
