@@ -63,6 +63,12 @@ def test_failed_run_exits_1(make_workspace) -> None:
 
 
 def test_doctor_names_versions_and_the_watchers_mode_with_its_round_trip(sample_ws: Path) -> None:
+    fresh = wtb_json("doctor", "--workspace", str(sample_ws))
+    assert fresh["data_dir_bytes"] == 0 and "no data directory yet" in " ".join(fresh["problems"])
+    assert not (sample_ws / ".wtb").exists()  # doctor only reads (issue 20)
+    from wtb import WTBTestBench
+
+    WTBTestBench.create(workspace=sample_ws).close()
     report = wtb_json("doctor", "--workspace", str(sample_ws))
     assert report["watcher"]["mode"] == "inotify" and report["watcher"]["round_trip_ms"] >= 0
     assert report["libraries"]["langgraph"] and report["libraries"]["watchdog"]
