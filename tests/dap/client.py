@@ -15,7 +15,7 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 REPO = Path(__file__).resolve().parents[2]
 #: Long enough for a slow shared machine; a test that reaches it has hung.
@@ -28,27 +28,26 @@ class DapError(Exception):
         self.response = response
 
 
-class DapClient:
-    def __init__(self, cwd: Path) -> None:
-        env = {**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONPATH": str(REPO / "server")}
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "wtb.dap"], cwd=cwd, env=env,
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        )
+class DapConnection:
+    """Requests, responses and events over one pair of byte streams (a pipe or a socket)."""
+
+    def __init__(self, reader: IO[bytes], writer: IO[bytes]) -> None:
+        self._reader = reader
+        self._writer = writer
         self._seq = 0
         self._responses: dict[int, queue.Queue[dict[str, Any]]] = {}
         self._lock = threading.Lock()
         self.events: queue.Queue[dict[str, Any]] = queue.Queue()
         #: Every event seen, in order (``wait_event`` consumes from ``events``; this keeps all).
         self.seen: list[dict[str, Any]] = []
+        #: Requests the adapter sent to us (``startDebugging``), answered with success.
+        self.reverse: queue.Queue[dict[str, Any]] = queue.Queue()
         self.stderr: list[bytes] = []
         threading.Thread(target=self._read, daemon=True).start()
-        threading.Thread(target=self._drain_stderr, daemon=True).start()
 
     # -- wire ------------------------------------------------------------------------------
     def _read(self) -> None:
-        stream = self.process.stdout
-        assert stream is not None
+        stream = self._reader
         while True:
             length = None
             while True:
@@ -69,11 +68,10 @@ class DapClient:
             elif message["type"] == "event":
                 self.seen.append(message)
                 self.events.put(message)
-
-    def _drain_stderr(self) -> None:
-        assert self.process.stderr is not None
-        for line in self.process.stderr:
-            self.stderr.append(line)
+            elif message["type"] == "request":
+                self.reverse.put(message)
+                self._write({"seq": 0, "type": "response", "request_seq": message["seq"], "success": True,
+                             "command": message["command"], "body": {}})
 
     def _box(self, seq: int) -> queue.Queue[dict[str, Any]]:
         with self._lock:
@@ -83,11 +81,14 @@ class DapClient:
         with self._lock:
             self._seq += 1
             seq = self._seq
-        body = json.dumps({"seq": seq, "type": "request", "command": command, "arguments": arguments or {}}).encode()
-        assert self.process.stdin is not None
-        self.process.stdin.write(b"Content-Length: %d\r\n\r\n" % len(body) + body)
-        self.process.stdin.flush()
+        self._write({"seq": seq, "type": "request", "command": command, "arguments": arguments or {}})
         return seq
+
+    def _write(self, message: dict[str, Any]) -> None:
+        body = json.dumps(message).encode()
+        with self._lock:
+            self._writer.write(b"Content-Length: %d\r\n\r\n" % len(body) + body)
+            self._writer.flush()
 
     def response(self, seq: int) -> dict[str, Any]:
         try:
@@ -120,12 +121,34 @@ class DapClient:
     def stderr_text(self) -> str:
         return b"".join(self.stderr).decode("utf-8", "replace")[-4000:]
 
+
+
+class DapClient(DapConnection):
+    """The real adapter, ``python -m wtb.dap``, as a child process."""
+
+    def __init__(self, cwd: Path) -> None:
+        env = {**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONPATH": str(REPO / "server")}
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "wtb.dap"], cwd=cwd, env=env,
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        )
+        assert self.process.stdout is not None and self.process.stdin is not None
+        super().__init__(self.process.stdout, self.process.stdin)
+        threading.Thread(target=self._drain_stderr, daemon=True).start()
+
+    def _drain_stderr(self) -> None:
+        assert self.process.stderr is not None
+        for line in self.process.stderr:
+            self.stderr.append(line)
+
     # -- conveniences ------------------------------------------------------------------------
     def start(self, launch: dict[str, Any], breakpoints: dict[str, list[dict[str, Any]]] | None = None,
-              functions: list[str] | None = None, exceptions: list[str] | None = None) -> dict[str, Any]:
+              functions: list[str] | None = None, exceptions: list[str] | None = None,
+              child_sessions: bool = False) -> dict[str, Any]:
         """initialize → launch → (initialized) → breakpoints → configurationDone; the answers of setBreakpoints."""
         capabilities = self.request("initialize", {"adapterID": "wtb", "linesStartAt1": True, "columnsStartAt1": True,
-                                                    "pathFormat": "path"})
+                                                    "pathFormat": "path",
+                                                    "supportsStartDebuggingRequest": child_sessions})
         assert capabilities["supportsStepBack"] is True
         launched = self.send("launch", launch)
         self.wait_event("initialized")

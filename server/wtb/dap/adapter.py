@@ -61,7 +61,7 @@ class DebugAdapter:
         self._wire = wire
         self._seq = itertools.count(1)
         self._seq_lock = threading.Lock()
-        self.session = Session(self.event)
+        self.session = Session(self.event, self.ask)
         self.handles = variables.Handles()
         self._frames: dict[int, tuple[str | None, int]] = {}
         self.disconnected = False
@@ -119,6 +119,10 @@ class DebugAdapter:
             self._frames.clear()
         self._send({"type": "event", "event": name, "body": body})
 
+    def ask(self, command: str, arguments: dict[str, Any]) -> None:
+        """A reverse request (the client's response is not waited for)."""
+        self._send({"type": "request", "command": command, "arguments": arguments})
+
     def output(self, text: str, category: str = "stdout") -> None:
         self.event("output", {"category": category, "output": text})
 
@@ -142,6 +146,7 @@ class DebugAdapter:
 # -- life cycle -------------------------------------------------------------------------------
 @handles("initialize")
 def initialize(adapter: DebugAdapter, args: dict[str, Any]) -> Any:
+    adapter.session.child_sessions = bool(args.get("supportsStartDebuggingRequest"))
     return CAPABILITIES
 
 
@@ -210,7 +215,7 @@ def next_(adapter: DebugAdapter, args: dict[str, Any]) -> Any:
 
 @handles("stepIn")
 def step_in(adapter: DebugAdapter, args: dict[str, Any]) -> Any:
-    adapter.session.next_()  # into the node's own lines needs a Python debugger: see docs/debugging.md
+    adapter.session.step_in()
 
 
 @handles("stepOut")

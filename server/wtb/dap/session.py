@@ -7,13 +7,14 @@ Terminate, Threads) while a node runs. A run stops where LangGraph pauses it
 for Step Over, on a node's error when the "Node errors" exception breakpoint is on, at an
 ``interrupt()``. There the session decides whether the pause is a stop (a breakpoint whose
 condition and hit count hold) or runs on. Pause and Terminate use the SDK's cancel, which
-stops a run before its next step; a paused run is then marked ``paused`` again.
+stops a run before its next step; a paused run is then marked ``paused`` again. Step Into
+runs its step in a process of its own under debugpy (``child.py``, ``step.py``) and asks
+the editor for a child Python session attached to it.
 """
 
 from __future__ import annotations
 
 import copy
-import json
 import threading
 import time
 from collections.abc import Callable
@@ -23,14 +24,18 @@ from typing import TYPE_CHECKING, Any
 
 from wtb.config import PauseStrategyConfig
 from wtb.dap import variables
-from wtb.dap.breakpoints import Breakpoint, Breakpoints, NodeSource, definition_line, same_path
-from wtb.errors import InvalidArgumentError, InvalidStateError, WTBError
+from wtb.dap.breakpoints import Breakpoint, Breakpoints, NodeSource, definition_line
+from wtb.dap.child import StepProcess
+from wtb.dap.launch import initial_state, pick_project, start_point
+from wtb.errors import InvalidStateError, WTBError
 from wtb.models import Checkpoint, Execution, ExecutionError, ExecutionStatus
 
 if TYPE_CHECKING:
     from wtb.sdk.bench import WTBTestBench
 
 Emit = Callable[[str, dict[str, Any]], None]
+#: Sends a request to the client (DAP's reverse requests: ``startDebugging``).
+Ask = Callable[[str, dict[str, Any]], None]
 Respond = Callable[[str | None], None]
 #: The thread that stands for the graph itself (while running, or with no task pending).
 GRAPH_THREAD = 1
@@ -58,8 +63,13 @@ class Stop:
 
 
 class Session:
-    def __init__(self, emit: Emit) -> None:
+    def __init__(self, emit: Emit, ask: Ask | None = None) -> None:
         self._emit = emit
+        self._ask = ask
+        #: The client starts child sessions (``supportsStartDebuggingRequest``): Step Into attaches Python's debugger.
+        self.child_sessions = False
+        self._python_type = "debugpy"
+        self._child: StepProcess | None = None
         self.bench: WTBTestBench | None = None
         self.breakpoints = Breakpoints()
         self.break_on_error = False
@@ -122,14 +132,15 @@ class Session:
         self.bench = bench = WTBTestBench.create(workspace=workspace, data_dir=args.get("dataDir") or None)
         self._no_debug = bool(args.get("noDebug"))
         self._stop_on_entry = bool(args.get("stopOnEntry"))
+        self._python_type = str(args.get("pythonDebugType") or "debugpy")
         start = args.get("checkpoint")
         if start:
-            source, checkpoint = _start_point(start)
+            source, checkpoint = start_point(start)
             execution = bench.fork(source, checkpoint, name=args.get("name"))
             self._started = True
         else:
-            project = self._pick_project(args, workspace)
-            execution = bench.create_execution(project, _initial_state(args, workspace), args.get("config"),
+            project = pick_project(bench, args, workspace)
+            execution = bench.create_execution(project, initial_state(args, workspace), args.get("config"),
                                                name=args.get("name"))
         self.execution_id, self.project = execution.id, execution.project
         self._emit("output", {"category": "console", "output": f"WTB: debugging {self.project} as execution "
@@ -143,23 +154,6 @@ class Session:
             path = str((workspace / file).resolve())
             self.graph_source = (path, definition_line(path, attr))
 
-    def _pick_project(self, args: dict[str, Any], workspace: Path) -> str:
-        assert self.bench is not None
-        if args.get("workflow"):
-            return str(args["workflow"])
-        program = args.get("program")
-        if not program:
-            raise InvalidArgumentError("The launch configuration names no workflow: give \"workflow\" (its name in "
-                                       "langgraph.json) or \"program\" (its file).")
-        wanted = same_path(str(workspace / program))
-        found = [p.name for p in self.bench.list_projects()
-                 if p.reference and same_path(str(workspace / p.reference.rsplit(":", 1)[0])) == wanted]
-        if len(found) != 1:
-            known = ", ".join(p.name for p in self.bench.list_projects()) or "none"
-            why = "no workflow is defined in" if not found else f"several workflows ({', '.join(found)}) are in"
-            raise InvalidArgumentError(f"{why} {program}; name one with \"workflow\" (workflows: {known}).")
-        return found[0]
-
     # -- motions -------------------------------------------------------------------------------
     def configuration_done(self) -> None:
         self._move("start")
@@ -171,6 +165,18 @@ class Session:
     def next_(self) -> None:
         self._check_answer()
         self._move("next")
+
+    def step_in(self) -> None:
+        """Run one super-step in a process of its own with Python's debugger attached (a child session)."""
+        stop = self.stopped()
+        self._check_answer()
+        if not self.child_sessions or self._ask is None or self._no_debug:
+            self._output("Step Into needs an editor that starts child debug sessions (startDebugging): "
+                         "stepping over.\n")
+            self._move("next")
+            return
+        self._pause.clear()
+        self._spawn(lambda: self._step_in(stop))
 
     def step_back(self) -> None:
         ancestors = _ancestors(self.stopped())
@@ -231,6 +237,8 @@ class Session:
     def close(self, wait_s: float = 5.0) -> bool:
         """End the session; False when a node is still running in the worker (the caller exits the process)."""
         self.terminate()
+        if self._child is not None:  # a Step Into process must not outlive the session
+            self._child.stop()
         worker = self._worker
         if worker is not None:
             worker.join(wait_s)
@@ -297,6 +305,29 @@ class Session:
         while not self._settle(execution, motion):
             execution = bench.resume(execution_id, pause=PauseStrategyConfig(before=self._pause_nodes(),
                                                                              on_error=on_error))
+
+    def _step_in(self, stop: Stop) -> None:
+        assert self.bench is not None and self.execution_id is not None and self._ask is not None
+        bench, execution_id = self.bench, self.execution_id
+        edits, answer = self.edits, self.answer
+        self.edits, self.answer, self.stop = {}, NO_ANSWER, None
+        self._child = child = StepProcess(bench.workspace, bench.data_dir, execution_id, self._output)
+        try:
+            host, port = child.start(edits, answer, answer is not NO_ANSWER, self.break_on_error)
+        except WTBError:
+            self.edits, self.answer, self._child = edits, answer, None
+            raise
+        node = next(iter(stop.checkpoint.next), "node")
+        self._ask("startDebugging", {"request": "attach", "configuration": {
+            "type": self._python_type, "request": "attach", "name": f"{node} (Python)",
+            "connect": {"host": host, "port": port}, "justMyCode": True,
+        }})
+        child.wait()
+        self._child = None
+        execution = bench.get_execution(execution_id)
+        if execution.status is ExecutionStatus.RUNNING:  # the step's process died: no owner is left
+            execution = bench.cancel(execution_id, timeout_s=0)
+        self._settle(execution, "next")
 
     def _settle(self, execution: Execution, motion: str) -> bool:
         """Stop, end, or (False) run on after a run came back."""
@@ -443,21 +474,3 @@ def _ancestors(stop: Stop) -> list[Checkpoint]:
             found.append(current)
         current = stop.checkpoints.get(current.parent_id or "")
     return found
-
-
-def _start_point(start: Any) -> tuple[str, str]:
-    if isinstance(start, dict) and start.get("execution") and start.get("checkpoint"):
-        return str(start["execution"]), str(start["checkpoint"])
-    raise InvalidArgumentError('"checkpoint" must be {"execution": "<id>", "checkpoint": "<id>"}.')
-
-
-def _initial_state(args: dict[str, Any], workspace: Path) -> Any:
-    if "input" in args:
-        return args["input"]
-    if args.get("inputFile"):
-        path = workspace / str(args["inputFile"])
-        try:
-            return json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise InvalidArgumentError(f"Cannot read the input file {path}: {exc}") from exc
-    return None
