@@ -14,7 +14,7 @@ from typing import Any
 
 from lsprotocol import types
 
-from wtb.lsp import codelens, handlers
+from wtb.lsp import codelens, graphs, handlers
 from wtb.lsp import protocol as p
 from wtb.lsp.errors import to_jsonrpc
 from wtb.lsp.server import WtbLanguageServer
@@ -77,6 +77,7 @@ def register(server: WtbLanguageServer) -> None:
     async def did_save(ls: WtbLanguageServer, params: types.DidSaveTextDocumentParams) -> None:
         if params.text_document.uri.endswith(WORKFLOW_FILES):
             await workflows_changed(ls)
+        await _recheck_load_problems(ls, params.text_document.uri)
 
     @server.command(WtbLanguageServer.CMD_RUN)
     async def cmd_run(ls: WtbLanguageServer, *args: Any) -> Any:
@@ -131,6 +132,18 @@ async def _code_lenses(ls: WtbLanguageServer, uri: str) -> list[types.CodeLens]:
             declared[name] = attr
     source = ls.workspace.get_text_document(uri).source
     return codelens.lenses(codelens.find_definitions(source, declared, relpath), uri)
+
+
+async def _recheck_load_problems(ls: WtbLanguageServer, uri: str) -> None:
+    """A saved file with a load diagnostic: describe its workflows again (publishes or clears it)."""
+    path = uri_to_path(uri)
+    if path is None or not ls.options.trusted:  # describing imports the workflow's code
+        return
+    for workflow in ls.load_diagnostics.workflows_in(path):
+        try:
+            await graphs.describe(ls, workflow)
+        except Exception as exc:  # still broken: the diagnostic says why
+            logger.debug("workflow %s still does not load: %s", workflow, exc)
 
 
 def _same_file(a: Path, b: Path) -> bool:

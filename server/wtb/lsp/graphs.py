@@ -12,6 +12,7 @@ import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from wtb import errors
 from wtb.lsp import oneshot
 
 if TYPE_CHECKING:
@@ -58,7 +59,12 @@ async def describe(ls: WtbLanguageServer, workflow: str) -> Graph:
     key = _file_key(ls, workflow, project.reference)
     if key is not None and key in _cache:
         return _cache[key]
-    graph = await _describe_in_worker(ls, workflow)
+    try:
+        graph = await _describe_in_worker(ls, workflow)
+    except errors.WorkflowLoadError as exc:
+        ls.load_diagnostics.report(workflow, str(exc))
+        raise
+    ls.load_diagnostics.clear(workflow)
     if key is not None:
         _cache[key] = graph
     return graph

@@ -317,11 +317,20 @@ class RunManager:
             ended = ExecutionStatus(status)
             await ls.bench_host.call(lambda bench: bench.mark_finished(run.execution_id, ended, error))
         final = records.execution(await ls.bench_host.call(lambda bench: bench.get_execution(run.execution_id)))
+        self._diagnose(run, final)
         self._announce(run, final)
         self._end_progress(run, final, run.worker_error if ending is None else None)
         level = types.MessageType.Info if final.status in ("completed", "paused") else types.MessageType.Warning
         ls.log(f"run {run.execution_id} of {run.workflow!r}: {_describe(final)}", level)
         return final
+
+    def _diagnose(self, run: Run, final: p.ExecutionInfo) -> None:
+        """A run that failed to load its workflow marks the failing line; one that got going clears the mark."""
+        error = final.error
+        if final.status == "failed" and error is not None and error.type == "WorkflowLoadError":
+            self._ls.load_diagnostics.report(run.workflow, f"{error.message}\n{error.traceback}")
+        elif run.status in ("running", "completed", "paused") or final.status in ("completed", "paused"):
+            self._ls.load_diagnostics.clear(run.workflow)
 
     async def _finish_after_crash(self, run: Run, exc: Exception) -> p.ExecutionInfo:
         kill(run.process)

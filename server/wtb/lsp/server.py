@@ -23,6 +23,7 @@ from pygls.protocol import LanguageServerProtocol, default_converter
 from wtb import __version__
 from wtb.lsp import protocol as p
 from wtb.lsp.bench import BenchHost
+from wtb.lsp.diagnostics import LoadDiagnostics
 from wtb.lsp.errors import WorkspaceUntrustedError
 from wtb.lsp.framing import MAX_ERROR_CHARS, clip
 from wtb.lsp.runs import RunManager
@@ -76,6 +77,7 @@ class WtbLanguageServer(LanguageServer):
         self.bench_host = BenchHost()
         self.bench_host.opener = self.open_bench
         self.runs = RunManager(self)
+        self.load_diagnostics = LoadDiagnostics(self)
         self.workers = WorkerPool(self)
         self.batch_processes: set[asyncio.subprocess.Process] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
