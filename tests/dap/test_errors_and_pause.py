@@ -173,3 +173,52 @@ def _wait_for(path: Path) -> None:
             return
         time.sleep(0.01)
     raise AssertionError(f"{path} never appeared")
+
+
+FAN_OUT = """
+import operator
+from typing import Annotated, TypedDict
+from langgraph.graph import StateGraph, START, END
+
+class S(TypedDict, total=False):
+    seen: Annotated[list[str], operator.add]
+
+def left(state):
+    return {"seen": ["left"]}
+
+def right(state):
+    return {"seen": ["right"]}
+
+def join(state):
+    return {"seen": ["join:" + ",".join(sorted(state["seen"]))]}
+
+fan = StateGraph(S)
+fan.add_node("left", left)
+fan.add_node("right", right)
+fan.add_node("join", join)
+fan.add_edge(START, "left")
+fan.add_edge(START, "right")
+fan.add_edge(["left", "right"], "join")
+fan.add_edge("join", END)
+"""
+
+
+def test_the_parallel_tasks_of_a_step_are_threads(make_workspace, dap) -> None:
+    ws = make_workspace({"fan.py": FAN_OUT}, {"fan": "./fan.py:fan"})
+    client: DapClient = dap(ws)
+    client.start({"workflow": "fan", "workspace": str(ws), "input": {"seen": []}}, functions=["right"])
+    stopped = client.wait_event("stopped")
+    standing = next(e["body"] for e in reversed(client.seen) if e["event"] == "wtbCheckpoint")
+    assert standing["step"] == 0
+    threads = {t["name"].split(" ")[0]: t["id"] for t in client.request("threads")["threads"]}
+    assert set(threads) == {"left", "right"} and stopped["threadId"] == threads["right"]
+    for name, thread in threads.items():
+        frames = client.request("stackTrace", {"threadId": thread})["stackFrames"]
+        assert frames[0]["name"] == name and frames[0]["line"] == line_of(ws / "fan.py", f"def {name}(")
+    client.request("next")
+    stopped = client.wait_event("stopped")
+    assert [t["name"].split(" ")[0] for t in client.request("threads")["threads"]] == ["join"]
+    frame = client.stopped_frame(stopped)
+    assert sorted(eval(client.scope(frame["id"], "State")["seen"]["value"])) == ["left", "right"]
+    client.request("continue")
+    assert client.wait_event("exited")["exitCode"] == 0

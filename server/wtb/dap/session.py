@@ -376,7 +376,9 @@ class Session:
             state.update(copy.deepcopy(self.edits))  # edits kept after a refused resume
         self.stop = Stop(execution.id, checkpoint, state, reason, description, error,
                          list(execution.interrupts), checkpoints)
-        node = (error.node if error and error.node else None) or next(iter(checkpoint.next), None)
+        hit_nodes = {n for bp in hits or [] for n in bp.nodes}
+        node = ((error.node if error and error.node else None)
+                or next((n for n in checkpoint.next if n in hit_nodes), None) or next(iter(checkpoint.next), None))
         body: dict[str, Any] = {"reason": reason, "description": description, "allThreadsStopped": True,
                                 "threadId": self.thread_id(node) if node else GRAPH_THREAD}
         if error is not None:
@@ -384,6 +386,9 @@ class Session:
         if hits:
             body["hitBreakpointIds"] = [bp.id for bp in hits]
         self._moving = False
+        # for the editor's checkpoint tree: where the debugger stands (a custom event; DAP clients ignore it)
+        self._emit("wtbCheckpoint", {"executionId": execution.id, "checkpointId": checkpoint.id,
+                                     "step": checkpoint.step})
         self._emit("stopped", body)
 
     def _roll_back(self, target: Checkpoint, reason: str, description: str,
