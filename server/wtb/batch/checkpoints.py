@@ -173,7 +173,7 @@ def read_checkpoint(conn: Any, thread_id: str, checkpoint_id: str, new_versions:
     if found is None:
         raise KeyError(f"Thread {thread_id} has no checkpoint {checkpoint_id}.")
     encoded = cast(Encoded, found.checkpoint)
-    from wtb.engine.state_values import self_contained
+    from wtb.engine.state_bytes import self_contained
 
     return CheckpointEntry(
         thread_id=thread_id,

@@ -38,8 +38,6 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import msgpack
-
 from wtb.errors import DamagedStoreError
 
 #: The checkpoint's key naming its stored values: ``{channel: kind byte + 16-byte hash}``.
@@ -159,8 +157,8 @@ class StateValues:
         kind, data = self.serde.dumps_typed(value)
         if kind != "msgpack" or len(data) < INLINE_MAX:
             return None
-        if type(value) is list and data.startswith(_array_header(len(value))):
-            node = self._store_list(key, value, data[len(_array_header(len(value))) :], parent_refs)
+        if type(value) is list and data.startswith(array_header(len(value))):
+            node = self._store_list(key, value, data[len(array_header(len(value))) :], parent_refs)
             if node is not None:
                 return LIST + node
         return WHOLE + self._put_value(data)
@@ -224,7 +222,7 @@ class StateValues:
         if not ref or ref[:1] != LIST:
             return None
         node = bytes(ref[1:])
-        before = _split(b"".join(chain_items(self.conn, node)))
+        before = split_hashes(b"".join(chain_items(self.conn, node)))
         if not before or len(before) > len(hashes) or tuple(before) != hashes[: len(before)]:
             return None
         return _KnownList(node, tuple(before), b"")
@@ -240,14 +238,19 @@ class StateValues:
             return checkpoint
         refs = checkpoint[MARK]
         values = dict(checkpoint.get("channel_values") or {})
+        recent = {known.node: known for known in self._lists.values()}
         for channel, ref in refs.items():
-            values[channel] = self.serde.loads_typed(("msgpack", value_bytes(self.conn, bytes(ref))))
+            ref = bytes(ref)
+            # A list this saver just wrote (a thread's head, read at its next invoke): its bytes are here.
+            known = recent.get(ref[1:]) if ref[:1] == LIST else None
+            data = array_header(len(known.hashes)) + known.body if known else value_bytes(self.conn, ref)
+            values[channel] = self.serde.loads_typed(("msgpack", data))
         rebuilt = {key: value for key, value in checkpoint.items() if key != MARK}
         rebuilt["channel_values"] = values
         return rebuilt
 
 
-# -- reading without a serializer (also for a checkpoint carried as bytes) -------------------
+# -- reading without a serializer (also for a checkpoint carried as bytes, see state_bytes) ---
 
 
 def value_bytes(conn: sqlite3.Connection, ref: bytes) -> bytes:
@@ -260,9 +263,9 @@ def value_bytes(conn: sqlite3.Connection, ref: bytes) -> bytes:
         return bytes(row[0])
     if kind != LIST:
         raise DamagedStoreError(f"A checkpoint names a stored value of unknown kind {kind!r}.")
-    hashes = _split(b"".join(chain_items(conn, found)))
+    hashes = split_hashes(b"".join(chain_items(conn, found)))
     data = _values(conn, hashes)
-    return _array_header(len(hashes)) + b"".join(data[h] for h in hashes)
+    return array_header(len(hashes)) + b"".join(data[h] for h in hashes)
 
 
 def chain_items(conn: sqlite3.Connection, node: bytes) -> list[bytes]:
@@ -294,60 +297,7 @@ def _missing(found: bytes) -> DamagedStoreError:
     )
 
 
-def self_contained(conn: sqlite3.Connection, typed: tuple[str, bytes]) -> tuple[str, bytes]:
-    """A checkpoint as ``SqliteSaver`` stored it (``(type, bytes)``, never decoded), with its
-    referenced values put back inside: what a plain ``SqliteSaver`` elsewhere can store and read.
-
-    The msgpack is cut and spliced, never decoded, so a class of the user's need not be
-    importable here (a batch driver carries a checkpoint to its workers this way).
-    """
-    kind, data = typed
-    if kind != "msgpack":
-        return typed
-    top = _map_items(data)
-    if top is None or MARK not in top:
-        return typed
-    refs = msgpack.unpackb(top.pop(MARK)[1], raw=False)
-    values = _map_items(top["channel_values"][1]) if "channel_values" in top else None
-    if values is None:
-        raise DamagedStoreError("A checkpoint names stored values but has no channel values.")
-    for channel, ref in refs.items():
-        values[channel] = (values[channel][0] if channel in values else msgpack.packb(channel),
-                           value_bytes(conn, bytes(ref)))
-    top["channel_values"] = (top["channel_values"][0], _map_bytes(values))
-    return kind, _map_bytes(top)
-
-
-def _map_items(data: bytes) -> dict[Any, tuple[bytes, bytes]] | None:
-    """A msgpack map's entries as ``{key: (key bytes, value bytes)}``, values not decoded."""
-    unpacker = msgpack.Unpacker(raw=False, strict_map_key=False)
-    unpacker.feed(data)
-    try:
-        count = unpacker.read_map_header()
-    except (msgpack.UnpackValueError, ValueError, msgpack.OutOfData):
-        return None
-    items: dict[Any, tuple[bytes, bytes]] = {}
-    for _ in range(count):
-        start = unpacker.tell()
-        key = unpacker.unpack()
-        middle = unpacker.tell()
-        unpacker.skip()
-        items[key] = (data[start:middle], data[middle : unpacker.tell()])
-    return items
-
-
-def _map_bytes(items: Mapping[Any, tuple[bytes, bytes]]) -> bytes:
-    count = len(items)
-    if count < 16:
-        header = bytes([0x80 | count])
-    elif count < 1 << 16:
-        header = b"\xde" + count.to_bytes(2, "big")
-    else:
-        header = b"\xdf" + count.to_bytes(4, "big")
-    return header + b"".join(key + value for key, value in items.values())
-
-
-def _array_header(count: int) -> bytes:
+def array_header(count: int) -> bytes:
     if count < 16:
         return bytes([0x90 | count])
     if count < 1 << 16:
@@ -355,7 +305,7 @@ def _array_header(count: int) -> bytes:
     return b"\xdd" + count.to_bytes(4, "big")
 
 
-def _split(joined: bytes) -> list[bytes]:
+def split_hashes(joined: bytes) -> list[bytes]:
     return [joined[i : i + HASH_SIZE] for i in range(0, len(joined), HASH_SIZE)]
 
 
@@ -389,7 +339,7 @@ def collect(conn: sqlite3.Connection, checkpoints: Callable[[], Iterable[Any]]) 
             node: bytes | None = root
             while node is not None and node not in live_nodes and node in nodes:
                 live_nodes.add(node)
-                whole.update(_split(nodes[node][1]))
+                whole.update(split_hashes(nodes[node][1]))
                 node = nodes[node][0]
         dead_nodes = [(h,) for h in nodes if h not in live_nodes]
         conn.executemany("DELETE FROM wtb_state_lists WHERE hash = ?", dead_nodes)
@@ -410,7 +360,7 @@ def collect(conn: sqlite3.Connection, checkpoints: Callable[[], Iterable[Any]]) 
 def storage(conn: sqlite3.Connection, checkpoints: Iterable[Any]) -> StateStorage:
     """Bytes the store holds against bytes its checkpoints reference (see :class:`StateStorage`)."""
     sizes = {bytes(h): int(n) for h, n in conn.execute("SELECT hash, length(data) FROM wtb_state_values")}
-    list_sizes = {bytes(h): int(n) + len(_array_header(int(count)))
+    list_sizes = {bytes(h): int(n) + len(array_header(int(count)))
                   for h, n, count in conn.execute("SELECT hash, size, length FROM wtb_state_lists")}
     stored_lists = conn.execute("SELECT count(*), coalesce(sum(length(items)), 0) FROM wtb_state_lists").fetchone()
     referenced = 0
