@@ -16,7 +16,7 @@ import traceback
 
 MODULES = (
     "core_bench", "filetrack_bench", "rollback_bench", "lsp_bench", "batch_bench", "cluster_bench", "regression_bench",
-    "env_bench",
+    "env_bench", "state_bench",
 )
 
 
