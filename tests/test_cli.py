@@ -136,3 +136,16 @@ def test_subgraph_steps_as_node_and_interrupt_answers_from_the_cli(make_workspac
 
     done = wtb_json("resume", paused["id"], "--resume-value", '"teal"', *ws)
     assert done["status"] == "completed" and done["state"]["answer"] == "teal"
+
+
+def test_the_subcommands_are_pinned() -> None:
+    """Adding, renaming or removing a command is a decision: update this list with it."""
+    from wtb.cli import build_parser
+
+    usage = build_parser().format_usage()  # "usage: wtb [-h] {run,projects,...} ..."
+    listed = usage[usage.index("{") + 1: usage.index("}")].split(",")
+    assert sorted(listed) == sorted([
+        "run", "projects", "doctor", "executions", "checkpoints", "state", "files", "cat", "gc", "stats",
+        "rollback", "fork", "resume", "cancel", "diff", "tree", "golden", "check", "prune", "env",
+        "batch", "batches", "batch-show", "batch-cancel", "serve",
+    ])
