@@ -10,6 +10,8 @@ import sqlite3
 from contextlib import closing
 from pathlib import Path
 
+import pytest
+
 from tests.cli.checks import one_clear_line
 from tests.cli.conftest import Cli
 from tests.test_cli import wtb
@@ -83,3 +85,18 @@ def test_prune_removes_a_pending_execution_that_never_started(ws: Path, made: tu
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["deleted"] == [orphan]
     assert {e["id"] for e in _executions(ws)} == {made[1], fresh}
+
+
+def test_an_unexpected_error_is_one_line_unless_the_traceback_is_asked_for(
+    ws: Path, made: tuple[Path, str], cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(self: WTBTestBench) -> None:  # stands for a bug in WTB
+        raise RuntimeError("boom\nsecond line")
+
+    monkeypatch.setattr(WTBTestBench, "storage_stats", broken)
+    code, out, err = cli("stats", "--workspace", ws)
+    assert (code, out) == (2, "")
+    assert err == "wtb: error: unexpected RuntimeError: boom (WTB_TRACEBACK=1 shows where)\n"
+    monkeypatch.setenv("WTB_TRACEBACK", "1")
+    with pytest.raises(RuntimeError, match="boom"):
+        cli("stats", "--workspace", ws)

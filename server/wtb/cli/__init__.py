@@ -58,7 +58,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # a bug: still one line, unless asked for the traceback
         if os.environ.get("WTB_TRACEBACK"):
             raise
-        return _fail(f"unexpected {type(exc).__name__}: {exc} (WTB_TRACEBACK=1 shows where)")
+        first = (str(exc).strip().splitlines() or [""])[0]
+        return _fail(f"unexpected {type(exc).__name__}: {first} (WTB_TRACEBACK=1 shows where)")
     finally:
         logging.getLogger("wtb").removeHandler(warnings)
     return _print(result, args)
