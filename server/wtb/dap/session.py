@@ -87,6 +87,7 @@ class Session:
         self._worker: threading.Thread | None = None
         #: A motion is under way (set when it starts, cleared just before its stopped/terminated event).
         self._moving = False
+        self._spawning = threading.Lock()
         self._pause = threading.Event()
         self._terminate = threading.Event()
 
@@ -253,22 +254,24 @@ class Session:
 
     # -- the worker ------------------------------------------------------------------------------
     def _spawn(self, work: Callable[[], None]) -> None:
-        if self.busy:
-            raise SessionError("The workflow is running; pause it first.")
-        if self.ended:
-            raise SessionError("The debug session has ended.")
-
         def guarded() -> None:
             try:
                 work()
             except Exception as exc:
                 self._could_not_move(exc)
             finally:
-                self._moving = False
+                with self._spawning:  # unless a newer motion started after this one stopped
+                    if self._worker is threading.current_thread():
+                        self._moving = False
 
-        self._moving = True
-        self._worker = threading.Thread(target=guarded, name="wtb-dap-run", daemon=True)
-        self._worker.start()
+        with self._spawning:
+            if self.busy:
+                raise SessionError("The workflow is running; pause it first.")
+            if self.ended:
+                raise SessionError("The debug session has ended.")
+            self._moving = True
+            self._worker = threading.Thread(target=guarded, name="wtb-dap-run", daemon=True)
+            self._worker.start()
 
     def _move(self, motion: str) -> None:
         if self.execution_id is None:
