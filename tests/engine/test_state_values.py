@@ -12,6 +12,7 @@ import operator
 import sqlite3
 import uuid
 from collections.abc import AsyncGenerator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, TypedDict
 
@@ -227,6 +228,41 @@ def test_a_batch_carries_a_checkpoint_by_reference_as_plain_bytes(tmp_path: Path
             assert raw is not None and raw.checkpoint.typed != tuple(entry["checkpoint"])  # it was by reference
         finally:
             conn.close()
+
+
+@dataclass
+class Note:
+    text: str
+
+
+class Notes(TypedDict, total=False):
+    notes: Annotated[list[Note], operator.add]
+
+
+def test_a_copy_with_another_serializer_reads_with_its_own(tmp_path: Path) -> None:
+    """LangGraph compiles with ``saver.with_allowlist(...)``: a shallow copy with a serializer
+    that allows more classes, sharing the value store. Values read through the copy are
+    decoded by the copy's serializer, through the original by the original's."""
+    from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
+
+    graph = StateGraph(Notes)
+    graph.add_node("write", lambda state: {"notes": [Note("n" * 300)]})
+    graph.add_edge(START, "write")
+    graph.add_edge("write", END)
+    conn = open_checkpoint_db(tmp_path / "checkpoints.db")
+    try:
+        strict = TrackingSaver(conn, serde=JsonPlusSerializer(allowed_msgpack_modules=None))
+        strict.setup()
+        allowing = strict.with_allowlist([(Note.__module__, "Note")])
+        assert allowing is not strict and allowing.values is strict.values
+        graph.compile(checkpointer=allowing).invoke({"notes": [Note("m" * 300)]}, config(), durability="sync")
+        assert rows(strict, "wtb_state_lists") > 0
+        found, blocked = allowing.get_tuple(config()), strict.get_tuple(config())
+        assert found is not None and blocked is not None
+        assert found.checkpoint["channel_values"]["notes"] == [Note("m" * 300), Note("n" * 300)]
+        assert not any(isinstance(n, Note) for n in blocked.checkpoint["channel_values"]["notes"])
+    finally:
+        conn.close()
 
 
 def test_a_missing_value_is_a_clear_error(tmp_path: Path) -> None:

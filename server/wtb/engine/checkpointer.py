@@ -47,7 +47,7 @@ class TrackingSaver(SqliteSaver):
         super().__init__(conn, serde=serde)
         # Reentrant: a put holds it across its values and SqliteSaver's own put (which takes it).
         self.lock = threading.RLock()  # type: ignore[assignment]
-        self.values = StateValues(conn, self.serde)
+        self.values = StateValues(conn)
         self._take_snapshot = take_snapshot
         self._on_checkpoint = on_checkpoint
         self._replayed = replayed
@@ -81,7 +81,9 @@ class TrackingSaver(SqliteSaver):
                 self.conn.commit()
             self.conn.execute("BEGIN IMMEDIATE")
             try:
-                encoded = self.values.encode(thread_id, namespace, checkpoint, lambda: self._parent_refs(config))
+                encoded = self.values.encode(
+                    self.serde, thread_id, namespace, checkpoint, lambda: self._parent_refs(config)
+                )
                 return super().put(config, cast(Any, encoded), metadata, new_versions)  # commits
             finally:
                 if self.conn.in_transaction:
@@ -115,7 +117,7 @@ class TrackingSaver(SqliteSaver):
     def _decoded(self, found: CheckpointTuple) -> CheckpointTuple:
         if MARK not in found.checkpoint:
             return found
-        return found._replace(checkpoint=self.values.decode(found.checkpoint))
+        return found._replace(checkpoint=self.values.decode(self.serde, found.checkpoint))
 
     def get_delta_channel_history(self, *, config: Any, channels: Sequence[str]) -> Mapping[str, Any]:
         # SqliteSaver's fast path reads seeds from the stored blobs, where values are references:
@@ -133,6 +135,8 @@ class TrackingSaver(SqliteSaver):
         """Delete the stored values that no checkpoint references any more."""
         with self.lock:
             self.setup()
+            if not self.values.writable:  # a read-only database: nothing can be deleted
+                return StateGcReport()
             return collect(self.conn, self.stored_checkpoints)
 
     def state_storage(self) -> StateStorage:

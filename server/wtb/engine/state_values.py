@@ -48,8 +48,10 @@ HASH_SIZE = 16
 WHOLE = b"v"
 LIST = b"l"
 _CHUNK = 500  # hashes per ``IN (...)`` query
-#: Lists whose latest node each saver keeps in memory (one per thread, namespace and channel).
+#: Lists whose latest node each saver keeps in memory (one per thread, namespace and channel),
+#: and the most bytes they may hold together (a long-lived server sees many threads).
 LISTS_KEPT = 64
+LISTS_KEPT_BYTES = 64 << 20
 
 SCHEMA = (
     "CREATE TABLE IF NOT EXISTS wtb_state_values (hash BLOB PRIMARY KEY, type TEXT NOT NULL, data BLOB NOT NULL)",
@@ -102,11 +104,14 @@ class StateGcReport:
 
 
 class StateValues:
-    """The value store of one checkpoint connection, with the saver's serializer."""
+    """The value store of one checkpoint connection.
 
-    def __init__(self, conn: sqlite3.Connection, serde: Any) -> None:
+    The serializer is the caller's at each call: LangGraph may use a shallow copy of the saver
+    with a stricter one (``with_allowlist``), which shares this object.
+    """
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
-        self.serde = serde
         self.writable = True
         self._ready = False
         self._lists: OrderedDict[tuple[str, str, str], _KnownList] = OrderedDict()
@@ -127,6 +132,7 @@ class StateValues:
 
     def encode(
         self,
+        serde: Any,
         thread_id: str,
         namespace: str,
         checkpoint: Mapping[str, Any],
@@ -141,7 +147,7 @@ class StateValues:
         kept: dict[str, Any] = {}
         refs: dict[str, bytes] = {}
         for channel, value in values.items():
-            ref = self._store((thread_id, namespace, str(channel)), value, parent_refs)
+            ref = self._store(serde, (thread_id, namespace, str(channel)), value, parent_refs)
             if ref is None:
                 kept[channel] = value
             else:
@@ -152,13 +158,13 @@ class StateValues:
         return {**checkpoint, "channel_values": kept, MARK: refs}
 
     def _store(
-        self, key: tuple[str, str, str], value: Any, parent_refs: Callable[[], Mapping[str, bytes]]
+        self, serde: Any, key: tuple[str, str, str], value: Any, parent_refs: Callable[[], Mapping[str, bytes]]
     ) -> bytes | None:
-        kind, data = self.serde.dumps_typed(value)
+        kind, data = serde.dumps_typed(value)
         if kind != "msgpack" or len(data) < INLINE_MAX:
             return None
         if type(value) is list and data.startswith(array_header(len(value))):
-            node = self._store_list(key, value, data[len(array_header(len(value))) :], parent_refs)
+            node = self._store_list(serde, key, value, data[len(array_header(len(value))) :], parent_refs)
             if node is not None:
                 return LIST + node
         return WHOLE + self._put_value(data)
@@ -169,7 +175,12 @@ class StateValues:
         return found
 
     def _store_list(
-        self, key: tuple[str, str, str], items: list[Any], body: bytes, parent_refs: Callable[[], Mapping[str, bytes]]
+        self,
+        serde: Any,
+        key: tuple[str, str, str],
+        items: list[Any],
+        body: bytes,
+        parent_refs: Callable[[], Mapping[str, bytes]],
     ) -> bytes | None:
         """The node of a list whose elements serialise to ``body``; ``None`` when the list
         cannot be cut into its elements' bytes (a serializer that encodes a list otherwise)."""
@@ -180,7 +191,7 @@ class StateValues:
             self._lists.move_to_end(key)
             return known.node
         start = len(known.hashes) if known is not None else 0
-        encoded = self._elements(items[start:])
+        encoded = _elements(serde, items[start:])
         if encoded is None or b"".join(encoded) != body[len(known.body) if known is not None else 0 :]:
             return None
         hashes = tuple(digest(WHOLE, data) for data in encoded)
@@ -200,18 +211,10 @@ class StateValues:
         )
         self._lists[key] = _KnownList(node, (known.hashes if known else ()) + hashes, body)
         self._lists.move_to_end(key)
-        while len(self._lists) > LISTS_KEPT:
-            self._lists.popitem(last=False)
+        kept = sum(len(k.body) for k in self._lists.values())
+        while len(self._lists) > LISTS_KEPT or (kept > LISTS_KEPT_BYTES and len(self._lists) > 1):
+            kept -= len(self._lists.popitem(last=False)[1].body)
         return node
-
-    def _elements(self, items: list[Any]) -> list[bytes] | None:
-        encoded = []
-        for item in items:
-            kind, data = self.serde.dumps_typed(item)
-            if kind != "msgpack":
-                return None
-            encoded.append(bytes(data))
-        return encoded
 
     def _parent_base(
         self, key: tuple[str, str, str], hashes: tuple[bytes, ...], parent_refs: Callable[[], Mapping[str, bytes]]
@@ -232,7 +235,7 @@ class StateValues:
 
     # -- reading --
 
-    def decode(self, checkpoint: Any) -> Any:
+    def decode(self, serde: Any, checkpoint: Any) -> Any:
         """The checkpoint as LangGraph stored it: references replaced by their values."""
         if not isinstance(checkpoint, dict) or MARK not in checkpoint:
             return checkpoint
@@ -244,10 +247,20 @@ class StateValues:
             # A list this saver just wrote (a thread's head, read at its next invoke): its bytes are here.
             known = recent.get(ref[1:]) if ref[:1] == LIST else None
             data = array_header(len(known.hashes)) + known.body if known else value_bytes(self.conn, ref)
-            values[channel] = self.serde.loads_typed(("msgpack", data))
+            values[channel] = serde.loads_typed(("msgpack", data))
         rebuilt = {key: value for key, value in checkpoint.items() if key != MARK}
         rebuilt["channel_values"] = values
         return rebuilt
+
+
+def _elements(serde: Any, items: list[Any]) -> list[bytes] | None:
+    encoded = []
+    for item in items:
+        kind, data = serde.dumps_typed(item)
+        if kind != "msgpack":
+            return None
+        encoded.append(bytes(data))
+    return encoded
 
 
 # -- reading without a serializer (also for a checkpoint carried as bytes, see state_bytes) ---
