@@ -222,3 +222,16 @@ def test_the_parallel_tasks_of_a_step_are_threads(make_workspace, dap) -> None:
     assert sorted(eval(client.scope(frame["id"], "State")["seen"]["value"])) == ["left", "right"]
     client.request("continue")
     assert client.wait_event("exited")["exitCode"] == 0
+
+
+def test_disconnect_during_a_long_node_ends_the_adapter_and_cancels_the_run(ws: Path, dap) -> None:
+    client: DapClient = dap(ws)
+    client.start({"workflow": "waiting", "workspace": str(ws), "input": {}})
+    _wait_for(ws / "started")
+    client.request("disconnect", {"terminateDebuggee": True})  # answered although slow() never returns
+    assert client.process.wait(timeout=120) == 0
+    assert not (ws / "release").exists() and not (ws / "after.txt").exists()
+    with WTBTestBench.create(workspace=ws) as bench:
+        [execution] = bench.list_executions()
+        assert execution.status is ExecutionStatus.CANCELLED
+        assert execution.error is not None and "node was running" in execution.error.message
