@@ -2,8 +2,9 @@
 // playwright-core, the same harness as run.mjs): on a copy of sample_workspace/, a red dot
 // inside the reviser's `revise` node, F5 (the workspace's launch.json), stopped there with the
 // Variables pane showing the state, Continue to the next stop, Step Back twice restores
-// drafts/draft.md on disk, Continue with the breakpoint removed finishes. A screenshot per
-// step goes to tests/e2e/artifacts/debug/ (git-ignored).
+// drafts/draft.md on disk, Continue with the breakpoint removed finishes; then, without the
+// launch.json, F5 on the workflow file debugs it. A screenshot per step goes to
+// tests/e2e/artifacts/debug/ (git-ignored; WTB_E2E_DEBUG_ARTIFACTS=DIR puts them elsewhere).
 //
 // Needs `bash scripts/install-e2e.sh` and the repository's .venv with wtb.
 // Usage: node tests/e2e/debug.mjs   (E2E_KEEP=1 keeps the temp dirs). Exits non-zero on failure.
@@ -19,7 +20,7 @@ const ROOT = path.resolve(HERE, '../..');
 const E2E = path.resolve(process.env.WTB_E2E_DIR || path.join(ROOT, '.e2e'));
 const CODE_SERVER = path.join(E2E, 'cs/node_modules/.bin/code-server');
 const PYTHON = path.resolve(process.env.WTB_E2E_PYTHON || path.join(ROOT, '.venv/bin/python'));
-const ARTIFACTS = path.join(HERE, 'artifacts', 'debug');
+const ARTIFACTS = path.resolve(process.env.WTB_E2E_DEBUG_ARTIFACTS || path.join(HERE, 'artifacts', 'debug'));
 const CHROMIUM = process.env.WTB_E2E_CHROMIUM || '/usr/bin/chromium';
 
 const t0 = Date.now();
@@ -69,6 +70,7 @@ const DRAFT = path.join(WS, 'drafts/draft.md');
 const draft = () => { try { return fs.readFileSync(DRAFT, 'utf8'); } catch { return null; } };
 const TITLE_ONLY = '# Ray\n';
 const WITH_ACTORS = '# Ray\n\nThis draft now covers actors.\n';
+const REVIEW_LINE = fs.readFileSync(path.join(WS, 'reviser.py'), 'utf8').split('\n').findIndex((l) => l.startsWith('def review(')) + 1;
 const REVISE_LINE = fs.readFileSync(path.join(WS, 'reviser.py'), 'utf8').split('\n').findIndex((l) => l.includes('word = state["missing"][0]')) + 1;
 
 let server;
@@ -140,6 +142,25 @@ const steps = [
     await until('the debug toolbar gone (session ended)', async () => !(await page.locator('.debug-toolbar').isVisible().catch(() => false)), 60000);
     if (!/scheduling/.test(draft() ?? '')) throw new Error(`final draft: ${JSON.stringify(draft())}`);
     await shot('finished');
+  }],
+  ['without a launch.json, F5 on the workflow file debugs it (a red dot on review\'s def line)', async () => {
+    fs.rmSync(path.join(WS, '.vscode/launch.json'));
+    await palette('Go to Line/Column...');
+    await quickInput().fill(`:${REVIEW_LINE}`);
+    await page.locator('.quick-input-widget', { hasText: `line ${REVIEW_LINE}` }).first().waitFor();
+    await quickInput().press('Enter');
+    await palette('Debug: Toggle Breakpoint');
+    await page.locator('.monaco-editor textarea').first().focus().catch(() => {});
+    await page.keyboard.press('F5');
+    // VS Code may ask which debugger to use for a Python file: WTB's.
+    const pick = page.locator('.quick-input-list .monaco-list-row', { hasText: 'WTB Workflow' }).first();
+    await until('stopped before review, or the debugger pick', async () => {
+      if (await pick.isVisible().catch(() => false)) await pick.click().catch(() => {});
+      return /Breakpoint before review review reviser\.py 34:1/.test(await sidebar());
+    }, 60000);
+    await shot('f5-without-launch-json');
+    await palette('Debug: Continue');
+    await until('the session ended', async () => !(await page.locator('.debug-toolbar').isVisible().catch(() => false)), 60000);
   }],
 ];
 
