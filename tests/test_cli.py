@@ -147,5 +147,26 @@ def test_the_subcommands_are_pinned() -> None:
     assert sorted(listed) == sorted([
         "run", "projects", "doctor", "executions", "checkpoints", "state", "files", "cat", "gc", "stats",
         "rollback", "fork", "resume", "cancel", "diff", "tree", "golden", "check", "prune", "env",
-        "batch", "batches", "batch-show", "batch-cancel", "serve",
+        "batch", "batches", "batch-show", "batch-cancel", "serve", "dap",
     ])
+
+
+def test_wtb_dap_speaks_the_debug_adapter_protocol_over_stdio(tmp_path: Path) -> None:
+    """``wtb dap`` is the debug adapter the editor starts: it answers ``initialize`` with its
+    capabilities (stepping back among them) and ends on ``disconnect``."""
+    from tests.dap.client import DapConnection
+
+    wtb_exe = Path(sys.executable).parent / "wtb"
+    process = subprocess.Popen([str(wtb_exe), "dap"], cwd=tmp_path, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE)
+    try:
+        assert process.stdout is not None and process.stdin is not None
+        connection = DapConnection(process.stdout, process.stdin)
+        capabilities = connection.request("initialize", {"adapterID": "wtb", "clientID": "test"})
+        assert capabilities["supportsStepBack"] is True
+        connection.request("disconnect", {})
+        assert process.wait(timeout=30) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()

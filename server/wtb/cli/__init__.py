@@ -28,6 +28,7 @@ from wtb.models import to_jsonable
 #: Commands that need no bench (they run a server over stdio): name -> (module with main(argv), help).
 RAW: dict[str, tuple[str, str]] = {
     "serve": ("wtb.lsp.main", "start the language server (stdio) for the editor; see `wtb serve --help`"),
+    "dap": ("wtb.dap.main", "start the debug adapter (Debug Adapter Protocol over stdio) for the editor's debugger"),
 }
 #: Commands registered by other modules that record something (see ``Command.creates_data``).
 CREATES_DATA = {"batch"}
