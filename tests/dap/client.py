@@ -42,6 +42,8 @@ class DapConnection:
         self.seen: list[dict[str, Any]] = []
         #: Requests the adapter sent to us (``startDebugging``), answered with success.
         self.reverse: queue.Queue[dict[str, Any]] = queue.Queue()
+        #: How reverse requests are answered (False: as an editor without that debugger would).
+        self.accept_reverse = True
         self.stderr: list[bytes] = []
         threading.Thread(target=self._read, daemon=True).start()
 
@@ -70,8 +72,11 @@ class DapConnection:
                 self.events.put(message)
             elif message["type"] == "request":
                 self.reverse.put(message)
-                self._write({"seq": 0, "type": "response", "request_seq": message["seq"], "success": True,
-                             "command": message["command"], "body": {}})
+                answer = {"seq": 0, "type": "response", "request_seq": message["seq"], "success": self.accept_reverse,
+                          "command": message["command"], "body": {}}
+                if not self.accept_reverse:
+                    answer["message"] = "no such debug type"
+                self._write(answer)
 
     def _box(self, seq: int) -> queue.Queue[dict[str, Any]]:
         with self._lock:

@@ -72,3 +72,19 @@ def test_step_into_without_child_sessions_steps_over(sample_ws: Path, dap) -> No
     stopped = client.wait_event("stopped")
     assert stopped["reason"] == "step" and client.stopped_frame(stopped)["name"] == "review"
     assert "child debug sessions" in client.output()
+
+
+def test_step_into_refused_by_the_editor_stands_still(sample_ws: Path, dap) -> None:
+    client: DapClient = dap(sample_ws)
+    client.accept_reverse = False
+    source = sample_ws / "reviser.py"
+    client.start({"workflow": "reviser", "workspace": str(sample_ws), "input": REVISER_INPUT},
+                 {str(source): [{"line": line_of(source, "def revise(")}]}, child_sessions=True)
+    stopped = client.wait_event("stopped")
+    before = client.stopped_frame(stopped)
+    client.request("stepIn", {"threadId": stopped["threadId"]})
+    assert client.reverse.get(timeout=WAIT_S)["command"] == "startDebugging"
+    stopped = client.wait_event("stopped")
+    assert client.stopped_frame(stopped)["name"] == before["name"] == "revise"
+    assert "could not start a 'debugpy' session" in client.output()
+    assert (sample_ws / "drafts" / "draft.md").read_text() == "# Ray\n"  # revise did not run

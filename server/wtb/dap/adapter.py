@@ -43,6 +43,7 @@ CAPABILITIES: dict[str, Any] = {
 }
 
 Handler = Callable[["DebugAdapter", dict[str, Any]], Any]
+Answered = Callable[[bool, str], None]
 HANDLERS: dict[str, Handler] = {}
 #: A handler's result meaning "the response is sent later".
 DEFERRED = object()
@@ -65,6 +66,7 @@ class DebugAdapter:
         self.handles = variables.Handles()
         self._frames: dict[int, tuple[str | None, int]] = {}
         self.disconnected = False
+        self._asked: dict[int, Answered] = {}
         #: False when the session ended with a node still running (the process must exit hard).
         self.clean_exit = True
         #: The request being handled (a deferred handler answers it later).
@@ -82,6 +84,10 @@ class DebugAdapter:
                 break
             if message.get("type") == "request":
                 self.handle(message)
+            elif message.get("type") == "response":
+                answered = self._asked.pop(message.get("request_seq"), None)  # type: ignore[arg-type]
+                if answered is not None:
+                    answered(bool(message.get("success")), str(message.get("message") or ""))
         return 0
 
     def handle(self, request: dict[str, Any]) -> None:
@@ -119,9 +125,13 @@ class DebugAdapter:
             self._frames.clear()
         self._send({"type": "event", "event": name, "body": body})
 
-    def ask(self, command: str, arguments: dict[str, Any]) -> None:
-        """A reverse request (the client's response is not waited for)."""
-        self._send({"type": "request", "command": command, "arguments": arguments})
+    def ask(self, command: str, arguments: dict[str, Any], answered: Answered | None = None) -> None:
+        """A reverse request; ``answered(success, message)`` is called with the client's response."""
+        with self._seq_lock:
+            seq = next(self._seq)
+            if answered is not None:
+                self._asked[seq] = answered
+            self._wire.write({"seq": seq, "type": "request", "command": command, "arguments": arguments})
 
     def output(self, text: str, category: str = "stdout") -> None:
         self.event("output", {"category": category, "output": text})

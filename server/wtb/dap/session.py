@@ -34,8 +34,8 @@ if TYPE_CHECKING:
     from wtb.sdk.bench import WTBTestBench
 
 Emit = Callable[[str, dict[str, Any]], None]
-#: Sends a request to the client (DAP's reverse requests: ``startDebugging``).
-Ask = Callable[[str, dict[str, Any]], None]
+#: Sends a request to the client (DAP's reverse requests: ``startDebugging``); the callback gets its answer.
+Ask = Callable[[str, dict[str, Any], Callable[[bool, str], None]], None]
 Respond = Callable[[str | None], None]
 #: The thread that stands for the graph itself (while running, or with no task pending).
 GRAPH_THREAD = 1
@@ -321,12 +321,23 @@ class Session:
             self.edits, self.answer, self._child = edits, answer, None
             raise
         node = next(iter(stop.checkpoint.next), "node")
+        refused: list[str] = []
+
+        def answered(success: bool, message: str) -> None:
+            if not success:  # e.g. no debugger of that type in the editor: the step never starts
+                refused.append(message)
+                child.stop()
+
         self._ask("startDebugging", {"request": "attach", "configuration": {
             "type": self._python_type, "request": "attach", "name": f"{node} (Python)",
             "connect": {"host": host, "port": port}, "justMyCode": True,
-        }})
+        }}, answered)
         child.wait()
         self._child = None
+        if refused:
+            self.edits, self.answer = edits, answer
+            self._output(f"Step Into: the editor could not start a {self._python_type!r} session ({refused[0]}); "
+                         "is the Python extension installed? Standing still.\n", "stderr")
         execution = bench.get_execution(execution_id)
         if execution.status is ExecutionStatus.RUNNING:  # the step's process died: no owner is left
             execution = bench.cancel(execution_id, timeout_s=0)
