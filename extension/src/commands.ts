@@ -7,18 +7,21 @@ import * as vscode from 'vscode';
 import type { CheckpointTree } from './tree';
 import type { GraphPanel } from './graph';
 import type { GoldenTests } from './goldenTests';
-import { bytes as fmtBytes, editableState, pauseNote, stateEdits, togglePause } from './regression';
+import { bytes as fmtBytes, editableState, stateEdits, togglePause } from './regression';
 import type { Ctx } from './ctx';
 import * as p from './protocol';
 import * as fmt from './format';
 import { describeError, isRpcError } from './errors';
 import { answerOrder, asNodeCandidates, parseAnswer, questionText, resumeValue } from './interrupts';
-import { parseJsonObject, parseVariants, preview, validateJsonObject } from './inputs';
+import { batchFileOptions, parseJsonObject, parseVariants, preview } from './inputs';
+import { checkEdits, keyLine } from './stateCheck';
 import { pickCheckpoint, pickExecution, pickFile, pickInput, pickWorkflow, rememberInput } from './pickers';
 import { toUri } from './contentProvider';
 import { renderDoctor } from './doctor';
 import type { TreeNode } from './treeModel';
 import { shortId } from './uris';
+import { type LateAction, staleReason } from './freshness';
+import { batchSummary } from './runKinds';
 
 export interface Env {
   ctx: Ctx;
@@ -59,7 +62,7 @@ async function executionOf(env: Env, executionId: string): Promise<p.ExecutionIn
 async function workflowArg(env: Env, arg: unknown, title?: string): Promise<string | undefined> {
   if (typeof arg === 'string' && arg) return arg;
   const node = asNode(arg);
-  if (node?.type === 'workflow') return node.workflow;
+  if (node?.type === 'workflow' || node?.type === 'batch') return node.workflow;
   if (node && 'executionId' in node) return (await executionOf(env, node.executionId)).workflow;
   return pickWorkflow(env.ctx, title);
 }
@@ -90,23 +93,41 @@ async function executionArg(env: Env, arg: unknown, title: string, filter?: (e: 
   return pickExecution(env.ctx, { workflow, filter, title, emptyMessage });
 }
 
+/**
+ * The execution as the daemon has it now, when `action` still fits it; otherwise the reason
+ * is shown (an info message: the moment for this action has passed) and undefined returned.
+ * Toasts' buttons and menus read earlier land here, so they explain instead of acting.
+ */
+async function current(env: Env, executionId: string, action: LateAction): Promise<p.ExecutionInfo | undefined> {
+  const e = await env.ctx.request(p.GET_EXECUTION, { executionId });
+  if (env.ctx.model.upsertExecution(e)) env.tree.refresh();
+  const why = staleReason(action, e, env.ctx.model.isUndoable(e.id));
+  if (!why) return e;
+  void vscode.window.showInformationMessage(`WTB: ${why}`);
+  return undefined;
+}
+
 function stepOf(env: Env, ref: Ref): number | null {
   if (ref.step != null) return ref.step;
   if (!ref.checkpointId) return null;
   return env.ctx.model.checkpoint(ref.executionId, ref.checkpointId)?.step ?? null;
 }
 
+/** `fixer 08932b50 @ step 6`: the execution (workflow and short id) and the step, for titles and messages. */
 function where(env: Env, ref: Ref): string {
-  const step = stepOf(env, ref);
-  const e = env.ctx.model.execution(ref.executionId);
-  const name = e ? fmt.executionLabel(e) : shortId(ref.executionId);
-  return step != null ? `${name} step ${step}` : ref.checkpointId ? `${name} @${shortId(ref.checkpointId)}` : `${name} (head)`;
+  return fmt.checkpointTitle(env.ctx.model.execution(ref.executionId) ?? ref.executionId, stepOf(env, ref), ref.checkpointId);
+}
+
+/** `fixer 08932b50 @ step 5 ↔ step 6` (same execution), else both in full. */
+function comparisonTitle(env: Env, a: Ref, b: Ref): string {
+  const right = a.executionId === b.executionId ? where(env, b).replace(/^.* @ /, '') : where(env, b);
+  return `${where(env, a)} ↔ ${right}`;
 }
 
 // ------------------------------------------------------------------ running
 
-async function startRun(env: Env, title: string, workflow: string, send: (token: string) => Promise<p.ExecutionStarted>): Promise<p.ExecutionInfo> {
-  const handle = env.ctx.runs.begin(title, workflow);
+async function startRun(env: Env, title: string, workflow: string, send: (token: string) => Promise<p.ExecutionStarted>, resumes = false): Promise<p.ExecutionInfo> {
+  const handle = env.ctx.runs.begin(title, workflow, undefined, { resumes });
   try {
     const started = await send(handle.token);
     env.ctx.model.upsertExecution(started.execution);
@@ -139,13 +160,20 @@ export const run = (env: Env): Handler => async (arg?: unknown, options?: unknow
     env.ctx.request(p.RUN, { ...pause, ...(opts as Partial<p.RunParams>), workflow, initialState, workDoneToken: token }));
 };
 
+/**
+ * The view title's Run: VS Code hands a view-title command the tree's selected row, which made
+ * it run whatever workflow was selected; this one always asks which workflow.
+ */
+export const runAsk = (env: Env): Handler => async () => run(env)();
+
 export const resume = (env: Env): Handler => async (arg?: unknown, options?: unknown) => {
   if (!env.ctx.ensureTrusted('resume executions')) return;
-  const e = await executionArg(env, arg, 'WTB: resume which execution?', (x) => x.status === 'paused', 'WTB: no paused execution to resume (forks and pause points are paused).');
+  const picked = await executionArg(env, arg, 'WTB: resume which execution?', (x) => x.status === 'paused', 'WTB: no paused execution to resume (forks and pause points are paused).');
+  const e = picked && await current(env, picked.id, 'resume');
   if (!e) return;
   const opts = asOptions(options) ?? {};
   return startRun(env, `WTB: ${e.workflow} ${fmt.executionLabel(e)}`, e.workflow, (token) =>
-    env.ctx.request(p.RESUME, { ...(opts as Partial<p.ResumeParams>), executionId: e.id, workDoneToken: token }));
+    env.ctx.request(p.RESUME, { ...(opts as Partial<p.ResumeParams>), executionId: e.id, workDoneToken: token }), true);
 };
 
 /**
@@ -179,14 +207,9 @@ export const answer = (env: Env): Handler => async (arg?: unknown) => {
   const e = await executionArg(env, arg, 'WTB: answer the questions of which execution?',
     (x) => x.status === 'paused' && (x.interrupts ?? []).length > 0, 'WTB: no execution waits on a question.');
   if (!e) return;
-  const current = await env.ctx.request(p.GET_EXECUTION, { executionId: e.id });
-  env.ctx.model.upsertExecution(current);
-  const pending = current.interrupts ?? [];
-  if (current.status !== 'paused' || !pending.length) {
-    env.tree.refresh();
-    void vscode.window.showInformationMessage(`WTB: ${fmt.executionLabel(current)} waits on no question (${current.status}).`);
-    return;
-  }
+  const now = await current(env, e.id, 'answer');
+  if (!now) return;
+  const pending = now.interrupts ?? [];
   const answers = new Map<string, unknown>();
   const order = answerOrder(pending, node?.type === 'interrupt' ? node.interruptId : undefined);
   for (const [i, q] of order.entries()) {
@@ -199,12 +222,13 @@ export const answer = (env: Env): Handler => async (arg?: unknown) => {
     if (text === undefined) return;
     answers.set(q.id, parseAnswer(text));
   }
-  return startRun(env, `WTB: ${current.workflow} ${fmt.executionLabel(current)}`, current.workflow, (token) =>
-    env.ctx.request(p.RESUME, { executionId: current.id, resumeValue: resumeValue(pending, answers), workDoneToken: token }));
+  return startRun(env, `WTB: ${now.workflow} ${fmt.executionLabel(now)}`, now.workflow, (token) =>
+    env.ctx.request(p.RESUME, { executionId: now.id, resumeValue: resumeValue(pending, answers), workDoneToken: token }), true);
 };
 
 export const cancel = (env: Env): Handler => async (arg?: unknown) => {
-  const e = await executionArg(env, arg, 'WTB: cancel which execution?', (x) => x.status === 'running' || x.status === 'pending', 'WTB: no execution is running.');
+  const picked = await executionArg(env, arg, 'WTB: cancel which execution?', (x) => x.status === 'running' || x.status === 'pending', 'WTB: no execution is running.');
+  const e = picked && await current(env, picked.id, 'cancel');
   if (!e) return;
   const result = await env.ctx.request(p.CANCEL, { executionId: e.id });
   env.ctx.model.upsertExecution(result.execution);
@@ -224,31 +248,25 @@ export const fork = (env: Env): Handler => async (arg?: unknown, options?: unkno
   if (!ref) return;
   let stateUpdates = (opts.stateUpdates ?? undefined) as p.JsonObject | null | undefined;
   if (stateUpdates === undefined) {
-    let keys = '';
-    try {
-      const state = await env.ctx.request(p.GET_STATE, { executionId: ref.executionId, checkpointId: ref.checkpointId });
-      keys = Object.keys(state.values).filter((k) => !k.startsWith('_')).join(', ');
-    } catch {
-      keys = '';
-    }
-    const text = await vscode.window.showInputBox({
-      title: `WTB: fork ${where(env, ref)}`,
-      prompt: `State changes for the fork as a JSON object (optional; leave empty to fork as is).${keys ? ` Keys: ${keys}` : ''}`,
-      placeHolder: '{"key": "new value"}',
-      validateInput: validateJsonObject,
-      ignoreFocusOut: true,
+    // The state at the checkpoint in a JSON editor: change values, save to fork (checked first).
+    const state = await env.ctx.request(p.GET_STATE, { executionId: ref.executionId, checkpointId: ref.checkpointId });
+    const step = stepOf(env, ref);
+    const edits = await editState(env, {
+      original: editableState(state.values),
+      fileName: `${shortId(ref.executionId)}@${step ?? (ref.checkpointId ? shortId(ref.checkpointId) : 'head')}.fork.json`,
+      message: `WTB: fork ${where(env, ref)}: change the state in the editor, then save to fork with the changes.`,
+      accept: 'Fork with Changes',
+      also: 'Fork as Is',
     });
-    if (text === undefined) return;
-    const parsed = parseJsonObject(text);
-    if (!parsed.ok) return;
-    stateUpdates = parsed.value;
+    if (edits === undefined) return;
+    stateUpdates = edits;
   }
   const params: p.ForkParams = { ...(opts as Partial<p.ForkParams>), executionId: ref.executionId, checkpointId: ref.checkpointId, stateUpdates };
   let forked: p.ExecutionInfo;
   if (params.run) {
     const parent = await executionOf(env, ref.executionId);
     const done = await withAsNode(params.asNode, (asNode) =>
-      startRun(env, `WTB: fork of ${parent.workflow}`, parent.workflow, (token) => env.ctx.request(p.FORK, { ...params, asNode, workDoneToken: token })));
+      startRun(env, `WTB: fork of ${parent.workflow}`, parent.workflow, (token) => env.ctx.request(p.FORK, { ...params, asNode, workDoneToken: token }), true));
     if (!done) return;
     forked = done;
   } else {
@@ -257,8 +275,9 @@ export const fork = (env: Env): Handler => async (arg?: unknown, options?: unkno
     forked = started.execution;
     env.ctx.model.upsertExecution(forked);
     await env.tree.revealExecution(forked);
+    // The button may be pressed long after: wtb.resume reads the fork again and explains when it is no longer paused.
     void vscode.window.showInformationMessage(
-      `WTB: forked ${where(env, ref)} as ${fmt.executionLabel(forked)}${stateUpdates ? ` with ${preview(stateUpdates, 40)}` : ''} (paused).`, 'Resume',
+      `WTB: forked ${where(env, ref)} as ${fmt.executionLabel(forked)}${stateUpdates ? ` with ${preview(stateUpdates, 40)}` : ''}; it is paused until resumed.`, 'Resume',
     ).then((pick) => pick && vscode.commands.executeCommand('wtb.resume', env.ctx.model.node('execution', forked.id)));
   }
   return forked;
@@ -269,7 +288,7 @@ export const batch = (env: Env): Handler => async (arg?: unknown, options?: unkn
   const node = asNode(arg);
   const workflow = await workflowArg(env, arg, 'WTB: batch-run which workflow?');
   if (!workflow) return;
-  const opts = asOptions(options) ?? {};
+  let opts = asOptions(options) ?? {};
   let variants = opts.variants as p.BatchVariant[] | undefined;
   if (!variants) {
     const files = await vscode.workspace.findFiles('**/*batch*.json', '{**/node_modules/**,**/.wtb/**}', 20);
@@ -299,6 +318,7 @@ export const batch = (env: Env): Handler => async (arg?: unknown, options?: unkn
       return;
     }
     variants = parsed.value;
+    opts = { ...batchFileOptions(text), ...opts };
   }
   const fromCheckpoint = node?.type === 'checkpoint' ? { executionId: node.executionId, checkpointId: node.checkpointId } : (opts.fromCheckpoint as p.CheckpointRef | undefined) ?? null;
   const cancel = new vscode.CancellationTokenSource();
@@ -307,7 +327,10 @@ export const batch = (env: Env): Handler => async (arg?: unknown, options?: unkn
     const result = await env.ctx.request(p.BATCH, { ...(opts as Partial<p.BatchParams>), workflow, variants, fromCheckpoint, workDoneToken: handle.token }, cancel.token);
     for (const e of result.executions) env.ctx.model.upsertExecution(e);
     env.tree.refresh();
-    void vscode.window.showInformationMessage(`WTB: batch ${shortId(result.batchId)} ${result.status}: ${result.executions.length} executions.`);
+    // What the variants did, counted by status ("2 completed, 1 failed"), not the batch's overall word.
+    const said = `WTB: batch ${shortId(result.batchId)} of ${workflow}: ${batchSummary(result.executions)}.`;
+    const show = result.executions.some((e) => e.status === 'failed') ? vscode.window.showWarningMessage : vscode.window.showInformationMessage;
+    void show(said, 'Compare Variants').then((pick) => pick && vscode.commands.executeCommand('wtb.compareVariants', { batchId: result.batchId }));
     return result;
   } catch (e) {
     if (isRpcError(e) && e.code === p.NOT_AVAILABLE) {
@@ -319,6 +342,46 @@ export const batch = (env: Env): Handler => async (arg?: unknown, options?: unkn
     handle.finish();
     cancel.dispose();
   }
+};
+
+/**
+ * A batch's variants side by side: each variant's head against the first variant's (state and
+ * the files that differ, with their contents), in one comparison editor.
+ */
+export const compareVariants = (env: Env): Handler => async (arg?: unknown) => {
+  const given = typeof arg === 'object' && arg !== null && typeof (arg as { batchId?: unknown }).batchId === 'string' ? (arg as { batchId: string }).batchId : undefined;
+  let batchId = given;
+  if (!batchId) {
+    const batches = [...new Set(env.ctx.model.executionsOf().map((e) => e.batchId).filter((b): b is string => !!b))];
+    if (!batches.length) {
+      void vscode.window.showInformationMessage('WTB: no batch to compare (run one with "WTB: Run Batch").');
+      return;
+    }
+    batchId = batches.length === 1 ? batches[0] : (await vscode.window.showQuickPick(batches.map((b) => ({
+      label: `batch ${shortId(b)}`, description: batchSummary(env.ctx.model.variants(b)), batchId: b,
+    })), { title: 'WTB: compare the variants of which batch?' }))?.batchId;
+  }
+  if (!batchId) return;
+  const variants = env.ctx.model.variants(batchId);
+  if (variants.length < 2) {
+    void vscode.window.showInformationMessage(`WTB: batch ${shortId(batchId)} has ${variants.length} variant${variants.length === 1 ? '' : 's'}: nothing to compare.`);
+    return;
+  }
+  const [base, ...others] = variants;
+  const entries: [vscode.Uri, vscode.Uri | undefined, vscode.Uri | undefined][] = [];
+  for (const other of others) {
+    const shared = `${fmt.executionLabel(base!)} ↔ ${fmt.executionLabel(other)}`;
+    const a: Ref = { executionId: base!.id, checkpointId: base!.headCheckpointId };
+    const b: Ref = { executionId: other.id, checkpointId: other.headCheckpointId };
+    const diff = await env.ctx.request(p.DIFF, { a, b });
+    const state = (ref: Ref) => toUri({ kind: 'state', executionId: ref.executionId, checkpointId: ref.checkpointId }, { shared });
+    const file = (ref: Ref, path: string) => toUri({ kind: 'file', executionId: ref.executionId, checkpointId: ref.checkpointId, path }, { missingOk: true, shared });
+    entries.push([state(b), state(a), state(b)]);
+    for (const path of Object.keys(diff.files.modified).sort()) entries.push([file(b, path), file(a, path), file(b, path)]);
+    for (const path of Object.keys(diff.files.added).sort()) entries.push([file(b, path), undefined, file(b, path)]);
+    for (const path of Object.keys(diff.files.removed).sort()) entries.push([file(a, path), file(a, path), undefined]);
+  }
+  await vscode.commands.executeCommand('vscode.changes', `WTB: batch ${shortId(batchId)} (${batchSummary(variants)}): variants against ${fmt.executionLabel(base!)}`, entries);
 };
 
 export const history = (env: Env): Handler => async (arg?: unknown) => {
@@ -346,18 +409,32 @@ export const rollback = (env: Env): Handler => async (arg?: unknown) => {
   );
   if (answer !== 'Roll Back') return;
   const result = await env.ctx.request(p.ROLLBACK, { executionId: ref.executionId, checkpointId: ref.checkpointId });
+  env.ctx.setUndoable(ref.executionId, true);
   env.tree.refresh();
+  // "Undo" pressed after the undo (or after another run) explains instead of acting (wtb.undoRollback reads the execution again).
   void vscode.window.showInformationMessage(
-    `WTB: rolled back to ${label}: ${fmt.fileCount(result.filesWritten.length)} written, ${result.filesRemoved.length} removed.`, 'Undo',
+    `WTB: rolled back ${fmt.executionLabel(e)} to ${label}: ${fmt.fileCount(result.filesWritten.length)} written, ${result.filesRemoved.length} removed.`, 'Undo',
   ).then((pick) => pick && vscode.commands.executeCommand('wtb.undoRollback', env.ctx.model.node('execution', ref.executionId)));
   return result;
 };
 
 export const undoRollback = (env: Env): Handler => async (arg?: unknown) => {
   if (!env.ctx.ensureTrusted('restore workspace files')) return;
-  const e = await executionArg(env, arg, 'WTB: undo the last rollback of which execution?');
+  const picked = await executionArg(env, arg, 'WTB: undo the last rollback of which execution?', (x) => env.ctx.model.isUndoable(x.id),
+    'WTB: no rollback to undo (Undo Rollback is offered after a rollback made here, until it is undone or the execution runs again).');
+  const e = picked && await current(env, picked.id, 'undoRollback');
   if (!e) return;
-  const result = await env.ctx.request(p.UNDO_ROLLBACK, { executionId: e.id });
+  let result: p.RollbackResult;
+  try {
+    result = await env.ctx.request(p.UNDO_ROLLBACK, { executionId: e.id });
+  } catch (err) {
+    if (!isRpcError(err) || err.code !== p.INVALID_STATE) throw err;
+    env.ctx.setUndoable(e.id, false);
+    env.tree.refresh();
+    void vscode.window.showInformationMessage(`WTB: ${describeError(err)}`);
+    return;
+  }
+  env.ctx.setUndoable(e.id, false);
   env.tree.refresh();
   void vscode.window.showInformationMessage(`WTB: undid the rollback of ${fmt.executionLabel(e)}: ${fmt.fileCount(result.filesWritten.length)} written, ${result.filesRemoved.length} removed.`);
   return result;
@@ -368,7 +445,7 @@ export const undoRollback = (env: Env): Handler => async (arg?: unknown) => {
 export const showState = (env: Env): Handler => async (arg?: unknown) => {
   const ref = await checkpointArg(env, arg, 'WTB: show the state at which checkpoint?', { headFromExecution: true });
   if (!ref) return;
-  const uri = toUri({ kind: 'state', executionId: ref.executionId, checkpointId: ref.checkpointId, step: stepOf(env, ref) });
+  const uri = toUri({ kind: 'state', executionId: ref.executionId, checkpointId: ref.checkpointId, step: stepOf(env, ref), title: where(env, ref) });
   const doc = await vscode.workspace.openTextDocument(uri);
   if (doc.languageId !== 'json') await vscode.languages.setTextDocumentLanguage(doc, 'json');
   await vscode.window.showTextDocument(doc, { preview: false });
@@ -377,15 +454,17 @@ export const showState = (env: Env): Handler => async (arg?: unknown) => {
 /** State and every changed file between two checkpoints, in VS Code's (multi-)diff editor. */
 async function openComparison(env: Env, a: Ref, b: Ref): Promise<void> {
   const diff = await env.ctx.request(p.DIFF, { a: { executionId: a.executionId, checkpointId: a.checkpointId }, b: { executionId: b.executionId, checkpointId: b.checkpointId } });
-  const title = `${where(env, a)} ↔ ${where(env, b)}`;
-  const stateA = toUri({ kind: 'state', executionId: a.executionId, checkpointId: a.checkpointId, step: stepOf(env, a) });
-  const stateB = toUri({ kind: 'state', executionId: b.executionId, checkpointId: b.checkpointId, step: stepOf(env, b) });
-  const file = (ref: Ref, path: string) => toUri({ kind: 'file', executionId: ref.executionId, checkpointId: ref.checkpointId, path, step: stepOf(env, ref) }, { missingOk: true });
-  const empty = (path: string) => toUri({ kind: 'empty', path });
-  const entries: [vscode.Uri, vscode.Uri, vscode.Uri][] = [[stateB, stateA, stateB]];
+  const title = comparisonTitle(env, a, b);
+  // Both sides share one path (the comparison's name as the folder): no rename look. A file the
+  // step created has no left side, one it deleted no right side (VS Code marks them A and D).
+  const shared = title;
+  const stateA = toUri({ kind: 'state', executionId: a.executionId, checkpointId: a.checkpointId, step: stepOf(env, a) }, { shared });
+  const stateB = toUri({ kind: 'state', executionId: b.executionId, checkpointId: b.checkpointId, step: stepOf(env, b) }, { shared });
+  const file = (ref: Ref, path: string) => toUri({ kind: 'file', executionId: ref.executionId, checkpointId: ref.checkpointId, path, step: stepOf(env, ref) }, { missingOk: true, shared });
+  const entries: [vscode.Uri, vscode.Uri | undefined, vscode.Uri | undefined][] = [[stateB, stateA, stateB]];
   for (const path of Object.keys(diff.files.modified).sort()) entries.push([file(b, path), file(a, path), file(b, path)]);
-  for (const path of Object.keys(diff.files.added).sort()) entries.push([file(b, path), empty(path), file(b, path)]);
-  for (const path of Object.keys(diff.files.removed).sort()) entries.push([file(a, path), file(a, path), empty(path)]);
+  for (const path of Object.keys(diff.files.added).sort()) entries.push([file(b, path), undefined, file(b, path)]);
+  for (const path of Object.keys(diff.files.removed).sort()) entries.push([file(a, path), file(a, path), undefined]);
   try {
     await vscode.commands.executeCommand('vscode.changes', `WTB: ${title}`, entries);
   } catch (e) {
@@ -408,9 +487,10 @@ export const compareWithPrevious = (env: Env): Handler => async (arg?: unknown) 
   }
   const a: Ref = { executionId: prev.executionId, checkpointId: prev.checkpointId };
   if (node?.type === 'file') {
-    const left = toUri({ kind: 'file', executionId: a.executionId, checkpointId: a.checkpointId, path: node.path, step: stepOf(env, a) }, { missingOk: true });
-    const right = toUri({ kind: 'file', executionId: ref.executionId, checkpointId: ref.checkpointId, path: node.path, step: stepOf(env, ref) }, { missingOk: true });
-    await vscode.commands.executeCommand('vscode.diff', left, right, `${node.path} (${where(env, a)} ↔ ${where(env, ref)})`);
+    const shared = comparisonTitle(env, a, ref);
+    const left = toUri({ kind: 'file', executionId: a.executionId, checkpointId: a.checkpointId, path: node.path, step: stepOf(env, a) }, { missingOk: true, shared });
+    const right = toUri({ kind: 'file', executionId: ref.executionId, checkpointId: ref.checkpointId, path: node.path, step: stepOf(env, ref) }, { missingOk: true, shared });
+    await vscode.commands.executeCommand('vscode.diff', left, right, `${node.path} (${shared})`);
     return;
   }
   await openComparison(env, a, ref);
@@ -457,7 +537,7 @@ export const openFileAtCheckpoint = (env: Env): Handler => async (arg?: unknown)
     path = await pickFile(env.ctx, ref.executionId, ref.checkpointId);
   }
   if (!path) return;
-  const uri = toUri({ kind: 'file', executionId: ref.executionId, checkpointId: ref.checkpointId, path, step: stepOf(env, ref) });
+  const uri = toUri({ kind: 'file', executionId: ref.executionId, checkpointId: ref.checkpointId, path, step: stepOf(env, ref), title: where(env, ref) });
   await vscode.window.showTextDocument(uri, { preview: true });
 };
 
@@ -478,6 +558,11 @@ export const refresh = (env: Env): Handler => async () => {
 
 export const restartServer = (env: Env): Handler => async () => {
   await env.ctx.restart();
+};
+
+export const chooseFolder = (env: Env): Handler => async () => {
+  await env.ctx.chooseFolder();
+  env.tree.reload();
 };
 
 export const showLogs = (env: Env): Handler => async () => {
@@ -533,7 +618,8 @@ export const togglePauseBefore = (env: Env): Handler => async (arg?: unknown, no
   const all = { ...env.ctx.extension.workspaceState.get<Record<string, string[]>>(PAUSE_KEY, {}), [workflow]: next };
   await env.ctx.extension.workspaceState.update(PAUSE_KEY, all);
   env.tree.refresh();
-  void vscode.window.showInformationMessage(next.length ? `WTB: runs of ${workflow} ${pauseNote(next)}.` : `WTB: runs of ${workflow} no longer pause.`);
+  // "runs … pause" (plural), where the workflow row says "pauses before" of the workflow.
+  void vscode.window.showInformationMessage(next.length ? `WTB: runs of ${workflow} now pause before ${next.join(', ')}.` : `WTB: runs of ${workflow} no longer pause.`);
   return next;
 };
 
@@ -543,18 +629,54 @@ export const togglePauseBefore = (env: Env): Handler => async (arg?: unknown, no
  */
 export const editStateAndResume = (env: Env): Handler => async (arg?: unknown) => {
   if (!env.ctx.ensureTrusted('resume executions')) return;
-  const e = await executionArg(env, arg, 'WTB: edit the state of which paused execution?', (x) => x.status === 'paused', 'WTB: no paused execution.');
+  const picked = await executionArg(env, arg, 'WTB: edit the state of which paused execution?', (x) => x.status === 'paused', 'WTB: no paused execution.');
+  const e = picked && await current(env, picked.id, 'editState');
   if (!e) return;
   const state = await env.ctx.request(p.GET_STATE, { executionId: e.id, checkpointId: null });
-  const original = editableState(state.values);
+  const edits = await editState(env, {
+    original: editableState(state.values),
+    fileName: `${shortId(e.id)}.state.json`,
+    message: `WTB: edit the state of ${fmt.executionLabel(e)}${e.nextNodes.length ? ` (next: ${e.nextNodes.join(', ')})` : ''}; save the file to resume with the edits.`,
+    accept: 'Resume with Edits',
+  });
+  if (edits === undefined) return;
+  return withAsNode(null, (asNode) => startRun(env, `WTB: ${e.workflow} ${fmt.executionLabel(e)}`, e.workflow, (token) =>
+    env.ctx.request(p.RESUME, { executionId: e.id, stateUpdates: edits, asNode, workDoneToken: token }), true));
+};
+
+let stateProblems: vscode.DiagnosticCollection | undefined;
+
+/**
+ * The state as a JSON file (in the extension's storage) for the person to edit; saving it (or
+ * the toast's `accept` button) answers the keys that changed (null: none), after checking them
+ * against the state (`checkEdits`: unknown keys, other JSON types). Problems are marked in the
+ * file and asked about before anything runs; "Keep Editing" leaves the file open for the next
+ * save. Undefined: cancelled.
+ */
+async function editState(env: Env, o: { original: p.JsonObject; fileName: string; message: string; accept: string; also?: string }): Promise<p.JsonObject | null | undefined> {
   const dir = vscode.Uri.joinPath(env.ctx.extension.globalStorageUri, 'state-edits');
   await vscode.workspace.fs.createDirectory(dir);
-  const file = vscode.Uri.joinPath(dir, `${shortId(e.id)}.state.json`);
-  await vscode.workspace.fs.writeFile(file, new TextEncoder().encode(JSON.stringify(original, null, 2) + '\n'));
+  const file = vscode.Uri.joinPath(dir, o.fileName);
+  await vscode.workspace.fs.writeFile(file, new TextEncoder().encode(JSON.stringify(o.original, null, 2) + '\n'));
   const doc = await vscode.workspace.openTextDocument(file);
   await vscode.window.showTextDocument(doc, { preview: false });
-  return new Promise<p.ExecutionInfo | undefined>((resolve, reject) => {
+  if (!stateProblems) {
+    stateProblems = vscode.languages.createDiagnosticCollection('wtb-state');
+    env.ctx.extension.subscriptions.push(stateProblems);
+  }
+  const problems = stateProblems;
+  return new Promise<p.JsonObject | null | undefined>((resolve) => {
     let done = false;
+    const close = async (value: p.JsonObject | null | undefined): Promise<void> => {
+      done = true;
+      saved.dispose();
+      problems.delete(file);
+      const tab = vscode.window.tabGroups.all.flatMap((g) => g.tabs)
+        .find((t) => t.input instanceof vscode.TabInputText && t.input.uri.toString() === file.toString());
+      if (doc.isDirty) await doc.save();
+      if (tab) await vscode.window.tabGroups.close(tab);
+      resolve(value);
+    };
     const finish = async (): Promise<void> => {
       if (done) return;
       const parsed = parseJsonObject(doc.getText());
@@ -562,35 +684,32 @@ export const editStateAndResume = (env: Env): Handler => async (arg?: unknown) =
         void vscode.window.showErrorMessage('WTB: the state is not a JSON object; fix it and save again.');
         return;
       }
-      done = true;
-      saved.dispose();
-      const edits = stateEdits(original, parsed.value ?? {});
-      try {
-        if (doc.isDirty) await doc.save();
-        const resumed = await withAsNode(null, (asNode) => startRun(env, `WTB: ${e.workflow} ${fmt.executionLabel(e)}`, e.workflow, (token) =>
-          env.ctx.request(p.RESUME, { executionId: e.id, stateUpdates: Object.keys(edits).length ? edits : null, asNode, workDoneToken: token })));
-        const tab = vscode.window.tabGroups.all.flatMap((g) => g.tabs)
-          .find((t) => t.input instanceof vscode.TabInputText && t.input.uri.toString() === file.toString());
-        if (tab) await vscode.window.tabGroups.close(tab);
-        resolve(resumed);
-      } catch (err) {
-        reject(err instanceof Error ? err : new Error(String(err)));
+      const edits = stateEdits(o.original, parsed.value ?? {});
+      const found = checkEdits(o.original, edits);
+      problems.set(file, found.map((x) => {
+        const line = keyLine(doc.getText(), x.key);
+        const d = new vscode.Diagnostic(doc.lineAt(line).range, x.message, vscode.DiagnosticSeverity.Warning);
+        d.source = 'WTB';
+        return d;
+      }));
+      if (found.length) {
+        const pick = await vscode.window.showWarningMessage(
+          `WTB: ${found.length === 1 ? 'a problem' : `${found.length} problems`} in the state edit`,
+          { modal: true, detail: found.map((x) => `• ${x.message}`).join('\n') }, 'Go Ahead Anyway', 'Keep Editing');
+        if (pick !== 'Go Ahead Anyway' || done) return;
       }
+      await close(Object.keys(edits).length ? edits : null);
     };
     const saved = vscode.workspace.onDidSaveTextDocument((d) => { if (d.uri.toString() === file.toString()) void finish(); });
-    void vscode.window.showInformationMessage(
-      `WTB: edit the state of ${fmt.executionLabel(e)}${e.nextNodes.length ? ` (next: ${e.nextNodes.join(', ')})` : ''}; save the file to resume with the edits.`,
-      'Resume with Edits', 'Cancel',
-    ).then((pick) => {
-      if (pick === 'Resume with Edits') void finish();
-      else if (pick === 'Cancel' && !done) {
-        done = true;
-        saved.dispose();
-        resolve(undefined);
-      }
+    const buttons = [o.accept, ...(o.also ? [o.also] : []), 'Cancel'];
+    void vscode.window.showInformationMessage(o.message, ...buttons).then((pick) => {
+      if (done) return;
+      if (pick === o.accept) void finish();
+      else if (pick && pick === o.also) void close(null);
+      else if (pick === 'Cancel') void close(undefined);
     });
   });
-};
+}
 
 // ------------------------------------------------------------------ goldens, storage
 
@@ -599,6 +718,7 @@ export const markGolden = (env: Env): Handler => async (arg?: unknown) => {
   if (!e) return;
   const golden = await env.ctx.request(p.MARK_GOLDEN, { executionId: e.id });
   env.goldens.item(golden);
+  await env.goldens.load(); // the tree marks the golden run
   void vscode.window.showInformationMessage(`WTB: ${fmt.executionLabel(e)} is the golden run of ${golden.name}.`, 'Check Against Golden')
     .then((pick) => pick && vscode.commands.executeCommand('wtb.checkGolden', golden.workflow));
   return golden;
@@ -629,11 +749,31 @@ export const checkGolden = (env: Env): Handler => async (arg?: unknown) => {
     void vscode.window.showInformationMessage(`WTB: ${chosen.workflow} matches golden ${chosen.name} (${result.checkpointsCompared} checkpoints).`);
   } else {
     const d = result.divergence;
-    void vscode.window.showWarningMessage(`WTB: ${chosen.workflow} diverged from golden ${chosen.name}${d ? ` at step ${d.step}${d.node ? ` (${d.node})` : ''}: ${d.kind} ${d.name}` : ''}.`, 'Show Test Results')
-      .then((pick) => pick && vscode.commands.executeCommand('workbench.view.testing.focus'));
+    const actions = d?.checkpointId ? ['Show Differences', 'Show Test Results'] : ['Show Test Results'];
+    void vscode.window.showWarningMessage(`WTB: ${chosen.workflow} diverged from golden ${chosen.name}${d ? ` at step ${d.step}${d.node ? ` (${d.node})` : ''}: ${d.kind} ${d.name}` : ''}.`, ...actions)
+      .then(async (pick) => {
+        if (pick === 'Show Test Results') await vscode.commands.executeCommand('workbench.view.testing.focus');
+        else if (pick === 'Show Differences' && d?.checkpointId) await compareWithGolden(env, result, d);
+      });
   }
   return result;
 };
+
+/**
+ * The golden run's checkpoint where a check diverged beside the new run's checkpoint of the same
+ * step: state and files with their contents, in the comparison editor.
+ */
+async function compareWithGolden(env: Env, result: p.CheckResultInfo, d: p.DivergenceInfo): Promise<void> {
+  const { checkpoints } = await env.ctx.request(p.LIST_CHECKPOINTS, { executionId: result.executionId, limit: 1000 });
+  const same = checkpoints.find((c) => c.step === d.step && !c.namespace && (c.source === 'loop' || c.source === 'input'));
+  if (!same || !d.checkpointId) {
+    void vscode.window.showInformationMessage(`WTB: the new run has no step ${d.step} to compare with the golden run's.`);
+    return;
+  }
+  for (const id of [result.goldenExecutionId, result.executionId]) await executionOf(env, id);
+  await openComparison(env, { executionId: result.goldenExecutionId, checkpointId: d.checkpointId, step: d.step },
+    { executionId: result.executionId, checkpointId: same.id, step: same.step });
+}
 
 export const prune = (env: Env): Handler => async (arg?: unknown) => {
   const opts = asOptions(arg);

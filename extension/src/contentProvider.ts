@@ -7,9 +7,11 @@ import type { Ctx } from './ctx';
 import * as p from './protocol';
 import { describeError, isRpcError } from './errors';
 import { decode, encode, SCHEME, stableJson, type WtbDocument } from './uris';
+import { shownState } from './format';
 
-export function toUri(doc: WtbDocument, opts: { missingOk?: boolean } = {}): vscode.Uri {
-  const parts = encode(doc);
+/** `shared`: the comparison this document is a side of (both sides get one path: no rename look). */
+export function toUri(doc: WtbDocument, opts: { missingOk?: boolean; shared?: string } = {}): vscode.Uri {
+  const parts = encode(doc, { shared: opts.shared });
   const query = opts.missingOk ? `${parts.query}&missingOk=1` : parts.query;
   return vscode.Uri.from({ scheme: SCHEME, path: parts.path, query });
 }
@@ -27,7 +29,7 @@ export class CheckpointContentProvider implements vscode.TextDocumentContentProv
           return '';
         case 'state': {
           const result = await this.ctx.request(p.GET_STATE, { executionId: doc.executionId, checkpointId: doc.checkpointId }, token);
-          return stableJson(result.values);
+          return stableJson(shownState(result.values));
         }
         case 'file': {
           const result = await this.ctx.request(p.READ_FILE, {

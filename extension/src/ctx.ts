@@ -14,6 +14,20 @@ import { StatusBar } from './statusBar';
 import { RunTracker } from './progress';
 import { TraceChannel } from './traceChannel';
 import { WatcherProbe } from './watcherProbe';
+import type { CheckOutcome } from './runKinds';
+import { chooseFolder, declaresWorkflows, type FolderFacts } from './folders';
+
+const UNDOABLE_KEY = 'wtb.undoableRollbacks';
+const CHECKS_KEY = 'wtb.checkOutcomes';
+const FOLDER_KEY = 'wtb.folder';
+
+/** `langgraph.json`, or `[tool.wtb]` in `pyproject.toml`, at the folder's root. */
+async function hasWorkflows(folder: vscode.Uri): Promise<boolean> {
+  const read = (name: string) => vscode.workspace.fs.readFile(vscode.Uri.joinPath(folder, name)).then((b) => new TextDecoder().decode(b), () => undefined);
+  if ((await read('langgraph.json')) !== undefined) return true;
+  const pyproject = await read('pyproject.toml');
+  return pyproject !== undefined && declaresWorkflows(pyproject);
+}
 
 export type ServerState = 'noFolder' | 'stopped' | 'starting' | 'running' | 'failed';
 
@@ -46,6 +60,9 @@ export class Ctx implements vscode.Disposable {
   readonly onCheckpointAdded = this.checkpointEmitter.event;
   private readonly workflowsEmitter = new vscode.EventEmitter<p.WorkflowInfo[]>();
   readonly onWorkflowsChanged = this.workflowsEmitter.event;
+  private readonly modelEmitter = new vscode.EventEmitter<void>();
+  /** Something the tree shows changed outside the daemon's notifications (goldens, check outcomes). */
+  readonly onModelChanged = this.modelEmitter.event;
   private readonly watcherEmitter = new vscode.EventEmitter<p.WatcherInfo | undefined>();
   /** The file watcher's state changed (undefined: unknown, e.g. the server stopped). */
   readonly onDidChangeWatcher = this.watcherEmitter.event;
@@ -57,15 +74,37 @@ export class Ctx implements vscode.Disposable {
 
   constructor(readonly extension: vscode.ExtensionContext) {
     this.model = new TreeModel(config.read().pageSize);
+    for (const id of extension.workspaceState.get<string[]>(UNDOABLE_KEY, [])) this.model.setUndoable(id, true);
+    for (const [id, outcome] of Object.entries(extension.workspaceState.get<Record<string, CheckOutcome>>(CHECKS_KEY, {}))) this.model.setCheckOutcome(id, outcome);
     this.runs = new RunTracker(this);
     this.statusBar = new StatusBar(this);
-    this.disposables.push(this.output, this.trace, this.statusBar, this.runs, this.stateEmitter,
+    this.disposables.push(this.output, this.trace, this.statusBar, this.runs, this.stateEmitter, this.modelEmitter,
       this.executionEmitter, this.checkpointEmitter, this.workflowsEmitter, this.watcherEmitter,
       // An execution that ended may have been the one whose barrier failed: ask again.
       this.onExecutionChanged((e) => {
         if (p.FINAL_STATUSES.includes(e.status)) void this.watcherProbe.refresh();
+        if (e.status === 'running' && this.model.isUndoable(e.id)) this.setUndoable(e.id, false);
       }));
     void vscode.commands.executeCommand('setContext', 'wtb.serverState', this._state);
+  }
+
+  /** Whether "Undo Rollback" is offered for an execution (kept per workspace). */
+  setUndoable(executionId: string, on: boolean): void {
+    this.model.setUndoable(executionId, on);
+    void this.extension.workspaceState.update(UNDOABLE_KEY, this.model.undoableIds());
+  }
+
+  setGoldens(goldens: p.GoldenInfo[]): void {
+    this.model.setGoldens(goldens);
+    this.modelEmitter.fire();
+  }
+
+  /** What a golden check found, for its row (kept per workspace). */
+  setCheckOutcome(executionId: string, outcome: CheckOutcome): void {
+    this.model.setCheckOutcome(executionId, outcome);
+    const all = { ...this.extension.workspaceState.get<Record<string, CheckOutcome>>(CHECKS_KEY, {}), [executionId]: outcome };
+    void this.extension.workspaceState.update(CHECKS_KEY, all);
+    this.modelEmitter.fire();
   }
 
   get state(): ServerState {
@@ -85,8 +124,43 @@ export class Ctx implements vscode.Disposable {
     return config.read();
   }
 
+  /** The folder the daemon serves: the chosen one in a multi-root window (see folders.ts). */
   get workspaceFolder(): vscode.WorkspaceFolder | undefined {
-    return vscode.workspace.workspaceFolders?.[0];
+    const folders = vscode.workspace.workspaceFolders ?? [];
+    return folders.find((f) => f.uri.toString() === this.folderUri) ?? folders[0];
+  }
+
+  private folderUri: string | undefined;
+
+  /** Settles which folder the daemon serves; asks in a multi-root window when it cannot tell. */
+  private async settleFolder(ask: boolean): Promise<vscode.WorkspaceFolder | undefined> {
+    const folders = vscode.workspace.workspaceFolders ?? [];
+    const facts: FolderFacts[] = await Promise.all(folders.map(async (f) => ({ uri: f.uri.toString(), name: f.name, hasWorkflows: await hasWorkflows(f.uri) })));
+    const remembered = ask ? undefined : this.extension.workspaceState.get<string>(FOLDER_KEY);
+    const choice = chooseFolder(facts, remembered);
+    let uri: string | undefined;
+    if ('folder' in choice) uri = choice.folder.uri;
+    else if ('ask' in choice) {
+      const pick = await vscode.window.showQuickPick(choice.ask.map((f) => ({ label: f.name, description: f.hasWorkflows ? 'has workflows' : '', uri: f.uri })),
+        { title: 'WTB: which folder\'s workflows? (one WTB server serves one folder)', ignoreFocusOut: true });
+      uri = pick?.uri ?? choice.ask[0]?.uri;
+      if (pick) await this.extension.workspaceState.update(FOLDER_KEY, pick.uri);
+    }
+    this.folderUri = uri;
+    return this.workspaceFolder;
+  }
+
+  /** "WTB: Choose Workspace Folder": ask, then serve the chosen folder. */
+  async chooseFolder(): Promise<void> {
+    if ((vscode.workspace.workspaceFolders ?? []).length < 2) {
+      void vscode.window.showInformationMessage(`WTB: this window has one folder${this.workspaceFolder ? ` (${this.workspaceFolder.name})` : ''}: nothing to choose.`);
+      return;
+    }
+    const before = this.folderUri;
+    await this.stop();
+    await this.settleFolder(true);
+    if (before !== this.folderUri) this.output.info(`WTB now serves the folder ${this.workspaceFolder?.name}.`);
+    await this.start();
   }
 
   private setState(state: ServerState): void {
@@ -107,13 +181,17 @@ export class Ctx implements vscode.Disposable {
   }
 
   private async doStart(): Promise<void> {
-    const folder = this.workspaceFolder;
-    if (!folder) {
+    if (!(vscode.workspace.workspaceFolders ?? []).length) {
       this.setState('noFolder');
       return;
     }
     this.setState('starting');
-    const settings = config.read();
+    const folder = this.folderUri && this.workspaceFolder?.uri.toString() === this.folderUri ? this.workspaceFolder : await this.settleFolder(false);
+    if (!folder) {
+      this.setState('noFolder');
+      return;
+    }
+    const settings = config.read(folder);
     this.model.pageSize = settings.pageSize;
     const python = await config.interpreter(folder);
     this._python = python.path;
@@ -221,6 +299,22 @@ export class Ctx implements vscode.Disposable {
     if (!client || this._state !== 'running') throw new ServerNotRunningError(this._state);
     // Never pass an undefined token: vscode-jsonrpc would send the params as an array `[params, null]`.
     return token ? client.sendRequest<p.ResultOf<M>>(method, params, token) : client.sendRequest<p.ResultOf<M>>(method, params);
+  }
+
+  /**
+   * Reads an execution again and tells every view (as `wtb/executionChanged` would): after a
+   * run's progress ended, so that no row, hover or status item keeps a status it no longer has
+   * even when the final notification was lost.
+   */
+  async refreshExecution(executionId: string): Promise<p.ExecutionInfo | undefined> {
+    try {
+      const e = await this.request(p.GET_EXECUTION, { executionId });
+      this.executionEmitter.fire(e);
+      return e;
+    } catch (e) {
+      this.output.debug(`reading ${executionId} again: ${describeError(e)}`);
+      return undefined;
+    }
   }
 
   /** `wtb/doctor` (what `wtb doctor` prints); its watcher updates the status item. */

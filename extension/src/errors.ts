@@ -1,7 +1,7 @@
 // Turning what a request throws into one line a person can act on. Pure (duck-typed on
 // vscode-jsonrpc's ResponseError: `{code, message, data}`), so it is unit-tested in Node.
 
-import { errorCodeName, WORKSPACE_UNTRUSTED } from './protocol';
+import { errorCodeName, WORKFLOW_LOAD, WORKSPACE_UNTRUSTED } from './protocol';
 
 export interface RpcErrorLike {
   code: number;
@@ -14,8 +14,18 @@ export function isRpcError(e: unknown): e is RpcErrorLike {
     && typeof (e as RpcErrorLike).message === 'string';
 }
 
-/** The daemon's message as is (it names the thing and what to do); other errors by message. */
+/** The first line of a message (a load error's message goes on with the traceback). */
+export function firstLine(text: string): string {
+  return text.trim().split('\n', 1)[0]!.trim();
+}
+
+/**
+ * The daemon's message as is (it names the thing and what to do); other errors by message. A
+ * workflow that fails to load says so in one line: the failing line is marked in the file
+ * (the daemon publishes a diagnostic) and the whole traceback is in the log.
+ */
 export function describeError(e: unknown): string {
+  if (isRpcError(e) && e.code === WORKFLOW_LOAD) return `${firstLine(e.message)} (see Problems)`;
   if (isRpcError(e)) return e.message || errorCodeName(e.code) || `error ${e.code}`;
   if (e instanceof Error) return e.message;
   return String(e);

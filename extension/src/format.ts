@@ -32,6 +32,29 @@ export function executionLabel(e: ExecutionInfo): string {
   return `${kind} ${shortId(e.id)}`;
 }
 
+/**
+ * The state as views show it: without WTB's own `_output_files` (the files a step wrote are
+ * entries of their own, in the tree and in comparisons). The workflow's keys are kept as they are.
+ */
+export function shownState(values: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(values).filter(([k]) => k !== '_output_files'));
+}
+
+/** An execution named for titles: its workflow and short id (`fixer 08932b50`). */
+export function executionTitle(e: Pick<ExecutionInfo, 'workflow' | 'id'>): string {
+  return `${e.workflow} ${shortId(e.id)}`;
+}
+
+/**
+ * A checkpoint named for titles: `fixer 08932b50 @ step 6` (the short checkpoint id when the
+ * step is not known, `head` for the execution's head).
+ */
+export function checkpointTitle(e: Pick<ExecutionInfo, 'workflow' | 'id'> | string, step: number | null | undefined, checkpointId?: string | null): string {
+  const name = typeof e === 'string' ? shortId(e) : executionTitle(e);
+  const at = step != null ? `step ${step}` : checkpointId ? shortId(checkpointId) : 'head';
+  return `${name} @ ${at}`;
+}
+
 export function executionDescription(e: ExecutionInfo, now?: Date): string {
   const parts: string[] = [e.status, formatTime(fromUnixSeconds(e.createdAt), now)];
   if (e.status === 'paused' && e.nextNodes.length) parts.push(`next: ${e.nextNodes.join(', ')}`);
@@ -92,16 +115,21 @@ export function checkpointLabel(cp: CheckpointInfo): string {
   return `step ${cp.step} · ${checkpointNode(cp)}`;
 }
 
+/** `1 run`, `2 runs`, `0 runs`. */
+export function plural(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
+}
+
 export function fileCount(n: number): string {
   return n === 1 ? '1 file' : `${n} files`;
 }
 
-export function checkpointDescription(cp: CheckpointInfo, isHead: boolean, now?: Date): string {
+export function checkpointDescription(cp: CheckpointInfo, isHead: boolean, now?: Date, changes?: string): string {
   const parts: string[] = [];
   if (isHead) parts.push('● head');
   parts.push(formatTime(fromIso(cp.createdAt), now));
   const changed = Object.keys(cp.outputFiles ?? {}).length;
-  if (changed) parts.push(fileCount(changed));
+  if (changed) parts.push(changes || fileCount(changed));
   return parts.filter(Boolean).join(' · ');
 }
 

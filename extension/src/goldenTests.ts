@@ -5,8 +5,9 @@
 import * as vscode from 'vscode';
 import type { Ctx } from './ctx';
 import * as p from './protocol';
-import { checkMessage } from './regression';
-import { describeError } from './errors';
+import { checkMessage, type FileSides } from './regression';
+import { checkOutcome } from './runKinds';
+import { describeError, isRpcError } from './errors';
 
 export class GoldenTests implements vscode.Disposable {
   readonly controller = vscode.tests.createTestController('wtb.goldens', 'WTB Goldens');
@@ -39,6 +40,7 @@ export class GoldenTests implements vscode.Disposable {
   async load(): Promise<p.GoldenInfo[]> {
     if (this.ctx.state !== 'running') return [];
     const { goldens } = await this.ctx.request(p.LIST_GOLDENS, {});
+    this.ctx.setGoldens(goldens);
     const names = new Set(goldens.map((g) => g.name));
     this.controller.items.forEach((item) => { if (!names.has(item.id)) this.controller.items.delete(item.id); });
     for (const g of goldens) this.item(g);
@@ -53,7 +55,8 @@ export class GoldenTests implements vscode.Disposable {
     const began = Date.now();
     try {
       const result = await this.ctx.request(p.CHECK, { golden: golden.name });
-      const m = checkMessage(result);
+      this.ctx.setCheckOutcome(result.executionId, checkOutcome(result));
+      const m = checkMessage(result, result.divergence?.kind === 'file' ? await this.fileSides(result, result.divergence) : undefined);
       if (result.passed) {
         own.appendOutput(`${m.message}\r\n`, undefined, item);
         own.passed(item, Date.now() - began);
@@ -70,6 +73,31 @@ export class GoldenTests implements vscode.Disposable {
       throw e;
     } finally {
       if (!run) own.end();
+    }
+  }
+
+  /**
+   * The contents of a diverging file: in the golden run at the divergence's checkpoint, and in
+   * the new run at the same step (of its root graph). Undefined when they cannot be read.
+   */
+  private async fileSides(result: p.CheckResultInfo, d: p.DivergenceInfo): Promise<FileSides | undefined> {
+    const read = async (executionId: string, checkpointId: string | null): Promise<string | null> => {
+      if (!checkpointId) return null;
+      try {
+        const file = await this.ctx.request(p.READ_FILE, { executionId, checkpointId, path: d.name, encoding: 'auto' });
+        return file.encoding === 'base64' ? `(binary file, ${file.size} bytes)\n` : file.content;
+      } catch (e) {
+        if (isRpcError(e) && e.code === p.NOT_FOUND) return null;
+        throw e;
+      }
+    };
+    try {
+      const { checkpoints } = await this.ctx.request(p.LIST_CHECKPOINTS, { executionId: result.executionId, limit: 1000 });
+      const same = checkpoints.find((c) => c.step === d.step && !c.namespace && (c.source === 'loop' || c.source === 'input'));
+      return { expected: await read(result.goldenExecutionId, d.checkpointId), actual: await read(result.executionId, same?.id ?? null) };
+    } catch (e) {
+      this.ctx.output.warn(`reading ${d.name} for the golden diff: ${describeError(e)}`);
+      return undefined;
     }
   }
 

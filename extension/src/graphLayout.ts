@@ -161,26 +161,41 @@ export interface Highlight {
   last?: readonly string[];
   /** Nodes that run next from it. */
   next?: readonly string[];
+  /** Nodes running now (the followed execution is running). */
+  running?: readonly string[];
+  /** The node that raised (a failed execution). */
+  failed?: readonly string[];
 }
 
-/** The graph as an SVG element; nodes carry `data-node` for the webview's click handler. */
-export function renderSvg(layout: Layout, highlight: Highlight = {}): string {
+/**
+ * The graph as an SVG element; nodes carry `data-node` for the webview's click handler. With
+ * `fit` the drawing scales down to its container (never above its natural size), so the whole
+ * graph, `end` included, shows in any panel size.
+ */
+export function renderSvg(layout: Layout, highlight: Highlight = {}, opts: { fit?: boolean } = {}): string {
   const last = new Set(highlight.last ?? []);
   const next = new Set(highlight.next ?? []);
+  const running = new Set(highlight.running ?? []);
+  const failed = new Set(highlight.failed ?? []);
   const parts: string[] = [];
-  parts.push(`<svg xmlns="http://www.w3.org/2000/svg" class="wtb-graph" width="${layout.width}" height="${layout.height}" viewBox="0 0 ${layout.width} ${layout.height}" role="img" aria-label="workflow graph">`);
+  const size = opts.fit
+    ? `width="100%" height="100%" style="max-width: ${layout.width}px; max-height: ${layout.height}px" preserveAspectRatio="xMidYMin meet"`
+    : `width="${layout.width}" height="${layout.height}"`;
+  parts.push(`<svg xmlns="http://www.w3.org/2000/svg" class="wtb-graph" ${size} viewBox="0 0 ${layout.width} ${layout.height}" role="img" aria-label="workflow graph">`);
   parts.push('<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" class="arrowhead"/></marker></defs>');
   for (const e of layout.edges) {
     const cls = ['edge', e.conditional ? 'conditional' : '', e.back ? 'back' : ''].filter(Boolean).join(' ');
     parts.push(`<path class="${cls}" d="${e.path}" marker-end="url(#arrow)" data-source="${escapeXml(e.source)}" data-target="${escapeXml(e.target)}"/>`);
   }
   for (const n of layout.nodes) {
-    const cls = ['node', n.terminal ? 'terminal' : '', last.has(n.id) ? 'last' : '', next.has(n.id) ? 'next' : ''].filter(Boolean).join(' ');
+    const marks = [last.has(n.id) ? 'last' : '', next.has(n.id) ? 'next' : '', running.has(n.id) ? 'running' : '', failed.has(n.id) ? 'failed' : ''].filter(Boolean);
+    const cls = ['node', n.terminal ? 'terminal' : '', ...marks].filter(Boolean).join(' ');
+    const said: Record<string, string> = { last: 'ran last', next: 'next', running: 'running now', failed: 'failed' };
     const x = r(n.x - n.width / 2);
     const y = r(n.y - n.height / 2);
     const rx = n.terminal ? n.height / 2 : 6;
     parts.push(`<g class="${cls}" data-node="${escapeXml(n.id)}" tabindex="0" role="button" aria-label="${escapeXml(n.label)}">`
-      + `<title>${escapeXml(n.id)}${last.has(n.id) ? ' (ran last)' : ''}${next.has(n.id) ? ' (next)' : ''}</title>`
+      + `<title>${escapeXml(n.id)}${marks.map((m) => ` (${said[m]})`).join('')}</title>`
       + `<rect x="${x}" y="${y}" width="${n.width}" height="${n.height}" rx="${rx}"/>`
       + `<text x="${r(n.x)}" y="${r(n.y)}" dominant-baseline="central" text-anchor="middle">${escapeXml(n.label)}</text></g>`);
   }

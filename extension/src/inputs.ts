@@ -67,6 +67,31 @@ export function parseVariants(text: string): Parsed<BatchVariant[]> {
   return { ok: true, value: out };
 }
 
+/**
+ * The batch's own settings in a batch file (`{"variants": [...], "backend": "local",
+ * "maxParallel": 2}`); nothing for a plain array or unknown values.
+ */
+export function batchFileOptions(text: string): { backend?: 'ray' | 'local'; maxParallel?: number } {
+  const p = parse(text);
+  if (!p.ok || !isObject(p.value)) return {};
+  const out: { backend?: 'ray' | 'local'; maxParallel?: number } = {};
+  if (p.value.backend === 'ray' || p.value.backend === 'local') out.backend = p.value.backend;
+  if (typeof p.value.maxParallel === 'number' && Number.isInteger(p.value.maxParallel) && p.value.maxParallel >= 1) out.maxParallel = p.value.maxParallel;
+  return out;
+}
+
+/**
+ * Whether a workspace JSON file can be a run's input: a JSON object, not a file a run wrote
+ * (`written`: paths in the recorded steps' `outputFiles`, like `out/report.json`) and not a
+ * batch file (`{"variants": [...]}`, offered by Run Batch instead).
+ */
+export function isInputLike(path: string, text: string, written: ReadonlySet<string>): boolean {
+  if (written.has(path)) return false;
+  const p = parse(text);
+  if (!p.ok || !isObject(p.value)) return false;
+  return !Array.isArray(p.value.variants);
+}
+
 /** A one-line preview of a JSON value for quick-pick descriptions. */
 export function preview(value: unknown, max = 60): string {
   const text = JSON.stringify(value) ?? '';

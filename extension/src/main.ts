@@ -18,6 +18,7 @@ import { SCHEME } from './uris';
 /** command id → factory. The manifest's `contributes.commands` lists the same ids. */
 const COMMANDS: Record<string, (env: cmd.Env) => cmd.Handler> = {
   'wtb.run': cmd.run,
+  'wtb.runAsk': cmd.runAsk,
   'wtb.resume': cmd.resume,
   'wtb.answer': cmd.answer,
   'wtb.cancel': cmd.cancel,
@@ -25,6 +26,7 @@ const COMMANDS: Record<string, (env: cmd.Env) => cmd.Handler> = {
   'wtb.undoRollback': cmd.undoRollback,
   'wtb.fork': cmd.fork,
   'wtb.batch': cmd.batch,
+  'wtb.compareVariants': cmd.compareVariants,
   'wtb.history': cmd.history,
   'wtb.showState': cmd.showState,
   'wtb.compareWithPrevious': cmd.compareWithPrevious,
@@ -33,6 +35,7 @@ const COMMANDS: Record<string, (env: cmd.Env) => cmd.Handler> = {
   'wtb.showGraph': cmd.showGraph,
   'wtb.refresh': cmd.refresh,
   'wtb.restartServer': cmd.restartServer,
+  'wtb.chooseFolder': cmd.chooseFolder,
   'wtb.showLogs': cmd.showLogs,
   'wtb.doctor': cmd.doctor,
   'wtb.openDocs': cmd.openDocs,

@@ -5,7 +5,7 @@ import * as vscode from 'vscode';
 import type { Ctx } from './ctx';
 import * as p from './protocol';
 import * as fmt from './format';
-import { parseJsonObject, preview, validateJsonObject } from './inputs';
+import { isInputLike, parseJsonObject, preview, validateJsonObject } from './inputs';
 import { shortId } from './uris';
 
 interface Item<T> extends vscode.QuickPickItem {
@@ -25,7 +25,7 @@ export async function pickWorkflow(ctx: Ctx, title = 'WTB: choose a workflow'): 
     return undefined;
   }
   ctx.model.setWorkflows(workflows);
-  return pick(workflows.map((w) => ({ label: w.name, description: w.ref ?? '', detail: w.runCount ? `${w.runCount} runs` : undefined, value: w.name })),
+  return pick(workflows.map((w) => ({ label: w.name, description: w.ref ?? '', detail: w.runCount ? fmt.plural(w.runCount, 'run') : undefined, value: w.name })),
     { title, placeHolder: 'Workflow' });
 }
 
@@ -99,8 +99,16 @@ export async function pickInput(ctx: Ctx, workflow: string): Promise<{ value: p.
   if (last !== undefined) items.push({ label: '$(history) Last used input', description: last ? preview(last) : '(empty)', value: { kind: 'value', value: last } });
   items.push({ label: '$(circle-slash) Empty input', description: '{}', value: { kind: 'value', value: {} } });
   const exclude = '{**/node_modules/**,**/.wtb/**,**/.vscode/**,**/.venv/**,**/index/**,**/out/**,**/langgraph.json,**/package*.json,**/tsconfig*.json}';
-  const files = await vscode.workspace.findFiles('**/*.json', exclude, 30);
-  files.sort((a, b) => a.path.localeCompare(b.path));
+  const found = await vscode.workspace.findFiles('**/*.json', exclude, 60);
+  found.sort((a, b) => a.path.localeCompare(b.path));
+  // Input-like files only: JSON objects that no recorded step wrote (report.json is an output).
+  const written = new Set(ctx.model.executionsOf().flatMap((e) => ctx.model.checkpoints(e.id).flatMap((c) => Object.keys(c.outputFiles ?? {}))));
+  const files: vscode.Uri[] = [];
+  for (const uri of found) {
+    const text = await vscode.workspace.fs.readFile(uri).then((b) => new TextDecoder().decode(b), () => '');
+    if (isInputLike(vscode.workspace.asRelativePath(uri, false), text, written)) files.push(uri);
+    if (files.length >= 30) break;
+  }
   for (const uri of files) {
     items.push({ label: `$(file) ${vscode.workspace.asRelativePath(uri)}`, description: 'input from file', value: { kind: 'file', uri } });
   }

@@ -8,7 +8,7 @@ import * as vscode from 'vscode';
 import { WorkDoneProgress, type WorkDoneProgressBegin, type WorkDoneProgressEnd, type WorkDoneProgressReport } from 'vscode-languageclient/node';
 import type { Ctx } from './ctx';
 import * as p from './protocol';
-import { describeError } from './errors';
+import { describeError, firstLine } from './errors';
 import type { RunSummary } from './statusText';
 import { executionLabel } from './format';
 
@@ -19,6 +19,9 @@ interface ActiveRun {
   executionId?: string;
   message: string;
   cancelRequested: boolean;
+  /** A resume (or a fork that runs): the execution is still `paused` until its worker starts. */
+  resumes: boolean;
+  seenRunning: boolean;
   onCancel?: () => void;
   report?: (message: string, increment?: number) => void;
   finish: () => void;
@@ -40,15 +43,29 @@ const ENDED: ReadonlySet<p.ExecutionStatusName> = new Set(['completed', 'failed'
 export class RunTracker implements vscode.Disposable {
   private readonly active = new Map<string, ActiveRun>();
   private readonly subscription: vscode.Disposable;
+  /** The status-bar message of each ended run, taken down as soon as its execution changes again. */
+  private readonly said = new Map<string, { status: string; message: vscode.Disposable }>();
 
   constructor(private readonly ctx: Ctx) {
     this.subscription = ctx.onExecutionChanged((e) => {
+      const said = this.said.get(e.id);
+      if (said && said.status !== e.status) {
+        said.message.dispose();
+        this.said.delete(e.id);
+      }
       for (const run of this.active.values()) {
         if (run.executionId !== e.id) continue;
         run.label = executionLabel(e);
-        if (ENDED.has(e.status)) this.end(run, e);
+        if (this.hasEnded(run, e)) this.end(run, e);
       }
     });
+  }
+
+  /** A final status; `paused` ends a resume only after its worker ran (before, it is the pause being resumed). */
+  private hasEnded(run: ActiveRun, e: p.ExecutionInfo): boolean {
+    if (e.status === 'running') run.seenRunning = true;
+    if (e.status === 'paused' && run.resumes && !run.seenRunning) return false;
+    return ENDED.has(e.status);
   }
 
   summaries(): RunSummary[] {
@@ -63,15 +80,19 @@ export class RunTracker implements vscode.Disposable {
    * Shows the notification and listens on a fresh token; call before sending the request.
    * Cancel sends `wtb/cancel` for the execution, or calls `onCancel` (a batch cancels its request).
    */
-  begin(title: string, workflow: string, onCancel?: () => void): RunHandle {
+  begin(title: string, workflow: string, onCancel?: () => void, opts: { resumes?: boolean } = {}): RunHandle {
     const token = `wtb-${randomUUID()}`;
-    const run: ActiveRun = { token, workflow, label: '', message: 'starting…', cancelRequested: false, onCancel, finished: false, finish: () => undefined };
+    const run: ActiveRun = {
+      token, workflow, label: '', message: 'starting…', cancelRequested: false, resumes: opts.resumes ?? false, seenRunning: false,
+      onCancel, finished: false, finish: () => undefined,
+    };
     this.active.set(token, run);
     const client = this.ctx.languageClient;
     run.subscription = client?.onProgress(WorkDoneProgress.type, token, (value: WorkDoneProgressBegin | WorkDoneProgressReport | WorkDoneProgressEnd) => {
       if (value.kind === 'end') {
         run.message = value.message ?? 'done';
         this.finish(run);
+        if (run.executionId) void this.ctx.refreshExecution(run.executionId);
         return;
       }
       const message = value.message ?? (value.kind === 'begin' ? value.title : undefined);
@@ -93,7 +114,7 @@ export class RunTracker implements vscode.Disposable {
       attach: (execution) => {
         run.executionId = execution.id;
         run.label = executionLabel(execution);
-        if (ENDED.has(execution.status)) this.end(run, execution);
+        if (this.hasEnded(run, execution)) this.end(run, execution);
         else if (run.cancelRequested) void this.cancel(run);
         this.ctx.statusBar.update();
       },
@@ -127,11 +148,14 @@ export class RunTracker implements vscode.Disposable {
   private end(run: ActiveRun, e: p.ExecutionInfo): void {
     if (run.finished) return;
     if (e.status === 'failed') {
-      const why = e.error ? `${e.error.type}: ${e.error.message}${e.error.node ? ` (in ${e.error.node})` : ''}` : 'see the log';
+      // One line: a load error's message goes on with its traceback (the failing line is marked in Problems).
+      const loading = e.error?.type === 'WorkflowLoadError';
+      const why = e.error ? `${loading ? '' : `${e.error.type}: `}${firstLine(e.error.message)}${e.error.node ? ` (in ${e.error.node})` : ''}${loading ? ' (see Problems)' : ''}` : 'see the log';
       void vscode.window.showErrorMessage(`WTB: ${e.workflow} ${executionLabel(e)} failed — ${why}`, 'Show Logs')
         .then((pick) => pick && this.ctx.output.show());
     } else {
-      vscode.window.setStatusBarMessage(`WTB: ${e.workflow} ${executionLabel(e)} ${e.status}`, 5000);
+      this.said.get(e.id)?.message.dispose();
+      this.said.set(e.id, { status: e.status, message: vscode.window.setStatusBarMessage(`WTB: ${e.workflow} ${executionLabel(e)} ${e.status}`, 5000) });
     }
     this.finish(run);
   }

@@ -37,13 +37,28 @@ export interface CheckMessage {
   actual?: string;
 }
 
-/** What a check result says in the Testing view: the report, and expected/actual for its diff. */
-export function checkMessage(result: CheckResultInfo): CheckMessage {
+/** A file's content on each side of a file divergence (`null`: the file is absent on that side). */
+export interface FileSides {
+  expected: string | null;
+  actual: string | null;
+}
+
+/**
+ * What a check result says in the Testing view: the report, and expected/actual for its diff.
+ * A file divergence carries content hashes: its diff shows the files' contents (`files`, read
+ * at the two checkpoints), else no hash pair but the daemon's unified diff in the message.
+ */
+export function checkMessage(result: CheckResultInfo, files?: FileSides): CheckMessage {
   if (result.passed) return { message: `Matches golden ${result.golden} (${result.checkpointsCompared} checkpoints compared).` };
   const d = result.divergence;
   const where = d ? `step ${d.step}${d.node ? ` (${d.node})` : ''}: ${d.kind} ${d.name}` : 'unknown step';
   const message = `Diverged from golden ${result.golden} at ${where}.\n\n${result.report}`.trim();
-  return d ? { message, expected: show(d.expected), actual: show(d.actual) } : { message };
+  if (!d) return { message };
+  if (d.kind === 'file') {
+    if (!files) return { message: d.diff ? `${message}\n\n${d.diff}` : message };
+    return { message, expected: files.expected ?? '(no such file in the golden run)\n', actual: files.actual ?? '(no such file in this run)\n' };
+  }
+  return { message, expected: show(d.expected), actual: show(d.actual) };
 }
 
 /** A byte count for people: 512 B, 1.5 KB, 2.3 MB. */

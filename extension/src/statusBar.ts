@@ -24,6 +24,7 @@ export class StatusBar implements vscode.Disposable {
       problem: this.ctx.problem,
       runs: this.ctx.runs.summaries(),
       watcher: this.ctx.watcher,
+      folder: (vscode.workspace.workspaceFolders ?? []).length > 1 ? this.ctx.workspaceFolder?.name : undefined,
     });
     this.item.command = view.command;
     this.item.text = view.text;

@@ -23,6 +23,8 @@ export interface StatusInput {
   runs: RunSummary[];
   /** Unknown until the daemon answers `wtb/doctor` (an older daemon never does). */
   watcher?: WatcherStatus | undefined;
+  /** The folder the daemon serves, named in a multi-root window. */
+  folder?: string | undefined;
 }
 
 export interface StatusView {
@@ -92,6 +94,7 @@ export function statusText(s: StatusInput): StatusView {
       if (s.watcher) lines.push('', watcherLine(s.watcher));
       break;
   }
+  if (s.folder) lines.push('', `Folder: ${escapeMarkdown(s.folder)} (WTB: Choose Workspace Folder to switch)`);
   if (s.python) lines.push('', `Python: \`${s.python}\``);
   lines.push('', walking ? 'Click to run "WTB: Doctor".' : 'Click to show the WTB log.');
   return { text, tooltip: lines.join('\n'), error, command: walking ? 'wtb.doctor' : 'wtb.showLogs' };

@@ -8,6 +8,7 @@ import * as p from './protocol';
 import { describeError, logLine } from './errors';
 import type { TreeNode } from './treeModel';
 import { pauseNote, storageDescription } from './regression';
+import { fileChanges } from './freshness';
 
 export class CheckpointTree implements vscode.TreeDataProvider<TreeNode>, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<TreeNode | undefined>();
@@ -42,6 +43,7 @@ export class CheckpointTree implements vscode.TreeDataProvider<TreeNode>, vscode
         if ((was === 'running' || was === 'pending') && e.status !== 'running' && e.status !== 'pending') void this.reloadCheckpoints(e.id);
         if (e.status !== 'running' && e.status !== 'pending') this.scheduleStorage();
       }),
+      ctx.onModelChanged(() => this.refresh()),
       ctx.onCheckpointAdded(({ executionId, checkpoint }) => {
         if (model.addCheckpoint(executionId, checkpoint)) this.refresh();
       }),
@@ -115,7 +117,13 @@ export class CheckpointTree implements vscode.TreeDataProvider<TreeNode>, vscode
     const key = node?.id ?? '';
     try {
       if (!node) {
-        if (!model.hasWorkflows()) await this.load(key, async () => model.setWorkflows((await this.ctx.request(p.LIST_WORKFLOWS, {})).workflows));
+        if (!model.hasWorkflows()) {
+          await this.load(key, async () => {
+            model.setWorkflows((await this.ctx.request(p.LIST_WORKFLOWS, {})).workflows);
+            // Golden runs are marked, and checks nest under them.
+            model.setGoldens(await this.ctx.request(p.LIST_GOLDENS, {}).then((r) => r.goldens, () => []));
+          });
+        }
         const roots = model.roots();
         void vscode.commands.executeCommand('setContext', 'wtb.noWorkflows', roots.length === 0);
         return roots;
@@ -132,6 +140,7 @@ export class CheckpointTree implements vscode.TreeDataProvider<TreeNode>, vscode
           model.setCheckpoints(node.executionId, result, false);
         });
       }
+      if (node.type === 'checkpoint') await this.loadFileChanges(node.executionId, node.checkpointId);
       this.errors.delete(key);
       return model.children(node);
     } catch (e) {
@@ -139,6 +148,26 @@ export class CheckpointTree implements vscode.TreeDataProvider<TreeNode>, vscode
       const message = `Could not load: ${describeError(e)}`;
       this.errors.set(key, message);
       return [model.message(message)];
+    }
+  }
+
+  /**
+   * Created vs modified: the step's files compared with the checkpoint before (`wtb/diff`),
+   * once per checkpoint, when it is expanded. Deleted files are known without asking.
+   */
+  private async loadFileChanges(executionId: string, checkpointId: string): Promise<void> {
+    const model = this.ctx.model;
+    const cp = model.checkpoint(executionId, checkpointId);
+    if (!cp || model.fileChanges(checkpointId) || !Object.values(cp.outputFiles ?? {}).some((h) => h !== null)) return;
+    const base = model.comparisonBase(executionId, checkpointId);
+    try {
+      const diff = base === 'first' || base === undefined ? base
+        : (await this.ctx.request(p.DIFF, { a: base, b: { executionId, checkpointId } })).files;
+      model.setFileChanges(checkpointId, fileChanges(cp.outputFiles, diff));
+      if (base !== undefined) this.refresh();
+    } catch (e) {
+      this.ctx.output.debug(`comparing ${checkpointId} with the step before: ${describeError(e)}`);
+      model.setFileChanges(checkpointId, fileChanges(cp.outputFiles, undefined));
     }
   }
 

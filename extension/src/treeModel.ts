@@ -6,14 +6,17 @@
 // turns NodeViews into vscode.TreeItems. Nodes are interned by id so that the same element
 // object comes back for the same thing (VS Code maps elements to tree rows by identity).
 
-import type { CheckpointInfo, ExecutionInfo, InterruptInfo, ListCheckpointsResult, WorkflowInfo } from './protocol';
+import type { CheckpointInfo, ExecutionInfo, GoldenInfo, InterruptInfo, ListCheckpointsResult, WorkflowInfo } from './protocol';
 import * as fmt from './format';
 import { nestingParent, questionText, splitNamespace } from './interrupts';
+import { changeSummary, type FileChange } from './freshness';
+import { batchSummary, checkedGolden, type CheckOutcome, isCheck } from './runKinds';
 import { shortId } from './uris';
 
 export type TreeNode =
   | { readonly type: 'workflow'; readonly id: string; readonly workflow: string }
   | { readonly type: 'execution'; readonly id: string; readonly executionId: string }
+  | { readonly type: 'batch'; readonly id: string; readonly batchId: string; readonly workflow: string }
   | { readonly type: 'checkpoint'; readonly id: string; readonly executionId: string; readonly checkpointId: string }
   | { readonly type: 'file'; readonly id: string; readonly executionId: string; readonly checkpointId: string; readonly path: string }
   | { readonly type: 'interrupt'; readonly id: string; readonly executionId: string; readonly interruptId: string }
@@ -23,6 +26,7 @@ export type TreeNode =
 
 export type WorkflowNode = Extract<TreeNode, { type: 'workflow' }>;
 export type ExecutionNode = Extract<TreeNode, { type: 'execution' }>;
+export type BatchNode = Extract<TreeNode, { type: 'batch' }>;
 export type CheckpointNode = Extract<TreeNode, { type: 'checkpoint' }>;
 export type FileNode = Extract<TreeNode, { type: 'file' }>;
 export type InterruptNode = Extract<TreeNode, { type: 'interrupt' }>;
@@ -60,6 +64,13 @@ export class TreeModel {
   private readonly nodes = new Map<string, TreeNode>();
   /** Executions the user just started here: shown expanded. */
   private readonly expand = new Set<string>();
+  /** Executions with a rollback that can still be undone (what this editor rolled back). */
+  private readonly undoable = new Set<string>();
+  /** checkpoint id → how each file of its step changed (known once the step was compared with the one before). */
+  private readonly changes = new Map<string, Record<string, FileChange>>();
+  private goldens: GoldenInfo[] = [];
+  /** execution id of a golden check → what the check found (known for checks run in this editor). */
+  private readonly checks = new Map<string, CheckOutcome>();
 
   constructor(public pageSize = 50, private readonly now: () => Date = () => new Date()) {}
 
@@ -70,6 +81,62 @@ export class TreeModel {
     this.executions.clear();
     this.executionLists.clear();
     this.checkpointPages.clear();
+    this.changes.clear();
+  }
+
+  /** A rollback of this execution can be undone (`on`), or not any more. */
+  setUndoable(executionId: string, on: boolean): void {
+    if (on) this.undoable.add(executionId);
+    else this.undoable.delete(executionId);
+  }
+
+  isUndoable(executionId: string): boolean {
+    return this.undoable.has(executionId);
+  }
+
+  undoableIds(): string[] {
+    return [...this.undoable];
+  }
+
+  setGoldens(goldens: GoldenInfo[]): void {
+    this.goldens = [...goldens];
+  }
+
+  goldenList(): GoldenInfo[] {
+    return this.goldens;
+  }
+
+  /** The goldens whose run this execution is. */
+  goldensOf(executionId: string): GoldenInfo[] {
+    return this.goldens.filter((g) => g.executionId === executionId);
+  }
+
+  setCheckOutcome(executionId: string, outcome: CheckOutcome): void {
+    this.checks.set(executionId, outcome);
+  }
+
+  checkOutcome(executionId: string): CheckOutcome | undefined {
+    return this.checks.get(executionId);
+  }
+
+  /** The golden run a check execution checked against, when that run is loaded (the check nests under it). */
+  private checkParent(e: ExecutionInfo): string | undefined {
+    const golden = isCheck(e) ? checkedGolden(e, this.goldens) : undefined;
+    return golden && this.executions.has(golden.executionId) && golden.executionId !== e.id ? golden.executionId : undefined;
+  }
+
+  /** The variants of a batch, oldest first. */
+  variants(batchId: string): ExecutionInfo[] {
+    return [...this.executions.values()].filter((e) => e.batchId === batchId).sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id));
+  }
+
+  setFileChanges(checkpointId: string, changes: Record<string, FileChange>): void {
+    this.changes.set(checkpointId, changes);
+  }
+
+  /** How the files of a step changed; undefined until the step was compared with the one before. */
+  fileChanges(checkpointId: string): Record<string, FileChange> | undefined {
+    return this.changes.get(checkpointId);
   }
 
   setWorkflows(workflows: WorkflowInfo[]): void {
@@ -89,6 +156,8 @@ export class TreeModel {
   upsertExecution(e: ExecutionInfo): boolean {
     const old = this.executions.get(e.id);
     this.executions.set(e.id, e);
+    // A run after a rollback moves on from it: its undo is no longer offered.
+    if (e.status === 'running' && old?.status !== 'running') this.undoable.delete(e.id);
     if (!old) {
       const list = this.executionLists.get(e.workflow);
       if (list) list.loadedCount += 1;
@@ -251,8 +320,17 @@ export class TreeModel {
     switch (node.type) {
       case 'workflow': {
         const all = this.executionsOf(node.workflow);
-        const roots = all.filter((e) => !e.parentId || !this.executions.has(e.parentId));
-        const out: TreeNode[] = roots.map((e) => this.node('execution', e.id));
+        // Forks nest under their parent, golden checks under their golden run, variants in their batch.
+        const roots = all.filter((e) => (!e.parentId || !this.executions.has(e.parentId)) && !this.checkParent(e));
+        const out: TreeNode[] = [];
+        const batches = new Set<string>();
+        for (const e of roots) {
+          if (!e.batchId) out.push(this.node('execution', e.id));
+          else if (!batches.has(e.batchId)) {
+            batches.add(e.batchId);
+            out.push(this.batchNode(e.batchId, node.workflow));
+          }
+        }
         if (this.executionLists.get(node.workflow)?.more) out.push(this.intern('moreExecutions', node.workflow));
         return out;
       }
@@ -263,6 +341,8 @@ export class TreeModel {
         const loose = this.forksOf(node.executionId).filter((f) => !f.parentCheckpointId || !loaded.has(f.parentCheckpointId));
         // The questions it waits on come first: they are what the person has to do next.
         const out: TreeNode[] = this.pendingInterrupts(node.executionId).map((q) => this.node('interrupt', node.executionId, q.id));
+        // A golden run holds the checks made against it, newest first.
+        out.push(...this.executionsOf().filter((c) => this.checkParent(c) === node.executionId).map((c) => this.node('execution', c.id)));
         out.push(...loose.map((f) => this.node('execution', f.id)));
         // Subgraph steps nest under the parent step that ran them (those whose parent is not loaded stay here).
         for (const cp of page?.items ?? []) {
@@ -282,6 +362,8 @@ export class TreeModel {
         }
         return out;
       }
+      case 'batch':
+        return this.variants(node.batchId).filter((e) => !e.parentId || !this.executions.has(e.parentId)).map((e) => this.node('execution', e.id));
       default:
         return [];
     }
@@ -303,8 +385,13 @@ export class TreeModel {
           }
           return this.node('execution', e.parentId);
         }
+        const golden = this.checkParent(e);
+        if (golden) return this.node('execution', golden);
+        if (e.batchId) return this.batchNode(e.batchId, e.workflow);
         return this.node('workflow', e.workflow);
       }
+      case 'batch':
+        return this.node('workflow', node.workflow);
       case 'checkpoint': {
         const cp = this.checkpoint(node.executionId, node.checkpointId);
         const under = cp ? this.nestedUnder(node.executionId, cp) : undefined;
@@ -323,10 +410,12 @@ export class TreeModel {
     switch (node.type) {
       case 'workflow': {
         const w = this.workflow(node.workflow);
-        const runs = this.loadedExecutionCount(node.workflow) || w?.runCount || 0;
+        // Golden checks are not runs of the workflow (they are listed under their golden run).
+        const loaded = this.hasExecutions(node.workflow) ? this.executionsOf(node.workflow).filter((e) => !isCheck(e)).length : 0;
+        const runs = loaded || w?.runCount || 0;
         return {
           label: node.workflow,
-          description: runs ? `${runs} run${runs === 1 ? '' : 's'}` : (w?.ref ?? ''),
+          description: runs ? fmt.plural(runs, 'run') : (w?.ref ?? ''),
           tooltip: [node.workflow, w?.ref, w?.path ? `defined in ${w.path}${w.line != null ? `:${w.line + 1}` : ''}` : undefined]
             .filter(Boolean).join('\n'),
           icon: { id: 'type-hierarchy' },
@@ -337,13 +426,49 @@ export class TreeModel {
       case 'execution': {
         const e = this.executions.get(node.executionId);
         if (!e) return { label: shortId(node.executionId), contextValue: 'wtbExecution.unknown', collapsible: 'collapsed' };
+        const goldens = this.goldensOf(e.id);
+        const check = isCheck(e) ? this.checks.get(e.id) : undefined;
+        const golden = isCheck(e) ? checkedGolden(e, this.goldens) : undefined;
+        let description = fmt.executionDescription(e, now);
+        let tooltip = fmt.executionTooltip(e, now);
+        let icon = fmt.statusIcon(e.status);
+        let label = fmt.executionLabel(e);
+        if (isCheck(e)) {
+          label = `check against golden ${e.name!.slice('check:'.length)}`;
+          if (check && e.status === 'completed') {
+            description = [check.passed ? 'passed' : `diverged${check.where ? ` at ${check.where}` : ''}`, fmt.formatTime(fmt.fromUnixSeconds(e.createdAt), now)].join(' · ');
+            icon = { id: 'beaker', color: check.passed ? 'testing.iconPassed' : 'testing.iconFailed' };
+          } else if (e.status === 'completed') {
+            icon = { id: 'beaker' };
+          }
+          tooltip = `${tooltip}\n${golden ? `checked against golden ${golden.name} (run ${shortId(golden.executionId)})` : 'a golden check'}${check ? `: ${check.passed ? 'passed' : `diverged${check.where ? ` at ${check.where}` : ''}`}` : ''}`;
+        } else if (goldens.length) {
+          description = `★ golden · ${description}`;
+          icon = { id: 'star-full', color: 'charts.yellow' };
+          tooltip = `${tooltip}\ngolden run of ${goldens.map((g) => g.name).join(', ')}`;
+        }
         return {
-          label: fmt.executionLabel(e),
-          description: fmt.executionDescription(e, now),
-          tooltip: fmt.executionTooltip(e, now),
-          icon: fmt.statusIcon(e.status),
-          contextValue: `wtbExecution.${e.status}${e.parentId ? '.fork' : ''}${this.pendingInterrupts(e.id).length ? '.asking' : ''}`,
+          label,
+          description,
+          tooltip,
+          icon,
+          contextValue: `wtbExecution.${e.status}${e.parentId ? '.fork' : ''}${isCheck(e) ? '.check' : ''}${goldens.length ? '.golden' : ''}${this.pendingInterrupts(e.id).length ? '.asking' : ''}${this.undoable.has(e.id) ? '.undoable' : ''}`,
           collapsible: this.expand.has(e.id) ? 'expanded' : 'collapsed',
+        };
+      }
+      case 'batch': {
+        const variants = this.variants(node.batchId);
+        const first = variants[0];
+        const live = variants.some((v) => v.status === 'running' || v.status === 'pending');
+        const failed = variants.some((v) => v.status === 'failed');
+        return {
+          label: `batch ${shortId(node.batchId)}`,
+          description: [batchSummary(variants), first ? fmt.formatTime(fmt.fromUnixSeconds(first.createdAt), now) : ''].filter(Boolean).join(' · '),
+          tooltip: [`batch ${node.batchId} of ${node.workflow}`, `${variants.length} variant${variants.length === 1 ? '' : 's'}: ${batchSummary(variants)}`,
+            ...variants.map((v) => `  ${fmt.executionLabel(v)}: ${v.status}`)].join('\n'),
+          icon: live ? { id: 'sync~spin' } : { id: 'run-all', color: failed ? 'testing.iconFailed' : 'testing.iconPassed' },
+          contextValue: 'wtbBatch',
+          collapsible: 'collapsed',
         };
       }
       case 'checkpoint': {
@@ -357,7 +482,7 @@ export class TreeModel {
         const runs = inner.length ? `${inner.length} subgraph step${inner.length === 1 ? '' : 's'}` : '';
         return {
           label: fmt.checkpointLabel(cp),
-          description: [fmt.checkpointDescription(cp, isHead, now), where, runs].filter(Boolean).join(' · '),
+          description: [fmt.checkpointDescription(cp, isHead, now, this.changes.has(cp.id) ? changeSummary(this.changes.get(cp.id)!) : undefined), where, runs].filter(Boolean).join(' · '),
           tooltip: fmt.checkpointTooltip(cp, isHead),
           icon: isHead ? { id: 'debug-stackframe', color: 'charts.green' } : { id: 'circle-outline' },
           contextValue: isHead ? 'wtbCheckpoint.head' : 'wtbCheckpoint',
@@ -367,14 +492,16 @@ export class TreeModel {
       case 'file': {
         const cp = this.checkpoint(node.executionId, node.checkpointId);
         const deleted = cp ? cp.outputFiles[node.path] === null : false;
+        const kind: FileChange = deleted ? 'deleted' : this.changes.get(node.checkpointId)?.[node.path] ?? 'changed';
         const slash = node.path.lastIndexOf('/');
         const base = node.path.slice(slash + 1);
         const dir = slash > 0 ? node.path.slice(0, slash) : '';
         return {
           label: base,
-          description: [dir, deleted ? 'deleted' : ''].filter(Boolean).join(' · '),
-          tooltip: `${node.path}${deleted ? ' (deleted at this step)' : ''}`,
-          contextValue: deleted ? 'wtbFile.deleted' : 'wtbFile',
+          description: [kind === 'changed' ? '' : kind, dir].filter(Boolean).join(' · '),
+          tooltip: `${node.path} (${kind === 'changed' ? 'written' : kind} at this step)`,
+          icon: fileIcon(kind),
+          contextValue: `wtbFile.${kind}`,
           collapsible: 'none',
           resourcePath: node.path,
           command: { command: 'wtb.openFileAtCheckpoint', title: 'Open File at Checkpoint', arguments: [node] },
@@ -434,9 +561,37 @@ export class TreeModel {
     return n;
   }
 
+  /** The checkpoint before this one, for telling created files from modified ones; 'first' when there is none. */
+  comparisonBase(executionId: string, checkpointId: string): { executionId: string; checkpointId: string } | 'first' | undefined {
+    const prev = this.previous(executionId, checkpointId);
+    if (prev) return prev;
+    const cp = this.checkpoint(executionId, checkpointId);
+    return cp && !cp.parentId && !this.executions.get(executionId)?.parentId && !this.nextBefore(executionId) ? 'first' : undefined;
+  }
+
+  private batchNode(batchId: string, workflow: string): BatchNode {
+    const id = `batch\u0000${batchId}`;
+    let n = this.nodes.get(id);
+    if (!n) {
+      n = { type: 'batch', id, batchId, workflow };
+      this.nodes.set(id, n);
+    }
+    return n as BatchNode;
+  }
+
   private forksOf(executionId: string): ExecutionInfo[] {
     return [...this.executions.values()]
       .filter((e) => e.parentId === executionId)
       .sort((a, b) => a.createdAt - b.createdAt);
+  }
+}
+
+/** Created, modified and deleted files look different (colours as in VS Code's SCM views). */
+function fileIcon(kind: FileChange): fmt.Icon {
+  switch (kind) {
+    case 'created': return { id: 'diff-added', color: 'gitDecoration.addedResourceForeground' };
+    case 'modified': return { id: 'diff-modified', color: 'gitDecoration.modifiedResourceForeground' };
+    case 'deleted': return { id: 'diff-removed', color: 'gitDecoration.deletedResourceForeground' };
+    default: return { id: 'diff' };
   }
 }

@@ -1,17 +1,22 @@
 // The `wtb:` virtual document scheme: content at a checkpoint, asked of the daemon.
 //
-//   wtb:/<exec8>@<step>/state.json?kind=state&execution=…&checkpoint=…
-//   wtb:/<exec8>@<step>/<workspace path>?kind=file&execution=…&checkpoint=…&path=…
+//   wtb:/fixer 08932b50 @ step 6 · state.json?kind=state&execution=…&checkpoint=…
+//   wtb:/out/fixer 08932b50 @ step 6 · answer.md?kind=file&execution=…&checkpoint=…&path=…
+//   wtb:/<shared>/state.json?kind=state&…        (one side of a comparison, see `encode`)
 //   wtb:/empty/<workspace path>?kind=empty         (the missing side of an added/removed file)
 //
 // The path part is only for people (tab titles, language detection from the extension); the
-// query carries the ids. Pure string functions: `contentProvider.ts` turns them into vscode.Uri.
+// query carries the ids. A document opened alone names its execution and step in its file
+// name, so that the tab says where it comes from. The two sides of a comparison share one
+// path (the comparison's name as the folder): VS Code marks a pair whose paths differ as a
+// rename ("R", the left name struck through). Pure string functions: `contentProvider.ts`
+// turns them into vscode.Uri.
 
 export const SCHEME = 'wtb';
 
 export type WtbDocument =
-  | { kind: 'state'; executionId: string; checkpointId: string | null; step?: number | null }
-  | { kind: 'file'; executionId: string; checkpointId: string | null; path: string; step?: number | null }
+  | { kind: 'state'; executionId: string; checkpointId: string | null; step?: number | null; title?: string }
+  | { kind: 'file'; executionId: string; checkpointId: string | null; path: string; step?: number | null; title?: string }
   | { kind: 'empty'; path: string };
 
 export interface UriParts {
@@ -37,7 +42,32 @@ function cleanPath(p: string): string {
   return p.replace(/\\/g, '/').replace(/^\/+/, '');
 }
 
-export function encode(doc: WtbDocument): UriParts {
+/** A name as one path segment (a `/` would start a folder). */
+function segment(name: string): string {
+  return name.replace(/[\\/]/g, '∕').trim() || '-';
+}
+
+/** The file name a document opened alone has: `<title> · <base name>`, in the path's folder. */
+function named(title: string, path: string): string {
+  const clean = cleanPath(path);
+  const slash = clean.lastIndexOf('/');
+  return `/${slash >= 0 ? `${clean.slice(0, slash)}/` : ''}${segment(title)} · ${clean.slice(slash + 1)}`;
+}
+
+/**
+ * The URI parts of a document. `shared`: the name of a comparison this document is one side
+ * of; both sides (and the empty side of an added or removed file) then get the same path,
+ * `/<shared>/<workspace path>`, and differ only in their query.
+ */
+export function encode(doc: WtbDocument, opts: { shared?: string } = {}): UriParts {
+  const parts = encodeIds(doc);
+  const file = doc.kind === 'state' ? 'state.json' : doc.path;
+  if (opts.shared) return { path: `/${segment(opts.shared)}/${cleanPath(file)}`, query: parts.query };
+  if (doc.kind === 'empty') return parts;
+  return { path: named(doc.title ?? where(doc), file), query: parts.query };
+}
+
+function encodeIds(doc: WtbDocument): UriParts {
   const q = new URLSearchParams();
   q.set('kind', doc.kind);
   switch (doc.kind) {

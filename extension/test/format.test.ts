@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fmt from '../src/format';
 import { statusText } from '../src/statusText';
-import { describeError, isCancellation, logLine } from '../src/errors';
+import { describeError, firstLine, isCancellation, logLine } from '../src/errors';
 import { makeCheckpoint, makeExecution } from './fixtures';
 
 test('times: today as HH:MM:SS, other days with the date', () => {
@@ -58,4 +58,26 @@ test('errors read as the daemon wrote them', () => {
   assert.equal(logLine('wtb/getState', rpc), 'wtb/getState failed: [1001 not found UnknownExecutionError] unknown execution "x"');
   assert.equal(describeError(new Error('boom')), 'boom');
   assert.equal(isCancellation({ code: -32800, message: 'cancelled' }), true);
+});
+
+test('titles name the execution and the step; state views leave out _output_files only', () => {
+  const e = makeExecution('08932b50aaaa', { workflow: 'fixer' });
+  assert.equal(fmt.executionTitle(e), 'fixer 08932b50');
+  assert.equal(fmt.checkpointTitle(e, 6), 'fixer 08932b50 @ step 6');
+  assert.equal(fmt.checkpointTitle(e, null, '1f1e8f7a-2dc3-6344-bfff-7ee9620149f9'), 'fixer 08932b50 @ 620149f9');
+  assert.equal(fmt.checkpointTitle(e, null, null), 'fixer 08932b50 @ head');
+  assert.equal(fmt.checkpointTitle('08932b50aaaa', -1), '08932b50 @ step -1');
+  assert.deepEqual(fmt.shownState({ _output_files: { 'a.md': 'h' }, answer: 'x', _mine: 1 }), { answer: 'x', _mine: 1 });
+});
+
+test('a workflow that fails to load is one line in a toast, pointing at Problems', () => {
+  const load = { code: 1006, message: 'Importing workflow file broken.py failed with SyntaxError: invalid syntax (broken.py, line 6)\n  File "<frozen importlib._bootstrap>", line 241\n    def broken(:\n' };
+  assert.equal(describeError(load), 'Importing workflow file broken.py failed with SyntaxError: invalid syntax (broken.py, line 6) (see Problems)');
+  assert.equal(firstLine('  one\ntwo'), 'one');
+});
+
+test('counts read as words: 1 run, 2 runs', () => {
+  assert.equal(fmt.plural(1, 'run'), '1 run');
+  assert.equal(fmt.plural(2, 'run'), '2 runs');
+  assert.equal(fmt.plural(0, 'variant'), '0 variants');
 });

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseJsonObject, parseVariants, preview, validateJsonObject } from '../src/inputs';
+import { batchFileOptions, isInputLike, parseJsonObject, parseVariants, preview, validateJsonObject } from '../src/inputs';
 
 test('JSON objects: empty is none, arrays and junk are refused with a message', () => {
   assert.deepEqual(parseJsonObject('  '), { ok: true, value: null });
@@ -26,4 +26,20 @@ test('batch variants: records, a batch file, or plain states', () => {
 
 test('preview shortens', () => {
   assert.equal(preview({ a: 'x'.repeat(100) }, 10), '{"a":"xxx…');
+});
+
+test('a batch file may carry the batch\'s own backend and parallelism', () => {
+  assert.deepEqual(batchFileOptions('{"backend": "local", "maxParallel": 2, "variants": [{}]}'), { backend: 'local', maxParallel: 2 });
+  assert.deepEqual(batchFileOptions('{"backend": "slurm", "maxParallel": 0, "variants": [{}]}'), {});
+  assert.deepEqual(batchFileOptions('[{"name": "a"}]'), {});
+  assert.deepEqual(batchFileOptions('not json'), {});
+});
+
+test('input pickers offer input-like JSON files only', () => {
+  const written = new Set(['out/report.json']);
+  assert.ok(isInputLike('inputs.json', '{"query": "q"}', written));
+  assert.ok(!isInputLike('out/report.json', '{"score": 1}', written), 'a file a run wrote is an output');
+  assert.ok(!isInputLike('list.json', '[1, 2]', written), 'not a JSON object');
+  assert.ok(!isInputLike('broken.json', '{', written));
+  assert.ok(!isInputLike('experiments.batch.json', '{"variants": [{}]}', written), 'batch files go to Run Batch');
 });

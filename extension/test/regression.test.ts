@@ -34,6 +34,24 @@ test('check messages: passed, and diverged with expected/actual', () => {
   assert.equal(r.checkMessage({ ...base, passed: false }).expected, undefined);
 });
 
+test('a diverging file shows its contents on both sides, never the content hashes', () => {
+  const sha = (c: string) => c.repeat(64);
+  const diverged: CheckResultInfo = {
+    ...base, passed: false, report: 'FAILED',
+    divergence: { step: 3, checkpointId: 'c3', node: 'rag_generate', kind: 'file', name: 'out/answer.md', expected: sha('a'), actual: sha('b'), diff: '--- golden/out/answer.md\n+++ now/out/answer.md\n-old\n+new' },
+  };
+  const withFiles = r.checkMessage(diverged, { expected: '# old\n', actual: '# new\n' });
+  assert.equal(withFiles.expected, '# old\n');
+  assert.equal(withFiles.actual, '# new\n');
+  const created = r.checkMessage(diverged, { expected: null, actual: '# new\n' });
+  assert.equal(created.expected, '(no such file in the golden run)\n');
+  // Without the contents: no hash pair to diff, the daemon's unified diff in the message instead.
+  const unread = r.checkMessage(diverged);
+  assert.equal(unread.expected, undefined);
+  assert.match(unread.message, /-old\n\+new$/);
+  for (const m of [withFiles, created, unread]) assert.doesNotMatch(`${m.message}${m.expected}${m.actual}`, /aaaaaaaa|bbbbbbbb/);
+});
+
 test('storage description', () => {
   assert.equal(r.bytes(512), '512 B');
   assert.equal(r.bytes(1536), '1.5 KB');

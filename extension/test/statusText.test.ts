@@ -78,3 +78,9 @@ test('round trips and markdown escaping', () => {
   const v = statusText({ ...running, watcher: { mode: 'walking', reason: 'queue_overflow' } });
   assert.ok(v.tooltip.includes('(queue\\_overflow)'), v.tooltip);
 });
+
+test('in a multi-root window the tooltip names the folder the server serves', () => {
+  const view = statusText({ state: 'running', python: '/py', runs: [], folder: 'service_b' });
+  assert.match(view.tooltip, /Folder: service\\_b \(WTB: Choose Workspace Folder to switch\)/);
+  assert.doesNotMatch(statusText({ state: 'running', python: '/py', runs: [] }).tooltip, /Folder:/);
+});

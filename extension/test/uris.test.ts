@@ -10,9 +10,32 @@ test('wtb: URIs round-trip and read well', () => {
     { kind: 'empty', path: 'index/vectors.json' },
   ];
   for (const d of docs) assert.deepEqual(decode(encode(d)), d);
-  assert.equal(encode(docs[0]!).path, '/0a77aabb@3/state.json');
-  assert.equal(encode(docs[1]!).path, '/e1@head/state.json');
-  assert.equal(encode(docs[2]!).path, '/e1@-1/out/answer file.md');
+  assert.equal(encode(docs[0]!).path, '/0a77aabb@3 · state.json');
+  assert.equal(encode(docs[1]!).path, '/e1@head · state.json');
+  assert.equal(encode(docs[2]!).path, '/out/e1@-1 · answer file.md');
+});
+
+test('a document opened alone names its execution and step in the tab (the extension stays last)', () => {
+  const state: WtbDocument = { kind: 'state', executionId: '08932b50aa', checkpointId: 'c6', step: 6, title: 'fixer 08932b50 @ step 6' };
+  assert.equal(encode(state).path, '/fixer 08932b50 @ step 6 · state.json');
+  const file: WtbDocument = { kind: 'file', executionId: '08932b50aa', checkpointId: 'c6', path: 'out/report.md', step: 6, title: 'fixer 08932b50 @ step 6' };
+  assert.equal(encode(file).path, '/out/fixer 08932b50 @ step 6 · report.md');
+  assert.equal(encode({ ...file, title: 'a/b' }).path, '/out/a∕b · report.md');
+  const { title: _title, ...ids } = file;
+  assert.deepEqual(decode(encode(file)), ids);
+});
+
+test('both sides of a comparison share one path (no rename look); only the query tells them apart', () => {
+  const shared = 'fixer 08932b50 @ step 5 ↔ step 6';
+  const left = encode({ kind: 'state', executionId: 'e', checkpointId: 'c5', step: 5 }, { shared });
+  const right = encode({ kind: 'state', executionId: 'e', checkpointId: 'c6', step: 6 }, { shared });
+  assert.equal(left.path, right.path);
+  assert.equal(left.path, '/fixer 08932b50 @ step 5 ↔ step 6/state.json');
+  assert.notEqual(left.query, right.query);
+  const a = encode({ kind: 'file', executionId: 'e', checkpointId: 'c5', path: 'out/answer.md', step: 5 }, { shared });
+  const b = encode({ kind: 'file', executionId: 'f', checkpointId: 'c9', path: 'out/answer.md', step: 9 }, { shared });
+  assert.equal(a.path, '/fixer 08932b50 @ step 5 ↔ step 6/out/answer.md');
+  assert.equal(a.path, b.path);
 });
 
 test('bad wtb: URIs are errors, not crashes', () => {

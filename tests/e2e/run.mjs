@@ -67,8 +67,12 @@ const SKIP = new Set(['.wtb', 'index', 'out', 'drafts', '__pycache__', '.vscode'
 fs.cpSync(path.join(ROOT, 'sample_workspace'), WS, { recursive: true, filter: (src) => !SKIP.has(path.basename(src)) });
 // The survey workflow (a join, a subgraph, an interrupt()) next to the sample's two.
 fs.copyFileSync(path.join(HERE, 'survey.py'), path.join(WS, 'survey.py'));
+// A slow one (three nodes of 2.5 s) for the graph view following a run.
+fs.copyFileSync(path.join(HERE, 'slow.py'), path.join(WS, 'slow.py'));
 const lgJson = JSON.parse(fs.readFileSync(path.join(WS, 'langgraph.json'), 'utf8'));
-fs.writeFileSync(path.join(WS, 'langgraph.json'), JSON.stringify({ ...lgJson, graphs: { ...lgJson.graphs, survey: './survey.py:survey' } }, null, 2));
+// And one that does not load: a syntax error on line 6 (written here: the repository's linters would refuse the file).
+fs.writeFileSync(path.join(WS, 'broken.py'), '"""A workflow with a syntax error."""\n\nfrom langgraph.graph import StateGraph\n\n\ndef route(state:\n    return state\n\n\ngraph = StateGraph(dict)\n');
+fs.writeFileSync(path.join(WS, 'langgraph.json'), JSON.stringify({ ...lgJson, graphs: { ...lgJson.graphs, survey: './survey.py:survey', slow: './slow.py:slow', broken: './broken.py:graph' } }, null, 2));
 fs.mkdirSync(path.join(WS, '.vscode'), { recursive: true });
 fs.writeFileSync(path.join(WS, '.vscode/settings.json'), JSON.stringify({ 'wtb.python.interpreter': PYTHON, 'wtb.trace.server': 'messages' }, null, 2));
 fs.mkdirSync(path.join(UD, 'User'), { recursive: true });
@@ -102,12 +106,12 @@ function installExtension() {
 }
 
 /** code-server on a free loopback port (its own process group), a fresh page on the workspace. */
-async function startEditor({ workspaceTrust = false } = {}) {
+async function startEditor({ workspaceTrust = false, workspaceFile = undefined } = {}) {
   const port = await freePort();
   const serverLog = fs.openSync(path.join(ARTIFACTS, 'code-server.log'), 'a');
   server = spawn(CODE_SERVER, ['--auth', 'none', '--bind-addr', `127.0.0.1:${port}`, '--disable-telemetry',
     '--disable-update-check', ...(workspaceTrust ? [] : ['--disable-workspace-trust']),
-    '--user-data-dir', UD, '--extensions-dir', EXT, WS],
+    '--user-data-dir', UD, '--extensions-dir', EXT, workspaceFile ?? WS],
   { env, detached: true, stdio: ['ignore', serverLog, serverLog] });
   const base = `http://127.0.0.1:${port}`;
   await until('code-server /healthz', () => fetch(`${base}/healthz`).then((r) => r.ok, () => false));
@@ -116,7 +120,7 @@ async function startEditor({ workspaceTrust = false } = {}) {
     args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking',
       '--disable-component-update', '--disable-sync', '--no-first-run'] });
   page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
-  await page.goto(`${base}/?folder=${encodeURIComponent(WS)}`);
+  await page.goto(workspaceFile ? `${base}/?workspace=${encodeURIComponent(workspaceFile)}` : `${base}/?folder=${encodeURIComponent(WS)}`);
   await page.locator('.monaco-workbench').waitFor({ timeout: 60000 });
 }
 
@@ -176,6 +180,45 @@ async function contextMenu(rowText, entry) {
   }, 10000);
 }
 
+/** The entries of a tree row's context menu (the menu is closed again). */
+async function menuEntries(rowText) {
+  const r = row(rowText);
+  await r.scrollIntoViewIfNeeded();
+  await r.click({ button: 'right' });
+  const items = page.locator('.context-view .monaco-menu .action-label');
+  await items.first().waitFor({ timeout: 10000 });
+  const texts = (await items.allInnerTexts()).map((t) => t.trim()).filter(Boolean);
+  await page.keyboard.press('Escape');
+  return texts;
+}
+
+/**
+ * Presses a button of a notification (`hasText`): on its toast while it shows, else in the
+ * notification center (toasts hide after a while; the center keeps them and their buttons).
+ */
+async function pressNotificationButton(hasText, button) {
+  const toast = page.locator('.notifications-toasts .notification-toast', { hasText }).first();
+  if (await toast.isVisible().catch(() => false)
+      && await toast.locator('.monaco-button', { hasText: button }).first().click({ timeout: 2000 }).then(() => true, () => false)) return;
+  await palette('Notifications: Show Notifications');
+  const item = page.locator('.notifications-center .notification-list-item', { hasText }).first();
+  await item.waitFor({ timeout: 10000 });
+  await item.locator('.monaco-button', { hasText: button }).first().click();
+}
+
+/** Waits for a notification (toast or center) that says `text`; returns what it says. */
+async function notification(text, timeout = 15000) {
+  const n = page.locator('.notifications-toasts .notification-toast, .notifications-center .notification-list-item', { hasText: text }).first();
+  await n.waitFor({ timeout });
+  return (await n.innerText()).replace(/\s+/g, ' ');
+}
+
+/**
+ * The graph view's document: VS Code's webview iframe holds the page in `#active-frame` (while
+ * the page is replaced, a second, pending iframe exists for a moment).
+ */
+const graphFrame = () => page.frameLocator('iframe.webview').frameLocator('iframe#active-frame');
+
 /** Text of the active editor (Monaco renders lines as spans; non-breaking spaces normalised). */
 async function editorText() {
   const lines = page.locator('.editor-group-container.active .monaco-editor .view-lines').first();
@@ -214,6 +257,18 @@ const steps = [
     await shot('tree-workflows');
   }],
 
+  ['the view title\'s Run asks which workflow, even with a row selected', async () => {
+    await row(/^\s*reviser/).click();
+    await page.locator('.part.sidebar .title-actions .action-label[aria-label="Run Workflow…"]').first().click();
+    const pick = page.locator('.quick-input-widget', { hasText: 'run which workflow' });
+    await pick.waitFor({ timeout: 10000 });
+    const offered = (await page.locator('.quick-input-list .monaco-list-row').allInnerTexts()).map((t) => t.replace(/\s+/g, ' ').trim());
+    log(`view-title Run offers: ${JSON.stringify(offered)}`);
+    if (!offered.some((t) => t.startsWith('rag')) || !offered.some((t) => t.startsWith('reviser'))) throw new Error('the pick does not list the workflows');
+    await shot('view-title-run-asks');
+    await page.keyboard.press('Escape');
+  }],
+
   ['Run Workflow from the palette: checkpoints appear in the tree', async () => {
     await palette('WTB: Run Workflow');
     await choose('rag');
@@ -232,12 +287,15 @@ const steps = [
     await shot('run-checkpoints');
   }],
 
-  ['Show State opens the checkpoint state as JSON', async () => {
+  ['Show State opens the checkpoint state as JSON, its tab named after the execution and step, without _output_files', async () => {
     await contextMenu('step 2 · rag_retrieve', 'Show State');
-    await page.locator('.tabs-container .tab', { hasText: 'state.json' }).first().waitFor();
+    const tab = page.locator('.tabs-container .tab', { hasText: /rag [0-9a-f]{8} @ step 2 · state\.json/ }).first();
+    await tab.waitFor();
+    log(`state tab: ${(await tab.innerText()).trim()}`);
     await until('state.json with "retrieved"', async () => /"retrieved"/.test(await editorText()));
     const text = await editorText();
     if (/"answer"/.test(text)) throw new Error('the state after rag_retrieve should not have an answer yet');
+    if (/_output_files/.test(text)) throw new Error('the state view shows WTB\'s internal _output_files');
     await shot('show-state');
   }],
 
@@ -254,26 +312,67 @@ const steps = [
     await until(`${ANSWER} removed from disk (it did not exist at step 1)`, () => disk(ANSWER) === null, 30000);
     if (disk('index/vectors.json') === null) throw new Error('index/vectors.json (written at step 1) is missing after the rollback');
     await until('the head mark on step 1', async () => (await rowTexts()).some((t) => t.startsWith('step 1 · rag_embed_docs') && t.includes('● head')));
+    await notification(/rolled back run [0-9a-f]{8} to step 1/);
     await shot('rollback-done');
   }],
 
-  ['Undo Rollback puts the overwritten files back', async () => {
+  ['Undo Rollback puts the overwritten files back; afterwards it is no longer offered, and the toast\'s Undo explains', async () => {
+    if (!(await menuEntries(RUN_ROW)).includes('Undo Rollback')) throw new Error('Undo Rollback is not offered after the rollback');
     await contextMenu(RUN_ROW, 'Undo Rollback');
     await until(`${ANSWER} restored`, () => /revenue/i.test(disk(ANSWER) ?? ''), 30000);
     await shot('undo-rollback');
+    await until('Undo Rollback gone from the run\'s menu', async () => !(await menuEntries(RUN_ROW)).includes('Undo Rollback'), 10000);
+    const before = disk(ANSWER);
+    await pressNotificationButton(/rolled back run [0-9a-f]{8} to step 1/, 'Undo');
+    const said = await notification('has no rollback to undo');
+    await sleep(400);
+    await shot('undo-late');
+    if (disk(ANSWER) !== before) throw new Error('the late Undo changed the workspace');
+    log(`late Undo: ${said}`);
+    await page.keyboard.press('Escape');
   }],
 
-  ['Fork from step 2 with a state edit, then Resume the fork', async () => {
+  ['Fork from step 2: the state in a JSON editor, unknown keys and wrong types flagged before forking; then Resume the fork', async () => {
     await contextMenu('step 2 · rag_retrieve', 'Fork from Checkpoint');
-    await quickInput().waitFor();
-    await quickInput().fill('{"query": "What is Ray?"}');
-    await shot('fork-input');
-    await quickInput().press('Enter');
+    // The state at step 2 opens in an editor, seeded with its values.
+    await page.locator('.tabs-container .tab', { hasText: /@2\.fork\.json/ }).first().waitFor({ timeout: 15000 });
+    await until('the fork state seeded with the checkpoint\'s values', async () => /"retrieved"/.test(await editorText()) && /"query"/.test(await editorText()));
+    await shot('fork-editor');
+    const typeState = async (json) => {
+      await page.locator('.editor-group-container.active .monaco-editor .view-lines').first().click();
+      await page.keyboard.press('Control+a');
+      await page.keyboard.insertText(json);
+      await page.keyboard.press('Shift+Control+End'); // what the editor's auto-closing added after the cursor
+      await page.keyboard.press('Delete');
+      await page.keyboard.press('Control+s');
+    };
+    // A typo'd key and a number where the state has a string: flagged, nothing forked yet.
+    await typeState('{\n"qeury": "What is Ray?",\n"top_k": "two"\n}');
+    const dialog = page.locator('.monaco-dialog-box', { hasText: 'problems in the state edit' });
+    await dialog.waitFor({ timeout: 15000 });
+    const checked = (await dialog.innerText()).replace(/\s+/g, ' ');
+    log(`state check: ${checked}`);
+    if (!/"qeury" is not a key of the state \(did you mean "query"\?\)/.test(checked) || !/"top_k" holds a number now; the edit gives a string/.test(checked)) {
+      throw new Error(`the check does not name both problems: ${checked}`);
+    }
+    await shot('fork-state-check');
+    await dialog.locator('.monaco-button', { hasText: 'Keep Editing' }).first().click();
+    await page.locator('.editor-group-container.active .squiggly-warning').first().waitFor({ timeout: 10000 });
+    await shot('fork-state-problems');
+    if ((await rowTexts()).some((t) => /^fork [0-9a-f]{8}/.test(t))) throw new Error('a fork was made despite the problems');
+    await typeState('{"query": "What is Ray?"}');
     await until('a paused fork in the tree', async () => (await rowTexts()).some((t) => /^fork [0-9a-f]{8}\s*paused/.test(t)));
     await shot('fork-paused');
     await contextMenu('fork ', 'Resume Execution');
     await until(`${ANSWER} answered for the fork's query`, () => (disk(ANSWER) ?? '').startsWith('# What is Ray?'), 60000);
     await until('the fork completed in the tree', async () => (await rowTexts()).some((t) => /^fork [0-9a-f]{8}\s*completed/.test(t)));
+    // The fork toast's Resume, pressed now that the fork completed, says so instead of acting.
+    await pressNotificationButton('it is paused until resumed', 'Resume');
+    const said = await notification('already completed: there is nothing to resume');
+    await sleep(400);
+    await shot('fork-resume-late');
+    log(`late Resume: ${said}`);
+    await page.keyboard.press('Escape');
     await shot('fork-resumed');
   }],
 
@@ -309,7 +408,7 @@ const steps = [
     // With a tree selection the graph opens directly; otherwise it asks for the workflow.
     if (await quick.waitFor({ timeout: 2000 }).then(() => true, () => false)) await choose('rag');
     await page.locator('.tabs-container .tab', { hasText: 'WTB Graph: rag' }).first().waitFor();
-    const frame = page.frameLocator('iframe.webview').frameLocator('iframe');
+    const frame = graphFrame();
     const node = frame.locator('g.node[data-node="rag_retrieve"]');
     await node.waitFor({ timeout: 20000 });
     await shot('graph');
@@ -319,20 +418,75 @@ const steps = [
     await until(`the cursor on rag.py:${defLine}`, async () => (await page.locator('.statusbar').innerText()).includes(`Ln ${defLine},`), 15000);
   }],
 
+  ['the graph view follows a running execution (running node, after cancel) and fits a short panel', async () => {
+    const frame = graphFrame();
+    const caption = async () => (await frame.locator('#caption').innerText({ timeout: 2000 }).catch(() => '')).trim();
+    await row(/^\s*slow/).click(); // the open graph view follows the tree's selection
+    await until('the slow graph in the view', async () => (await frame.locator('g.node[data-node="think"]').count()) > 0, 20000);
+    const started = async () => {
+      await palette('WTB: Run Workflow');
+      await choose('slow');
+      await choose('Empty input');
+    };
+    await started();
+    await frame.locator('g.node.running[data-node="fetch"], g.node.running[data-node="think"]').first().waitFor({ timeout: 30000 });
+    await frame.locator('g.node.running[data-node="think"]').waitFor({ timeout: 20000 });
+    log(`graph caption while running: ${await caption()}`);
+    await shot('graph-follow-running');
+    await frame.locator('g.node.running[data-node="write"]').waitFor({ timeout: 20000 });
+    await until('the caption says completed', async () => /completed at step 3/.test(await caption()), 20000);
+    if (await frame.locator('g.node.running').count()) throw new Error('a node is still marked running after the run completed');
+    // Again, cancelled while a node runs: the next nodes stay marked, the caption says cancelled.
+    await started();
+    await frame.locator('g.node.running[data-node="think"]').waitFor({ timeout: 30000 });
+    await palette('WTB: Cancel Execution');
+    await choose('slow');
+    await until('the caption says cancelled', async () => /cancelled/.test(await caption()), 20000);
+    log(`graph caption after cancel: ${await caption()}`);
+    if (await frame.locator('g.node.running').count()) throw new Error('a node is still marked running after the cancel');
+    await frame.locator('g.node.next').first().waitFor({ timeout: 5000 });
+    await shot('graph-follow-cancelled');
+    // A short panel (the bottom panel open under the graph): the whole graph, end included, still shows.
+    await page.keyboard.press('Control+j');
+    await page.locator('.part.panel').first().waitFor({ timeout: 5000 });
+    await sleep(500);
+    const fits = await frame.locator('g.node[data-node="__end__"]').evaluate((el) => {
+      const r = el.getBoundingClientRect();
+      return r.bottom <= globalThis.innerHeight && r.right <= globalThis.innerWidth && r.top >= 0;
+    });
+    await shot('graph-fit-short-panel');
+    if (!fits) throw new Error('the end node is cut off in a short panel');
+    await page.keyboard.press('Control+j');
+  }],
+
   ['Compare with Previous Checkpoint shows the state and file diffs', async () => {
+    // A later run rewrote out/answer.md: modified, not created.
+    await expandRow('step 3 · rag_generate');
+    await until('answer.md marked modified', async () => (await rowTexts()).some((t) => t.startsWith('answer.md') && t.includes('modified')), 15000);
+    await shot('file-modified');
     await contextMenu('step 3 · rag_generate', 'Compare with Previous Checkpoint');
-    await page.locator('.tabs-container .tab', { hasText: '↔' }).first().waitFor({ timeout: 20000 });
+    const tab = page.locator('.tabs-container .tab', { hasText: /rag [0-9a-f]{8} @ step 2 ↔ step 3/ }).first();
+    await tab.waitFor({ timeout: 20000 });
+    log(`comparison tab: ${(await tab.innerText()).trim()}`);
     await until('the diff of out/answer.md and state.json', async () => {
       const text = await page.locator('.editor-group-container.active').first().innerText().catch(() => '');
       return text.includes('state.json') && text.includes('answer.md');
     }, 20000);
+    // No rename look: VS Code marks a pair whose paths differ "R" (the left name struck through).
+    const renamed = await page.locator('.editor-group-container.active .status.renamed').count();
+    if (renamed) throw new Error(`${renamed} entries of the comparison look like renames`);
+    const text = await page.locator('.editor-group-container.active').first().innerText();
+    if (text.includes('_output_files')) throw new Error('the state diff shows _output_files');
     await shot('compare');
   }],
 
   ['Open File at Checkpoint shows a file as it was then', async () => {
-    await expandRow(/step 1 · rag_embed_docs.*2 files/); // the first run's (later runs found the index unchanged)
+    await expandRow(/step 1 · rag_embed_docs.*2 (files|created)/); // the first run's (later runs found the index unchanged)
+    // Created, modified and deleted files look different: the index is created at the first run's step 1.
+    await until('manifest.txt marked created', async () => (await rowTexts()).some((t) => t.startsWith('manifest.txt') && t.includes('created')), 15000);
+    await until('step 1 counts what it created', async () => (await rowTexts()).some((t) => t.startsWith('step 1 · rag_embed_docs') && t.includes('2 created')), 15000);
     await contextMenu('manifest.txt', 'Open File at Checkpoint');
-    await page.locator('.tabs-container .tab', { hasText: 'manifest.txt' }).first().waitFor();
+    await page.locator('.tabs-container .tab', { hasText: /rag [0-9a-f]{8} @ step 1 · manifest\.txt/ }).first().waitFor();
     await until('the manifest as written at step 1', async () => (await editorText()).includes('revenue.txt'));
     await shot('file-at-checkpoint');
   }],
@@ -395,12 +549,87 @@ const steps = [
     const said = (await toast.innerText()).replace(/\s+/g, ' ');
     await shot('golden-check');
     if (!said.includes('matches golden rag')) throw new Error(`the check did not pass: ${said}`);
+    // The golden run is marked; the check is its own kind of run, nested under the golden run, not counted as a run.
+    await until('the golden run marked in the tree', async () => (await rowTexts()).some((t) => t.startsWith(`run ${golden}`) && t.includes('★ golden')), 15000);
+    const check = row('check against golden rag');
+    await check.waitFor({ timeout: 15000 });
+    await until('the check says it passed', async () => (await check.innerText()).includes('passed'), 15000);
+    const goldenLevel = Number(await row(new RegExp(`^\\s*run ${golden}`)).getAttribute('aria-level'));
+    if (Number(await check.getAttribute('aria-level')) !== goldenLevel + 1) throw new Error('the check is not nested under its golden run');
+    const ragRuns = Number(/(\d+) runs?/.exec((await rowTexts()).find((t) => /^rag\s*\d+ runs?/.test(t)) ?? '')?.[1]);
+    const plainRuns = (await rowTexts()).filter((t) => /^(run|fork) [0-9a-f]{8}/.test(t)).length;
+    log(`rag says ${ragRuns} runs; ${plainRuns} run/fork rows in the tree`);
+    await shot('golden-marked-tree');
     const storage = await page.locator('.part.sidebar').getByText(/ stored/).first().innerText({ timeout: 2000 }).catch(() => '');
     log(storage ? `storage in the view: ${storage}` : 'note: the storage description is not visible in the side bar');
     await palette('View: Show Testing');
     await page.locator('.part.sidebar .monaco-list-row', { hasText: 'golden rag' }).first().waitFor({ timeout: 15000 });
     await shot('golden-testing-view');
     await openWtbView();
+  }],
+
+  ['a golden check that diverges on a file shows the file\'s contents on both sides, not hashes', async () => {
+    // Change only what rag_generate writes to out/answer.md (the state stays as it was).
+    const source = disk('rag.py');
+    fs.writeFileSync(path.join(WS, 'rag.py'), source.replace('Sources:\\n', 'Sources (checked):\\n'));
+    try {
+      await palette('WTB: Check Against Golden');
+      await choose('rag');
+      const said = await notification(/diverged from golden rag/, 60000);
+      log(`check: ${said}`);
+      if (!/file out\/answer\.md/.test(said)) throw new Error(`the divergence is not the file: ${said}`);
+      // The toast's Show Differences: the golden run's step beside the new run's, with the files' contents.
+      await pressNotificationButton(/diverged from golden rag/, 'Show Differences');
+      const tab = page.locator('.tabs-container .tab', { hasText: /rag [0-9a-f]{8} @ step 3 ↔ rag [0-9a-f]{8} @ step 3/ }).first();
+      await tab.waitFor({ timeout: 20000 });
+      log(`golden comparison tab: ${(await tab.innerText()).trim()}`);
+      const group = page.locator('.editor-group-container.active').first();
+      await until('both versions of out/answer.md in the comparison', async () => {
+        const text = (await group.innerText().catch(() => '')).replace(/\u00a0/g, ' ');
+        return text.includes('answer.md') && text.includes('Sources (checked):') && /Sources:/.test(text);
+      }, 20000);
+      const text = await group.innerText();
+      await shot('golden-file-diff');
+      if (/[0-9a-f]{64}/.test(text)) throw new Error('the comparison shows a content hash');
+      await openWtbView();
+      await until('the diverged check in the tree', async () => (await rowTexts()).some((t) => t.startsWith('check against golden rag') && t.includes('diverged at step 3')), 15000);
+      await shot('golden-check-diverged-tree');
+      await page.keyboard.press('Escape');
+    } finally {
+      fs.writeFileSync(path.join(WS, 'rag.py'), source);
+    }
+  }],
+
+  ['a batch is a tree node grouping its variants, with a truthful summary and a comparison of the variants', async () => {
+    fs.writeFileSync(path.join(WS, 'experiments.batch.json'), JSON.stringify({
+      backend: 'local',
+      variants: [
+        { name: 'top1', initialState: { query: 'How much did revenue grow?', top_k: 1 } },
+        { name: 'top2', initialState: { query: 'How much did revenue grow?', top_k: 2 } },
+        { name: 'bad_k', initialState: { query: 'How much did revenue grow?', top_k: 'two' } },
+      ],
+    }, null, 2));
+    await palette('WTB: Run Batch');
+    await choose('rag');
+    await choose('experiments.batch.json');
+    const said = await notification(/batch [0-9a-f]{8} of rag:/, 120000);
+    log(`batch: ${said}`);
+    if (!said.includes('2 completed, 1 failed')) throw new Error(`the batch summary is not truthful: ${said}`);
+    const batchRow = row(/^\s*batch [0-9a-f]{8}/);
+    await batchRow.waitFor({ timeout: 15000 });
+    if (!(await batchRow.innerText()).includes('2 completed, 1 failed')) throw new Error(`the batch row says: ${await batchRow.innerText()}`);
+    await expandRow(/^\s*batch [0-9a-f]{8}/);
+    await until('the three variants under the batch', async () => { const t = await rowTexts(); return ['top1', 'top2', 'bad_k'].every((n) => t.some((x) => x.startsWith(n))); }, 15000);
+    await shot('batch-tree');
+    await contextMenu(/^\s*batch [0-9a-f]{8}/, 'Compare Batch Variants');
+    const tab = page.locator('.tabs-container .tab', { hasText: /batch [0-9a-f]{8}/ }).first();
+    await tab.waitFor({ timeout: 20000 });
+    log(`comparison: ${(await tab.innerText()).trim()}`);
+    await until('the variants\' states side by side', async () => {
+      const text = await page.locator('.editor-group-container.active').first().innerText().catch(() => '');
+      return text.includes('top1 ↔ top2') && text.includes('top1 ↔ bad_k');
+    }, 20000);
+    await shot('batch-compare');
   }],
 
   ['interrupt(): the question shows in the tree and is answered there; subgraph steps nest; the join is marked next', async () => {
@@ -436,7 +665,7 @@ const steps = [
     // The graph view on the checkpoint after the parallel step marks the join as next.
     await contextMenu('step 1 · left, right', 'Show Workflow Graph');
     await page.locator('.tabs-container .tab', { hasText: 'WTB Graph: survey' }).first().waitFor({ timeout: 20000 });
-    const frame = page.frameLocator('iframe.webview').frameLocator('iframe');
+    const frame = graphFrame();
     await frame.locator('g.node.next[data-node="join"]').waitFor({ timeout: 20000 });
     if (await frame.locator('g.node.next').count() !== 1) throw new Error('more than the join is marked next');
     await shot('graph-join-next');
@@ -452,6 +681,29 @@ const steps = [
     }, 30000);
     await shot('interrupt-answered');
     await fold(true);
+  }],
+
+  ['a workflow that fails to load: a one-line toast, the error in Problems and a squiggle on the failing line', async () => {
+    await palette('WTB: Run Workflow');
+    await choose('broken');
+    await choose('Empty input');
+    const said = await notification(/broken run [0-9a-f]{8} failed/, 60000);
+    log(`toast: ${said}`);
+    if (/File "|importlib|Traceback/.test(said)) throw new Error(`the toast carries a traceback: ${said}`);
+    if (!/SyntaxError/.test(said)) throw new Error(`the toast does not name the error: ${said}`);
+    await page.keyboard.press('Control+Shift+M'); // the Problems view
+    const problem = page.locator('.markers-panel .monaco-list-row', { hasText: /SyntaxError/ }).first();
+    await problem.waitFor({ timeout: 20000 });
+    const panel = (await page.locator('.markers-panel').innerText()).replace(/\s+/g, ' ');
+    log(`problems: ${panel}`);
+    if (!/broken\.py/.test(panel) || !/\[Ln 6/.test(panel)) throw new Error(`the problem is not on broken.py line 6: ${panel}`);
+    await shot('load-error-problems');
+    await problem.dblclick(); // opens broken.py at the line
+    await page.locator('.tabs-container .tab.active', { hasText: 'broken.py' }).first().waitFor({ timeout: 15000 });
+    await page.locator('.editor-group-container.active .squiggly-error').first().waitFor({ timeout: 15000 });
+    await until('the cursor on line 6', async () => (await page.locator('.statusbar').innerText()).includes('Ln 6,'), 10000);
+    await shot('load-error-squiggle');
+    await page.keyboard.press('Control+j');
   }],
 
   ['changing the interpreter restarts the server; one without wtb gets the install command', async () => {
@@ -483,9 +735,10 @@ const steps = [
     await openWtbView();
     await waitServerUp();
     await until('the earlier runs in the tree', async () => (await rowTexts()).some((t) => /^run [0-9a-f]{8}/.test(t)));
-    await until('checkpoints of the latest run', async () => {
-      const r = rows().filter({ hasText: RUN_ROW }).first();
-      if ((await r.getAttribute('aria-expanded').catch(() => null)) === 'false') await r.locator('.monaco-tl-twistie').click().catch(() => {});
+    await until('checkpoints of a rag run', async () => {
+      // Expand the completed runs one at a time until a plain rag run's steps show.
+      const r = rows().filter({ hasText: /^\s*run [0-9a-f]{8}.*completed/ }).and(page.locator('[aria-expanded="false"]')).first();
+      if (await r.count()) await r.locator('.monaco-tl-twistie').click().catch(() => {});
       return (await rowTexts()).some((t) => t.startsWith('step 3 · rag_generate'));
     });
     await contextMenu('step 3 · rag_generate', 'Show State');
@@ -504,6 +757,29 @@ const steps = [
     await sleep(1500);
     const after = (await rowTexts()).filter((t) => /^run [0-9a-f]{8}/.test(t)).length;
     if (after !== before || disk(ANSWER) !== answer) throw new Error('something ran in the untrusted workspace');
+  }],
+
+  ['multi-root: WTB asks which folder\'s workflows to serve, and switches with Choose Workspace Folder', async () => {
+    await stopEditor();
+    const WS2 = path.join(TMP, 'service_b');
+    fs.mkdirSync(WS2, { recursive: true });
+    fs.writeFileSync(path.join(WS2, 'langgraph.json'), JSON.stringify({ graphs: { solo: './solo.py:graph' } }));
+    fs.writeFileSync(path.join(WS2, 'solo.py'), 'from langgraph.graph import StateGraph\n\ngraph = StateGraph(dict)\n');
+    const file = path.join(TMP, 'two.code-workspace');
+    fs.writeFileSync(file, JSON.stringify({ folders: [{ path: WS }, { path: WS2 }] }));
+    await startEditor({ workspaceFile: file });
+    const ask = page.locator('.quick-input-widget', { hasText: 'which folder' });
+    await ask.waitFor({ timeout: 60000 });
+    await shot('multi-root-ask');
+    await choose('service_b');
+    await openWtbView();
+    await until('service_b\'s workflow in the tree', async () => (await rowTexts()).some((t) => t.startsWith('solo')), 60000);
+    if ((await rowTexts()).some((t) => t.startsWith('rag'))) throw new Error('the other folder\'s workflows are listed too');
+    await shot('multi-root-service-b');
+    await palette('WTB: Choose Workspace Folder');
+    await choose(path.basename(WS));
+    await until('the first folder\'s workflows in the tree', async () => (await rowTexts()).some((t) => t.startsWith('rag')), 60000);
+    await shot('multi-root-switched');
   }],
 ];
 
