@@ -7,14 +7,14 @@ import * as vscode from 'vscode';
 import type { CheckpointTree } from './tree';
 import type { GraphPanel } from './graph';
 import type { GoldenTests } from './goldenTests';
-import { bytes as fmtBytes, editableState, stateEdits, togglePause } from './regression';
+import { bytes as fmtBytes, editableState, togglePause } from './regression';
 import type { Ctx } from './ctx';
 import * as p from './protocol';
 import * as fmt from './format';
 import { describeError, isRpcError } from './errors';
 import { answerOrder, asNodeCandidates, parseAnswer, questionText, resumeValue } from './interrupts';
-import { batchFileOptions, parseJsonObject, parseVariants, preview } from './inputs';
-import { checkEdits, keyLine } from './stateCheck';
+import { batchFileOptions, parseVariants, preview } from './inputs';
+import { editJson } from './stateEditor';
 import { pickCheckpoint, pickExecution, pickFile, pickInput, pickWorkflow, rememberInput } from './pickers';
 import { toUri } from './contentProvider';
 import { renderDoctor } from './doctor';
@@ -644,71 +644,9 @@ export const editStateAndResume = (env: Env): Handler => async (arg?: unknown) =
     env.ctx.request(p.RESUME, { executionId: e.id, stateUpdates: edits, asNode, workDoneToken: token }), true));
 };
 
-let stateProblems: vscode.DiagnosticCollection | undefined;
-
-/**
- * The state as a JSON file (in the extension's storage) for the person to edit; saving it (or
- * the toast's `accept` button) answers the keys that changed (null: none), after checking them
- * against the state (`checkEdits`: unknown keys, other JSON types). Problems are marked in the
- * file and asked about before anything runs; "Keep Editing" leaves the file open for the next
- * save. Undefined: cancelled.
- */
+/** The keys a person changed in the state, checked first (see `editJson`); null: none, undefined: cancelled. */
 async function editState(env: Env, o: { original: p.JsonObject; fileName: string; message: string; accept: string; also?: string }): Promise<p.JsonObject | null | undefined> {
-  const dir = vscode.Uri.joinPath(env.ctx.extension.globalStorageUri, 'state-edits');
-  await vscode.workspace.fs.createDirectory(dir);
-  const file = vscode.Uri.joinPath(dir, o.fileName);
-  await vscode.workspace.fs.writeFile(file, new TextEncoder().encode(JSON.stringify(o.original, null, 2) + '\n'));
-  const doc = await vscode.workspace.openTextDocument(file);
-  await vscode.window.showTextDocument(doc, { preview: false });
-  if (!stateProblems) {
-    stateProblems = vscode.languages.createDiagnosticCollection('wtb-state');
-    env.ctx.extension.subscriptions.push(stateProblems);
-  }
-  const problems = stateProblems;
-  return new Promise<p.JsonObject | null | undefined>((resolve) => {
-    let done = false;
-    const close = async (value: p.JsonObject | null | undefined): Promise<void> => {
-      done = true;
-      saved.dispose();
-      problems.delete(file);
-      const tab = vscode.window.tabGroups.all.flatMap((g) => g.tabs)
-        .find((t) => t.input instanceof vscode.TabInputText && t.input.uri.toString() === file.toString());
-      if (doc.isDirty) await doc.save();
-      if (tab) await vscode.window.tabGroups.close(tab);
-      resolve(value);
-    };
-    const finish = async (): Promise<void> => {
-      if (done) return;
-      const parsed = parseJsonObject(doc.getText());
-      if (!parsed.ok) {
-        void vscode.window.showErrorMessage('WTB: the state is not a JSON object; fix it and save again.');
-        return;
-      }
-      const edits = stateEdits(o.original, parsed.value ?? {});
-      const found = checkEdits(o.original, edits);
-      problems.set(file, found.map((x) => {
-        const line = keyLine(doc.getText(), x.key);
-        const d = new vscode.Diagnostic(doc.lineAt(line).range, x.message, vscode.DiagnosticSeverity.Warning);
-        d.source = 'WTB';
-        return d;
-      }));
-      if (found.length) {
-        const pick = await vscode.window.showWarningMessage(
-          `WTB: ${found.length === 1 ? 'a problem' : `${found.length} problems`} in the state edit`,
-          { modal: true, detail: found.map((x) => `• ${x.message}`).join('\n') }, 'Go Ahead Anyway', 'Keep Editing');
-        if (pick !== 'Go Ahead Anyway' || done) return;
-      }
-      await close(Object.keys(edits).length ? edits : null);
-    };
-    const saved = vscode.workspace.onDidSaveTextDocument((d) => { if (d.uri.toString() === file.toString()) void finish(); });
-    const buttons = [o.accept, ...(o.also ? [o.also] : []), 'Cancel'];
-    void vscode.window.showInformationMessage(o.message, ...buttons).then((pick) => {
-      if (done) return;
-      if (pick === o.accept) void finish();
-      else if (pick && pick === o.also) void close(null);
-      else if (pick === 'Cancel') void close(undefined);
-    });
-  });
+  return (await editJson(env.ctx, { ...o, check: true }))?.edits;
 }
 
 // ------------------------------------------------------------------ goldens, storage

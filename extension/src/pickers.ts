@@ -5,7 +5,8 @@ import * as vscode from 'vscode';
 import type { Ctx } from './ctx';
 import * as p from './protocol';
 import * as fmt from './format';
-import { isInputLike, parseJsonObject, preview, validateJsonObject } from './inputs';
+import { isInputLike, parseJsonObject, preview } from './inputs';
+import { editJson } from './stateEditor';
 import { shortId } from './uris';
 
 interface Item<T> extends vscode.QuickPickItem {
@@ -113,7 +114,7 @@ export async function pickInput(ctx: Ctx, workflow: string): Promise<{ value: p.
     items.push({ label: `$(file) ${vscode.workspace.asRelativePath(uri)}`, description: 'input from file', value: { kind: 'file', uri } });
   }
   items.push({ label: '$(folder-opened) Choose a JSON file…', value: { kind: 'browse' } });
-  items.push({ label: '$(edit) Type JSON…', value: { kind: 'type' } });
+  items.push({ label: '$(edit) Edit the input as JSON…', description: 'in an editor, seeded with the last input', value: { kind: 'type' } });
   const choice = await pick(items, { title: `WTB: input for ${workflow}`, placeHolder: 'Initial state (JSON)' });
   if (!choice) return undefined;
   switch (choice.kind) {
@@ -126,13 +127,12 @@ export async function pickInput(ctx: Ctx, workflow: string): Promise<{ value: p.
       return uris?.[0] ? readJsonFile(uris[0]) : undefined;
     }
     case 'type': {
-      const text = await vscode.window.showInputBox({
-        title: `WTB: input for ${workflow}`, prompt: 'Initial state as a JSON object', value: last ? JSON.stringify(last) : '{}',
-        validateInput: validateJsonObject, ignoreFocusOut: true,
+      // A JSON editor seeded with the last input (or {}): save to run.
+      const edited = await editJson(ctx, {
+        original: last ?? {}, fileName: `${workflow}.input.json`, accept: 'Run',
+        message: `WTB: the input for ${workflow} as JSON: edit it, then save the file to run.`,
       });
-      if (text === undefined) return undefined;
-      const parsed = parseJsonObject(text);
-      return parsed.ok ? { value: parsed.value } : undefined;
+      return edited ? { value: edited.value } : undefined;
     }
   }
 }

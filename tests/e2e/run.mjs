@@ -402,6 +402,22 @@ const steps = [
     await shot('codelens-run');
   }],
 
+  ['Run Workflow with the input edited in a JSON editor seeded with the last input', async () => {
+    await palette('WTB: Run Workflow');
+    await choose('rag');
+    await choose('Edit the input', 'Edit the input as JSON');
+    await page.locator('.tabs-container .tab', { hasText: 'rag.input.json' }).first().waitFor({ timeout: 15000 });
+    await until('the last input in the editor', async () => (await editorText()).includes('How much did revenue grow?'));
+    await shot('run-input-editor');
+    await page.locator('.editor-group-container.active .monaco-editor .view-lines').first().click();
+    await page.keyboard.press('Control+a');
+    await page.keyboard.insertText('{"query": "What is LangGraph?"}');
+    await page.keyboard.press('Shift+Control+End');
+    await page.keyboard.press('Delete');
+    await page.keyboard.press('Control+s');
+    await until(`${ANSWER} answered for the edited input`, () => (disk(ANSWER) ?? '').startsWith('# What is LangGraph?'), 60000);
+  }],
+
   ['the graph view draws the workflow', async () => {
     await palette('WTB: Show Workflow Graph');
     const quick = page.locator('.quick-input-list .monaco-list-row', { hasText: 'rag' }).first();

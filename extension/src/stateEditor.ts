@@ -1,0 +1,81 @@
+// A state or an input as a JSON file for the person to edit (in the extension's storage):
+// saving it, or the toast's accept button, answers what it holds now. With `check`, the keys
+// that changed are checked against the original first (stateCheck.ts): problems are marked in
+// the file and asked about in a modal; "Keep Editing" leaves the file open for the next save.
+
+import * as vscode from 'vscode';
+import type { Ctx } from './ctx';
+import type { JsonObject } from './protocol';
+import { parseJsonObject } from './inputs';
+import { stateEdits } from './regression';
+import { checkEdits, keyLine } from './stateCheck';
+
+let problemsCollection: vscode.DiagnosticCollection | undefined;
+
+export interface JsonEdit {
+  /** The whole object as saved (null: the file was emptied). */
+  value: JsonObject | null;
+  /** The keys added or changed against the original (null: none). */
+  edits: JsonObject | null;
+}
+
+/**
+ * Opens `original` as `fileName`; resolves with what was saved ("accept" or a save), with null
+ * edits for "also" (e.g. "Fork as Is"), or undefined when cancelled.
+ */
+export async function editJson(ctx: Ctx, o: { original: JsonObject; fileName: string; message: string; accept: string; also?: string; check?: boolean }): Promise<JsonEdit | undefined> {
+  const dir = vscode.Uri.joinPath(ctx.extension.globalStorageUri, 'state-edits');
+  await vscode.workspace.fs.createDirectory(dir);
+  const file = vscode.Uri.joinPath(dir, o.fileName);
+  await vscode.workspace.fs.writeFile(file, new TextEncoder().encode(JSON.stringify(o.original, null, 2) + '\n'));
+  const doc = await vscode.workspace.openTextDocument(file);
+  await vscode.window.showTextDocument(doc, { preview: false });
+  if (!problemsCollection) {
+    problemsCollection = vscode.languages.createDiagnosticCollection('wtb-state');
+    ctx.extension.subscriptions.push(problemsCollection);
+  }
+  const problems = problemsCollection;
+  return new Promise<JsonEdit | undefined>((resolve) => {
+    let done = false;
+    const close = async (value: JsonEdit | undefined): Promise<void> => {
+      done = true;
+      saved.dispose();
+      problems.delete(file);
+      const tab = vscode.window.tabGroups.all.flatMap((g) => g.tabs)
+        .find((t) => t.input instanceof vscode.TabInputText && t.input.uri.toString() === file.toString());
+      if (doc.isDirty) await doc.save();
+      if (tab) await vscode.window.tabGroups.close(tab);
+      resolve(value);
+    };
+    const finish = async (): Promise<void> => {
+      if (done) return;
+      const parsed = parseJsonObject(doc.getText());
+      if (!parsed.ok) {
+        void vscode.window.showErrorMessage(`WTB: ${parsed.message}; fix it and save again.`);
+        return;
+      }
+      const edits = stateEdits(o.original, parsed.value ?? {});
+      const found = o.check ? checkEdits(o.original, edits) : [];
+      problems.set(file, found.map((x) => {
+        const d = new vscode.Diagnostic(doc.lineAt(keyLine(doc.getText(), x.key)).range, x.message, vscode.DiagnosticSeverity.Warning);
+        d.source = 'WTB';
+        return d;
+      }));
+      if (found.length) {
+        const pick = await vscode.window.showWarningMessage(
+          `WTB: ${found.length === 1 ? 'a problem' : `${found.length} problems`} in the state edit`,
+          { modal: true, detail: found.map((x) => `• ${x.message}`).join('\n') }, 'Go Ahead Anyway', 'Keep Editing');
+        if (pick !== 'Go Ahead Anyway' || done) return;
+      }
+      await close({ value: parsed.value, edits: Object.keys(edits).length ? edits : null });
+    };
+    const saved = vscode.workspace.onDidSaveTextDocument((d) => { if (d.uri.toString() === file.toString()) void finish(); });
+    const buttons = [o.accept, ...(o.also ? [o.also] : []), 'Cancel'];
+    void vscode.window.showInformationMessage(o.message, ...buttons).then((pick) => {
+      if (done) return;
+      if (pick === o.accept) void finish();
+      else if (pick && pick === o.also) void close({ value: o.original, edits: null });
+      else if (pick === 'Cancel') void close(undefined);
+    });
+  });
+}
