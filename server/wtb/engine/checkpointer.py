@@ -22,7 +22,7 @@ from langgraph.checkpoint.base import BaseCheckpointSaver, CheckpointTuple
 from langgraph.checkpoint.serde.base import SerializerProtocol
 from langgraph.checkpoint.sqlite import SqliteSaver
 
-from wtb.engine.state_values import MARK, StateGcReport, StateStorage, StateValues, collect, storage
+from wtb.engine.state_values import MARK, WRITE_MARK, StateGcReport, StateStorage, StateValues, collect, storage
 from wtb.sqlite import connect
 
 CheckpointHook = Callable[[dict[str, Any], dict[str, Any], str | None, Any], None]
@@ -89,6 +89,25 @@ class TrackingSaver(SqliteSaver):
                 if self.conn.in_transaction:
                     self.conn.rollback()
 
+    def put_writes(
+        self, config: Any, writes: Sequence[tuple[str, Any]], task_id: str, task_path: str = ""
+    ) -> None:
+        """``SqliteSaver.put_writes`` with large values by reference (in one transaction with them)."""
+        with self.lock:
+            self.setup()
+            if not self.values.writable:
+                super().put_writes(config, writes, task_id, task_path)
+                return
+            if self.conn.in_transaction:
+                self.conn.commit()
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                encoded = [self.values.encode_write(self.serde, str(channel), value) for channel, value in writes]
+                super().put_writes(config, encoded, task_id, task_path)  # commits
+            finally:
+                if self.conn.in_transaction:
+                    self.conn.rollback()
+
     def _parent_refs(self, config: Any) -> Mapping[str, bytes]:
         """The value references of the checkpoint ``config`` names (none: ``{}``)."""
         if not config.get("configurable", {}).get("checkpoint_id"):
@@ -115,9 +134,12 @@ class TrackingSaver(SqliteSaver):
                 yield self._decoded(found)
 
     def _decoded(self, found: CheckpointTuple) -> CheckpointTuple:
-        if MARK not in found.checkpoint:
-            return found
-        return found._replace(checkpoint=self.values.decode(self.serde, found.checkpoint))
+        if MARK in found.checkpoint:
+            found = found._replace(checkpoint=self.values.decode(self.serde, found.checkpoint))
+        writes = list(found.pending_writes or ())
+        if any(str(channel).startswith(WRITE_MARK) for _, channel, _ in writes):
+            found = found._replace(pending_writes=self.values.decode_writes(self.serde, writes))
+        return found
 
     def get_delta_channel_history(self, *, config: Any, channels: Sequence[str]) -> Mapping[str, Any]:
         # SqliteSaver's fast path reads seeds from the stored blobs, where values are references:
@@ -126,10 +148,9 @@ class TrackingSaver(SqliteSaver):
 
     # -- the value store: retention and statistics --
 
-    def stored_checkpoints(self) -> Iterator[Any]:
+    def stored_checkpoints(self) -> Iterator[CheckpointTuple]:
         """Every checkpoint of every thread as stored (values by reference), for the collector."""
-        for found in SqliteSaver.list(self, None):
-            yield found.checkpoint
+        yield from SqliteSaver.list(self, None)
 
     def collect_state_values(self) -> StateGcReport:
         """Delete the stored values that no checkpoint references any more."""

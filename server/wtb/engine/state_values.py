@@ -38,12 +38,17 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from langgraph.checkpoint.base import WRITES_IDX_MAP
+
 from wtb.errors import DamagedStoreError
 
 #: The checkpoint's key naming its stored values: ``{channel: kind byte + 16-byte hash}``.
 MARK = "__wtb_values__"
-#: Values serialised smaller than this stay inside the checkpoint.
+#: Values serialised smaller than this stay inside the checkpoint (or the write).
 INLINE_MAX = 256
+#: The channel of a pending write whose value is stored by reference (then the ``bytes`` value):
+#: a NUL byte and WTB's name before the channel's own name.
+WRITE_MARK = "\x00wtb\x00"
 HASH_SIZE = 16
 WHOLE = b"v"
 LIST = b"l"
@@ -168,6 +173,37 @@ class StateValues:
             if node is not None:
                 return LIST + node
         return WHOLE + self._put_value(data)
+
+    def encode_write(self, serde: Any, channel: str, value: Any) -> tuple[str, Any]:
+        """A pending write as ``SqliteSaver.put_writes`` should store it: a large value by
+        reference, under its channel's name marked with :data:`WRITE_MARK` (a list's elements
+        are the rows its state list holds too, so a message is stored once)."""
+        if channel in WRITES_IDX_MAP:  # LangGraph's own channels (errors, interrupts) keep their slots
+            return channel, value
+        kind, data = serde.dumps_typed(value)
+        if kind != "msgpack" or len(data) < INLINE_MAX:
+            return channel, value
+        header = array_header(len(value)) if type(value) is list else None
+        if header is not None and data.startswith(header):
+            encoded = _elements(serde, value)
+            if encoded is not None and b"".join(encoded) == data[len(header) :]:
+                hashes = [digest(WHOLE, item) for item in encoded]
+                self.conn.executemany("INSERT OR IGNORE INTO wtb_state_values VALUES (?, 'msgpack', ?)",
+                                      zip(hashes, encoded, strict=True))
+                joined = b"".join(hashes)
+                node = digest(LIST, b"\x00" + joined)
+                self.conn.execute("INSERT OR IGNORE INTO wtb_state_lists VALUES (?, NULL, ?, ?, ?)",
+                                  (node, joined, len(value), len(data) - len(header)))
+                return WRITE_MARK + channel, LIST + node
+        return WRITE_MARK + channel, WHOLE + self._put_value(data)
+
+    def decode_writes(self, serde: Any, writes: list[Any]) -> list[Any]:
+        """Pending writes as LangGraph stored them: values by reference put back."""
+        return [
+            (task, channel[len(WRITE_MARK) :], serde.loads_typed(("msgpack", value_bytes(self.conn, bytes(value)))))
+            if isinstance(channel, str) and channel.startswith(WRITE_MARK) else (task, channel, value)
+            for task, channel, value in writes
+        ]
 
     def _put_value(self, data: bytes) -> bytes:
         found = digest(WHOLE, data)
@@ -326,11 +362,16 @@ def split_hashes(joined: bytes) -> list[bytes]:
 
 
 def references(checkpoints: Iterable[Any]) -> Iterator[bytes]:
-    """Every reference the given (undecoded) checkpoints hold, once per checkpoint."""
-    for checkpoint in checkpoints:
+    """Every reference the given (undecoded) checkpoint tuples hold, in their values and
+    pending writes, once per checkpoint."""
+    for found in checkpoints:
+        checkpoint = found.checkpoint
         refs = checkpoint.get(MARK) if isinstance(checkpoint, dict) else None
         for ref in (refs or {}).values():
             yield bytes(ref)
+        for _, channel, value in found.pending_writes or ():
+            if isinstance(channel, str) and channel.startswith(WRITE_MARK):
+                yield bytes(value)
 
 
 def collect(conn: sqlite3.Connection, checkpoints: Callable[[], Iterable[Any]]) -> StateGcReport:
