@@ -17,6 +17,14 @@ export class StatusBar implements vscode.Disposable {
     this.item.show();
   }
 
+  private storage: string | undefined;
+
+  /** The storage line (bytes stored, dedup), shown in the tooltip. */
+  setStorage(text: string | undefined): void {
+    this.storage = text;
+    this.update();
+  }
+
   update(): void {
     const view = statusText({
       state: this.ctx.state,
@@ -25,6 +33,7 @@ export class StatusBar implements vscode.Disposable {
       runs: this.ctx.runs.summaries(),
       watcher: this.ctx.watcher,
       folder: (vscode.workspace.workspaceFolders ?? []).length > 1 ? this.ctx.workspaceFolder?.name : undefined,
+      storage: this.storage,
     });
     this.item.command = view.command;
     this.item.text = view.text;

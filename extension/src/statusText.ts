@@ -25,6 +25,8 @@ export interface StatusInput {
   watcher?: WatcherStatus | undefined;
   /** The folder the daemon serves, named in a multi-root window. */
   folder?: string | undefined;
+  /** `12 KB stored · 4.7× dedup` (also the view's description, which a one-view container hides). */
+  storage?: string | undefined;
 }
 
 export interface StatusView {
@@ -92,6 +94,7 @@ export function statusText(s: StatusInput): StatusView {
       lines.push('WTB server: running');
       for (const r of s.runs) lines.push(`- ${r.workflow} ${r.label}${r.message ? `: ${r.message}` : ''}`);
       if (s.watcher) lines.push('', watcherLine(s.watcher));
+      if (s.storage) lines.push('', `Storage: ${escapeMarkdown(s.storage)}`);
       break;
   }
   if (s.folder) lines.push('', `Folder: ${escapeMarkdown(s.folder)} (WTB: Choose Workspace Folder to switch)`);

@@ -75,8 +75,10 @@ export class CheckpointTree implements vscode.TreeDataProvider<TreeNode>, vscode
     try {
       const stats = await this.ctx.request(p.STORAGE_STATS, {});
       this.view.description = storageDescription(stats);
+      this.ctx.statusBar.setStorage(this.view.description);
     } catch {
       this.view.description = undefined; // file tracking off: no storage to show
+      this.ctx.statusBar.setStorage(undefined);
     }
   }
 

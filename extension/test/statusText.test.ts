@@ -84,3 +84,8 @@ test('in a multi-root window the tooltip names the folder the server serves', ()
   assert.match(view.tooltip, /Folder: service\\_b \(WTB: Choose Workspace Folder to switch\)/);
   assert.doesNotMatch(statusText({ state: 'running', python: '/py', runs: [] }).tooltip, /Folder:/);
 });
+
+test('the storage line is in the tooltip (a one-view container hides the view description)', () => {
+  const view = statusText({ state: 'running', python: '/py', runs: [], storage: '12 KB stored · 4.7× dedup' });
+  assert.match(view.tooltip, /Storage: 12 KB stored · 4\.7× dedup/);
+});

@@ -576,8 +576,17 @@ const steps = [
     const plainRuns = (await rowTexts()).filter((t) => /^(run|fork) [0-9a-f]{8}/.test(t)).length;
     log(`rag says ${ragRuns} runs; ${plainRuns} run/fork rows in the tree`);
     await shot('golden-marked-tree');
-    const storage = await page.locator('.part.sidebar').getByText(/ stored/).first().innerText({ timeout: 2000 }).catch(() => '');
-    log(storage ? `storage in the view: ${storage}` : 'note: the storage description is not visible in the side bar');
+    // The storage line is in the status item's hover (the one-view container hides the view's description).
+    const item = page.locator('.statusbar-item', { hasText: /^\s*WTB\s*$/ }).first();
+    const hover = page.locator('.monaco-hover, .workbench-hover', { hasText: 'Storage:' }).first();
+    const storage = await until('the storage line in the status item\'s hover', async () => {
+      await page.mouse.move(0, 0);
+      await item.hover();
+      return hover.innerText({ timeout: 2500 }).then((t) => /Storage: .*stored/.exec(t.replace(/\s+/g, ' '))?.[0], () => undefined);
+    }, 20000);
+    log(storage);
+    await shot('status-storage');
+    await page.mouse.move(700, 500);
     await palette('View: Show Testing');
     await page.locator('.part.sidebar .monaco-list-row', { hasText: 'golden rag' }).first().waitFor({ timeout: 15000 });
     await shot('golden-testing-view');
