@@ -19,6 +19,9 @@ before ``SqliteSaver.put`` and each checkpoint it reads to :meth:`StateValues.de
   chain in one recursive query and hands LangGraph's serializer one msgpack array made of
   the elements' stored bytes: the same bytes, decoded the same way, as the whole list
   inside a ``SqliteSaver`` checkpoint.
+* Pending writes likewise (:meth:`StateValues.encode_write`): a large write value becomes a
+  reference under its channel's name prefixed with :data:`WRITE_MARK`, and a written
+  ``[message]`` names the same element row as the state list that receives it.
 * A value that did not change is not written again (same hash). Every value is still
   serialised at each checkpoint, as ``SqliteSaver`` does: correctness never rests on
   LangGraph's channel versions or on objects not being mutated in place.
