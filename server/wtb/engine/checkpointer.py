@@ -12,6 +12,7 @@ transaction, and ``get_tuple``/``list`` put them back, so LangGraph sees what it
 
 from __future__ import annotations
 
+import builtins
 import sqlite3
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
@@ -148,9 +149,11 @@ class TrackingSaver(SqliteSaver):
 
     # -- the value store: retention and statistics --
 
-    def stored_checkpoints(self) -> Iterator[CheckpointTuple]:
-        """Every checkpoint of every thread as stored (values by reference), for the collector."""
-        yield from SqliteSaver.list(self, None)
+    def stored_checkpoints(self) -> builtins.list[CheckpointTuple]:
+        """Every checkpoint of every thread as stored (values by reference), for the collector.
+        Read whole: a suspended ``list`` would hold the saver's lock and a read transaction."""
+        with self.lock:
+            return [*SqliteSaver.list(self, None)]
 
     def collect_state_values(self) -> StateGcReport:
         """Delete the stored values that no checkpoint references any more."""
