@@ -22,6 +22,7 @@ import type { TreeNode } from './treeModel';
 import { shortId } from './uris';
 import { type LateAction, staleReason } from './freshness';
 import { batchSummary } from './runKinds';
+import { rememberBatch } from './batches';
 
 export interface Env {
   ctx: Ctx;
@@ -329,8 +330,12 @@ export const batch = (env: Env): Handler => async (arg?: unknown, options?: unkn
     env.tree.refresh();
     // What the variants did, counted by status ("2 completed, 1 failed"), not the batch's overall word.
     const said = `WTB: batch ${shortId(result.batchId)} of ${workflow}: ${batchSummary(result.executions)}.`;
+    await rememberBatch(env.ctx, result.batchId, result.summary);
     const show = result.executions.some((e) => e.status === 'failed') ? vscode.window.showWarningMessage : vscode.window.showInformationMessage;
-    void show(said, 'Compare Variants').then((pick) => pick && vscode.commands.executeCommand('wtb.compareVariants', { batchId: result.batchId }));
+    void show(said, 'Show Summary', 'Compare Variants').then((pick) => {
+      if (pick === 'Show Summary') void vscode.commands.executeCommand('wtb.showBatchSummary', { batchId: result.batchId, workflow });
+      else if (pick === 'Compare Variants') void vscode.commands.executeCommand('wtb.compareVariants', { batchId: result.batchId });
+    });
     return result;
   } catch (e) {
     if (isRpcError(e) && e.code === p.NOT_AVAILABLE) {
@@ -382,6 +387,24 @@ export const compareVariants = (env: Env): Handler => async (arg?: unknown) => {
     for (const path of Object.keys(diff.files.removed).sort()) entries.push([file(a, path), file(a, path), undefined]);
   }
   await vscode.commands.executeCommand('vscode.changes', `WTB: batch ${shortId(batchId)} (${batchSummary(variants)}): variants against ${fmt.executionLabel(base!)}`, entries);
+};
+
+/**
+ * The batch's comparison as a table (Markdown preview): variants with status, time and error,
+ * the state keys and files that differ, node timings. Durations and the comparison are known
+ * for batches run in this editor (the daemon has no request for a past batch's record).
+ */
+export const showBatchSummary = (env: Env): Handler => async (arg?: unknown) => {
+  const a = (typeof arg === 'object' && arg !== null ? arg : {}) as { batchId?: unknown; workflow?: unknown };
+  const batchId = typeof a.batchId === 'string' ? a.batchId : undefined;
+  if (!batchId) {
+    void vscode.window.showInformationMessage('WTB: pick a batch in the Checkpoints view (its row has "Show Batch Summary").');
+    return;
+  }
+  const workflow = typeof a.workflow === 'string' ? a.workflow : env.ctx.model.variants(batchId)[0]?.workflow ?? '';
+  // A read-only `wtb:` document (no untitled file left to save), shown as a Markdown preview.
+  const uri = toUri({ kind: 'batch', batchId, workflow });
+  await vscode.commands.executeCommand('markdown.showPreview', uri);
 };
 
 export const history = (env: Env): Handler => async (arg?: unknown) => {

@@ -8,6 +8,7 @@ import * as p from './protocol';
 import { describeError, isRpcError } from './errors';
 import { decode, encode, SCHEME, stableJson, type WtbDocument } from './uris';
 import { shownState } from './format';
+import { batchText } from './batches';
 
 /** `shared`: the comparison this document is a side of (both sides get one path: no rename look). */
 export function toUri(doc: WtbDocument, opts: { missingOk?: boolean; shared?: string } = {}): vscode.Uri {
@@ -27,6 +28,8 @@ export class CheckpointContentProvider implements vscode.TextDocumentContentProv
       switch (doc.kind) {
         case 'empty':
           return '';
+        case 'batch':
+          return batchText(this.ctx, doc.batchId, doc.workflow);
         case 'state': {
           const result = await this.ctx.request(p.GET_STATE, { executionId: doc.executionId, checkpointId: doc.checkpointId }, token);
           return stableJson(shownState(result.values));

@@ -27,6 +27,7 @@ const COMMANDS: Record<string, (env: cmd.Env) => cmd.Handler> = {
   'wtb.fork': cmd.fork,
   'wtb.batch': cmd.batch,
   'wtb.compareVariants': cmd.compareVariants,
+  'wtb.showBatchSummary': cmd.showBatchSummary,
   'wtb.history': cmd.history,
   'wtb.showState': cmd.showState,
   'wtb.compareWithPrevious': cmd.compareWithPrevious,

@@ -17,7 +17,8 @@ export const SCHEME = 'wtb';
 export type WtbDocument =
   | { kind: 'state'; executionId: string; checkpointId: string | null; step?: number | null; title?: string }
   | { kind: 'file'; executionId: string; checkpointId: string | null; path: string; step?: number | null; title?: string }
-  | { kind: 'empty'; path: string };
+  | { kind: 'empty'; path: string }
+  | { kind: 'batch'; batchId: string; workflow: string };
 
 export interface UriParts {
   path: string;
@@ -61,6 +62,7 @@ function named(title: string, path: string): string {
  */
 export function encode(doc: WtbDocument, opts: { shared?: string } = {}): UriParts {
   const parts = encodeIds(doc);
+  if (doc.kind === 'batch') return parts;
   const file = doc.kind === 'state' ? 'state.json' : doc.path;
   if (opts.shared) return { path: `/${segment(opts.shared)}/${cleanPath(file)}`, query: parts.query };
   if (doc.kind === 'empty') return parts;
@@ -85,6 +87,10 @@ function encodeIds(doc: WtbDocument): UriParts {
     case 'empty':
       q.set('path', doc.path);
       return { path: `/empty/${cleanPath(doc.path)}`, query: q.toString() };
+    case 'batch':
+      q.set('batch', doc.batchId);
+      q.set('workflow', doc.workflow);
+      return { path: `/batch ${shortId(doc.batchId)} of ${segment(doc.workflow)}.md`, query: q.toString() };
   }
 }
 
@@ -106,6 +112,11 @@ export function decode(parts: UriParts): WtbDocument | Error {
       return { kind, executionId, checkpointId, path, step };
     case 'empty':
       return { kind, path: path ?? '' };
+    case 'batch': {
+      const batchId = q.get('batch');
+      if (!batchId) return new Error(`wtb: URI without a batch: ${parts.path}`);
+      return { kind, batchId, workflow: q.get('workflow') ?? '' };
+    }
     default:
       return new Error(`wtb: URI of unknown kind ${JSON.stringify(kind)}: ${parts.path}`);
   }

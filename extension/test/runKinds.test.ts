@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { batchSummary, checkedGolden, checkOutcome, isCheck } from '../src/runKinds';
+import { batchSummary, batchTable, checkedGolden, checkOutcome, isCheck, slimSummary } from '../src/runKinds';
 import { TreeModel } from '../src/treeModel';
 import { makeExecution, makeWorkflow } from './fixtures';
 
@@ -75,4 +75,32 @@ test('a batch is a node grouping its variants, with a truthful summary', () => {
   assert.deepEqual(variants.map((n) => m.view(n).label), ['a', 'b', 'c']);
   assert.equal(m.parent(variants[1]!), batch);
   assert.equal(m.parent(batch), m.node('workflow', 'rag'));
+});
+
+test('the batch summary table: variants, differing keys and files, node timings', () => {
+  const summary = {
+    variants: [
+      { name: 'top1', status: 'completed', duration_s: 0.4123, node_timings: { retrieve: 0.0021, generate: 0.01 }, state: { big: 'x' } },
+      { name: 'top2', status: 'completed', duration_s: 0.5, node_timings: { retrieve: 0.003 } },
+      { name: 'bad_k', status: 'failed', reason: "TypeError in node 'rag_retrieve': slice indices | must be integers", duration_s: 0.1 },
+    ],
+    comparison: {
+      variants: ['top1', 'top2'], state: { top_k: { top1: 1, top2: 2 }, retrieved: { top1: ['a'], top2: ['a', 'b'] } }, same_state: ['query'],
+      files: { 'out/answer.md': { top1: 'h1', top2: 'h2' }, 'out/old.md': { top1: null, top2: 'h9' } }, same_files: [],
+    },
+  };
+  const md = batchTable('0cad1796aaaa', 'rag', summary);
+  assert.match(md, /^# Batch 0cad1796 of rag\n\n2 completed, 1 failed\.\n/);
+  assert.match(md, /\| top1 \| completed \| 0\.41 s \| {2}\|/);
+  assert.match(md, /\| bad_k \| failed \| 0\.10 s \| TypeError in node 'rag_retrieve': slice indices \\\| must be integers \|/);
+  assert.match(md, /\| top_k \| 1 \| 2 \|/);
+  assert.match(md, /\| retrieved \| \["a"\] \| \["a","b"\] \|/);
+  assert.match(md, /Same in every variant: query\./);
+  assert.match(md, /\| out\/answer\.md \| version A \| version B \|/);
+  assert.match(md, /\| out\/old\.md \| deleted \| version A \|/);
+  assert.match(md, /\| retrieve \| 2\.1 ms \| 3\.0 ms \|/);
+  assert.match(md, /\| generate \| 10\.0 ms \| — \|/);
+  const slim = slimSummary(summary);
+  assert.equal((slim.variants as Record<string, unknown>[])[0]!.state, undefined);
+  assert.equal((slim.variants as Record<string, unknown>[])[0]!.name, 'top1');
 });

@@ -49,3 +49,10 @@ test('stable JSON sorts keys at every level', () => {
   assert.equal(shortId('1f1e8f7a-2dc3-6344-bfff-7ee9620149f9'), '620149f9');
   assert.equal(shortId('995b50d69bfe'), '995b50d6');
 });
+
+test('a batch\'s summary is a wtb: document of its own', () => {
+  const doc: WtbDocument = { kind: 'batch', batchId: '8bde51b9aaaa', workflow: 'rag' };
+  assert.equal(encode(doc).path, '/batch 8bde51b9 of rag.md');
+  assert.deepEqual(decode(encode(doc)), doc);
+  assert.ok(decode({ path: '/x', query: 'kind=batch' }) instanceof Error);
+});

@@ -646,6 +646,18 @@ const steps = [
     await expandRow(/^\s*batch [0-9a-f]{8}/);
     await until('the three variants under the batch', async () => { const t = await rowTexts(); return ['top1', 'top2', 'bad_k'].every((n) => t.some((x) => x.startsWith(n))); }, 15000);
     await shot('batch-tree');
+    // The batch's table: variants with status, time and error; the state keys and files that differ; node timings.
+    await pressNotificationButton(/batch [0-9a-f]{8} of rag:/, 'Show Summary');
+    const table = await until('the batch summary table in a Markdown preview', async () => {
+      for (const f of page.frames()) {
+        const t = await f.evaluate(() => globalThis.document?.body?.innerText ?? '').catch(() => '');
+        if (t.includes('State keys that differ') && t.includes('bad_k')) return t;
+      }
+      return undefined;
+    }, 30000);
+    if (!/top_k/.test(table) || !/2 completed, 1 failed/.test(table)) throw new Error(`the table: ${table.slice(0, 400)}`);
+    await sleep(300);
+    await shot('batch-summary');
     await contextMenu(/^\s*batch [0-9a-f]{8}/, 'Compare Batch Variants');
     const tab = page.locator('.tabs-container .tab', { hasText: /batch [0-9a-f]{8}/ }).first();
     await tab.waitFor({ timeout: 20000 });
