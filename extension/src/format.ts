@@ -130,6 +130,10 @@ export function checkpointDescription(cp: CheckpointInfo, isHead: boolean, now?:
   parts.push(formatTime(fromIso(cp.createdAt), now));
   const changed = Object.keys(cp.outputFiles ?? {}).length;
   if (changed) parts.push(changes || fileCount(changed));
+  const retried = Object.keys(cp.retries ?? {}).length;
+  if (Object.keys(cp.errors ?? {}).length) parts.push('error handled');
+  if (retried) parts.push('retried');
+  if (cp.cached?.length) parts.push('cached');
   return parts.filter(Boolean).join(' · ');
 }
 
@@ -141,6 +145,12 @@ export function checkpointTooltip(cp: CheckpointInfo, isHead: boolean): string {
     `time: ${cp.createdAt}`,
   ];
   if (cp.next.length) lines.push(`next: ${cp.next.join(', ')}`);
+  for (const [node, error] of Object.entries(cp.errors ?? {})) lines.push(`${node} raised: ${error}`);
+  for (const [node, attempts] of Object.entries(cp.retries ?? {})) {
+    lines.push(`${node} retried after ${attempts.length} failed attempt${attempts.length === 1 ? '' : 's'}: ${attempts.join('; ')}`);
+  }
+  if (cp.cached?.length) lines.push(`from LangGraph's cache: ${cp.cached.join(', ')}`);
+  if (cp.replayed?.length) lines.push(`replayed from a recording: ${cp.replayed.join(', ')}`);
   const files = Object.entries(cp.outputFiles ?? {});
   if (files.length) {
     lines.push('files changed:');

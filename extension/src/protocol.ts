@@ -196,6 +196,10 @@ export interface CheckpointInfo {
   outputFiles: Record<string, string | null>;
   namespace: string;
   interrupts: InterruptInfo[];
+  cached: string[];
+  replayed: string[];
+  errors: Record<string, string>;
+  retries: Record<string, string[]>;
 }
 
 export interface FileEntryInfo {
@@ -503,6 +507,7 @@ export interface StorageStatsResult {
   snapshots: number;
   dedupRatio: number;
   perProject: Record<string, Record<string, number>>;
+  state: Record<string, number>;
 }
 
 /** A known-good completed execution that `wtb/check` compares new runs with. */

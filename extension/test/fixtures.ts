@@ -17,7 +17,7 @@ export function makeCheckpoint(executionId: string, step: number, over: Partial<
   return {
     id: `${executionId}-cp${step}`, executionId, step, source: step < 0 ? 'input' : 'loop', writes: {}, next: [],
     parentId: step > -1 ? `${executionId}-cp${step - 1}` : null, createdAt: `2023-11-14T22:13:${String(20 + step).padStart(2, '0')}.000000+00:00`,
-    snapshotId: null, outputFiles: {}, namespace: '', interrupts: [], ...over,
+    snapshotId: null, outputFiles: {}, namespace: '', interrupts: [], cached: [], replayed: [], errors: {}, retries: {}, ...over,
   };
 }
 

@@ -81,3 +81,17 @@ test('counts read as words: 1 run, 2 runs', () => {
   assert.equal(fmt.plural(2, 'run'), '2 runs');
   assert.equal(fmt.plural(0, 'variant'), '0 variants');
 });
+
+test('a checkpoint says what its step retried, handled and took from the cache', () => {
+  const cp = makeCheckpoint('e1', 2, {
+    errors: { fragile: 'ValueError: the parser choked' },
+    retries: { flaky: ['ConnectionError: first attempt fails'] },
+    cached: ['square'],
+  });
+  const tip = fmt.checkpointTooltip(cp, false);
+  assert.match(tip, /fragile raised: ValueError: the parser choked/);
+  assert.match(tip, /flaky retried after 1 failed attempt: ConnectionError: first attempt fails/);
+  assert.match(tip, /from LangGraph's cache: square/);
+  assert.match(fmt.checkpointDescription(cp, false), /error handled · retried · cached/);
+  assert.doesNotMatch(fmt.checkpointDescription(makeCheckpoint('e1', 1), false), /retried|cached|error/);
+});

@@ -56,6 +56,6 @@ test('storage description', () => {
   assert.equal(r.bytes(512), '512 B');
   assert.equal(r.bytes(1536), '1.5 KB');
   assert.equal(r.bytes(20 * 1024 * 1024), '20 MB');
-  assert.equal(r.storageDescription({ blobs: 1, bytesStored: 2048, bytesReferenced: 6144, snapshots: 2, dedupRatio: 3, perProject: {} }), '2.0 KB stored · 3.0× dedup');
-  assert.equal(r.storageDescription({ blobs: 0, bytesStored: 0, bytesReferenced: 0, snapshots: 0, dedupRatio: 0, perProject: {} }), '0 B stored');
+  assert.equal(r.storageDescription({ blobs: 1, bytesStored: 2048, bytesReferenced: 6144, snapshots: 2, dedupRatio: 3, perProject: {}, state: {} }), '2.0 KB stored · 3.0× dedup');
+  assert.equal(r.storageDescription({ blobs: 0, bytesStored: 0, bytesReferenced: 0, snapshots: 0, dedupRatio: 0, perProject: {}, state: {} }), '0 B stored');
 });

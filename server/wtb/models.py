@@ -183,6 +183,9 @@ class StorageStats:
     snapshots: int
     dedup_ratio: float
     per_project: dict[str, dict[str, int]] = field(default_factory=dict)
+    #: Checkpoint state stored by content (docs/state_storage.md): ``values``, ``lists``,
+    #: ``bytes_stored``, ``bytes_referenced``, ``checkpoints``, ``dedup_ratio``.
+    state: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -49,6 +49,9 @@ CHECKPOINT = Checkpoint(
     created_at="2026-01-01T00:00:00+00:00",
     snapshot_id="s1",
     output_files={"out/a.md": "h1", "gone.txt": None},
+    cached=["square"],
+    errors={"fragile": "ValueError: bad"},
+    retries={"flaky": ["ConnectionError: first", "ConnectionError: second"]},
 )
 
 
@@ -69,6 +72,9 @@ def test_checkpoint_from_a_dataclass_and_from_json_are_equal() -> None:
     assert wire["writes"] == {"node": {"value": "Opaque()", "raw": "bytes"}}
     assert wire["outputFiles"] == {"out/a.md": "h1", "gone.txt": None}
     assert wire["parentId"] == "c0" and wire["snapshotId"] == "s1"
+    assert wire["cached"] == ["square"] and wire["replayed"] == []
+    assert wire["errors"] == {"fragile": "ValueError: bad"}
+    assert wire["retries"] == {"flaky": ["ConnectionError: first", "ConnectionError: second"]}
 
 
 def test_other_records() -> None:

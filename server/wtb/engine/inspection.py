@@ -6,6 +6,7 @@ checkpointer and WTB's file store.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from typing import Any
 
@@ -127,6 +128,7 @@ def storage_stats(services: Services) -> StorageStats:
     """What the blob store holds, plus executions and checkpoint bytes per project."""
     stats: StorageStats = services.tracker_or_fail().stats()
     stats.per_project = per_project_storage(services.executions, services.saver)
+    stats.state = {key: float(value) for key, value in dataclasses.asdict(services.saver.state_storage()).items()}
     return stats
 
 

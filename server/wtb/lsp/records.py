@@ -133,6 +133,10 @@ def checkpoint(record: Any) -> p.CheckpointInfo:
         output_files={str(k): _opt_str(v) for k, v in _dict(data.get("output_files")).items()},
         namespace=str(data.get("namespace") or ""),
         interrupts=interrupts(data.get("interrupts")),
+        cached=[str(n) for n in data.get("cached") or []],
+        replayed=[str(n) for n in data.get("replayed") or []],
+        errors={str(k): str(v) for k, v in _dict(data.get("errors")).items()},
+        retries={str(k): [str(e) for e in v or []] for k, v in _dict(data.get("retries")).items()},
     )
 
 
@@ -208,6 +212,7 @@ def storage_stats(record: Any) -> p.StorageStatsResult:
         per_project={
             str(k): {str(kk): int(vv) for kk, vv in _dict(v).items()} for k, v in _dict(data.get("per_project")).items()
         },
+        state={str(k): float(v) for k, v in _dict(data.get("state")).items()},
     )
 
 

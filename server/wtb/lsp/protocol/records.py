@@ -149,6 +149,14 @@ class CheckpointInfo:
     output_files: dict[str, str | None] = attrs.Factory(dict)
     namespace: str = ""
     interrupts: list[InterruptInfo] = attrs.Factory(list)
+    #: nodes of the step that made it answered from LangGraph's cache (``CachePolicy``)
+    cached: list[str] = attrs.Factory(list)
+    #: nodes of that step answered from a recording (a replayed node, not run)
+    replayed: list[str] = attrs.Factory(list)
+    #: node -> error, for the nodes of that step that raised (an error handler took over, or the run failed)
+    errors: dict[str, str] = attrs.Factory(dict)
+    #: node -> the errors of its attempts that a ``RetryPolicy`` retried
+    retries: dict[str, list[str]] = attrs.Factory(dict)
 
 
 @attrs.define(kw_only=True)

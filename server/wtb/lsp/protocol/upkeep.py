@@ -52,3 +52,5 @@ class StorageStatsResult:
     snapshots: int
     dedup_ratio: float
     per_project: dict[str, dict[str, int]] = attrs.Factory(dict)
+    #: checkpoint state stored by content: values, lists, bytesStored, bytesReferenced, checkpoints, dedupRatio
+    state: dict[str, float] = attrs.Factory(dict)
