@@ -23,6 +23,7 @@ import { shortId } from './uris';
 import { type LateAction, staleReason } from './freshness';
 import { batchSummary } from './runKinds';
 import { rememberBatch } from './batches';
+import { debugLaunch } from './debugConfig';
 
 export interface Env {
   ctx: Ctx;
@@ -405,6 +406,14 @@ export const showBatchSummary = (env: Env): Handler => async (arg?: unknown) => 
   // A read-only `wtb:` document (no untitled file left to save), shown as a Markdown preview.
   const uri = toUri({ kind: 'batch', batchId, workflow });
   await vscode.commands.executeCommand('markdown.showPreview', uri);
+};
+
+/** The CodeLens "Debug": a session of the `wtb` debugger on the workflow (docs/debugging.md). */
+export const debug = (env: Env): Handler => async (arg?: unknown) => {
+  if (!env.ctx.ensureTrusted('debug a workflow')) return;
+  const workflow = await workflowArg(env, arg, 'WTB: debug which workflow?');
+  if (!workflow) return;
+  await vscode.debug.startDebugging(env.ctx.workspaceFolder, debugLaunch(workflow));
 };
 
 export const history = (env: Env): Handler => async (arg?: unknown) => {

@@ -27,6 +27,11 @@ export interface WtbLaunch {
   [key: string]: unknown;
 }
 
+/** The configuration the CodeLens "Debug" starts: the workflow by name, the rest defaulted. */
+export function debugLaunch(workflow: string): WtbLaunch {
+  return { type: DEBUG_TYPE, request: 'launch', name: `WTB: Debug ${workflow}`, workflow };
+}
+
 /** The configuration F5 gets when there is no launch.json: debug the workflow in the active Python file. */
 export function fromActiveFile(activeFile: string | undefined, languageId: string | undefined): WtbLaunch | undefined {
   if (!activeFile || languageId !== 'python') return undefined;

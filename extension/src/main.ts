@@ -29,6 +29,7 @@ const COMMANDS: Record<string, (env: cmd.Env) => cmd.Handler> = {
   'wtb.compareVariants': cmd.compareVariants,
   'wtb.showBatchSummary': cmd.showBatchSummary,
   'wtb.history': cmd.history,
+  'wtb.debug': cmd.debug,
   'wtb.showState': cmd.showState,
   'wtb.compareWithPrevious': cmd.compareWithPrevious,
   'wtb.compareCheckpoints': cmd.compareCheckpoints,

@@ -48,6 +48,7 @@ export const CMD_RUN = 'wtb.run';
 export const CMD_FORK = 'wtb.fork';
 export const CMD_BATCH = 'wtb.batch';
 export const CMD_HISTORY = 'wtb.history';
+export const CMD_DEBUG = 'wtb.debug';
 
 // ------------------------------------------------------------------- error codes
 // Application codes live outside the ranges JSON-RPC (-32768..-32000) and LSP

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { adapterCommand, fromActiveFile, resolveLaunch } from '../src/debugConfig';
+import { adapterCommand, debugLaunch, fromActiveFile, resolveLaunch } from '../src/debugConfig';
 
 test('F5 without launch.json debugs the workflow of the active Python file', () => {
   const resolved = resolveLaunch({}, { workspaceFolder: '/ws', activeFile: '/ws/reviser.py', languageId: 'python' });
@@ -24,4 +24,13 @@ test('the adapter runs as <python> -m wtb.dap in the workspace', () => {
   assert.deepEqual([launch.command, ...launch.args], ['/ws/.venv/bin/python', '-m', 'wtb.dap']);
   assert.equal(launch.cwd, '/ws');
   assert.equal(launch.env.PYTHONUNBUFFERED, '1');
+});
+
+test('the CodeLens "Debug" launches the workflow by name, completed like any launch configuration', () => {
+  const launch = debugLaunch('reviser');
+  assert.deepEqual(launch, { type: 'wtb', request: 'launch', name: 'WTB: Debug reviser', workflow: 'reviser' });
+  const resolved = resolveLaunch(launch, { workspaceFolder: '/ws', dataDir: '/data' });
+  assert.equal(resolved.config?.workspace, '/ws');
+  assert.equal(resolved.config?.dataDir, '/data');
+  assert.equal(resolved.config?.workflow, 'reviser');
 });

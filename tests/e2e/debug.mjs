@@ -94,6 +94,18 @@ async function shows(what, pattern, ms = 60000) {
   await until(what, async () => pattern.test(await sidebar()), ms);
 }
 
+/** Stop every debug session (Debug: Stop ends the focused one). */
+async function stopAll() {
+  const running = () => page.locator('.debug-toolbar').isVisible().catch(() => false);
+  await until('no debug session left', async () => {
+    if (!(await running())) return true;
+    await page.locator('.debug-toolbar .codicon-debug-stop, .debug-toolbar .codicon-debug-disconnect').first()
+      .click({ timeout: 2000 }).catch(() => {});
+    await sleep(1000);
+    return !(await running());
+  }, 60000);
+}
+
 const results = [];
 const steps = [
   ['a red dot inside revise, F5: stopped before revise with the state in the Variables pane', async () => {
@@ -161,6 +173,23 @@ const steps = [
     await shot('f5-without-launch-json');
     await palette('Debug: Continue');
     await until('the session ended', async () => !(await page.locator('.debug-toolbar').isVisible().catch(() => false)), 60000);
+  }],
+  ['the daemon\'s "Debug" CodeLens debugs the workflow (stopped at the same red dot)', async () => {
+    await stopAll();  // the loop stops at review's red dot again after the last Continue
+    const line = fs.readFileSync(path.join(WS, 'reviser.py'), 'utf8').split('\n').findIndex((l) => /^graph\s*=/.test(l)) + 1;
+    if (line < 1) throw new Error('no `graph = ...` line in reviser.py');
+    await palette('Go to Line/Column...');
+    await quickInput().fill(`:${line}`);
+    await page.locator('.quick-input-widget', { hasText: `line ${line}` }).first().waitFor();
+    await quickInput().press('Enter');
+    const lens = page.locator('.codelens-decoration a', { hasText: /^Debug$/ }).first();
+    await lens.waitFor({ timeout: 30000 });
+    await lens.scrollIntoViewIfNeeded();
+    await shot('debug-codelens');
+    await lens.click();
+    await shows('stopped before review from the lens', /Breakpoint before review review reviser\.py 34:1/);
+    await shot('debug-codelens-stopped');
+    await stopAll();
   }],
 ];
 

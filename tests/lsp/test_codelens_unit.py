@@ -42,18 +42,20 @@ def test_undeclared_stategraphs_are_named_by_reference() -> None:
     assert [(d.workflow, d.line) for d in found] == [("pkg/flows.py:builder", 2)]
 
 
-def test_four_lenses_per_definition_resolved_to_commands() -> None:
+def test_five_lenses_per_definition_resolved_to_commands() -> None:
     lenses = codelens.lenses([codelens.Definition("rag", 4)], "file:///w/rag.py")
-    assert [lens.range.start.line for lens in lenses] == [4, 4, 4, 4]
+    assert [lens.range.start.line for lens in lenses] == [4, 4, 4, 4, 4]
     resolved = [codelens.resolve(lens, 3) for lens in lenses]
     assert [lens.command.title for lens in resolved if lens.command] == [
         "▶ Run",
+        "Debug",
         "Fork…",
         "Batch…",
         "History (3 runs)",
     ]
     assert {lens.command.command for lens in resolved if lens.command} == {
         "wtb.run",
+        "wtb.debug",
         "wtb.fork",
         "wtb.batch",
         "wtb.history",

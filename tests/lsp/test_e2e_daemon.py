@@ -58,20 +58,22 @@ async def test_initialize_list_workflows_and_codelens_that_follow_edits(
     rag = sample_ws / "rag.py"
     expected_line = line_of(rag, "graph = build()")
     found = await lenses(daemon, rag)
-    assert [lens.range.start.line for lens in found] == [expected_line] * 4
+    assert [lens.range.start.line for lens in found] == [expected_line] * 5
     assert [lens.command.title for lens in found if lens.command] == [
         "▶ Run",
+        "Debug",
         "Fork…",
         "Batch…",
         "History (0 runs)",
     ]
     assert [lens.command.command for lens in found if lens.command] == [
         "wtb.run",
+        "wtb.debug",
         "wtb.fork",
         "wtb.batch",
         "wtb.history",
     ]
-    assert [list(lens.command.arguments or []) for lens in found if lens.command] == [["rag"]] * 4
+    assert [list(lens.command.arguments or []) for lens in found if lens.command] == [["rag"]] * 5
     assert await lenses(daemon, sample_ws / "README.md") == []
 
     # The editor's buffer, not the file on disk: two lines inserted on top move the lenses.

@@ -172,7 +172,7 @@ async def test_bad_params_and_unknown_ids_are_json_rpc_errors_with_messages(
     found = await daemon.client.text_document_code_lens_async(
         types.CodeLensParams(text_document=types.TextDocumentIdentifier(uri=path.as_uri()))
     )
-    assert found is not None and len(found) == 4
+    assert found is not None and len(found) == 5
     resolved = await daemon.client.code_lens_resolve_async(found[0])
     assert resolved.command is not None
     assert list(resolved.command.arguments or []) == ["undeclared.py:builder"]

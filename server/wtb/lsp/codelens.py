@@ -1,4 +1,4 @@
-"""CodeLens on workflow definitions: "▶ Run", "Fork…", "Batch…", "History (N runs)".
+"""CodeLens on workflow definitions: "▶ Run", "Debug", "Fork…", "Batch…", "History (N runs)".
 
 Where a workflow is defined is found from the document's text, never by importing it:
 the attribute named by a ``langgraph.json`` / ``[tool.wtb.workflows]`` reference (its
@@ -22,8 +22,10 @@ from lsprotocol import types
 
 from wtb.lsp import protocol as p
 
-KINDS: Final = ("run", "fork", "batch", "history")
-COMMAND_OF: Final = {"run": p.CMD_RUN, "fork": p.CMD_FORK, "batch": p.CMD_BATCH, "history": p.CMD_HISTORY}
+KINDS: Final = ("run", "debug", "fork", "batch", "history")
+COMMAND_OF: Final = {
+    "run": p.CMD_RUN, "debug": p.CMD_DEBUG, "fork": p.CMD_FORK, "batch": p.CMD_BATCH, "history": p.CMD_HISTORY,
+}
 
 _ASSIGN_RE = re.compile(r"^(?P<name>[A-Za-z_]\w*)\s*(?::[^=]*)?=(?!=)")
 _DEF_RE = re.compile(r"^(?:async\s+)?def\s+(?P<name>[A-Za-z_]\w*)\s*\(")
@@ -95,7 +97,7 @@ def find_definitions(source: str, declared: dict[str, str], relpath: str) -> lis
 
 
 def lenses(definitions: list[Definition], uri: str) -> list[types.CodeLens]:
-    """Four unresolved lenses per definition, on its line."""
+    """Five unresolved lenses per definition, on its line."""
     out: list[types.CodeLens] = []
     for definition in definitions:
         where = types.Range(
@@ -112,6 +114,8 @@ def lenses(definitions: list[Definition], uri: str) -> list[types.CodeLens]:
 def title(kind: str, run_count: int | None) -> str:
     if kind == "run":
         return "▶ Run"
+    if kind == "debug":
+        return "Debug"
     if kind == "fork":
         return "Fork…"
     if kind == "batch":

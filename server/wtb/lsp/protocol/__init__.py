@@ -56,6 +56,7 @@ from wtb.lsp.protocol.methods import (
     CHECK,
     CHECKPOINT_ADDED,
     CMD_BATCH,
+    CMD_DEBUG,
     CMD_FORK,
     CMD_HISTORY,
     CMD_RUN,
@@ -146,8 +147,8 @@ from wtb.lsp.protocol.upkeep import DoctorParams, DoctorResult, StorageStatsPara
 from wtb.lsp.protocol.wire import converter, from_wire, to_camel, to_wire
 
 __all__ = [
-    "BATCH", "BENCH_UNAVAILABLE", "BUSY", "CANCEL", "CHECK", "CHECKPOINT_ADDED", "CMD_BATCH", "CMD_FORK",
-    "CMD_HISTORY", "CMD_RUN", "COMMANDS", "DIFF", "DOCTOR", "EXECUTION_CHANGED", "FORK", "GET_EXECUTION",
+    "BATCH", "BENCH_UNAVAILABLE", "BUSY", "CANCEL", "CHECK", "CHECKPOINT_ADDED", "CMD_BATCH", "CMD_DEBUG",
+    "CMD_FORK", "CMD_HISTORY", "CMD_RUN", "COMMANDS", "DIFF", "DOCTOR", "EXECUTION_CHANGED", "FORK", "GET_EXECUTION",
     "GET_EXECUTION_TREE", "GET_GRAPH", "GET_STATE", "INTEGRITY", "INVALID_PARAMS", "INVALID_STATE",
     "LIST_CHECKPOINTS", "LIST_EXECUTIONS", "LIST_FILES", "LIST_GOLDENS", "LIST_WORKFLOWS", "MARK_GOLDEN",
     "NOTIFICATIONS", "NOT_AVAILABLE", "NOT_FOUND", "PLAN_ROLLBACK", "PRUNE", "READ_FILE", "REQUESTS",

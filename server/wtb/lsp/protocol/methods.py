@@ -48,6 +48,9 @@ CMD_RUN: Final = "wtb.run"
 CMD_FORK: Final = "wtb.fork"
 CMD_BATCH: Final = "wtb.batch"
 CMD_HISTORY: Final = "wtb.history"
+#: The editor's own command (a debug session of the workflow through the ``wtb`` debugger);
+#: a CodeLens names it, the daemon never runs it.
+CMD_DEBUG: Final = "wtb.debug"
 
 # ------------------------------------------------------------------- error codes
 # Application codes live outside the ranges JSON-RPC (-32768..-32000) and LSP
