@@ -6,13 +6,23 @@
 import * as vscode from 'vscode';
 import * as config from './config';
 import type { Ctx } from './ctx';
-import { DEBUG_TYPE, adapterCommand, resolveLaunch } from './debugConfig';
+import { DEBUG_TYPE, adapterCommand, resolveLaunch, stoppedAt } from './debugConfig';
 import { expandPath } from './settings';
 
-export function registerDebugger(ctx: Ctx): vscode.Disposable {
+/** What the checkpoint tree does with the adapter's stops: select the checkpoint stood on. */
+export interface StopFollower {
+  revealCheckpoint(executionId: string, checkpointId: string): Promise<void>;
+}
+
+export function registerDebugger(ctx: Ctx, tree: StopFollower): vscode.Disposable {
   return vscode.Disposable.from(
     vscode.debug.registerDebugConfigurationProvider(DEBUG_TYPE, new LaunchProvider(ctx)),
     vscode.debug.registerDebugAdapterDescriptorFactory(DEBUG_TYPE, new AdapterFactory(ctx)),
+    // At every stop the adapter tells where it stands (a custom event other clients ignore).
+    vscode.debug.onDidReceiveDebugSessionCustomEvent((e) => {
+      const at = stoppedAt(e.session.type, e.event, e.body);
+      if (at) void tree.revealCheckpoint(at.executionId, at.checkpointId);
+    }),
   );
 }
 

@@ -27,6 +27,13 @@ export interface WtbLaunch {
   [key: string]: unknown;
 }
 
+/** The checkpoint a `wtb` session stands on, from its `wtbCheckpoint` custom event (else undefined). */
+export function stoppedAt(sessionType: string, event: string, body: unknown): { executionId: string; checkpointId: string } | undefined {
+  if (sessionType !== DEBUG_TYPE || event !== 'wtbCheckpoint' || typeof body !== 'object' || body === null) return undefined;
+  const { executionId, checkpointId } = body as { executionId?: unknown; checkpointId?: unknown };
+  return typeof executionId === 'string' && typeof checkpointId === 'string' ? { executionId, checkpointId } : undefined;
+}
+
 /** The configuration the CodeLens "Debug" starts: the workflow by name, the rest defaulted. */
 export function debugLaunch(workflow: string): WtbLaunch {
   return { type: DEBUG_TYPE, request: 'launch', name: `WTB: Debug ${workflow}`, workflow };

@@ -63,7 +63,7 @@ export async function activate(extension: vscode.ExtensionContext): Promise<void
     const env: cmd.Env = { ctx, tree, graph, goldens };
     extension.subscriptions.push(ctx, tree, graph, goldens,
       vscode.workspace.registerTextDocumentContentProvider(SCHEME, new CheckpointContentProvider(ctx)),
-      registerDebugger(ctx));
+      registerDebugger(ctx, tree));
 
     for (const [id, factory] of Object.entries(COMMANDS)) {
       extension.subscriptions.push(vscode.commands.registerCommand(id, wrap(ctx, id, factory(env))));

@@ -228,6 +228,24 @@ export class CheckpointTree implements vscode.TreeDataProvider<TreeNode>, vscode
     }
   }
 
+  /** Selects a checkpoint (where the debugger stopped), loading its execution and checkpoints;
+   * only while the tree is on screen (revealing would take the side bar from Run and Debug). */
+  async revealCheckpoint(executionId: string, checkpointId: string): Promise<void> {
+    const model = this.ctx.model;
+    if (!this.view.visible) return;
+    try {
+      const execution = await this.ctx.request(p.GET_EXECUTION, { executionId });
+      await this.revealExecution(execution);
+      const result = await this.ctx.request(p.LIST_CHECKPOINTS, { executionId, limit: model.pageSize, subgraphs: true });
+      model.setCheckpoints(executionId, result, false);
+      this.refresh();
+      await new Promise((r) => setTimeout(r, 150));
+      await this.view.reveal(model.node('checkpoint', executionId, checkpointId), { select: true, focus: false });
+    } catch (e) {
+      this.ctx.output.debug(`reveal checkpoint: ${describeError(e)}`);
+    }
+  }
+
   async revealWorkflow(workflow: string): Promise<void> {
     if (!this.ctx.model.hasWorkflows()) await this.getChildren();
     try {

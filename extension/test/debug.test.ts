@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { adapterCommand, debugLaunch, fromActiveFile, resolveLaunch } from '../src/debugConfig';
+import { adapterCommand, debugLaunch, fromActiveFile, resolveLaunch, stoppedAt } from '../src/debugConfig';
 
 test('F5 without launch.json debugs the workflow of the active Python file', () => {
   const resolved = resolveLaunch({}, { workspaceFolder: '/ws', activeFile: '/ws/reviser.py', languageId: 'python' });
@@ -33,4 +33,12 @@ test('the CodeLens "Debug" launches the workflow by name, completed like any lau
   assert.equal(resolved.config?.workspace, '/ws');
   assert.equal(resolved.config?.dataDir, '/data');
   assert.equal(resolved.config?.workflow, 'reviser');
+});
+
+test('a wtb session\'s stop names the checkpoint the tree selects; anything else names none', () => {
+  assert.deepEqual(stoppedAt('wtb', 'wtbCheckpoint', { executionId: 'e1', checkpointId: 'c9', step: 3 }), { executionId: 'e1', checkpointId: 'c9' });
+  assert.equal(stoppedAt('python', 'wtbCheckpoint', { executionId: 'e1', checkpointId: 'c9' }), undefined);
+  assert.equal(stoppedAt('wtb', 'output', { executionId: 'e1', checkpointId: 'c9' }), undefined);
+  assert.equal(stoppedAt('wtb', 'wtbCheckpoint', { executionId: 'e1' }), undefined);
+  assert.equal(stoppedAt('wtb', 'wtbCheckpoint', null), undefined);
 });
