@@ -27,6 +27,7 @@ the lock then fails with :class:`~wtb.errors.UnsafePathError`.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 import time
@@ -117,8 +118,29 @@ def _cancel_name(execution_id: str) -> str:
     return f"cancel-{execution_id}"
 
 
+class _LockFile:
+    """One thread's descriptor of the lock file, closed when the thread's locals go.
+
+    ``flock`` locks belong to an open file description: each thread has its own, so that
+    one thread's unlock never drops another's lock (and an exclusive holder conflicts with
+    every other thread's shared one, as with another process's).
+    """
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+
+    def __del__(self) -> None:
+        with contextlib.suppress(OSError):
+            os.close(self.fd)
+
+
 class GcLock:
-    """A shared/exclusive advisory lock on one file."""
+    """A shared/exclusive advisory lock on one file.
+
+    Each thread keeps its descriptor of the file open: a snapshot takes the shared lock,
+    and opening the file (safely, folder by folder) each time cost more than the lock
+    (40 µs of a 300 µs snapshot).
+    """
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -151,13 +173,20 @@ class GcLock:
         if fcntl is None:  # pragma: no cover
             yield
             return
-        folder_fd = open_path(self.path.parent.parent, [self.path.parent.name], create=True)
+        fd = self._fd()
+        fcntl.flock(fd, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
         try:
-            fd = open_file(self.path.name, folder_fd, os.O_RDWR | os.O_CREAT, self.path)
-        finally:
-            os.close(folder_fd)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
             yield
         finally:
-            os.close(fd)
+            fcntl.flock(fd, fcntl.LOCK_UN)
+
+    def _fd(self) -> int:
+        kept: _LockFile | None = getattr(self._local, "file", None)
+        if kept is None:
+            folder_fd = open_path(self.path.parent.parent, [self.path.parent.name], create=True)
+            try:
+                kept = _LockFile(open_file(self.path.name, folder_fd, os.O_RDWR | os.O_CREAT, self.path))
+            finally:
+                os.close(folder_fd)
+            self._local.file = kept
+        return kept.fd
