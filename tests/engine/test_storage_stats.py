@@ -53,3 +53,18 @@ def test_wtb_stats_prints_the_state_figures(tmp_path: Path, make_bench: Any) -> 
     with contextlib.redirect_stdout(out):
         assert main(["stats", "--workspace", str(tmp_path), "--json"]) == 0
     assert json.loads(out.getvalue())["state"]["checkpoints"] >= 3
+
+
+def test_recorded_views_leave_the_state_to_the_checkpoints(tmp_path: Path, make_bench: Any) -> None:
+    """A run's recorded views keep no second copy of a growing state (O(run) on disk, not
+    O(run²)), and reading a checkpoint still gives LangGraph's values."""
+    bench = make_bench(tmp_path)
+    bench.register_project(WorkflowProject(name="log", graph=_growing(100)))
+    run = bench.run("log", {"lines": []})
+    data = tmp_path / ".wtb"
+    views_bytes = sum(p.stat().st_size for p in data.glob("wtb.db*"))
+    assert views_bytes < 1_500_000  # 100 KB of lines; stored whole at each of 100 views: ~5 MB
+    by_step = {c.step: c for c in bench.get_checkpoints(run.id)}
+    middle = bench.get_state(run.id, by_step[50].id)
+    assert len(middle["lines"]) == 50 and middle["lines"][-1].startswith("line 49 ")
+    assert len(bench.get_execution(run.id).state["lines"]) == 100

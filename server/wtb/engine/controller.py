@@ -30,7 +30,7 @@ from wtb.engine.async_graphs import is_async_graph, run_coroutine
 from wtb.engine.attempts import AttemptRecorder, has_retry_policy, timed_nodes
 from wtb.engine.checkpointer import TrackingSaver, open_checkpoint_db
 from wtb.engine.recorder import EventSink, RunRecorder, Tracker
-from wtb.engine.state_adapter import thread_config
+from wtb.engine.state_adapter import thread_config, visible_values
 from wtb.engine.views import CheckpointView, ViewRecorder, from_payload, from_snapshot, to_checkpoint
 from wtb.errors import AsNodeRequiredError, NonSerializableStateError, WTBError
 from wtb.models import Execution, ExecutionError, ExecutionStatus
@@ -82,10 +82,16 @@ class ExecutionController:
         conn = open_checkpoint_db(self._checkpoint_db)
         try:
             recorder = RunRecorder(execution.id, request.tracker, request.previous_snapshot)
-            saver = TrackingSaver(conn, recorder.take_snapshot, recorder.on_checkpoint, request.replayed)
+            stored: dict[str, Any] = {}  # checkpoint id -> its values, for the views (see note_stored_values)
+
+            def on_checkpoint(checkpoint: dict[str, Any], metadata: dict[str, Any], parent: Any, snapshot: Any) -> None:
+                stored[str(checkpoint["id"])] = visible_values(checkpoint)
+                recorder.on_checkpoint(checkpoint, metadata, parent, snapshot)
+
+            saver = TrackingSaver(conn, recorder.take_snapshot, on_checkpoint, request.replayed)
             saver.setup()
             live = _LiveCheckpoints(execution.id, recorder, on_event)
-            views = ViewRecorder(execution.id, self._views, saver.serde, live)
+            views = ViewRecorder(execution.id, self._views, saver.serde, live, stored)
             compiled = compile_graph(request.graph, saver, request.pause)
             config = thread_config(execution.thread_id, self._resume_point(saver, execution, request.checkpoint_id))
             config["configurable"].update(execution.config.get("configurable", {}))

@@ -13,7 +13,7 @@ checkpoint into a new thread, which is how a fork starts.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from langgraph.checkpoint.base import CheckpointTuple
@@ -59,6 +59,8 @@ class StateAdapter:
         checkpoint_id = str(found.checkpoint["id"])
         recorded = self.recorded(checkpoint_id, execution_id)
         if recorded is not None:
+            if recorded.values_in_checkpoint:
+                recorded.values = self.values(found)
             return recorded
         metadata: dict[str, Any] = dict(found.metadata or {})
         return CheckpointView(
@@ -118,8 +120,7 @@ class StateAdapter:
         return list(self.saver.list(config))  # type: ignore[arg-type]
 
     def values(self, found: CheckpointTuple) -> dict[str, Any]:
-        channels = found.checkpoint.get("channel_values", {})
-        return {k: v for k, v in channels.items() if not is_internal_channel(k)}
+        return visible_values(found.checkpoint)
 
     def list(
         self, execution_id: str, thread_id: str, limit: int | None = None, before: str | None = None
@@ -207,6 +208,12 @@ class StateAdapter:
                     f"checkpoint ({exc}). Use JSON-like values, dataclasses or pydantic models."
                 ) from exc
         return self.saver.serde.dumps_typed(values)
+
+
+def visible_values(checkpoint: Mapping[str, Any]) -> dict[str, Any]:
+    """A checkpoint's channel values but LangGraph's own (triggers, ``__start__``…)."""
+    channels = checkpoint.get("channel_values", {})
+    return {k: v for k, v in channels.items() if not is_internal_channel(k)}
 
 
 def next_nodes(found: CheckpointTuple) -> list[str]:

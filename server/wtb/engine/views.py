@@ -67,6 +67,10 @@ class CheckpointView:
     tasks: list[TaskView] = field(default_factory=list)
     edits: dict[str, Any] | None = None  # the values a state edit set (source "update")
     replayed: list[str] = field(default_factory=list)  # nodes answered from a recording (replay.py)
+    #: ``values`` are the checkpoint's own channel values (the common case), so the stored view
+    #: leaves them out and a reader takes them from the checkpoint, which stores them by
+    #: content: a view then costs O(its step), not O(the state).
+    values_in_checkpoint: bool = False
 
     def listed(self) -> list[TaskView]:
         """The tasks LangGraph lists at this checkpoint (not those pushed while its step ran)."""
@@ -187,7 +191,8 @@ def from_snapshot(snapshot: Any, edits: dict[str, Any] | None = None) -> Checkpo
 
 def encode(view: CheckpointView, execution_id: str, serde: SerializerProtocol) -> ViewRow:
     body = {
-        "values": view.values,
+        "values": None if view.values_in_checkpoint else view.values,
+        "values_in_checkpoint": view.values_in_checkpoint,
         "tasks": [
             {"id": t.id, "name": t.name, "result": t.result, "error": t.error, "interrupts": t.interrupts,
              "cached": t.cached, "pushed": t.pushed, "failed_attempts": t.failed_attempts}
@@ -252,6 +257,7 @@ def decode(row: ViewRow, serde: SerializerProtocol) -> CheckpointView:
         ],
         edits=body.get("edits"),
         replayed=list(body.get("replayed") or []),
+        values_in_checkpoint=bool(body.get("values_in_checkpoint")),
     )
 
 
@@ -270,6 +276,7 @@ class ViewRecorder:
         store: ViewStore,
         serde: SerializerProtocol,
         on_view: Callable[[CheckpointView], None] | None = None,
+        stored: Mapping[str, Any] | None = None,
     ) -> None:
         self.execution_id = execution_id
         self._store = store
@@ -277,6 +284,9 @@ class ViewRecorder:
         self._on_view = on_view
         self._views: dict[str, CheckpointView] = {}
         self._owner: dict[str, str] = {}  # task id -> the checkpoint id that scheduled it
+        #: checkpoint id -> the values it stores (its channels but LangGraph's own), as the saver
+        #: was given them: a view whose values are these leaves them to the checkpoint
+        self._stored: Mapping[str, Any] = stored if stored is not None else {}
         self._dirty: set[str] = set()
         self._flushed_at = time.monotonic()
         self.root: CheckpointView | None = None  # the root graph's latest checkpoint
@@ -349,10 +359,22 @@ class ViewRecorder:
         ]
 
     def flush(self) -> None:
+        for checkpoint_id in self._dirty:
+            view = self._views[checkpoint_id]
+            stored = self._stored.get(checkpoint_id)
+            if not view.values_in_checkpoint and stored is not None and _same(view.values, stored):
+                view.values_in_checkpoint = True
         rows = [encode(self._views[c], self.execution_id, self._serde) for c in sorted(self._dirty)]
         self._dirty.clear()
         self._flushed_at = time.monotonic()
         self._store.put_many(rows)
+
+
+def _same(values: Any, stored: Any) -> bool:
+    try:
+        return bool(values == stored)
+    except Exception:  # a value whose == raises (an array): keep the view's own copy
+        return False
 
 
 def _keep_answers(known: CheckpointView, seen_again: CheckpointView) -> None:
