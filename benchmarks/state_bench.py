@@ -211,6 +211,21 @@ def store_choice(root: Path, count: int = 400) -> Row:
             f"disk: table {table_bytes // 1024} KB, blob files {blob_bytes // 1024} KB (allocated)")
 
 
+def bench_run_row(steps: int, plain_bytes: int, root: Path) -> Row:
+    """A WTB run of the same graph (``bench.run``, file tracking off): its whole data dir,
+    the recorded views in ``wtb.db`` included, against ``SqliteSaver``'s file."""
+    from wtb import FileTrackingConfig, WorkflowProject, WTBTestBench
+
+    workspace = root / f"bench-run-{steps}"
+    workspace.mkdir()
+    with WTBTestBench.create(workspace=workspace, file_tracking=FileTrackingConfig(enabled=False)) as bench:
+        bench.register_project(WorkflowProject(name="chat", graph=chat_graph(steps)(checkpointer=None)))
+        bench.run("chat", _input())
+    data = sum(p.stat().st_size for p in (workspace / ".wtb").glob("*.db*"))
+    return (f"state: data dir of bench.run, {steps} appended 1 KB messages, vs SqliteSaver", data / 1024,
+            plain_bytes / 1024, "goal ≤0.05×; KB: wtb.db (recorded views) + checkpoints, after close")
+
+
 def run(quick: bool) -> list[Row]:
     root = Path(tempfile.mkdtemp(prefix="wtb-bench-state-"))
     try:
@@ -220,7 +235,9 @@ def run(quick: bool) -> list[Row]:
         growth = (f"; 400 steps = {sizes400['wtb'] / sizes200['wtb']:.2f}× the bytes of 200 "
                   f"(SqliteSaver {sizes400['plain'] / sizes200['plain']:.2f}×)")
         size400 = (size400[0], size400[1], size400[2], size400[3] + growth)
-        rows = [size200, size400, time200, normal200, time400, normal400, *read_rows(400, 15 if quick else 51, root)]
+        runs = [bench_run_row(steps, sizes["plain"], root) for steps, sizes in ((200, sizes200), (400, sizes400))]
+        rows = [size200, size400, *runs, time200, normal200, time400, normal400,
+                *read_rows(400, 15 if quick else 51, root)]
         try:
             rows.append(store_choice(root))
         except Exception:  # keep the rows measured so far
