@@ -364,13 +364,15 @@ def test_a_cluster_that_goes_away_during_a_batch_fails_it_clearly_and_the_proces
             assert time.monotonic() < deadline, "the variant never started"
             time.sleep(0.2)
     out, err = driver.communicate(timeout=120)  # it ends: no wait on a cluster that is gone hangs
+    result = next((line for line in out.splitlines() if line.startswith("RESULT")), None)
+    if result is not None:  # the batch ends, failed, with the reason:
+        assert result.startswith("RESULT failed failed"), result
+        assert any(why in result for why in ("were lost", "node has crashed", "worker process died")), result
     if driver.returncode != 0:
         # The cluster ran on this machine, so the driver was attached to its raylet; Ray ends a
-        # driver whose own raylet dies, and now and then that comes before the batch notices the
-        # lost node (docs/cluster.md). Nothing else may end it, and not with a traceback of ours.
-        assert driver.returncode == 1 and "RESULT" not in out and "Traceback" not in err, err[-3000:]
+        # driver whose own raylet died (exit 1), before or after the batch reported, as it happens
+        # to notice (docs/cluster.md). Nothing else may end it, and not with a traceback of ours.
+        assert driver.returncode == 1 and "Traceback" not in err, err[-3000:]
         return
-    result = next(line for line in out.splitlines() if line.startswith("RESULT"))
-    assert result.startswith("RESULT failed failed"), result  # the batch ends, failed, with the reason:
-    assert any(why in result for why in ("were lost", "node has crashed", "worker process died")), result
+    assert result is not None, out
     assert out.splitlines()[-1] == "ALIVE"
