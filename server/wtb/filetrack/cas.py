@@ -280,20 +280,23 @@ class BlobStore:
         name = folder.rpartition("/")[2]
         self._shard(name)
         spare = self._spares.take()
-        if spare is not None:
-            try:
-                self._write_and_rename(spare[0], spare[1], final, chunks, link=True)
-                return
-            except FileNotFoundError:  # another process's collector removed an old spare
-                pass
-        tmp = f"{folder}/{_TMP_PREFIX}{os.urandom(8).hex()}"
         try:
-            fd = _create_fd(tmp)
-        except FileNotFoundError:  # a collection removed the empty shard meanwhile
-            self._shards.discard(name)
-            self._shard(name)
-            fd = _create_fd(tmp)
-        self._write_and_rename(fd, tmp, final, chunks)
+            if spare is not None:
+                try:
+                    self._write_and_rename(spare[0], spare[1], final, chunks, link=True)
+                    return
+                except FileNotFoundError:  # another process's collector removed an old spare
+                    pass
+            tmp = f"{folder}/{_TMP_PREFIX}{os.urandom(8).hex()}"
+            try:
+                fd = _create_fd(tmp)
+            except FileNotFoundError:  # a collection removed the empty shard meanwhile
+                self._shards.discard(name)
+                self._shard(name)
+                fd = _create_fd(tmp)
+            self._write_and_rename(fd, tmp, final, chunks)
+        finally:
+            self._spares.refill()
 
     @staticmethod
     def _write_and_rename(fd: int, tmp: str, final: str, chunks: list[bytes], *, link: bool = False) -> None:

@@ -37,17 +37,22 @@ class SpareFiles:
     def take(self) -> tuple[int, str] | None:
         """An empty file (descriptor, path) to write and rename; None when none is ready.
 
-        Taking (or asking for) one wakes the thread to make more.
+        The caller calls :meth:`refill` once its blob is in place: a spare made while the
+        caller still renames or unlinks in the same folder would wait on the folder's lock
+        and make the caller wait too (measured: an unlink went from 5 µs to 125 µs).
         """
         with self._lock:
-            spare = self._ready.pop() if self._ready else None
+            return self._ready.pop() if self._ready else None
+
+    def refill(self) -> None:
+        """Wake the thread to make spares up to the count (started at the first call)."""
+        with self._lock:
             if self._closed:
-                return spare
+                return
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name="wtb-blob-spares", daemon=True)
                 self._thread.start()
         self._wake.set()
-        return spare
 
     def paths(self) -> set[str]:
         """The spares ready now (a collector must leave them)."""
