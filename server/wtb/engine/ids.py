@@ -61,13 +61,13 @@ def checkpoint_id(services: Services, execution: str | Execution, text: str | No
         return None
     if not isinstance(text, str):
         raise InvalidArgumentError(f"A checkpoint id must be a string, not {text!r}.")
+    short = text.strip().lower().replace("-", "")
+    if len(short) >= _FULL:  # a whole id: the reading says whether this thread has it
+        return text
     record = execution if isinstance(execution, Execution) else services.executions.get(execution)
     step = _STEP.fullmatch(text.strip())
     if step:
         return _at_step(services, record, int(step.group(1)))
-    short = text.strip().lower().replace("-", "")
-    if len(short) >= _FULL:  # a whole id: the reading says whether this thread has it
-        return text
     matches: list[str] = []
     if _is_short(short):
         for found in services.adapter.history(record.thread_id, subgraphs=True):
