@@ -239,10 +239,16 @@ export interface GetGraphParams {
   workflow: string;
 }
 
+/**
+ * `input_schema` / `state_schema`: LangGraph's JSON Schemas of the run input and of the
+ * keys a state edit may set (`engine/graph_info.py`); None where LangGraph gives none.
+ */
 export interface GetGraphResult {
   workflow: string;
   nodes: GraphNode[];
   edges: GraphEdge[];
+  inputSchema: Record<string, unknown> | null;
+  stateSchema: Record<string, unknown> | null;
 }
 
 export interface ListExecutionsParams {

@@ -189,6 +189,9 @@ async def test_run_reports_progress_checkpoints_state_and_graph(
     assert embed["path"] == "rag.py"
     assert embed["line"] == line_of(sample_ws / "rag.py", "def rag_embed_docs")
     assert {"source": "rag_embed_docs", "target": "rag_retrieve", "conditional": False} in graph["edges"]
+    # LangGraph's schemas, keys as the state spells them (no camelCase on the wire)
+    assert graph["inputSchema"]["properties"]["top_k"] == {"type": "integer"}
+    assert set(graph["stateSchema"]["properties"]) == {"query", "top_k", "doc_count", "retrieved", "answer"}
 
 
 async def test_fork_and_resume_then_rollback(

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import operator
+from typing import Annotated, Literal
+
 import pytest
+from pydantic import BaseModel
+from typing_extensions import TypedDict
 
 from tests.conftest import LINEAR_WORKFLOW
 from wtb.errors import WorkflowLoadError
@@ -49,3 +54,70 @@ def test_graph_info_has_nodes_edges_and_source_lines(sample_ws, make_bench) -> N
     assert review.file and review.file.endswith("reviser.py")
     assert lines[review.line - 1].startswith("def review(")
     assert any(e.source == "review" and e.target == "revise" and e.conditional for e in info.edges)
+
+
+def test_graph_info_has_langgraphs_input_and_state_schemas(sample_ws, make_bench) -> None:
+    """A ``typing.TypedDict`` state (pydantic refuses it before Python 3.12) is described from
+    its hints: the editor checks a run's input and a state edit against these."""
+    info = make_bench(sample_ws).get_graph("reviser")
+    assert info.input_schema is not None and info.state_schema is not None
+    types = {key: spec.get("type") for key, spec in info.state_schema["properties"].items()}
+    assert types == {"topic": "string", "checklist": "array", "missing": "array", "rounds": "integer",
+                     "max_rounds": "integer", "approved": "boolean"}
+    assert info.input_schema["properties"].keys() == info.state_schema["properties"].keys()
+
+
+class Question(BaseModel):
+    question: str
+    mode: Literal["short", "long"] = "short"
+
+
+class Answer(TypedDict):
+    answer: str
+    score: float | None
+
+
+class Everything(TypedDict, total=False):
+    question: str
+    mode: str
+    answer: str
+    score: float | None
+    notes: Annotated[list[str], operator.add]
+
+
+def test_separate_input_and_output_schemas_make_the_state_schema(tmp_path, make_bench) -> None:
+    from langgraph.graph import END, START, StateGraph
+
+    from wtb import WorkflowProject
+
+    def reply(state: Everything) -> dict[str, object]:
+        return {"answer": state["question"].upper(), "score": 1.0}
+
+    graph = StateGraph(Everything, input_schema=Question, output_schema=Answer)
+    graph.add_node("reply", reply)
+    graph.add_edge(START, "reply")
+    graph.add_edge("reply", END)
+    bench = make_bench(tmp_path)
+    bench.register_project(WorkflowProject(name="qa", graph=graph))
+    info = bench.get_graph("qa")
+    assert info.input_schema is not None and info.state_schema is not None
+    assert set(info.input_schema["properties"]) == {"question", "mode"}
+    assert info.input_schema["required"] == ["question"]
+    assert info.input_schema["properties"]["mode"]["enum"] == ["short", "long"]
+    assert set(info.state_schema["properties"]) == {"question", "mode", "answer", "score"}
+    assert bench.get_state(bench.run("qa", {"question": "why"}).id)["answer"] == "WHY"
+
+
+def test_an_entrypoint_of_a_plain_value_has_no_object_schema(tmp_path, make_bench) -> None:
+    from langgraph.func import entrypoint
+
+    from wtb import WorkflowProject
+
+    @entrypoint()
+    def double(number: int) -> int:
+        return number * 2
+
+    bench = make_bench(tmp_path)
+    bench.register_project(WorkflowProject(name="double", graph=double))
+    info = bench.get_graph("double")
+    assert info.input_schema is None and info.state_schema is None

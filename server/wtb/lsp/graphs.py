@@ -38,6 +38,8 @@ class Graph:
     name: str
     nodes: list[Node] = field(default_factory=list)
     edges: list[Edge] = field(default_factory=list)
+    input_schema: dict[str, Any] | None = None
+    state_schema: dict[str, Any] | None = None
 
 
 _cache: dict[tuple[str, str, int], Graph] = {}
@@ -80,7 +82,13 @@ def _graph(data: dict[str, Any]) -> Graph:
         name=str(data.get("name", "")),
         nodes=[Node(str(n["id"]), n.get("file"), n.get("line")) for n in data.get("nodes", [])],
         edges=[Edge(str(e["source"]), str(e["target"]), bool(e.get("conditional"))) for e in data.get("edges", [])],
+        input_schema=_schema(data.get("input_schema")),
+        state_schema=_schema(data.get("state_schema")),
     )
+
+
+def _schema(value: Any) -> dict[str, Any] | None:
+    return value if isinstance(value, dict) else None
 
 
 def forget() -> None:

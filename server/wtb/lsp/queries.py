@@ -88,6 +88,8 @@ async def get_graph(ls: WtbLanguageServer, params: p.GetGraphParams) -> p.GetGra
         workflow=params.workflow,
         nodes=[records.graph_node(n, workspace) for n in info.nodes],
         edges=[records.graph_edge(e) for e in info.edges],
+        input_schema=info.input_schema,
+        state_schema=info.state_schema,
     )
 
 

@@ -40,9 +40,14 @@ class GetGraphParams:
 
 @attrs.define(kw_only=True)
 class GetGraphResult:
+    """``input_schema`` / ``state_schema``: LangGraph's JSON Schemas of the run input and of the
+    keys a state edit may set (``engine/graph_info.py``); None where LangGraph gives none."""
+
     workflow: str
     nodes: list[GraphNode]
     edges: list[GraphEdge]
+    input_schema: dict[str, Any] | None = None
+    state_schema: dict[str, Any] | None = None
 
 
 @attrs.define(kw_only=True)
