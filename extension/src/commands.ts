@@ -14,7 +14,8 @@ import * as fmt from './format';
 import { describeError, isRpcError } from './errors';
 import { answerOrder, asNodeCandidates, parseAnswer, questionText, resumeValue } from './interrupts';
 import { batchFileOptions, parseVariants, preview } from './inputs';
-import { editJson } from './stateEditor';
+import { editJson, graphSchemas } from './stateEditor';
+import { checkEdits } from './stateCheck';
 import { pickCheckpoint, pickExecution, pickFile, pickInput, pickWorkflow, rememberInput } from './pickers';
 import { toUri } from './contentProvider';
 import { renderDoctor } from './doctor';
@@ -253,7 +254,8 @@ export const fork = (env: Env): Handler => async (arg?: unknown, options?: unkno
     // The state at the checkpoint in a JSON editor: change values, save to fork (checked first).
     const state = await env.ctx.request(p.GET_STATE, { executionId: ref.executionId, checkpointId: ref.checkpointId });
     const step = stepOf(env, ref);
-    const edits = await editState(env, {
+    const { workflow } = await executionOf(env, ref.executionId);
+    const edits = await editState(env, workflow, {
       original: editableState(state.values),
       fileName: `${shortId(ref.executionId)}@${step ?? (ref.checkpointId ? shortId(ref.checkpointId) : 'head')}.fork.json`,
       message: `WTB: fork ${where(env, ref)}: change the state in the editor, then save to fork with the changes.`,
@@ -665,7 +667,7 @@ export const editStateAndResume = (env: Env): Handler => async (arg?: unknown) =
   const e = picked && await current(env, picked.id, 'editState');
   if (!e) return;
   const state = await env.ctx.request(p.GET_STATE, { executionId: e.id, checkpointId: null });
-  const edits = await editState(env, {
+  const edits = await editState(env, e.workflow, {
     original: editableState(state.values),
     fileName: `${shortId(e.id)}.state.json`,
     message: `WTB: edit the state of ${fmt.executionLabel(e)}${e.nextNodes.length ? ` (next: ${e.nextNodes.join(', ')})` : ''}; save the file to resume with the edits.`,
@@ -676,9 +678,13 @@ export const editStateAndResume = (env: Env): Handler => async (arg?: unknown) =
     env.ctx.request(p.RESUME, { executionId: e.id, stateUpdates: edits, asNode, workDoneToken: token }), true));
 };
 
-/** The keys a person changed in the state, checked first (see `editJson`); null: none, undefined: cancelled. */
-async function editState(env: Env, o: { original: p.JsonObject; fileName: string; message: string; accept: string; also?: string }): Promise<p.JsonObject | null | undefined> {
-  return (await editJson(env.ctx, { ...o, check: true }))?.edits;
+/**
+ * The keys a person changed in the state, checked first against the workflow's state schema
+ * (fetched while the editor is open; see `editJson`); null: none, undefined: cancelled.
+ */
+async function editState(env: Env, workflow: string, o: { original: p.JsonObject; fileName: string; message: string; accept: string; also?: string }): Promise<p.JsonObject | null | undefined> {
+  const schemas = graphSchemas(env.ctx, workflow);
+  return (await editJson(env.ctx, { ...o, check: async (_value, edits) => checkEdits(o.original, edits, (await schemas).stateSchema) }))?.edits;
 }
 
 // ------------------------------------------------------------------ goldens, storage

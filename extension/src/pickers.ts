@@ -6,7 +6,8 @@ import type { Ctx } from './ctx';
 import * as p from './protocol';
 import * as fmt from './format';
 import { isInputLike, parseJsonObject, preview } from './inputs';
-import { editJson } from './stateEditor';
+import { checkInput } from './stateCheck';
+import { editJson, graphSchemas } from './stateEditor';
 import { shortId } from './uris';
 
 interface Item<T> extends vscode.QuickPickItem {
@@ -127,9 +128,11 @@ export async function pickInput(ctx: Ctx, workflow: string): Promise<{ value: p.
       return uris?.[0] ? readJsonFile(uris[0]) : undefined;
     }
     case 'type': {
-      // A JSON editor seeded with the last input (or {}): save to run.
+      // A JSON editor seeded with the last input (or {}): save to run, checked against the input schema first.
+      const schemas = graphSchemas(ctx, workflow);
       const edited = await editJson(ctx, {
         original: last ?? {}, fileName: `${workflow}.input.json`, accept: 'Run',
+        check: async (value) => checkInput(value, (await schemas).inputSchema), subject: 'the input',
         message: `WTB: the input for ${workflow} as JSON: edit it, then save the file to run.`,
       });
       return edited ? { value: edited.value } : undefined;

@@ -1,14 +1,17 @@
 // A state or an input as a JSON file for the person to edit (in the extension's storage):
-// saving it, or the toast's accept button, answers what it holds now. With `check`, the keys
-// that changed are checked against the original first (stateCheck.ts): problems are marked in
-// the file and asked about in a modal; "Keep Editing" leaves the file open for the next save.
+// saving it, or the toast's accept button, answers what it holds now. With `check`, what was
+// saved is checked first (stateCheck.ts, against the graph's schemas from `graphSchemas`):
+// problems are marked in the file and asked about in a modal; "Keep Editing" leaves the file
+// open for the next save.
 
 import * as vscode from 'vscode';
 import type { Ctx } from './ctx';
+import * as p from './protocol';
 import type { JsonObject } from './protocol';
+import { describeError } from './errors';
 import { parseJsonObject } from './inputs';
 import { stateEdits } from './regression';
-import { checkEdits, keyLine } from './stateCheck';
+import { keyLine, type EditProblem, type Schema } from './stateCheck';
 
 let problemsCollection: vscode.DiagnosticCollection | undefined;
 
@@ -19,11 +22,28 @@ export interface JsonEdit {
   edits: JsonObject | null;
 }
 
+/** The problems of what was saved: `value` the whole object ({} when emptied), `edits` the keys changed. */
+export type JsonCheck = (value: JsonObject, edits: JsonObject) => EditProblem[] | Promise<EditProblem[]>;
+
+/**
+ * A workflow's input and state schemas (`wtb/getGraph`); nulls when the daemon gives none or
+ * the graph does not load (the checks then fall back to the state, or check no input).
+ */
+export async function graphSchemas(ctx: Ctx, workflow: string): Promise<{ inputSchema: Schema | null; stateSchema: Schema | null }> {
+  try {
+    const graph = await ctx.request(p.GET_GRAPH, { workflow });
+    return { inputSchema: graph.inputSchema ?? null, stateSchema: graph.stateSchema ?? null };
+  } catch (e) {
+    ctx.output.debug(`schemas of ${workflow}: ${describeError(e)}`);
+    return { inputSchema: null, stateSchema: null };
+  }
+}
+
 /**
  * Opens `original` as `fileName`; resolves with what was saved ("accept" or a save), with null
  * edits for "also" (e.g. "Fork as Is"), or undefined when cancelled.
  */
-export async function editJson(ctx: Ctx, o: { original: JsonObject; fileName: string; message: string; accept: string; also?: string; check?: boolean }): Promise<JsonEdit | undefined> {
+export async function editJson(ctx: Ctx, o: { original: JsonObject; fileName: string; message: string; accept: string; also?: string; check?: JsonCheck; subject?: string }): Promise<JsonEdit | undefined> {
   const dir = vscode.Uri.joinPath(ctx.extension.globalStorageUri, 'state-edits');
   await vscode.workspace.fs.createDirectory(dir);
   const file = vscode.Uri.joinPath(dir, o.fileName);
@@ -55,7 +75,8 @@ export async function editJson(ctx: Ctx, o: { original: JsonObject; fileName: st
         return;
       }
       const edits = stateEdits(o.original, parsed.value ?? {});
-      const found = o.check ? checkEdits(o.original, edits) : [];
+      const found = o.check ? await o.check(parsed.value ?? {}, edits) : [];
+      if (done) return;
       problems.set(file, found.map((x) => {
         const d = new vscode.Diagnostic(doc.lineAt(keyLine(doc.getText(), x.key)).range, x.message, vscode.DiagnosticSeverity.Warning);
         d.source = 'WTB';
@@ -63,7 +84,7 @@ export async function editJson(ctx: Ctx, o: { original: JsonObject; fileName: st
       }));
       if (found.length) {
         const pick = await vscode.window.showWarningMessage(
-          `WTB: ${found.length === 1 ? 'a problem' : `${found.length} problems`} in the state edit`,
+          `WTB: ${found.length === 1 ? 'a problem' : `${found.length} problems`} in ${o.subject ?? 'the state edit'}`,
           { modal: true, detail: found.map((x) => `• ${x.message}`).join('\n') }, 'Go Ahead Anyway', 'Keep Editing');
         if (pick !== 'Go Ahead Anyway' || done) return;
       }

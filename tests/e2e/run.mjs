@@ -2,8 +2,9 @@
 // driven by playwright-core. Builds the .vsix, installs it into a fresh code-server, opens a
 // copy of sample_workspace/ and, as a user would: runs the RAG workflow from the command
 // palette, sees its checkpoints in the tree, opens Show State, rolls back to an earlier
-// checkpoint (the workspace file changes on disk), forks with a state edit and resumes the
-// fork, clicks the daemon's "▶ Run" CodeLens, opens the graph view, pauses a run before a node
+// checkpoint (the workspace file changes on disk), forks with a state edit (checked against the
+// graph's state schema) and resumes the fork, clicks the daemon's "▶ Run" CodeLens, runs with an
+// input checked against the input schema, opens the graph view, pauses a run before a node
 // and resumes it, marks a run as golden and checks against it, answers an interrupt() question
 // from the tree (with a subgraph's steps nested and a join marked next in the graph view). A screenshot per step
 // goes to tests/e2e/artifacts/ (git-ignored), with the logs on failure.
@@ -332,7 +333,7 @@ const steps = [
     await page.keyboard.press('Escape');
   }],
 
-  ['Fork from step 2: the state in a JSON editor, unknown keys and wrong types flagged before forking; then Resume the fork', async () => {
+  ['Fork from step 2: the state in a JSON editor, unknown keys and wrong types (against the graph\'s state schema) flagged before forking; then Resume the fork', async () => {
     await contextMenu('step 2 · rag_retrieve', 'Fork from Checkpoint');
     // The state at step 2 opens in an editor, seeded with its values.
     await page.locator('.tabs-container .tab', { hasText: /@2\.fork\.json/ }).first().waitFor({ timeout: 15000 });
@@ -346,14 +347,16 @@ const steps = [
       await page.keyboard.press('Delete');
       await page.keyboard.press('Control+s');
     };
-    // A typo'd key and a number where the state has a string: flagged, nothing forked yet.
-    await typeState('{\n"qeury": "What is Ray?",\n"top_k": "two"\n}');
+    // A typo'd key, a string for an integer, and a number for "answer": the state at step 2 has
+    // no "answer" yet, so only the graph's state schema (wtb/getGraph) says it is a string.
+    await typeState('{\n"qeury": "What is Ray?",\n"top_k": "two",\n"answer": 42\n}');
     const dialog = page.locator('.monaco-dialog-box', { hasText: 'problems in the state edit' });
     await dialog.waitFor({ timeout: 15000 });
     const checked = (await dialog.innerText()).replace(/\s+/g, ' ');
     log(`state check: ${checked}`);
-    if (!/"qeury" is not a key of the state \(did you mean "query"\?\)/.test(checked) || !/"top_k" holds a number now; the edit gives a string/.test(checked)) {
-      throw new Error(`the check does not name both problems: ${checked}`);
+    for (const want of [/"qeury" is not a key of the state \(did you mean "query"\?\)/, /"top_k" must be an integer; the edit gives a string/,
+      /"answer" must be a string; the edit gives a number/]) {
+      if (!want.test(checked)) throw new Error(`the check does not say ${want}: ${checked}`);
     }
     await shot('fork-state-check');
     await dialog.locator('.monaco-button', { hasText: 'Keep Editing' }).first().click();
@@ -409,12 +412,30 @@ const steps = [
     await page.locator('.tabs-container .tab', { hasText: 'rag.input.json' }).first().waitFor({ timeout: 15000 });
     await until('the last input in the editor', async () => (await editorText()).includes('How much did revenue grow?'));
     await shot('run-input-editor');
-    await page.locator('.editor-group-container.active .monaco-editor .view-lines').first().click();
-    await page.keyboard.press('Control+a');
-    await page.keyboard.insertText('{"query": "What is LangGraph?"}');
-    await page.keyboard.press('Shift+Control+End');
-    await page.keyboard.press('Delete');
-    await page.keyboard.press('Control+s');
+    const typeInput = async (json) => {
+      await page.locator('.editor-group-container.active .monaco-editor .view-lines').first().click();
+      await page.keyboard.press('Control+a');
+      await page.keyboard.insertText(json);
+      await page.keyboard.press('Shift+Control+End');
+      await page.keyboard.press('Delete');
+      await page.keyboard.press('Control+s');
+    };
+    // A key the graph's input schema does not name and a string for an integer: flagged, nothing runs yet.
+    const before = disk(ANSWER);
+    await typeInput('{\n"question": "What is LangGraph?",\n"top_k": "2"\n}');
+    const dialog = page.locator('.monaco-dialog-box', { hasText: 'problems in the input' });
+    await dialog.waitFor({ timeout: 15000 });
+    const checked = (await dialog.innerText()).replace(/\s+/g, ' ');
+    log(`input check: ${checked}`);
+    for (const want of [/"question" is not a key of the input; keys: query, top_k, doc_count, retrieved, answer/, /"top_k" must be an integer; the input gives a string/]) {
+      if (!want.test(checked)) throw new Error(`the check does not say ${want}: ${checked}`);
+    }
+    await shot('run-input-check');
+    await dialog.locator('.monaco-button', { hasText: 'Keep Editing' }).first().click();
+    await page.locator('.editor-group-container.active .squiggly-warning').first().waitFor({ timeout: 10000 });
+    await shot('run-input-problems');
+    if (disk(ANSWER) !== before) throw new Error('the workflow ran despite the problems');
+    await typeInput('{"query": "What is LangGraph?"}');
     await until(`${ANSWER} answered for the edited input`, () => (disk(ANSWER) ?? '').startsWith('# What is LangGraph?'), 60000);
   }],
 
