@@ -4,7 +4,8 @@ every checkpoint), measured in the same run.
 
 * bytes on disk after 200 and 400 steps (database file + WAL, after a WAL checkpoint);
 * run time of those graphs (fresh files each run, sides taking turns, medians);
-* ``get_tuple`` of an old checkpoint (step 10) and of the head of the 400-step thread;
+* ``get_tuple``, WTB's ``get_state`` and LangGraph's ``get_state`` of an old checkpoint (step 10)
+  and of the head of the 400-step thread;
 * where the values live: a SQLite table vs the file tracker's blob store (one file per value).
 
 Both sides run the same graph with LangGraph's default durability; ``WTBSaver`` has file
@@ -22,6 +23,7 @@ import statistics
 import tempfile
 import time
 import traceback
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Any, TypedDict
 
@@ -132,16 +134,20 @@ def run_rows(steps: int, turns: int, root: Path) -> tuple[Row, Row, Row, dict[st
 
 
 def read_rows(steps: int, calls: int, root: Path) -> list[Row]:
-    """``get_tuple`` of the checkpoint after step 10 and of the head of a finished thread.
+    """Reads of the checkpoint after step 10 and of the head of a finished thread.
 
-    ``wtb`` reads through a second ``WTBSaver`` opened on the same data dir (another process's
-    view: nothing of the run in memory); ``wtb-writer`` through the saver that ran the graph
-    (what LangGraph does at the next ``invoke`` of the thread: the head's lists are in memory).
+    ``get_tuple`` through a second ``WTBSaver`` opened on the same data dir (another process's
+    view: nothing of the run in memory) and through the saver that ran the graph (what
+    LangGraph does at the next ``invoke`` of the thread: the head's lists are in memory);
+    WTB's ``get_state`` (the SDK's, on a ``WTBTestBench`` opened on that data dir, where the
+    run is an external execution); and LangGraph's own ``get_state`` through the fresh
+    ``WTBSaver`` against the same through ``SqliteSaver``.
     """
-    from wtb import FileTrackingConfig, WTBSaver
+    from wtb import FileTrackingConfig, WTBSaver, WTBTestBench
 
     sides = {kind: _Side(kind, root / f"read-{kind}") for kind in ("wtb", "plain")}
     savers: dict[str, Any] = {kind: side.saver for kind, side in sides.items()}
+    off = FileTrackingConfig(enabled=False)
     try:
         compile_ = chat_graph(steps)
         configs: dict[str, dict[str, Any]] = {}
@@ -150,33 +156,55 @@ def read_rows(steps: int, calls: int, root: Path) -> list[Row]:
             app.invoke(_input(), CONFIG)
             old = next(s for s in app.get_state_history(CONFIG) if s.values.get("n") == 10)
             configs[kind] = {"old": old.config, "head": {"configurable": {"thread_id": "chat", "checkpoint_ns": ""}}}
-        savers["wtb-writer"], configs["wtb-writer"] = savers["wtb"], configs["wtb"]
-        savers["wtb"] = WTBSaver(root / "read-wtb" / "ws", root / "read-wtb" / "data",
-                                 file_tracking=FileTrackingConfig(enabled=False))
+        writer = savers["wtb"]
+        fresh = WTBSaver(root / "read-wtb" / "ws", root / "read-wtb" / "data", file_tracking=off)
+        apps = {"wtb": compile_(checkpointer=fresh), "plain": compile_(checkpointer=savers["plain"])}
+        bench = WTBTestBench.create(workspace=root / "read-wtb" / "ws", data_dir=root / "read-wtb" / "data",
+                                    file_tracking=off)
+        execution = bench.list_executions()[0].id
         rows: list[Row] = []
         for which, label in (("old", "an old checkpoint (step 10)"), ("head", f"the head (step {steps})")):
-            times: dict[str, list[float]] = {kind: [] for kind in savers}
-            for kind, saver in savers.items():
-                saver.get_tuple(configs[kind][which])  # warm
-            for _ in range(calls):
-                for kind, saver in savers.items():
-                    gc.collect()  # each call starts alike: a collection inside one call is noise
-                    started = time.perf_counter()
-                    found = saver.get_tuple(configs[kind][which])
-                    times[kind].append(time.perf_counter() - started)
-                    assert found is not None
-            medians = {kind: statistics.median(values) for kind, values in times.items()}
+            wtb_config, plain_config = configs["wtb"][which], configs["plain"][which]
+            checkpoint = wtb_config["configurable"].get("checkpoint_id")
+            medians = _alternating({
+                "wtb": partial(fresh.get_tuple, wtb_config),
+                "writer": partial(writer.get_tuple, wtb_config),
+                "plain": partial(savers["plain"].get_tuple, plain_config),
+                "sdk": partial(bench.get_state, execution, checkpoint),
+                "lg-wtb": partial(apps["wtb"].get_state, wtb_config),
+                "lg-plain": partial(apps["plain"].get_state, plain_config),
+            }, calls)
             note = f"goal ≤2×; medians of {calls} alternating calls"
             rows.append((f"state: get_tuple of {label}, WTBSaver vs SqliteSaver", medians["wtb"], medians["plain"],
                          note + "; another WTBSaver on the data dir"))
             if which == "head":
                 rows.append((f"state: get_tuple of {label}, the WTBSaver that wrote it vs SqliteSaver",
-                             medians["wtb-writer"], medians["plain"], note + "; as at the thread's next invoke"))
-        savers["wtb"].close()
+                             medians["writer"], medians["plain"], note + "; as at the thread's next invoke"))
+            rows.append((f"state: WTB get_state of {label} vs SqliteSaver get_tuple", medians["sdk"],
+                         medians["plain"], note + "; WTBTestBench.get_state on the data dir"))
+            rows.append((f"state: LangGraph get_state of {label}, fresh WTBSaver vs SqliteSaver", medians["lg-wtb"],
+                         medians["lg-plain"], f"medians of {calls} alternating calls; graph.get_state on each saver"))
+        bench.close()
+        fresh.close()
         return rows
     finally:
         for side in sides.values():
             side.close()
+
+
+def _alternating(actions: dict[str, Any], calls: int) -> dict[str, float]:
+    """Median seconds of each action, taking turns; each call starts after a collection (a
+    collection inside one call is noise), after one warm-up call each."""
+    times: dict[str, list[float]] = {name: [] for name in actions}
+    for action in actions.values():
+        assert action() is not None
+    for _ in range(calls):
+        for name, action in actions.items():
+            gc.collect()
+            started = time.perf_counter()
+            action()
+            times[name].append(time.perf_counter() - started)
+    return {name: statistics.median(values) for name, values in times.items()}
 
 
 def store_choice(root: Path, count: int = 400) -> Row:

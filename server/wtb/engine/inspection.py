@@ -85,10 +85,10 @@ def _recorded(services: Services, views: dict[str, CheckpointView], checkpoint_i
 def get_state(services: Services, execution_id: str, checkpoint_id: str | None = None) -> Any:
     """LangGraph's values at a checkpoint (the head by default). A dict of values gets the
     step's ``_output_files``; a Functional API entrypoint's value is returned as it is."""
-    execution = services.executions.get(execution_id)
-    found = services.adapter.get_tuple(execution.thread_id, checkpoint_id or execution.head_checkpoint_id)
+    thread_id, head = services.executions.thread_and_head(execution_id)
+    found = services.adapter.get_tuple(thread_id, checkpoint_id or head, writes=False)
     found_id = str(found.checkpoint["id"])
-    state = services.adapter.view(found, execution.id).values
+    state = services.adapter.view(found, execution_id).values
     if not isinstance(state, dict):
         return state
     state = dict(state)

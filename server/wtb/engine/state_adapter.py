@@ -75,9 +75,13 @@ class StateAdapter:
             replayed=list(metadata.get("wtb_replayed", [])),
         )
 
-    def get_tuple(self, thread_id: str, checkpoint_id: str | None) -> CheckpointTuple:
-        """A checkpoint of the thread (its latest root one by default), in whichever namespace it is."""
-        found = self.saver.get_tuple(thread_config(thread_id, checkpoint_id))  # type: ignore[arg-type]
+    def get_tuple(self, thread_id: str, checkpoint_id: str | None, *, writes: bool = True) -> CheckpointTuple:
+        """A checkpoint of the thread (its latest root one by default), in whichever namespace it is.
+
+        ``writes=False``: without the root checkpoint's pending writes (its state is all the caller reads).
+        """
+        config = thread_config(thread_id, checkpoint_id)
+        found = self.saver.get_tuple(config) if writes else self.saver.get_tuple_without_writes(config)  # type: ignore[arg-type]
         if found is None and checkpoint_id:
             found = self._inner(thread_id, checkpoint_id)
         if found is None:

@@ -81,12 +81,21 @@ class ExecutionStore:
         return self.get(execution_id)
 
     def get(self, execution_id: str) -> Execution:
-        rows = self._db.query(f"SELECT {_COLUMNS} FROM executions WHERE id = ?", (execution_id,))
+        return _to_execution(self._row(_COLUMNS, execution_id), self._decode)
+
+    def thread_and_head(self, execution_id: str) -> tuple[str, str | None]:
+        """The execution's LangGraph thread and head checkpoint: all a read of its state needs
+        (:meth:`get` also decodes its input, which can cost more than the read)."""
+        row = self._row("thread_id, head_checkpoint_id", execution_id)
+        return str(row[0]), row[1]
+
+    def _row(self, columns: str, execution_id: str) -> sqlite3.Row:
+        rows = self._db.query(f"SELECT {columns} FROM executions WHERE id = ?", (execution_id,))
         if not rows:
             raise UnknownExecutionError(
                 f"No execution {execution_id!r} in this data directory; `wtb executions` lists them."
             )
-        return _to_execution(rows[0], self._decode)
+        return rows[0]
 
     def exists(self, execution_id: str) -> bool:
         return bool(self._db.query("SELECT 1 FROM executions WHERE id = ?", (execution_id,)))
