@@ -1,5 +1,6 @@
-// Runs that are not plain runs of a workflow (pure, tested): golden checks (the daemon names
-// them `check:<golden>`) and batch variants (`batchId`), and how a batch sums up.
+// Runs that are not plain runs of a workflow (pure, tested): golden checks (the daemon marks
+// them with `config.golden_check`, the golden's name) and batch variants (`batchId`), and how
+// a batch sums up.
 
 import type { CheckResultInfo, ExecutionInfo, ExecutionStatusName, GoldenInfo } from './protocol';
 
@@ -11,17 +12,23 @@ export interface CheckOutcome {
   where?: string;
 }
 
-const CHECK_PREFIX = 'check:';
+type CheckFields = Pick<ExecutionInfo, 'config'>;
 
-export function isCheck(e: Pick<ExecutionInfo, 'name'>): boolean {
-  return !!e.name?.startsWith(CHECK_PREFIX);
+/** The golden a check execution checked (undefined: not a check). By the daemon's marker, not
+ * by the `check:<golden>` name it also gives: a run of the user's may have any name. */
+export function checkedGoldenName(e: CheckFields): string | undefined {
+  const marker = e.config?.golden_check;
+  return typeof marker === 'string' ? marker : undefined;
 }
 
-/** The golden a check execution ran against (by the name the daemon gives it). */
-export function checkedGolden(e: Pick<ExecutionInfo, 'name'>, goldens: readonly GoldenInfo[]): GoldenInfo | undefined {
-  if (!isCheck(e)) return undefined;
-  const name = e.name!.slice(CHECK_PREFIX.length);
-  return goldens.find((g) => g.name === name);
+export function isCheck(e: CheckFields): boolean {
+  return checkedGoldenName(e) !== undefined;
+}
+
+/** The golden a check execution ran against. */
+export function checkedGolden(e: CheckFields, goldens: readonly GoldenInfo[]): GoldenInfo | undefined {
+  const name = checkedGoldenName(e);
+  return name === undefined ? undefined : goldens.find((g) => g.name === name);
 }
 
 export function checkOutcome(result: CheckResultInfo): CheckOutcome {

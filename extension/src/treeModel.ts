@@ -10,7 +10,7 @@ import type { CheckpointInfo, ExecutionInfo, GoldenInfo, InterruptInfo, ListChec
 import * as fmt from './format';
 import { nestingParent, questionText, splitNamespace } from './interrupts';
 import { changeSummary, type FileChange } from './freshness';
-import { batchSummary, checkedGolden, type CheckOutcome, isCheck } from './runKinds';
+import { batchSummary, checkedGolden, checkedGoldenName, type CheckOutcome, isCheck } from './runKinds';
 import { shortId } from './uris';
 
 export type TreeNode =
@@ -434,7 +434,7 @@ export class TreeModel {
         let icon = fmt.statusIcon(e.status);
         let label = fmt.executionLabel(e);
         if (isCheck(e)) {
-          label = `check against golden ${e.name!.slice('check:'.length)}`;
+          label = `check against golden ${checkedGoldenName(e) ?? ''}`;
           if (check && e.status === 'completed') {
             description = [check.passed ? 'passed' : `diverged${check.where ? ` at ${check.where}` : ''}`, fmt.formatTime(fmt.fromUnixSeconds(e.createdAt), now)].join(' · ');
             icon = { id: 'beaker', color: check.passed ? 'testing.iconPassed' : 'testing.iconFailed' };

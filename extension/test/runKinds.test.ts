@@ -12,12 +12,13 @@ test('a batch sums up by status, truthfully', () => {
   assert.equal(batchSummary([]), 'no variants');
 });
 
-test('golden checks are told by their name and linked to their golden', () => {
-  const check = makeExecution('cccccccc01', { name: 'check:rag' });
+test('golden checks are told by the daemon\'s marker, not their name, and linked to their golden', () => {
+  const check = makeExecution('cccccccc01', { name: 'check:rag', config: { golden_check: 'rag' } });
   assert.ok(isCheck(check));
   assert.ok(!isCheck(makeExecution('x', { name: 'my run' })));
+  assert.ok(!isCheck(makeExecution('z', { name: 'check:rag' })), 'a run the user named check:… is a run');
   assert.equal(checkedGolden(check, [golden]), golden);
-  assert.equal(checkedGolden(makeExecution('y', { name: 'check:other' }), [golden]), undefined);
+  assert.equal(checkedGolden(makeExecution('y', { name: 'check:other', config: { golden_check: 'other' } }), [golden]), undefined);
   const base = { golden: 'rag', goldenExecutionId: 'g', executionId: 'c', checkpointsCompared: 4, differences: [], report: '' };
   assert.deepEqual(checkOutcome({ ...base, passed: true, divergence: null }), { golden: 'rag', passed: true, where: undefined });
   assert.deepEqual(checkOutcome({ ...base, passed: false, divergence: { step: 3, checkpointId: 'c3', node: 'gen', kind: 'file', name: 'out/a.md', expected: 'h1', actual: 'h2', diff: '' } }),
@@ -30,8 +31,8 @@ function model(): TreeModel {
   m.setGoldens([golden]);
   m.setExecutions('rag', [
     makeExecution('gggggggg01', { createdAt: 1_700_000_000 }),
-    makeExecution('cccccccc01', { name: 'check:rag', createdAt: 1_700_000_100 }),
-    makeExecution('cccccccc02', { name: 'check:rag', createdAt: 1_700_000_200 }),
+    makeExecution('cccccccc01', { name: 'check:rag', config: { golden_check: 'rag' }, createdAt: 1_700_000_100 }),
+    makeExecution('cccccccc02', { name: 'check:rag', config: { golden_check: 'rag' }, createdAt: 1_700_000_200 }),
     makeExecution('vvvvvvvv01', { batchId: 'bbbbbbbb99', name: 'a', createdAt: 1_700_000_300 }),
     makeExecution('vvvvvvvv02', { batchId: 'bbbbbbbb99', name: 'b', createdAt: 1_700_000_301, status: 'failed' }),
     makeExecution('vvvvvvvv03', { batchId: 'bbbbbbbb99', name: 'c', createdAt: 1_700_000_302 }),

@@ -39,6 +39,22 @@ def test_unchanged_workflow_passes_its_golden_check(sample_ws: Path, make_bench)
     assert result.checkpoints_compared == 5
     assert result.golden_execution_id == golden_id and result.execution_id != golden_id
     assert "passed" in result.report()
+    # The check run says which golden it checked (the editor's marker), whatever its name.
+    assert bench.get_execution(result.execution_id).config["golden_check"] == "rag"
+    assert "golden_check" not in bench.get_execution(golden_id).config
+
+
+def test_a_check_of_a_golden_that_was_itself_a_check_runs_with_the_run_config_only(
+    sample_ws: Path, make_bench
+) -> None:
+    bench = make_bench(sample_ws)
+    _golden(bench)
+    first = bench.check("rag")
+    bench.mark_golden(first.execution_id, name="again")
+    again = bench.check("again")
+    assert again.passed, again.report()
+    config = bench.get_execution(again.execution_id).config
+    assert config["golden_check"] == "again" and "golden_check" not in config.get("configurable", {})
 
 
 def test_a_changed_file_output_is_reported_with_checkpoint_node_and_diff(sample_ws: Path, make_bench) -> None:

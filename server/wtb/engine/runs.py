@@ -33,6 +33,7 @@ def create_execution(
     batch_id: str | None = None,
     pause: PauseStrategyConfig | None = None,
     execution_id: str | None = None,
+    golden_check: str | None = None,
 ) -> Execution:
     """Record a pending execution (no workflow code is imported).
 
@@ -41,6 +42,8 @@ def create_execution(
 
     A ``pause`` given here stays with the execution: its resumes pause at the same nodes.
     ``execution_id``: a pre-chosen id (a batch's driver and worker must agree on it).
+    ``golden_check``: the golden this execution checks (kept as ``config["golden_check"]``: the
+    editor tells check runs from ordinary ones by it, whatever their name).
     """
     chosen = services.project_of(project)
     what = f"Initial state of {chosen.name!r}"
@@ -52,6 +55,8 @@ def create_execution(
     stored = run_config(config)
     if pause is not None:
         stored["pause"] = asdict(pause)
+    if golden_check is not None:
+        stored["golden_check"] = golden_check
     return services.executions.create(
         chosen.name, initial_state=blob, config=stored, name=name, batch_id=batch_id, execution_id=execution_id
     )

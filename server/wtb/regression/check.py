@@ -12,6 +12,9 @@ from wtb.models import Checkpoint
 from wtb.regression.compare import CheckResult, CheckRules, Divergence, compare_files, compare_states
 from wtb.store.goldens import Golden
 
+#: The golden's run config a check runs with (not WTB's own keys: its pause points, the golden it checked).
+_RUN_CONFIG = ("configurable", "recursion_limit", "context")
+
 
 def run_check(
     services: Services,
@@ -23,8 +26,10 @@ def run_check(
     if initial_state is None:
         stored = services.executions.initial_state(reference.id)
         initial_state = services.saver.serde.loads_typed(stored) if stored else {}
+    run_options = {key: value for key, value in reference.config.items() if key in _RUN_CONFIG}
     pending = runs.create_execution(
-        services, golden.project, initial_state, config=reference.config or None, name=f"check:{golden.name}"
+        services, golden.project, initial_state, config=run_options or None, name=f"check:{golden.name}",
+        golden_check=golden.name,
     )
     new = runs.run_execution(services, pending.id, prepare=_golden_start(services, main_line(services, reference.id)))
     return compare_executions(services, golden, reference.id, new.id, rules)
