@@ -170,6 +170,8 @@ export interface ExecutionInfo {
   error: ExecutionErrorInfo | null;
   /** questions pending at the head */
   interrupts: InterruptInfo[];
+  /** a rollback to undo, and nothing ran since */
+  rollbackUndoable: boolean;
 }
 
 export interface ExecutionTreeNode {

@@ -64,7 +64,8 @@ export class TreeModel {
   private readonly nodes = new Map<string, TreeNode>();
   /** Executions the user just started here: shown expanded. */
   private readonly expand = new Set<string>();
-  /** Executions with a rollback that can still be undone (what this editor rolled back). */
+  /** Executions with a rollback that can still be undone: the daemon's `rollbackUndoable` where a
+   * record says (any editor's rollback), else what this editor rolled back. */
   private readonly undoable = new Set<string>();
   /** checkpoint id → how each file of its step changed (known once the step was compared with the one before). */
   private readonly changes = new Map<string, Record<string, FileChange>>();
@@ -88,6 +89,11 @@ export class TreeModel {
   setUndoable(executionId: string, on: boolean): void {
     if (on) this.undoable.add(executionId);
     else this.undoable.delete(executionId);
+  }
+
+  /** The daemon's word on an execution's rollback, when its record carries it (an older daemon's does not). */
+  private takeUndoable(e: ExecutionInfo): void {
+    if (typeof e.rollbackUndoable === 'boolean') this.setUndoable(e.id, e.rollbackUndoable);
   }
 
   isUndoable(executionId: string): boolean {
@@ -148,7 +154,10 @@ export class TreeModel {
     if (offset === 0) {
       for (const [id, e] of this.executions) if (e.workflow === workflow) this.executions.delete(id);
     }
-    for (const e of executions) this.executions.set(e.id, e);
+    for (const e of executions) {
+      this.executions.set(e.id, e);
+      this.takeUndoable(e);
+    }
     this.executionLists.set(workflow, { more: executions.length >= limit, loadedCount: offset + executions.length });
   }
 
@@ -156,6 +165,7 @@ export class TreeModel {
   upsertExecution(e: ExecutionInfo): boolean {
     const old = this.executions.get(e.id);
     this.executions.set(e.id, e);
+    this.takeUndoable(e);
     // A run after a rollback moves on from it: its undo is no longer offered.
     if (e.status === 'running' && old?.status !== 'running') this.undoable.delete(e.id);
     if (!old) {

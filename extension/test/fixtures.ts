@@ -8,7 +8,7 @@ export function makeWorkflow(name: string, over: Partial<WorkflowInfo> = {}): Wo
 export function makeExecution(id: string, over: Partial<ExecutionInfo> = {}): ExecutionInfo {
   return {
     id, workflow: 'rag', status: 'completed', threadId: `wtb-${id}`, createdAt: 1_700_000_000, finishedAt: null, name: null,
-    parentId: null, parentCheckpointId: null, batchId: null, headCheckpointId: null, nextNodes: [], config: {}, error: null, interrupts: [], ...over,
+    parentId: null, parentCheckpointId: null, batchId: null, headCheckpointId: null, nextNodes: [], config: {}, error: null, interrupts: [], rollbackUndoable: false, ...over,
   };
 }
 

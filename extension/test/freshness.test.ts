@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { changeLetter, changeSummary, fileChanges, staleReason } from '../src/freshness';
 import { TreeModel } from '../src/treeModel';
 import { makeCheckpoint, makeExecution, makeWorkflow, ragCheckpoints } from './fixtures';
+import type { ExecutionInfo } from '../src/protocol';
 
 test('a fork toast\'s Resume pressed after the fork completed explains instead of resuming', () => {
   const paused = makeExecution('f0rk0001', { parentId: 'p', status: 'paused', workflow: 'fixer' });
@@ -67,12 +68,27 @@ test('Undo Rollback is offered only on an execution with a rollback to undo, unt
   m.setUndoable('aaaaaaaa01', true);
   assert.equal(ctx('aaaaaaaa01'), 'wtbExecution.completed.undoable');
   assert.equal(ctx('bbbbbbbb02'), 'wtbExecution.completed');
-  m.clear(); // a reload keeps what can be undone
-  m.setExecutions('rag', [makeExecution('aaaaaaaa01')], 0, 100);
+  m.clear(); // a reload: the daemon's records say what can be undone
+  m.setExecutions('rag', [makeExecution('aaaaaaaa01', { rollbackUndoable: true })], 0, 100);
   assert.ok(m.isUndoable('aaaaaaaa01'));
   m.upsertExecution(makeExecution('aaaaaaaa01', { status: 'running' }));
   assert.ok(!m.isUndoable('aaaaaaaa01'));
   m.setUndoable('bbbbbbbb02', true);
   m.setUndoable('bbbbbbbb02', false);
   assert.deepEqual(m.undoableIds(), []);
+});
+
+test('the word of the daemon on a rollback wins: a rollback in another editor is offered, its undo withdrawn', () => {
+  const m = new TreeModel();
+  m.setWorkflows([makeWorkflow('rag')]);
+  m.setExecutions('rag', [makeExecution('aaaaaaaa01')], 0, 100);
+  m.upsertExecution(makeExecution('aaaaaaaa01', { rollbackUndoable: true })); // rolled back in another window
+  assert.equal(m.view(m.node('execution', 'aaaaaaaa01')).contextValue, 'wtbExecution.completed.undoable');
+  m.upsertExecution(makeExecution('aaaaaaaa01', { rollbackUndoable: false })); // and undone there
+  assert.ok(!m.isUndoable('aaaaaaaa01'));
+  const old = makeExecution('aaaaaaaa01') as Partial<ExecutionInfo>;
+  delete old.rollbackUndoable; // an older daemon says nothing: what this editor knows stands
+  m.setUndoable('aaaaaaaa01', true);
+  m.upsertExecution(old as ExecutionInfo);
+  assert.ok(m.isUndoable('aaaaaaaa01'));
 });

@@ -74,6 +74,9 @@ class Execution:
     next_nodes: list[str] = field(default_factory=list)
     #: The questions the head checkpoint waits on (``resume(resume_value=...)`` answers them).
     interrupts: list[InterruptRecord] = field(default_factory=list)
+    #: A rollback of this execution can be undone, and nothing has run since it
+    #: (``undo_rollback``; the editor offers "Undo Rollback" by this).
+    rollback_undoable: bool = False
 
 
 @dataclass

@@ -51,12 +51,16 @@ def test_undo_restores_the_workspace_from_before_the_rollback(files_ws: Path, ma
     (files_ws / "work" / "c.txt").write_text("edited by hand after the run")
     before = workspace_tree(files_ws)
     first = bench.get_checkpoints(execution.id)[-1]
+    assert not bench.get_execution(execution.id).rollback_undoable
     bench.rollback(execution.id, first.id)
     assert workspace_tree(files_ws) != before
+    assert bench.get_execution(execution.id).rollback_undoable  # what any editor offers Undo by
+    assert [e.rollback_undoable for e in bench.list_executions()] == [True]
     undone = bench.undo_rollback(execution.id)
     assert workspace_tree(files_ws) == before
     assert undone.checkpoint_id == bench.get_checkpoints(execution.id)[0].id
     assert bench.get_execution(execution.id).status is ExecutionStatus.COMPLETED
+    assert not bench.get_execution(execution.id).rollback_undoable
     with pytest.raises(InvalidStateError, match="no rollback to undo"):
         bench.undo_rollback(execution.id)
 
@@ -68,9 +72,11 @@ def test_resume_after_rollback_makes_a_new_branch_and_keeps_the_old(sample_ws: P
     after_embed = next(c for c in old if c.step == 1)
     bench.rollback(execution.id, after_embed.id)
     assert not (sample_ws / "out" / "answer.md").exists()
+    assert bench.get_execution(execution.id).rollback_undoable
     assert bench.get_execution(execution.id).status is ExecutionStatus.PAUSED
     resumed = bench.resume(execution.id, state_updates={"query": "What is Ray?"})
     assert resumed.status is ExecutionStatus.COMPLETED
+    assert not bench.get_execution(execution.id).rollback_undoable  # the run moved on from the rollback
     now = bench.get_checkpoints(execution.id)
     assert {c.id for c in old} <= {c.id for c in now}
     assert len(now) == len(old) + 3  # the update, retrieve, generate

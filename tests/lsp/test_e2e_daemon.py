@@ -255,8 +255,11 @@ async def test_fork_and_resume_then_rollback(
     assert rolled["previousCheckpointId"] == final["headCheckpointId"]
     changed = daemon.of("wtb/executionChanged", final["id"])
     assert changed and changed[-1]["execution"]["headCheckpointId"] == after_retrieve["id"]
+    assert changed[-1]["execution"]["rollbackUndoable"]  # every editor may offer the undo
     undone = await daemon.request("wtb/undoRollback", {"executionId": final["id"]})
     assert undone["checkpointId"] == final["headCheckpointId"]
+    again = await daemon.request("wtb/getExecution", {"executionId": final["id"]})
+    assert not again["rollbackUndoable"]
 
 
 async def test_files_at_a_checkpoint_and_rollback_of_files(

@@ -26,7 +26,19 @@ def get_execution(services: Services, execution_id: str) -> Execution:
         execution.state = view.values
         execution.next_nodes = list(view.next)
         execution.interrupts = view.pending_interrupts()
+    mark_undoable_rollbacks(services, [execution])
     return execution
+
+
+def mark_undoable_rollbacks(services: Services, executions: list[Execution]) -> list[Execution]:
+    """Set ``rollback_undoable`` where the latest rollback still to undo went to the head: the
+    execution has not run since (a run after a rollback moves on from it, as in an editor's
+    undo history). One query for them all."""
+    targets = services.outbox.done_targets("rollback", [e.id for e in executions])
+    for execution in executions:
+        target = targets.get(execution.id)
+        execution.rollback_undoable = target is not None and target == execution.head_checkpoint_id
+    return executions
 
 
 def get_checkpoints(

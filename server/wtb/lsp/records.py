@@ -115,6 +115,7 @@ def execution(record: Any) -> p.ExecutionInfo:
         config=_json_dict(data.get("config")),
         error=execution_error(data.get("error")),
         interrupts=interrupts(data.get("interrupts")),
+        rollback_undoable=bool(data.get("rollback_undoable")),
     )
 
 

@@ -224,7 +224,8 @@ class WTBTestBench:
     def list_executions(
         self, project: str | None = None, limit: int = 100, offset: int = 0, batch_id: str | None = None
     ) -> list[Execution]:
-        return self._services.executions.list(project=project, limit=limit, offset=offset, batch_id=batch_id)
+        found = self._services.executions.list(project=project, limit=limit, offset=offset, batch_id=batch_id)
+        return inspection.mark_undoable_rollbacks(self._services, found)
 
     def count_executions(self, project: str | None = None) -> int:
         """How many executions a project (or the data dir) has, without loading them."""

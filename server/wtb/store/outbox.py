@@ -55,6 +55,20 @@ class Outbox:
         )
         return OutboxEntry(rows[0][0], rows[0][1], rows[0][2], json.loads(rows[0][3])) if rows else None
 
+    def done_targets(self, kind: str, execution_ids: list[str]) -> dict[str, str]:
+        """execution id -> ``target_checkpoint`` of its latest done entry of ``kind`` (those with one)."""
+        found: dict[str, str] = {}
+        for start in range(0, len(execution_ids), 500):  # SQLite's limit on bound parameters
+            chunk = execution_ids[start : start + 500]
+            rows = self._db.query(
+                f"SELECT execution_id, payload FROM outbox WHERE status = 'done' AND kind = ? "
+                f"AND execution_id IN ({','.join('?' * len(chunk))}) ORDER BY id",
+                (kind, *chunk),
+            )
+            for execution_id, payload in rows:
+                found[str(execution_id)] = str(json.loads(payload).get("target_checkpoint"))
+        return found
+
     def mark(self, entry_id: int, status: str, conn: sqlite3.Connection | None = None) -> None:
         """Close an entry ("done", "undone", "failed"), in the caller's transaction when given."""
         sql = "UPDATE outbox SET status = ?, done_at = ? WHERE id = ?"

@@ -120,6 +120,7 @@ class ExecutionInfo:
     config: dict[str, Any] = attrs.Factory(dict)
     error: ExecutionErrorInfo | None = None
     interrupts: list[InterruptInfo] = attrs.Factory(list)  # questions pending at the head
+    rollback_undoable: bool = False  # a rollback to undo, and nothing ran since
 
 
 @attrs.define(kw_only=True)
