@@ -33,8 +33,16 @@ def wait_until(condition: Callable[[], bool], timeout: float = 10.0) -> bool:
 
 
 def spares(folder: Path) -> list[str]:
-    """The empty files made ahead (a replaced file is never empty in these tests)."""
-    return [entry.name for entry in os.scandir(folder) if entry.stat(follow_symlinks=False).st_size == 0]
+    """The empty files made ahead (a replaced file is never empty in these tests). A file the
+    trash's thread deletes between the listing and its stat is not one."""
+    found = []
+    for entry in os.scandir(folder):
+        try:
+            if entry.stat(follow_symlinks=False).st_size == 0:
+                found.append(entry.name)
+        except FileNotFoundError:
+            continue
+    return found
 
 
 def trash_of(svc: SqliteFileTrackingService) -> Trash:
