@@ -13,8 +13,8 @@ dies, so a killed rollback, run or collection never leaves a stale lock behind.
   the stat index and reuses trees of an earlier snapshot, then commits rows that
   reference those blobs and trees; a collection in between could delete what it is about
   to reference. Snapshots (and restores, bundle imports) hold it shared for their whole
-  scan-and-commit, the collection exclusively. Each acquisition opens its own file
-  description, so threads of one process exclude each other as well; a thread that
+  scan-and-commit, the collection exclusively. Each holder has its own file
+  description (lent from a pool), so threads of one process exclude each other as well; a thread that
   already holds it shared (a restore that snapshots first) re-enters without a second
   ``flock``. Where ``fcntl`` is missing (Windows) it is a no-op and the collector's grace
   period is the only protection.
@@ -118,33 +118,32 @@ def _cancel_name(execution_id: str) -> str:
     return f"cancel-{execution_id}"
 
 
-class _LockFile:
-    """One thread's descriptor of the lock file, closed when the thread's locals go.
-
-    ``flock`` locks belong to an open file description: each thread has its own, so that
-    one thread's unlock never drops another's lock (and an exclusive holder conflicts with
-    every other thread's shared one, as with another process's).
-    """
-
-    def __init__(self, fd: int) -> None:
-        self.fd = fd
-
-    def __del__(self) -> None:
-        with contextlib.suppress(OSError):
-            os.close(self.fd)
-
-
 class GcLock:
     """A shared/exclusive advisory lock on one file.
 
-    Each thread keeps its descriptor of the file open: a snapshot takes the shared lock,
-    and opening the file (safely, folder by folder) each time cost more than the lock
-    (40 µs of a 300 µs snapshot).
+    ``flock`` locks belong to an open file description, so each holder needs a descriptor
+    no other thread holds at the same time (one thread's unlock must never drop another's
+    lock, and an exclusive holder must conflict with every other thread's shared one, as
+    with another process's). Descriptors are lent from a pool of the process's and taken
+    back after use: opening the file (safely, folder by folder) at each acquisition cost
+    40 µs of a 300 µs snapshot, and LangGraph stores checkpoints from a new thread pool
+    at every run, so one descriptor per thread was opened again at almost every snapshot.
     """
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._local = threading.local()
+        self._local = threading.local()  # this thread's depth of shared holds
+        self._spare: list[int] = []  # descriptors no one holds (list.pop/append are atomic)
+        self._pid = os.getpid()  # a forked child must not share its parent's descriptions
+
+    def __del__(self) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the spare descriptors (those lent out are closed as they come back)."""
+        while self._spare:
+            with contextlib.suppress(OSError, IndexError):
+                os.close(self._spare.pop())
 
     @contextmanager
     def shared(self) -> Iterator[None]:
@@ -173,20 +172,27 @@ class GcLock:
         if fcntl is None:  # pragma: no cover
             yield
             return
-        fd = self._fd()
-        fcntl.flock(fd, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+        fd = self._borrow()
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+        except BaseException:
+            os.close(fd)
+            raise
         try:
             yield
         finally:
             fcntl.flock(fd, fcntl.LOCK_UN)
+            self._spare.append(fd)
 
-    def _fd(self) -> int:
-        kept: _LockFile | None = getattr(self._local, "file", None)
-        if kept is None:
-            folder_fd = open_path(self.path.parent.parent, [self.path.parent.name], create=True)
-            try:
-                kept = _LockFile(open_file(self.path.name, folder_fd, os.O_RDWR | os.O_CREAT, self.path))
-            finally:
-                os.close(folder_fd)
-            self._local.file = kept
-        return kept.fd
+    def _borrow(self) -> int:
+        """A descriptor of the lock file that no one else holds now."""
+        if os.getpid() != self._pid:  # forked: the spares' descriptions are the parent's too
+            self._pid = os.getpid()
+            self.close()
+        with contextlib.suppress(IndexError):
+            return self._spare.pop()
+        folder_fd = open_path(self.path.parent.parent, [self.path.parent.name], create=True)
+        try:
+            return open_file(self.path.name, folder_fd, os.O_RDWR | os.O_CREAT, self.path)
+        finally:
+            os.close(folder_fd)

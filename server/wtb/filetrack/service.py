@@ -97,6 +97,7 @@ class SqliteFileTrackingService:
             except Exception:
                 log.warning("could not store the last stat index changes of %s", self.workspace, exc_info=True)
             self._db.close()
+            self._gc_lock.close()
 
     def __enter__(self) -> SqliteFileTrackingService:
         return self
