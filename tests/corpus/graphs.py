@@ -617,6 +617,21 @@ def subgraph_in_node() -> StateGraph:
     return graph
 
 
+# -- a question asked inside a subgraph ----
+
+
+def interrupt_in_subgraph() -> StateGraph:
+    """``review`` (a subgraph) asks between two steps of its own; the parent goes on after it."""
+
+    def ask(state: Count) -> Count:
+        answer = interrupt("Publish the review?")
+        write("out/answer.txt", str(answer))
+        return {"n": state.get("n", 0) + 1, "log": [f"ask:{answer}"]}
+
+    review = _chain([("r1", _sync_step("r1")), ("ask", ask), ("r2", _sync_step("r2"))]).compile()
+    return _chain([("draft", _sync_step("draft")), ("review", review), ("publish", _sync_step("publish"))])
+
+
 CORPUS: dict[str, CorpusGraph] = {
     "async": CorpusGraph(async_chain, {"n": 0}, run_async=True),
     "mixed": CorpusGraph(mixed_chain, {"n": 0}, run_async=True, middle_step=2),
@@ -638,4 +653,7 @@ CORPUS: dict[str, CorpusGraph] = {
     "deferred": CorpusGraph(deferred, {"n": 0}),
     "pydantic": CorpusGraph(pydantic_schemas, {"item": "tea", "quantity": 3}),
     "subgraph_in_node": CorpusGraph(subgraph_in_node, {"n": 0}, subgraphs=True),
+    "interrupt_in_subgraph": CorpusGraph(
+        interrupt_in_subgraph, {"n": 0}, answers=[{"Publish the review?": "yes"}], subgraphs=True
+    ),
 }

@@ -462,28 +462,51 @@ FORKS = (
 FORK_FAILS: dict[tuple[str, str], str] = {}
 
 
+@pytest.mark.parametrize("via", ["fork", "rollback"])
 @pytest.mark.parametrize(("name", "kind"), kind_cases(FORKS, FORK_FAILS))
-def test_fork_and_resume_end_as_langgraphs_time_travel(
-    name: str, kind: str, tmp_path: Path, make_bench: Callable[..., Any]
+def test_fork_or_rollback_and_resume_end_as_langgraphs_time_travel(
+    name: str, kind: str, via: str, tmp_path: Path, make_bench: Callable[..., Any]
 ) -> None:
+    """Go on from a checkpoint in a fork, or in the execution itself after a rollback there
+    (its later steps still in its thread): either ends where LangGraph's time travel does.
+
+    But a fork from a step whose tasks asked questions is the run as it was paused there
+    (docs/decisions.md): answered, it ends where the run's own resume did. LangGraph's time
+    travel to that step answered keeps the answers given then, and a subgraph that asked is
+    not run again at all (its files, restored to the step's, stay missing).
+    """
     entry = CORPUS[name]
     plain = run_plain(entry, tmp_path / "plain")
     wtb = run_wtb(name, entry, make_bench, tmp_path / "wtb")
     namespace, index = pick(plain, kind)
     theirs = plain.by_ns[namespace][index]
     bench = wtb.bench
-    fork = bench.fork(wtb.execution.id, wtb_checkpoint(bench, wtb.execution.id, namespace, index).id)
+    target = wtb_checkpoint(bench, wtb.execution.id, namespace, index).id
+    if via == "fork":
+        going_on = bench.fork(wtb.execution.id, target)
+    else:
+        bench.rollback(wtb.execution.id, target)
+        going_on = bench.get_execution(wtb.execution.id)
     # LangGraph's time travel: invoke from that checkpoint's config, its step's files on disk.
     restore_files(plain.root, theirs.files)
     if theirs.interrupts:
-        answers = entry.answers[[c.config for c in plain.pauses].index(theirs.config)]
+        answers = next(round for round in entry.answers if all(question in round for _, question in theirs.interrupts))
         plain.invoke(Command(resume=answer(theirs.interrupts, theirs.interrupt_ids, answers)), theirs.config)
-        done = bench.resume(fork.id, resume_value=wtb_answer(fork, answers))
+        done = bench.resume(going_on.id, resume_value=wtb_answer(going_on, answers))
+    elif going_on.status is ExecutionStatus.COMPLETED:  # rolled back to a last step: LangGraph runs nothing
+        plain.invoke(None, theirs.config)
+        with pytest.raises(InvalidStateError, match="nothing to resume"):
+            bench.resume(going_on.id)
+        done = going_on
     else:
         plain.invoke(None, theirs.config)
-        done = bench.resume(fork.id)
+        done = bench.resume(going_on.id)
     assert done.status is ExecutionStatus.COMPLETED, done.error
-    assert without_output_files(bench.get_state(fork.id)) == plain.compiled.get_state(plain.config).values
+    if via == "fork" and theirs.interrupts:
+        assert without_output_files(bench.get_state(going_on.id)) == plain.final
+        assert disk_files(wtb.workspace) == plain.final_files
+        return
+    assert without_output_files(bench.get_state(going_on.id)) == plain.compiled.get_state(plain.config).values
     assert disk_files(wtb.workspace) == disk_files(plain.root)
 
 
@@ -580,22 +603,67 @@ def test_a_run_asking_for_exit_durability_is_told_wtb_checkpoints_every_step(
     assert any("durability" in message for message in told), told
 
 
-def test_running_on_from_a_step_inside_a_subgraph_is_refused_clearly(
+def test_running_on_with_edits_from_a_step_inside_a_subgraph_is_refused_clearly(
     tmp_path: Path, make_bench: Callable[..., Any]
 ) -> None:
-    """Rolled back into a subgraph, resume (its later steps are still there) and a fork with
-    state edits say what to do instead, and change nothing."""
+    """Rolled back into a subgraph, a resume and a fork with state edits say what to do
+    instead, and change nothing."""
     wtb = run_wtb("subgraph2", CORPUS["subgraph2"], make_bench, tmp_path / "wtb")
     bench, execution_id = wtb.bench, wtb.execution.id
     inner = next(c for c in bench.get_checkpoints(execution_id, subgraphs=True) if c.namespace and c.next)
     bench.rollback(execution_id, inner.id)
     before = [c.id for c in bench.get_checkpoints(execution_id, subgraphs=True)]
-    with pytest.raises(InvalidStateError, match=r"inside a subgraph.*Fork from that step"):
-        bench.resume(execution_id)
+    with pytest.raises(WTBError, match=r"inside a subgraph.*with state edits"):
+        bench.resume(execution_id, state_updates={"n": 100})
     with pytest.raises(WTBError, match="inside a subgraph"):
         bench.fork(execution_id, inner.id, state_updates={"n": 100})
     assert [c.id for c in bench.get_checkpoints(execution_id, subgraphs=True)] == before
     assert [e.id for e in bench.list_executions()] == [execution_id]
+
+
+def test_a_rollback_inside_a_subgraph_resumes_from_there(tmp_path: Path, make_bench: Callable[..., Any]) -> None:
+    """Two levels down, after ``i1``, with the run's later steps still in its thread: the
+    resume runs ``i2``, ``m2``, ``o2`` and nothing before them again, ends where the run
+    did (files included), and its steps branch from the step rolled back to."""
+    wtb = run_wtb("subgraph2", CORPUS["subgraph2"], make_bench, tmp_path / "wtb")
+    bench, execution_id = wtb.bench, wtb.execution.id
+    final, files = bench.get_state(execution_id), disk_files(wtb.workspace)
+    inner = [c for c in bench.get_checkpoints(execution_id, subgraphs=True) if c.namespace.count("|") == 1]
+    after_i1 = next(c for c in inner if "i1" in c.writes)
+    at_i1 = bench.get_state(execution_id, after_i1.id)
+    bench.rollback(execution_id, after_i1.id)
+    assert disk_files(wtb.workspace) != files
+    before = {c.id for c in bench.get_checkpoints(execution_id, subgraphs=True)}
+    done = bench.resume(execution_id)
+    assert done.status is ExecutionStatus.COMPLETED, done.error
+    new = [c for c in bench.get_checkpoints(execution_id, subgraphs=True) if c.id not in before]
+    assert sorted(node for c in new for node in c.writes) == ["i2", "inner", "m2", "middle", "o2"]
+    assert after_i1.id in {c.parent_id for c in new}
+    assert bench.get_state(execution_id) == final and disk_files(wtb.workspace) == files
+    assert bench.get_state(execution_id, after_i1.id) == at_i1  # the step rolled back to is as it was
+    assert done.head_checkpoint_id not in before
+
+
+def test_a_resume_that_stops_inside_a_subgraph_again_says_so(tmp_path: Path, make_bench: Callable[..., Any]) -> None:
+    """Rolled back to ``review``'s first step, a resume runs ``r1`` and stops at the question
+    again: the execution's head is that inner step, the returned execution and
+    ``get_execution`` both show the question, and the answer ends the run as the first one."""
+    plain = run_plain(CORPUS["interrupt_in_subgraph"], tmp_path / "plain")
+    wtb = run_wtb("interrupt_in_subgraph", CORPUS["interrupt_in_subgraph"], make_bench, tmp_path / "wtb")
+    bench, execution_id = wtb.bench, wtb.execution.id
+    start = next(c for c in bench.get_checkpoints(execution_id, subgraphs=True) if c.namespace and c.next == ["r1"])
+    bench.rollback(execution_id, start.id)
+    paused = bench.resume(execution_id)
+    again = bench.get_execution(execution_id)
+    assert paused.status is again.status is ExecutionStatus.PAUSED
+    assert [i.value for i in paused.interrupts] == [i.value for i in again.interrupts] == ["Publish the review?"]
+    assert paused.next_nodes == again.next_nodes == ["ask"]
+    inner = {c.id: c for c in bench.get_checkpoints(execution_id, subgraphs=True) if c.namespace}
+    assert inner[again.head_checkpoint_id].namespace.startswith("review:")
+    done = bench.resume(execution_id, resume_value="yes")
+    assert done.status is ExecutionStatus.COMPLETED, done.error
+    assert without_output_files(bench.get_state(execution_id)) == plain.final
+    assert disk_files(wtb.workspace) == plain.final_files
 
 
 def test_a_fork_inside_a_subgraph_goes_on_from_there(tmp_path: Path, make_bench: Callable[..., Any]) -> None:

@@ -24,6 +24,7 @@ from langgraph.checkpoint.serde.base import SerializerProtocol
 from langgraph.checkpoint.sqlite import SqliteSaver
 
 from wtb.engine.state_values import MARK, WRITE_MARK, StateGcReport, StateStorage, StateValues, collect, storage
+from wtb.engine.thread_copy import paused_writes
 from wtb.sqlite import connect
 
 CheckpointHook = Callable[[dict[str, Any], dict[str, Any], str | None, Any], None]
@@ -52,6 +53,23 @@ class TrackingSaver(SqliteSaver):
         self._take_snapshot = take_snapshot
         self._on_checkpoint = on_checkpoint
         self._replayed = replayed
+        self._heads: dict[str, str] = {}  # namespace -> checkpoint read as its latest (see continue_from)
+        self._heads_asked = False
+
+    def continue_from(self, heads: Mapping[str, str], *, asked: bool = False) -> None:
+        """Read ``heads[namespace]`` as the latest checkpoint of each namespace, until this saver
+        stores one there: how a run goes on inside a subgraph from a step its thread has
+        moved past (an execution rolled back there).
+
+        LangGraph continues inside a subgraph only from the latest checkpoint of every
+        namespace down to it (a checkpoint addressed by id is copied into a ``fork`` first,
+        under a new id, and the subgraph, whose namespace derives from that id, starts
+        over). As for a fork from such a step (``ThreadCopier.copy_up_to``), the heads'
+        pending writes are read as none, their tasks run again, except, where the tasks
+        ``asked`` questions, the writes they had while paused.
+        """
+        self._heads = dict(heads)
+        self._heads_asked = asked
 
     def setup(self) -> None:
         super().setup()
@@ -63,6 +81,7 @@ class TrackingSaver(SqliteSaver):
             self._replayed.clear()
         snapshot = self._take_snapshot(checkpoint, dict(metadata)) if self._take_snapshot else None
         stored = self._put_by_content(config, checkpoint, metadata, new_versions)
+        self._heads.pop(str(config.get("configurable", {}).get("checkpoint_ns", "")), None)
         if self._on_checkpoint:
             parent = config.get("configurable", {}).get("checkpoint_id")
             self._on_checkpoint(dict(checkpoint), dict(metadata), parent, snapshot)
@@ -119,8 +138,23 @@ class TrackingSaver(SqliteSaver):
 
     def get_tuple(self, config: Any) -> CheckpointTuple | None:
         with self.lock:
+            head = self._head_for(config)
+            if head is not None:
+                return head
             found = super().get_tuple(config)
             return self._decoded(found) if found is not None else None
+
+    def _head_for(self, config: Any) -> CheckpointTuple | None:
+        """The checkpoint :meth:`continue_from` reads as the latest one of ``config``'s namespace."""
+        configurable = config.get("configurable", {})
+        head = self._heads.get(str(configurable.get("checkpoint_ns", "")))
+        if head is None or configurable.get("checkpoint_id"):
+            return None
+        found = super().get_tuple({"configurable": {**configurable, "checkpoint_id": head}})
+        if found is None:
+            return None
+        writes = paused_writes(found.pending_writes or []) if self._heads_asked else []
+        return self._decoded(found._replace(pending_writes=writes))
 
     def get_tuple_without_writes(self, config: Any) -> CheckpointTuple | None:
         """:meth:`get_tuple` with no pending writes: reading a checkpoint's state needs only its

@@ -50,6 +50,15 @@ CANCELLED = ExecutionError(
 )
 
 
+@dataclass(frozen=True)
+class Heads:
+    """The checkpoints a run reads as the latest of their namespaces: one inside a subgraph and
+    those of the steps that ran it (``asked``: the innermost one's tasks asked questions)."""
+
+    checkpoints: dict[str, str]
+    asked: bool = False
+
+
 @dataclass
 class RunRequest:
     """Everything one run needs, resolved by the SDK."""
@@ -67,6 +76,8 @@ class RunRequest:
     state_updates: dict[str, Any] | None = None
     as_node: str | None = None
     replayed: list[str] | None = None
+    #: The checkpoints read as the latest of their namespaces (see ``TrackingSaver.continue_from``).
+    heads: Heads | None = None
     #: Whether someone asked the run to stop (``wtb cancel``): looked at before each step.
     stop_requested: Callable[[], bool] | None = None
 
@@ -90,6 +101,8 @@ class ExecutionController:
 
             saver = TrackingSaver(conn, recorder.take_snapshot, on_checkpoint, request.replayed)
             saver.setup()
+            if request.heads is not None:
+                saver.continue_from(request.heads.checkpoints, asked=request.heads.asked)
             live = _LiveCheckpoints(execution.id, recorder, on_event)
             views = ViewRecorder(execution.id, self._views, saver.serde, live, stored)
             compiled = compile_graph(request.graph, saver, request.pause)
@@ -173,8 +186,11 @@ class ExecutionController:
         pause_on_error: bool = False,
     ) -> Execution:
         """Record the end: cancelled, failed, paused (an interrupt, or an error with ``on_error``) or completed."""
-        if recorder.head is not None:
-            self._executions.set_head(execution_id, recorder.head)
+        head = recorder.stopped_at
+        if head is not None:
+            self._executions.set_head(execution_id, head)
+        stopped = views.view(head) if head is not None else None
+        stopped = stopped if stopped is not None else views.root
         if error is CANCELLED:
             execution = self._executions.set_status(execution_id, ExecutionStatus.CANCELLED, error)
         elif error is not None and pause_on_error:
@@ -182,13 +198,13 @@ class ExecutionController:
         elif error is not None:
             execution = self._executions.set_status(execution_id, ExecutionStatus.FAILED, error)
         else:
-            pending = views.root is not None and bool(views.root.next)
+            pending = stopped is not None and bool(stopped.next)
             status = ExecutionStatus.PAUSED if pending else ExecutionStatus.COMPLETED
             execution = self._executions.set_status(execution_id, status)
-        if views.root is not None:  # where it stopped, as LangGraph says
-            execution.state = views.root.values
-            execution.next_nodes = list(views.root.next)
-            execution.interrupts = views.root.pending_interrupts()
+        if stopped is not None:  # where it stopped, as LangGraph says
+            execution.state = stopped.values
+            execution.next_nodes = list(stopped.next)
+            execution.interrupts = stopped.pending_interrupts()
         self._emit(on_event, execution)
         return execution
 

@@ -48,6 +48,8 @@ class RunRecorder:
         self.execution_id = execution_id
         #: The root graph's latest checkpoint.
         self.head: str | None = None
+        #: The latest checkpoint stored in any graph (see :attr:`stopped_at`).
+        self.last: str | None = None
         #: checkpoint id -> (snapshot, output files), for every checkpoint this run stored.
         self.links: dict[str, tuple[str, dict[str, str | None]]] = {}
         #: checkpoint id -> the nodes a recording answered in the step that made it.
@@ -111,5 +113,13 @@ class RunRecorder:
                 self._tracker.link_checkpoint(checkpoint_id, self.execution_id, snapshot, output_files)
             self._previous[scope] = snapshot
             self.links[checkpoint_id] = (snapshot, output_files)
+        self.last = checkpoint_id
         if not scope:
             self.head = checkpoint_id
+
+    @property
+    def stopped_at(self) -> str | None:
+        """The execution's head after the run: the root graph's latest checkpoint, or, for a
+        run that went on inside a subgraph and stopped there again (storing none of the
+        root's), the latest one it stored, from which the next resume goes on."""
+        return self.head if self.head is not None else self.last

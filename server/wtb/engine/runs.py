@@ -14,9 +14,11 @@ from pathlib import Path
 from typing import Any
 
 from wtb.config import PauseStrategyConfig, WorkflowProject
-from wtb.engine.controller import RunRequest
+from wtb.engine.controller import Heads, RunRequest
 from wtb.engine.recorder import EventSink
 from wtb.engine.services import Services
+from wtb.engine.state_adapter import thread_config
+from wtb.engine.views import CheckpointView
 from wtb.errors import InterruptPendingError, InvalidArgumentError, InvalidStateError
 from wtb.models import Execution, ExecutionError, ExecutionStatus, InterruptRecord
 
@@ -94,48 +96,79 @@ def resume(
     execution.head_checkpoint_id = services.adapter.head_of(execution)
     if execution.head_checkpoint_id is None:
         raise InvalidStateError(f"Execution {execution_id} has no checkpoint to resume from.")
+    found = services.adapter.get_tuple(execution.thread_id, execution.head_checkpoint_id)
+    head = services.adapter.view(found, execution.id)
+    files_at = _files_to_go_on_with(services, execution.thread_id, head)
     isolated = services.get_project(execution.project).execution.workspace == "isolated"
     tracker = services.tracker
     if tracker is not None and not isolated:
-        snapshot = tracker.checkpoint_snapshot(execution.head_checkpoint_id)
+        snapshot = tracker.checkpoint_snapshot(files_at)
         if snapshot:
             with services.locks.workspace():
                 tracker.restore(snapshot)
     updates = dict(state_updates) if state_updates else None
-    found = services.adapter.get_tuple(execution.thread_id, execution.head_checkpoint_id)
-    head = services.adapter.view(found, execution.id)
-    start = execution.head_checkpoint_id
+    start: str | None = execution.head_checkpoint_id
+    heads: Heads | None = None
     if head.namespace:
-        start = _root_to_continue(services, execution, found, head.namespace, bool(updates or as_node))
+        if updates or as_node:
+            raise InvalidArgumentError(
+                f"The head of {execution.id} is a step inside a subgraph ({head.namespace}); running on from "
+                f"there with state edits is not supported yet. Resume without edits, or fork from the parent "
+                f"step that ran the subgraph ({_root_of(found)}) with them."
+            )
+        start, heads = _inside_subgraph(services, execution, found, head.namespace, bool(head.interrupts()))
     command = resume_command(execution_id, head.pending_interrupts(), resume_value)
     return start_run(
-        services, execution, command, start, on_event, pause, updates, as_node, files_from=execution.head_checkpoint_id
+        services, execution, command, start, on_event, pause, updates, as_node,
+        files_from=files_at, heads=heads,
     )
 
 
-def _root_to_continue(services: Services, execution: Execution, found: Any, namespace: str, edits: bool) -> str:
-    """The root step to run from for a head inside a subgraph (see ``fork``'s inside-subgraph case).
+def _files_to_go_on_with(services: Services, thread_id: str, head: CheckpointView) -> str:
+    """The checkpoint whose files a resume starts from: the head's, unless the head is the
+    thread's latest root step and a subgraph it ran stopped inside (at an interrupt): then
+    LangGraph goes on inside the subgraph, whose steps before the stop wrote files, and the
+    latest checkpoint stored under the head (in any namespace) has them.
+    """
+    if head.namespace or not head.next:
+        return head.checkpoint_id
+    latest = services.saver.get_tuple(thread_config(thread_id))
+    if latest is None or str(latest.checkpoint["id"]) != head.checkpoint_id:
+        return head.checkpoint_id  # a step the thread moved past: LangGraph runs its subgraphs anew
+    for found in services.saver.list({"configurable": {"thread_id": thread_id}}):  # newest first
+        checkpoint_id = str(found.checkpoint["id"])
+        if checkpoint_id <= head.checkpoint_id:
+            break
+        if ((found.metadata or {}).get("parents") or {}).get("") == head.checkpoint_id:
+            return checkpoint_id
+    return head.checkpoint_id
+
+
+def _root_of(found: Any) -> str:
+    return str(((found.metadata or {}).get("parents") or {}).get("", ""))
+
+
+def _inside_subgraph(
+    services: Services, execution: Execution, found: Any, namespace: str, asked: bool
+) -> tuple[str | None, Heads | None]:
+    """Where a run goes on from a head inside a subgraph: the root step that ran it, and, when
+    the thread has moved past the head (an execution rolled back there), the checkpoint of
+    every namespace down to the head's that the run reads as its latest.
 
     LangGraph goes on inside the subgraph when, in every namespace from the root down to
     the head's, the latest checkpoint is the one the head runs under (``parents``): true of
-    a fork from that step, not of an execution rolled back there (its later steps remain).
+    a fork from that step (``fork``'s inside-subgraph case) and of a run paused inside it;
+    for any other, the run's saver reads those as the latest (``TrackingSaver.continue_from``).
     """
     parents = {str(ns): str(cid) for ns, cid in ((found.metadata or {}).get("parents") or {}).items()}
     parents[namespace] = str(found.checkpoint["id"])
-    root = parents.get("", "")
     latest = {
         ns: services.saver.get_tuple({"configurable": {"thread_id": execution.thread_id, "checkpoint_ns": ns}})
         for ns in parents
     }
-    continuable = all(t is not None and str(t.checkpoint["id"]) == parents[ns] for ns, t in latest.items())
-    if not continuable or edits:
-        why = "with state edits" if continuable else "after a rollback there"
-        raise InvalidStateError(
-            f"The head of {execution.id} is a step inside a subgraph ({namespace}); running on from there {why} is "
-            f"not supported. Fork from that step to continue inside the subgraph, or roll back to the parent step "
-            f"that ran it ({root}) to run the subgraph again."
-        )
-    return root
+    if all(t is not None and str(t.checkpoint["id"]) == parents[ns] for ns, t in latest.items()):
+        return parents.get("", ""), None
+    return None, Heads(parents, asked)
 
 
 def resume_command(execution_id: str, pending: list[InterruptRecord], answer: Any) -> Any:
@@ -204,8 +237,12 @@ def start_run(
     as_node: str | None = None,
     prepare: Prepare | None = None,
     files_from: str | None = None,
+    heads: Heads | None = None,
 ) -> Execution:
     """Run ``execution`` (from ``checkpoint_id`` when resuming) and return it when it stops.
+
+    ``heads``: the checkpoints the run reads as the latest of their namespaces (a run
+    going on inside a subgraph, see :func:`_inside_subgraph`); ``checkpoint_id`` is then None.
 
     ``files_from``: the checkpoint whose files the workspace holds as the run starts, when
     not ``checkpoint_id``'s (a run continuing inside a subgraph starts from the root step).
@@ -238,6 +275,7 @@ def start_run(
         state_updates=state_updates,
         as_node=as_node,
         replayed=replayed,
+        heads=heads,
         stop_requested=lambda: services.locks.cancel_requested(execution.id),
     )
     # The lock is held from before the controller marks the execution running until after it

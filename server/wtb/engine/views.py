@@ -331,12 +331,18 @@ class ViewRecorder:
             view.tasks.append(task)
             self._owner[task_id] = view.checkpoint_id
         interrupts = [_interrupt(i) for i in payload.get("interrupts") or ()]
-        if "result" in payload and not interrupts:  # an interrupted task's result is empty
+        if interrupts:  # asking now: a result from an earlier run of it (before a rollback) is gone
+            task.result = None
+        elif "result" in payload:  # an interrupted task's result is empty
             task.result = payload["result"]
         task.error = _error_text(payload.get("error")) or task.error
         task.interrupts = interrupts or task.interrupts
         task.failed_attempts = list(failed_attempts) or task.failed_attempts
         self._dirty.add(view.checkpoint_id)
+
+    def view(self, checkpoint_id: str) -> CheckpointView | None:
+        """The view of a checkpoint this run made or showed again."""
+        return self._views.get(checkpoint_id)
 
     def _latest(self, namespace: str) -> CheckpointView | None:
         if namespace == "":
