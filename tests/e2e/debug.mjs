@@ -11,33 +11,11 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { CHROMIUM, CODE_SERVER, E2E, HERE, PYTHON, ROOT, freePort, log, sleep, until } from './harness.mjs';
 
-const HERE = import.meta.dirname;
-const ROOT = path.resolve(HERE, '../..');
-const E2E = path.resolve(process.env.WTB_E2E_DIR || path.join(ROOT, '.e2e'));
-const CODE_SERVER = path.join(E2E, 'cs/node_modules/.bin/code-server');
-const PYTHON = path.resolve(process.env.WTB_E2E_PYTHON || path.join(ROOT, '.venv/bin/python'));
 const ARTIFACTS = path.resolve(process.env.WTB_E2E_DEBUG_ARTIFACTS || path.join(HERE, 'artifacts', 'debug'));
-const CHROMIUM = process.env.WTB_E2E_CHROMIUM || '/usr/bin/chromium';
-
-const t0 = Date.now();
-const log = (m) => console.log(`[${((Date.now() - t0) / 1000).toFixed(1)}s] ${m}`);
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-async function until(what, fn, ms = 30000) {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out after ${ms / 1000}s waiting for ${what}`);
-    await sleep(200);
-  }
-}
-const freePort = () => new Promise((res) => {
-  const s = net.createServer().listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => res(p)); });
-});
 
 fs.rmSync(ARTIFACTS, { recursive: true, force: true });
 fs.mkdirSync(ARTIFACTS, { recursive: true });
