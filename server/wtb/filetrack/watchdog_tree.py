@@ -59,16 +59,12 @@ class _ToPolicy(FileSystemEventHandler):
 
 
 class WatchdogTree:
-    """watchdog's observer on ``root`` (recursive) and on ``cookie_dir`` when that is outside it."""
+    """watchdog's observer on ``root``, recursive (the barrier's cookie files are inside it)."""
 
-    def __init__(
-        self, root: Path, cookie_dir: Path, policy: WatchPolicy, *, polling: bool = False, poll_s: float = 0.05
-    ) -> None:
+    def __init__(self, root: Path, policy: WatchPolicy, *, polling: bool = False, poll_s: float = 0.05) -> None:
         self._observer: BaseObserver = PollingObserver(timeout=poll_s) if polling else Observer()
         handler = _ToPolicy(policy)
         self._observer.schedule(handler, str(root), recursive=True)
-        if not cookie_dir.is_relative_to(root):
-            self._observer.schedule(handler, str(cookie_dir), recursive=False)
 
     def start(self) -> None:
         self._observer.start()

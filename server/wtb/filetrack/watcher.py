@@ -40,7 +40,7 @@ from typing import Protocol
 from wtb import faults
 from wtb.datafs import open_path
 from wtb.errors import UnsafePathError
-from wtb.filetrack.ignore import IGNORE_FILES, Rules
+from wtb.filetrack.ignore import COOKIE_PREFIX, IGNORE_FILES, Rules
 from wtb.filetrack.inotify import IN_CLOSE_WRITE, IN_ISDIR, IN_MOVED_FROM, IN_MOVED_TO
 from wtb.filetrack.paths import relative_to
 from wtb.models import WatcherStatus
@@ -105,6 +105,12 @@ class Watcher:
         self._cookie_dir = data_dir / ".filetrack" / "cookies"
         self._cookie_key = os.fsencode(self._cookie_dir)
         self._cookie_prefix = self._cookie_key + b"/"
+        self._cookies_in_workspace = backend != "inotify" and not self._cookie_dir.is_relative_to(root)
+        if self._cookies_in_workspace:
+            # watchdog has a thread per watch and orders events within one only: a cookie heard
+            # from a data dir outside the workspace says nothing of the workspace's events. So
+            # there the cookie files are made at the workspace's top, under a name walks skip.
+            self._cookie_prefix = self._prefix.encode() + COOKIE_PREFIX.encode()
         self._cookie_events = 0  # inotify: the cookie folder's own attribute events
         self._cookie_files: dict[bytes, int] = {}  # watchdog: events heard per cookie file
         self._cookie_heard = threading.Condition()
@@ -172,7 +178,7 @@ class Watcher:
             return InotifyTree(os.fsencode(self._root), self)
         from wtb.filetrack.watchdog_tree import WatchdogTree
 
-        return WatchdogTree(Path(self._root), self._cookie_dir, self, polling=self._backend == "polling")
+        return WatchdogTree(Path(self._root), self, polling=self._backend == "polling")
 
     def pump(self) -> None:
         """Handle the events queued so far, on this thread (keeps the queue short in :meth:`quiet`)."""
@@ -274,7 +280,7 @@ class Watcher:
         with self._cookie_heard:
             self._cookie_files[name] = 0
         try:
-            os.close(os.open(path, os.O_CREAT | os.O_WRONLY | os.O_NOFOLLOW, 0o600))
+            os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY | os.O_NOFOLLOW, 0o600))
             if not self._wait_cookie(name, 1, deadline):
                 return False
             os.unlink(path)
