@@ -267,16 +267,21 @@ class RunManager:
             kill(process)
             await process.wait()
 
-    def _ending_error(self, run: Run, current: str) -> tuple[str, Any] | None:
+    def _ending_error(self, run: Run, current: str, current_error: str | None = None) -> tuple[str, Any] | None:
         """(status, ExecutionError) the daemon must record, or None when nothing is left to record.
 
-        ``current`` is the status in the database now. A final status stays as the worker
-        wrote it; a ``paused`` execution whose resume never started stays paused (the
-        worker's error is logged); anything else left ``pending``/``running`` is ended here.
+        ``current`` is the status in the database now (``current_error``: its error's type). A
+        final status stays as the worker wrote it; a ``paused`` execution whose resume never
+        started stays paused (the worker's error is logged); anything else left
+        ``pending``/``running`` is ended here. So is a run another process found dead first
+        (``ProcessDied``: any open of the data dir, such as the next run's worker, reaps runs
+        whose lock is free): the daemon knows how its worker ended, that process did not.
         """
+        from wtb.engine.liveness import PROCESS_DIED
         from wtb.models import ExecutionError
 
-        if current in ("completed", "failed", "cancelled"):
+        reaped = current == "failed" and current_error == PROCESS_DIED
+        if current in ("completed", "failed", "cancelled") and not reaped:
             return None
         if run.stop_reason == "cancelled":
             return "cancelled", None
@@ -309,7 +314,7 @@ class RunManager:
     async def _finish(self, run: Run) -> p.ExecutionInfo:
         ls = self._ls
         current = records.execution(await ls.bench_host.call(lambda bench: bench.get_execution(run.execution_id)))
-        ending = self._ending_error(run, current.status)
+        ending = self._ending_error(run, current.status, current.error.type if current.error else None)
         if ending is not None:
             from wtb.models import ExecutionStatus
 
