@@ -413,3 +413,32 @@ def test_a_diff_between_a_tree_and_its_predecessor_compares_only_the_names_the_u
         assert diff(get, b, a, names=names) == diff(get, b, a)
     assert names(snapshots[0], snapshots[2]) is None  # two steps apart: the whole directories are compared
     assert sorted(diff(get, snapshots[0], snapshots[1], names=names)) == ["d0/f1.txt", "d2/new.txt"]
+
+
+def test_a_workspace_back_at_an_earlier_snapshot_commits_nothing_new(
+    make_workspace: MakeWs, make_service: MakeSvc
+) -> None:
+    """A loop that rewrites its draft, a re-run, a rollback: the root exists, so only the link is written."""
+    ws = make_workspace({"draft.md": "v1"})
+    svc = make_service(ws, start=True)
+    db = ws / ".wtb" / ".filetrack" / "filetrack.db"
+
+    def touched(root: str) -> float:
+        with sqlite3.connect(db) as conn:
+            return float(conn.execute("SELECT touched_at FROM snapshots WHERE root = ?", (root,)).fetchone()[0])
+
+    first, _ = svc.snapshot_for("cp0", "ex", None)
+    before = touched(first)
+    (ws / "draft.md").write_text("v2")
+    second, _ = svc.snapshot_for("cp1", "ex", first)
+    time.sleep(0.01)
+    (ws / "draft.md").write_text("v1")
+    again, outputs = svc.snapshot_for("cp2", "ex", second)
+    assert again == first and svc.last_mode == "incremental"
+    assert outputs == {"draft.md": hash_bytes(b"v1")}
+    assert touched(first) == before  # no snapshot transaction: the row was young already
+    assert svc.checkpoint_links("ex")["cp2"] == (first, outputs)
+    svc.gc()  # within the grace period nothing linked or young goes
+    (ws / "draft.md").write_text("v3")
+    svc.restore(first)
+    assert (ws / "draft.md").read_text() == "v1"

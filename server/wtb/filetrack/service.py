@@ -12,6 +12,7 @@ import logging
 import os
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import TracebackType
@@ -68,7 +69,7 @@ class SqliteFileTrackingService:
         self._watching = False
         self._closed = False
         self._last_mode = ""
-        self._committed: tuple[str, float] | None = None  # the last root this service committed, and when
+        self._committed: OrderedDict[str, float] = OrderedDict()  # roots this service committed lately, and when
         self._last_root: str | None = None  # the last snapshot taken: a full walk reuses its unchanged trees
         self._trash = Trash.open_or_warn(home / "trash")  # last: it holds a lock until close()
 
@@ -163,8 +164,9 @@ class SqliteFileTrackingService:
             self._trees.derived(result.derived)  # a fact about hashes: true committed or not
             outputs = self._outputs(link, result.root, result.decoded)
             row = None if link is None else link_row(link, result.root, outputs)
-            if result.root == base and self._recently_committed(base):
-                self._last_mode = "rewritten"
+            if self._recently_committed(result.root):  # a workspace that came back to a state it had
+                if result.root == base:
+                    self._last_mode = "rewritten"
                 self._index.later(result.index)
                 if row is not None:
                     self._db.run(INSERT_LINK, row)
@@ -220,11 +222,17 @@ class SqliteFileTrackingService:
 
         Then no collection can have removed it (it is young), so an unchanged workspace
         costs one barrier and no transaction: the common case between checkpoints of
-        nodes that write nothing.
+        nodes that write nothing. Several roots are remembered because workspaces come
+        back to earlier states: a re-run, a rollback, a loop that rewrites its draft.
         """
-        if self._committed is None or self._committed[0] != root:
-            return False
-        return time.monotonic() - self._committed[1] < self.gc_grace_s / 2
+        when = self._committed.get(root)
+        return when is not None and time.monotonic() - when < self.gc_grace_s / 2
+
+    def _remember_committed(self, root: str) -> None:
+        self._committed[root] = time.monotonic()
+        self._committed.move_to_end(root)
+        while len(self._committed) > _REMEMBERED_ROOTS:
+            self._committed.popitem(last=False)
 
     def _update(self, base: str | None, dirty: set[str]) -> ScanResult | None:
         """Apply the dirty set to the previous snapshot, if that snapshot still exists."""
@@ -246,7 +254,7 @@ class SqliteFileTrackingService:
         """Freshen the row of the snapshot the workspace now is (see :meth:`_settle`), so that
         the next snapshot may reuse it as it would one it had just committed."""
         if self._db.run("UPDATE snapshots SET touched_at = ? WHERE root = ?", (time.time(), snapshot_id)) == 1:
-            self._committed = (snapshot_id, time.monotonic())
+            self._remember_committed(snapshot_id)
 
     def _commit(self, result: ScanResult, link_row: tuple[object, ...] | None = None) -> None:
         now = time.time()
@@ -266,7 +274,7 @@ class SqliteFileTrackingService:
             raise
         for digest, tree in result.decoded.items():
             self._trees.remember(digest, tree, result.rows.get(digest))
-        self._committed = (result.root, time.monotonic())
+        self._remember_committed(result.root)
 
     # -- checkpoint links --
 
@@ -477,7 +485,7 @@ class SqliteFileTrackingService:
             self._index.flush_later(self._db)  # the index is a root of the collection: store it whole
             report = collect(self._db, self._trees, self._blobs, self.gc_grace_s)
             self._base = None
-            self._committed = None
+            self._committed.clear()
             self._last_root = None
             return report
 
@@ -517,4 +525,5 @@ class SqliteFileTrackingService:
             raise InvalidStateError("this file tracking service is closed")
 
 
+_REMEMBERED_ROOTS = 256  # recently committed snapshot roots kept (see _recently_committed)
 _PUMP_EVERY = 256  # restored files between two reads of the watcher's queue (~6 events each)
