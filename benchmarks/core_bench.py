@@ -138,8 +138,10 @@ def fifty_async_nodes(quick: bool) -> Row:
         shutil.rmtree(root, ignore_errors=True)
 
 
-def tracking_overhead(quick: bool, workflow: str, state: dict[str, object], label: str, graph: Any = None) -> Row:
-    """A full run of a sample workflow (or of ``graph``) with file tracking on vs off (goal ≤1.15×).
+def tracking_overhead(
+    quick: bool, workflow: str, state: dict[str, object], label: str, graph: Any = None, goal: str = "goal ≤1.15×"
+) -> Row:
+    """A full run of a sample workflow (or of ``graph``) with file tracking on vs off.
 
     The two benches have their own copy of the workspace and take turns.
     """
@@ -163,7 +165,7 @@ def tracking_overhead(quick: bool, workflow: str, state: dict[str, object], labe
                 {"on": lambda: tracked.run(workflow, state), "off": lambda: untracked.run(workflow, state)}, turns
             )
         return (f"{label}, file tracking on vs off", medians["on"], medians["off"],
-                f"goal ≤1.15×; {checkpoints} checkpoints a run; medians of {turns} alternating runs")
+                f"{goal}; {checkpoints} checkpoints a run; medians of {turns} alternating runs")
     finally:
         shutil.rmtree(root, ignore_errors=True)
 
@@ -191,9 +193,14 @@ def async_writer_graph(count: int) -> Any:
 
 
 def async_tracking(quick: bool) -> Row:
-    """An async graph whose nodes write a file, file tracking on vs off."""
+    """An async graph whose nodes write a file, file tracking on vs off.
+
+    The worst case, shown for what it is: nodes that do nothing but change a file, so every
+    checkpoint pays a new blob, new trees and a commit against a step of well under a
+    millisecond. The 1.15× goal is for the sample workflows' runs, not for this row.
+    """
     return tracking_overhead(quick, "async_notes", {"n": 0}, "run of a 10-node async graph appending to a file",
-                             graph=async_writer_graph(10))
+                             graph=async_writer_graph(10), goal="worst case, no goal: every step changes a file")
 
 
 def run(quick: bool) -> list[Row]:
