@@ -632,6 +632,102 @@ def interrupt_in_subgraph() -> StateGraph:
     return _chain([("draft", _sync_step("draft")), ("review", review), ("publish", _sync_step("publish"))])
 
 
+
+# -- Send to a subgraph: inner steps of parallel instances ----
+
+
+class Piece(TypedDict, total=False):
+    item: str
+    results: Annotated[list[str], operator.add]
+
+
+def send_to_subgraph() -> StateGraph:
+    """``plan`` sends three items to ``polish``, a two-step subgraph: three inner namespaces at once."""
+
+    def shape(state: Piece) -> Piece:
+        write(f"pieces/{state['item']}.txt", state["item"])
+        return {}
+
+    def finish(state: Piece) -> Piece:
+        append(f"pieces/{state['item']}.txt", "!")
+        return {"results": [state["item"] + "!"]}
+
+    inner = StateGraph(Piece)
+    inner.add_node("shape", shape)
+    inner.add_node("finish", finish)
+    inner.add_edge(START, "shape")
+    inner.add_edge("shape", "finish")
+    inner.add_edge("finish", END)
+
+    def plan(state: MapState) -> MapState:
+        write("plan.txt", state["topic"])
+        return {"items": [f"{state['topic']}{i}" for i in range(3)]}
+
+    def gather(state: MapState) -> MapState:
+        summary = ",".join(sorted(state["results"]))
+        write("summary.txt", summary)
+        return {"summary": summary}
+
+    graph = StateGraph(MapState)
+    graph.add_node("plan", plan)
+    graph.add_node("polish", inner.compile())
+    graph.add_node("gather", gather)
+    graph.add_edge(START, "plan")
+    graph.add_conditional_edges("plan", lambda s: [Send("polish", {"item": i}) for i in s["items"]], ["polish"])
+    graph.add_edge("polish", "gather")
+    graph.add_edge("gather", END)
+    return graph
+
+
+# -- a dataclass state and a loop ----
+
+
+@dataclass
+class Loop:
+    n: int = 0
+    seen: list[int] = field(default_factory=list)
+
+
+def dataclass_loop() -> StateGraph:
+    def step(state: Loop) -> dict[str, Any]:
+        append("loop.txt", f"{state.n}\n")
+        return {"n": state.n + 1, "seen": [*state.seen, state.n]}
+
+    graph = StateGraph(Loop)
+    graph.add_node("step", step)
+    graph.add_edge(START, "step")
+    graph.add_conditional_edges("step", lambda s: END if s.n >= 4 else "step")
+    return graph
+
+
+# -- interrupts asked by parallel Send workers ----
+
+
+def asking_workers() -> StateGraph:
+    def worker(state: WorkerInput) -> MapState:
+        answer = interrupt(f"Keep {state['item']}?")
+        write(f"kept/{state['item']}.txt", str(answer))
+        return {"results": [f"{state['item']}={answer}"]}
+
+    def plan(state: MapState) -> MapState:
+        return {"items": ["a", "b"]}
+
+    def reduce(state: MapState) -> MapState:
+        summary = ",".join(sorted(state["results"]))
+        write("summary.txt", summary)
+        return {"summary": summary}
+
+    graph = StateGraph(MapState)
+    graph.add_node("plan", plan)
+    graph.add_node("worker", worker)
+    graph.add_node("reduce", reduce)
+    graph.add_edge(START, "plan")
+    graph.add_conditional_edges("plan", lambda s: [Send("worker", {"item": i}) for i in s["items"]], ["worker"])
+    graph.add_edge("worker", "reduce")
+    graph.add_edge("reduce", END)
+    return graph
+
+
 CORPUS: dict[str, CorpusGraph] = {
     "async": CorpusGraph(async_chain, {"n": 0}, run_async=True),
     "mixed": CorpusGraph(mixed_chain, {"n": 0}, run_async=True, middle_step=2),
@@ -656,4 +752,7 @@ CORPUS: dict[str, CorpusGraph] = {
     "interrupt_in_subgraph": CorpusGraph(
         interrupt_in_subgraph, {"n": 0}, answers=[{"Publish the review?": "yes"}], subgraphs=True
     ),
+    "send_subgraph": CorpusGraph(send_to_subgraph, {"topic": "t"}, subgraphs=True),
+    "dataclass_loop": CorpusGraph(dataclass_loop, {"n": 0}, middle_step=2),
+    "asking_workers": CorpusGraph(asking_workers, {"topic": "t"}, answers=[{"Keep a?": "yes", "Keep b?": "no"}]),
 }

@@ -86,6 +86,35 @@ def strip_ns(namespace: str) -> str:
     return "|".join(part.split(":")[0] for part in namespace.split("|")) if namespace else ""
 
 
+def by_instance(by_namespace: dict[str, list[Any]], last_values: Callable[[Any], Any]) -> dict[str, list[Any]]:
+    """Checkpoint lists keyed by full namespace -> keyed by run-independent names.
+
+    A subgraph node that runs once is its stripped namespace (``"outer|inner"``); one that
+    runs several times in a step (``Send`` to a subgraph) is ``"node#0"``, ``"node#1"``, …,
+    its instances ordered by the values they ended with (task ids differ per run).
+    """
+    groups: dict[str, list[str]] = {}
+    for namespace in by_namespace:
+        groups.setdefault(strip_ns(namespace), []).append(namespace)
+    named: dict[str, list[Any]] = {}
+    for stripped, namespaces in groups.items():
+        if len(namespaces) == 1:
+            named[stripped] = by_namespace[namespaces[0]]
+            continue
+        namespaces.sort(key=lambda ns: repr(last_values(by_namespace[ns][0])))
+        for i, namespace in enumerate(namespaces):
+            named[f"{stripped}#{i}"] = by_namespace[namespace]
+    return named
+
+
+def parallel_instance(name: str) -> bool:
+    """Whether ``name`` (see :func:`by_instance`) is one of several instances of a subgraph
+    running at once. The files at its inner steps hold whatever its siblings had written by
+    then, a matter of thread timing on both sides, so they are not compared with LangGraph's
+    run (docs/decisions.md); WTB must still restore exactly the files it shows."""
+    return "#" in name
+
+
 def interrupt_key(item: tuple[str, Any]) -> str:
     return repr(item)
 
@@ -152,7 +181,7 @@ def history(compiled: Any, config: Any, saver: FileRecordingSaver, into: dict[st
     for snap in compiled.get_state_history(config):
         namespace = snap.config["configurable"].get("checkpoint_ns", "")
         pending = [(t.name, i) for t in snap.tasks for i in t.interrupts]
-        into.setdefault(strip_ns(namespace), []).append(
+        into.setdefault(namespace, []).append(
             LGCheckpoint(
                 namespace=strip_ns(namespace),
                 config=snap.config,
@@ -187,7 +216,9 @@ def run_plain(entry: CorpusGraph, root: Path) -> PlainRun:
         ids = {i.value: i.id for t in snap.tasks for i in t.interrupts}
         run.invoke(Command(resume=answer(pending, ids, answers)), config)
     assert not compiled.get_state(config).next, "the corpus graph did not finish"
-    history(compiled, config, saver, run.by_ns)
+    by_namespace: dict[str, list[LGCheckpoint]] = {}
+    history(compiled, config, saver, by_namespace)
+    run.by_ns = by_instance(by_namespace, lambda c: c.values)
     for checkpoints in run.by_ns.values():
         ids = [c.config["configurable"]["checkpoint_id"] for c in checkpoints]
         for checkpoint, parent in zip(
@@ -246,8 +277,8 @@ def wtb_files(bench: Any, execution_id: str, checkpoint_id: str | None) -> Files
 def wtb_by_ns(bench: Any, execution_id: str) -> dict[str, list[Any]]:
     grouped: dict[str, list[Any]] = {}
     for checkpoint in bench.get_checkpoints(execution_id, subgraphs=True):
-        grouped.setdefault(strip_ns(checkpoint.namespace), []).append(checkpoint)
-    return grouped
+        grouped.setdefault(checkpoint.namespace, []).append(checkpoint)
+    return by_instance(grouped, lambda c: without_output_files(bench.get_state(execution_id, c.id)))
 
 
 def wtb_checkpoint(bench: Any, execution_id: str, namespace: str, index: int) -> Any:
@@ -400,7 +431,8 @@ def test_subgraph_checkpoints_as_langgraph_sees_them(pair: Pair) -> None:
         ], namespace
         assert [c.next for c in mine] == [c.next for c in theirs], namespace
         assert [wtb_interrupts(c) for c in mine] == [c.interrupts for c in theirs], namespace
-        assert [wtb_files(bench, execution_id, c.id) for c in mine] == [c.files for c in theirs], namespace
+        if not parallel_instance(namespace):
+            assert [wtb_files(bench, execution_id, c.id) for c in mine] == [c.files for c in theirs], namespace
         parents = parent_indexes([c.id for c in mine], [c.parent_id for c in mine])
         assert parents == [c.parent for c in theirs], namespace
 
@@ -446,9 +478,12 @@ def test_rollback_and_undo(name: str, kind: str, tmp_path: Path, make_bench: Cal
     theirs = plain.by_ns[namespace][index]
     bench, execution_id = wtb.bench, wtb.execution.id
     target = wtb_checkpoint(bench, execution_id, namespace, index)
+    shown = wtb_files(bench, execution_id, target.id)
     bench.rollback(execution_id, target.id)
     assert without_output_files(bench.get_state(execution_id)) == theirs.values
-    assert disk_files(wtb.workspace) == theirs.files
+    assert disk_files(wtb.workspace) == shown  # exactly the files the tree shows for that step
+    if not parallel_instance(namespace):
+        assert shown == theirs.files
     bench.undo_rollback(execution_id)
     assert without_output_files(bench.get_state(execution_id)) == plain.final
     assert disk_files(wtb.workspace) == plain.final_files
@@ -507,7 +542,8 @@ def test_fork_or_rollback_and_resume_end_as_langgraphs_time_travel(
         assert disk_files(wtb.workspace) == plain.final_files
         return
     assert without_output_files(bench.get_state(going_on.id)) == plain.compiled.get_state(plain.config).values
-    assert disk_files(wtb.workspace) == disk_files(plain.root)
+    if not parallel_instance(namespace):
+        assert disk_files(wtb.workspace) == disk_files(plain.root)
 
 
 def test_the_plain_side_records_each_steps_files_and_two_levels_of_subgraphs(tmp_path: Path) -> None:
