@@ -728,6 +728,90 @@ def asking_workers() -> StateGraph:
     return graph
 
 
+
+# -- an async subgraph that asks ----
+
+
+def async_subgraph_asks() -> StateGraph:
+    """Async nodes inside a subgraph, one of them asking between two others."""
+
+    async def ask(state: Count) -> Count:
+        answer = interrupt("Ship it?")
+        write("out/shipped.txt", str(answer))
+        return {"n": state.get("n", 0) + 1, "log": [f"ask:{answer}"]}
+
+    inner = _chain([("b1", _async_step("b1")), ("ask", ask), ("b2", _async_step("b2"))]).compile()
+    return _chain([("a1", _async_step("a1")), ("inner", inner), ("a2", _async_step("a2"))])
+
+
+# -- the Functional API asking between tasks ----
+
+
+def functional_asks() -> Any:
+    @entrypoint()
+    def essay(topic: str) -> dict[str, Any]:
+        first = draft_line(0, topic).result()
+        verdict = interrupt(f"Keep '{first}'?")
+        second = draft_line(1, f"{topic}/{verdict}").result()
+        write("essay.txt", f"{first}\n{second}")
+        return {"lines": [first, second], "verdict": verdict}
+
+    return essay
+
+
+# -- a graph compiled with a store ----
+
+
+def with_store() -> Any:
+    from langgraph.store.base import BaseStore
+    from langgraph.store.memory import InMemoryStore
+
+    def remember(state: Count, store: BaseStore) -> Count:
+        store.put(("notes",), "first", {"n": state.get("n", 0)})
+        write("remembered.txt", "yes")
+        return {"n": state.get("n", 0) + 1}
+
+    def recall(state: Count, store: BaseStore) -> Count:
+        item = store.get(("notes",), "first")
+        write("recalled.txt", str(item.value if item else None))
+        return {"log": [f"recalled:{item.value['n'] if item else None}"]}
+
+    return _chain([("remember", remember), ("recall", recall)]).compile(store=InMemoryStore())
+
+
+
+# -- a question asked beside a task that finished ----
+
+
+def asks_beside_a_writer() -> StateGraph:
+    """``writer`` finishes (a file written) in the step where ``asker`` asks: answered, only
+    ``asker`` runs again, so the writer's file must still be there."""
+
+    def writer(state: AskState) -> AskState:
+        append("out/writer.txt", "written once\n")
+        return {"draft": "drafted"}
+
+    def asker(state: AskState) -> AskState:
+        answer = interrupt("Go ahead?")
+        write("out/asker.txt", str(answer))
+        return {"answers": [str(answer)]}
+
+    def finish(state: AskState) -> AskState:
+        final = f"{state['draft']}:{','.join(state['answers'])}"
+        write("final.txt", final)
+        return {"final": final}
+
+    graph = StateGraph(AskState)
+    graph.add_node("writer", writer)
+    graph.add_node("asker", asker)
+    graph.add_node("finish", finish)
+    graph.add_edge(START, "writer")
+    graph.add_edge(START, "asker")
+    graph.add_edge(["writer", "asker"], "finish")
+    graph.add_edge("finish", END)
+    return graph
+
+
 CORPUS: dict[str, CorpusGraph] = {
     "async": CorpusGraph(async_chain, {"n": 0}, run_async=True),
     "mixed": CorpusGraph(mixed_chain, {"n": 0}, run_async=True, middle_step=2),
@@ -755,4 +839,12 @@ CORPUS: dict[str, CorpusGraph] = {
     "send_subgraph": CorpusGraph(send_to_subgraph, {"topic": "t"}, subgraphs=True),
     "dataclass_loop": CorpusGraph(dataclass_loop, {"n": 0}, middle_step=2),
     "asking_workers": CorpusGraph(asking_workers, {"topic": "t"}, answers=[{"Keep a?": "yes", "Keep b?": "no"}]),
+    "async_subgraph_asks": CorpusGraph(
+        async_subgraph_asks, {"n": 0}, answers=[{"Ship it?": "yes"}], run_async=True, subgraphs=True
+    ),
+    "functional_asks": CorpusGraph(functional_asks, "sea", answers=[{"Keep 'sea #0'?": "ok"}], middle_step=0),
+    "store": CorpusGraph(with_store, {"n": 0}),
+    "asks_beside_writer": CorpusGraph(
+        asks_beside_a_writer, {"topic": "t"}, answers=[{"Go ahead?": "yes"}], middle_step=0
+    ),
 }

@@ -153,6 +153,9 @@ class PlainRun:
     final: Any
     final_files: Files
     pauses: list[LGCheckpoint] = field(default_factory=list)  # the head at each interrupt
+    #: checkpoint id -> the files on disk when the run paused there (the step it left may
+    #: have run in part: its finished tasks' files, which LangGraph does not write again)
+    stop_files: dict[str, Files] = field(default_factory=dict)
 
     def invoke(self, value: Any, config: Any) -> Any:
         self.saver.start_files = disk_files(self.root)
@@ -212,6 +215,7 @@ def run_plain(entry: CorpusGraph, root: Path) -> PlainRun:
     run.invoke(entry.input, config)
     for answers in entry.answers:
         snap = compiled.get_state(config)
+        run.stop_files[snap.config["configurable"]["checkpoint_id"]] = disk_files(root)
         pending = [(t.name, i.value) for t in snap.tasks for i in t.interrupts]
         ids = {i.value: i.id for t in snap.tasks for i in t.interrupts}
         run.invoke(Command(resume=answer(pending, ids, answers)), config)
@@ -522,8 +526,9 @@ def test_fork_or_rollback_and_resume_end_as_langgraphs_time_travel(
     else:
         bench.rollback(wtb.execution.id, target)
         going_on = bench.get_execution(wtb.execution.id)
-    # LangGraph's time travel: invoke from that checkpoint's config, its step's files on disk.
-    restore_files(plain.root, theirs.files)
+    # LangGraph's time travel: invoke from that checkpoint's config, its step's files on disk
+    # (those the run paused with there, when it did: its finished tasks are not run again).
+    restore_files(plain.root, plain.stop_files.get(theirs.config["configurable"]["checkpoint_id"], theirs.files))
     if theirs.interrupts:
         answers = next(round for round in entry.answers if all(question in round for _, question in theirs.interrupts))
         plain.invoke(Command(resume=answer(theirs.interrupts, theirs.interrupt_ids, answers)), theirs.config)
@@ -732,3 +737,95 @@ def test_a_cache_hit_is_marked_on_the_step_it_answered(tmp_path: Path, make_benc
     assert [c.cached for c in squares] == [[], ["square"]]
     assert all(c.cached == [] for c in oldest_first if c not in squares)
     assert (wtb.workspace / "square_calls.txt").read_text().count("\n") == 1
+
+
+# -- going on from where a run stopped with a step half done ----
+
+
+def test_a_resume_keeps_the_files_of_tasks_that_finished_before_the_question(
+    tmp_path: Path, make_bench: Callable[..., Any]
+) -> None:
+    """``writer`` finished in the step where ``asker`` asked: answered, LangGraph runs only
+    ``asker``, so the writer's file (not in the checkpoint's files) must be kept, written once."""
+    bench = make_bench(tmp_path, mode="testing")
+    bench.register_project(WorkflowProject(name="beside", graph=CORPUS["asks_beside_writer"].build()))
+    paused = bench.run("beside", {"topic": "t"})
+    assert paused.status is ExecutionStatus.PAUSED
+    assert "out/writer.txt" not in bench.get_files(paused.id)  # the head is the step before
+    (tmp_path / "out" / "writer.txt").unlink()  # gone meanwhile: the resume brings the stop's files back
+    done = bench.resume(paused.id, resume_value="yes")
+    assert done.status is ExecutionStatus.COMPLETED, done.error
+    assert (tmp_path / "out" / "writer.txt").read_text() == "written once\n"
+    assert done.state["final"] == "drafted:yes"
+
+
+def test_a_resume_with_edits_runs_the_whole_step_again_from_the_checkpoints_files(
+    tmp_path: Path, make_bench: Callable[..., Any]
+) -> None:
+    """An edit makes a new step whose tasks all run: they start from the checkpoint's files."""
+    bench = make_bench(tmp_path, mode="testing")
+    bench.register_project(WorkflowProject(name="beside", graph=CORPUS["asks_beside_writer"].build()))
+    paused = bench.run("beside", {"topic": "t"})
+    again = bench.resume(paused.id, state_updates={"topic": "u"}, resume_value="yes")
+    assert again.status is ExecutionStatus.COMPLETED and again.state["final"] == "drafted:yes", again.error
+    assert (tmp_path / "out" / "writer.txt").read_text() == "written once\n"  # not appended to a kept copy
+
+
+def test_a_fork_from_a_question_answered_otherwise_runs_the_tasks_after_it_again(
+    tmp_path: Path, make_bench: Callable[..., Any]
+) -> None:
+    """The fork is the run as it paused: the ``@task`` the entrypoint called after the answer
+    runs again with the fork's answer, and its file is written (the one before is kept)."""
+    bench = make_bench(tmp_path, mode="testing")
+    bench.register_project(WorkflowProject(name="essay", graph=CORPUS["functional_asks"].build()))
+    paused = bench.run("essay", "sea")
+    head = paused.head_checkpoint_id
+    assert bench.resume(paused.id, resume_value="ok").state == {"lines": ["sea #0", "sea/ok #1"], "verdict": "ok"}
+    fork = bench.fork(paused.id, head)
+    done = bench.resume(fork.id, resume_value="no")
+    assert done.status is ExecutionStatus.COMPLETED, done.error
+    assert done.state == {"lines": ["sea #0", "sea/no #1"], "verdict": "no"}
+    assert (tmp_path / "lines" / "0.txt").read_text() == "sea #0"
+    assert (tmp_path / "lines" / "1.txt").read_text() == "sea/no #1"
+
+
+def _writer_beside_a_failure(failing: list[bool]) -> StateGraph:
+    """``writer`` and ``boom`` in one step; ``boom`` raises while ``failing[0]``."""
+    from tests.corpus.graphs import AskState, append
+
+    def writer(state: AskState) -> AskState:
+        append("out/writer.txt", "written once\n")
+        return {"draft": "drafted"}
+
+    def boom(state: AskState) -> AskState:
+        if failing[0]:
+            raise RuntimeError("not yet")
+        return {"final": "done"}
+
+    graph = StateGraph(AskState)
+    graph.add_node("writer", writer)
+    graph.add_node("boom", boom)
+    graph.add_edge("__start__", "writer")
+    graph.add_edge("__start__", "boom")
+    return graph
+
+
+@pytest.mark.parametrize("via", ["resume", "fork"])
+def test_going_on_after_a_failure_keeps_the_files_of_the_tasks_that_finished(
+    via: str, tmp_path: Path, make_bench: Callable[..., Any]
+) -> None:
+    """Resumed, LangGraph keeps ``writer``'s result from the failed step and runs only ``boom``
+    again, so the writer's file must be the one it wrote; a fork (a copy of the step without
+    its writes) runs both from the checkpoint's files. Either way it is written once."""
+    failing = [True]
+    bench = make_bench(tmp_path, mode="testing")
+    bench.register_project(WorkflowProject(name="boom", graph=_writer_beside_a_failure(failing)))
+    failed = bench.run("boom", {"topic": "t"})
+    assert failed.status is ExecutionStatus.FAILED
+    (tmp_path / "out" / "writer.txt").unlink()
+    failing[0] = False
+    going_on = failed if via == "resume" else bench.fork(failed.id, bench.get_execution(failed.id).head_checkpoint_id)
+    done = bench.resume(going_on.id)
+    assert done.status is ExecutionStatus.COMPLETED, done.error
+    assert (done.state["draft"], done.state["final"]) == ("drafted", "done")
+    assert (tmp_path / "out" / "writer.txt").read_text() == "written once\n"

@@ -6,7 +6,10 @@ import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from wtb.filetrack import SqliteFileTrackingService
+from wtb.filetrack.errors import NotFoundError
 from wtb.filetrack.hashing import hash_bytes
 
 MakeWs = Callable[..., Path]
@@ -91,3 +94,25 @@ def test_stats(make_workspace: MakeWs, make_service: MakeSvc) -> None:
     assert (stats.blobs, stats.bytes_stored, stats.snapshots) == (2, 150, 4)
     assert stats.bytes_referenced == sum(100 + 50 * (i + 1) for i in range(4))
     assert stats.dedup_ratio == stats.bytes_referenced / 150
+
+
+def test_the_files_a_run_stopped_with_are_kept_until_its_execution_goes(
+    make_workspace: MakeWs, make_service: MakeSvc
+) -> None:
+    """``link_stop``: a root for GC like a checkpoint link; deleting the execution drops it."""
+    ws = make_workspace({"out.txt": "at the stop"})
+    svc = make_service(ws)
+    svc.gc_grace_s = 0.0
+    stopped = svc.snapshot()
+    svc.link_stop("cp1", "ex1", stopped)
+    (ws / "out.txt").write_text("later")
+    svc.snapshot()
+    svc.gc()
+    assert svc.stop_snapshot("cp1") == stopped
+    assert svc.read_file(stopped, "out.txt") == b"at the stop"
+    with pytest.raises(NotFoundError):
+        svc.link_stop("cp2", "ex1", "0" * 64)  # no such snapshot: nothing recorded
+    assert svc.stop_snapshot("cp2") is None
+    svc.delete_execution("ex1")
+    assert svc.stop_snapshot("cp1") is None
+    assert svc.gc().snapshots_removed == 1

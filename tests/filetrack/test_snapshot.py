@@ -268,7 +268,8 @@ def test_a_schema_1_data_dir_keeps_its_snapshots(make_workspace: MakeWs, make_se
     assert reopened.read_file(snap, "sub/b.txt") == b"b"
     assert reopened.snapshot() == snap
     with sqlite3.connect(db) as conn:
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == 3
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == 4
+        assert conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'stops'").fetchone()
         sql = conn.execute("SELECT sql FROM sqlite_master WHERE name = 'trees'").fetchone()[0]
         assert not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'checkpoints_by_snapshot'").fetchone()
     assert "WITHOUT ROWID" not in sql

@@ -23,6 +23,7 @@ from langgraph.checkpoint.base import BaseCheckpointSaver, CheckpointTuple
 from langgraph.checkpoint.serde.base import SerializerProtocol
 from langgraph.checkpoint.sqlite import SqliteSaver
 
+from wtb.engine import paused_tasks
 from wtb.engine.state_values import MARK, WRITE_MARK, StateGcReport, StateStorage, StateValues, collect, storage
 from wtb.engine.thread_copy import paused_writes
 from wtb.sqlite import connect
@@ -237,6 +238,29 @@ class TrackingSaver(SqliteSaver):
 
     async def adelete_thread(self, thread_id: str) -> None:
         self.delete_thread(thread_id)
+
+    def delete_thread(self, thread_id: str) -> None:
+        with self.lock:
+            super().delete_thread(thread_id)
+            paused_tasks.forget(self.conn, [str(thread_id)])
+
+    def note_paused(self, config: Any) -> None:
+        """Record which tasks had finished at the checkpoint ``config`` names and at each one
+        running it (``parents``), as a run pauses there (:mod:`wtb.engine.paused_tasks`)."""
+        with self.lock:
+            found = SqliteSaver.get_tuple(self, config)
+            if found is None:
+                return
+            configurable = found.config["configurable"]
+            thread_id = str(configurable["thread_id"])
+            steps = {str(ns): str(cid) for ns, cid in ((found.metadata or {}).get("parents") or {}).items()}
+            steps[str(configurable.get("checkpoint_ns", ""))] = str(configurable["checkpoint_id"])
+            for namespace, checkpoint_id in steps.items():
+                at = {"thread_id": thread_id, "checkpoint_ns": namespace, "checkpoint_id": checkpoint_id}
+                step = SqliteSaver.get_tuple(self, {"configurable": at})
+                if step is not None:
+                    tasks = {str(task_id) for task_id, _, _ in step.pending_writes or []}
+                    paused_tasks.record(self.conn, thread_id, namespace, checkpoint_id, tasks)
 
     async def aget_delta_channel_history(self, *, config: Any, channels: Sequence[str]) -> Mapping[str, Any]:
         return self.get_delta_channel_history(config=config, channels=channels)

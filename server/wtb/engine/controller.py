@@ -125,8 +125,9 @@ class ExecutionController:
             else:
                 error = self._stream(compiled, request, config, watch)
             complete_views(compiled, execution.thread_id, views, watch.started)
+            order_next_as_history(compiled, execution.thread_id, views)
             views.flush()
-            return self._finish(execution.id, recorder, views, error, on_event, request.pause.on_error)
+            return self._finish(execution, saver, recorder, views, error, on_event, request.pause.on_error)
         finally:
             conn.close()
 
@@ -178,19 +179,30 @@ class ExecutionController:
 
     def _finish(
         self,
-        execution_id: str,
+        execution: Execution,
+        saver: TrackingSaver,
         recorder: RunRecorder,
         views: ViewRecorder,
         error: ExecutionError | None,
         on_event: EventSink | None,
         pause_on_error: bool = False,
     ) -> Execution:
-        """Record the end: cancelled, failed, paused (an interrupt, or an error with ``on_error``) or completed."""
+        """Record the end: cancelled, failed, paused (an interrupt, or an error with ``on_error``) or completed.
+
+        A run that stops with a step left to run (``next``) first records how it stopped:
+        the files then, and the tasks of that step that had finished (a resume and a fork
+        go on from those, see ``RunRecorder.take_stop_snapshot`` and ``engine/paused_tasks.py``).
+        """
+        execution_id = execution.id
         head = recorder.stopped_at
         if head is not None:
             self._executions.set_head(execution_id, head)
         stopped = views.view(head) if head is not None else None
         stopped = stopped if stopped is not None else views.root
+        if head is not None and stopped is not None and stopped.next:  # before the status a resume reads
+            recorder.take_stop_snapshot(head)
+            at = {"thread_id": execution.thread_id, "checkpoint_ns": stopped.namespace, "checkpoint_id": head}
+            saver.note_paused({"configurable": at})
         if error is CANCELLED:
             execution = self._executions.set_status(execution_id, ExecutionStatus.CANCELLED, error)
         elif error is not None and pause_on_error:
@@ -383,6 +395,18 @@ def complete_views(compiled: Any, thread_id: str, views: ViewRecorder, started: 
                 task.cached = hit and task.result is not None
             views.add(refreshed)
         except Exception:  # a view without its writes beats a run that fails at its end
+            logger.warning("could not read checkpoint %s back from LangGraph", view.checkpoint_id, exc_info=True)
+
+
+def order_next_as_history(compiled: Any, thread_id: str, views: ViewRecorder) -> None:
+    """Give the steps of parallel nodes their next nodes in LangGraph's ``get_state_history``
+    order (the graph's), not the stream's (by name): what ``get_state`` shows the user."""
+    for view in views.parallel():
+        config = {"configurable": {"thread_id": thread_id, "checkpoint_ns": view.namespace,
+                                   "checkpoint_id": view.checkpoint_id}}
+        try:
+            views.reorder_next(view.checkpoint_id, list(compiled.get_state(config).next))
+        except Exception:  # the stream's order names the same nodes
             logger.warning("could not read checkpoint %s back from LangGraph", view.checkpoint_id, exc_info=True)
 
 

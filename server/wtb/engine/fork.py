@@ -49,6 +49,9 @@ class _FixedSnapshot:
     def link_checkpoint(self, checkpoint_id: str, execution_id: str, snapshot_id: str, output_files: Any) -> None:
         self._tracker.link_checkpoint(checkpoint_id, execution_id, snapshot_id, output_files)
 
+    def link_stop(self, checkpoint_id: str, execution_id: str, snapshot_id: str) -> None:
+        self._tracker.link_stop(checkpoint_id, execution_id, snapshot_id)
+
 
 def fork_execution(
     services: Services,

@@ -11,10 +11,12 @@ subgraph with the parent's step before it. What LangGraph says of each checkpoin
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any, Protocol
 
 EventSink = Callable[[dict[str, Any]], None]
+logger = logging.getLogger(__name__)
 Scope = tuple[tuple[str, str], ...]  # a subgraph run: its parents' (namespace, checkpoint id); () for the root
 
 
@@ -29,6 +31,7 @@ class Tracker(Protocol):
     def link_checkpoint(
         self, checkpoint_id: str, execution_id: str, snapshot_id: str, output_files: Any
     ) -> None: ...
+    def link_stop(self, checkpoint_id: str, execution_id: str, snapshot_id: str) -> None: ...
 
 
 def scope_of(metadata: dict[str, Any]) -> Scope:
@@ -97,6 +100,20 @@ class RunRecorder:
         """
         if self._tracker is not None:
             self._start_snapshot = self._tracker.snapshot()
+
+    def take_stop_snapshot(self, checkpoint_id: str) -> None:
+        """Snapshot the files as the run stops at ``checkpoint_id`` with a step left to run.
+
+        Tasks of that step may have finished and written files before another asked a
+        question or failed; LangGraph keeps their results and does not run them again, so a
+        resume starts from these files, not the checkpoint's (``SqliteFileTrackingService.link_stop``).
+        """
+        if self._tracker is None:
+            return
+        try:
+            self._tracker.link_stop(checkpoint_id, self.execution_id, self._tracker.snapshot())
+        except Exception:  # the resume then starts from the checkpoint's own files, as before
+            logger.warning("could not record the files run %s stopped with", self.execution_id, exc_info=True)
 
     def on_checkpoint(
         self, checkpoint: dict[str, Any], metadata: dict[str, Any], parent: str | None, snapshot: Any

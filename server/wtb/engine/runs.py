@@ -20,6 +20,7 @@ from wtb.engine.services import Services
 from wtb.engine.state_adapter import thread_config
 from wtb.engine.views import CheckpointView
 from wtb.errors import InterruptPendingError, InvalidArgumentError, InvalidStateError
+from wtb.filetrack import SqliteFileTrackingService
 from wtb.models import Execution, ExecutionError, ExecutionStatus, InterruptRecord
 
 logger = logging.getLogger(__name__)
@@ -98,30 +99,41 @@ def resume(
         raise InvalidStateError(f"Execution {execution_id} has no checkpoint to resume from.")
     found = services.adapter.get_tuple(execution.thread_id, execution.head_checkpoint_id)
     head = services.adapter.view(found, execution.id)
-    files_at = _files_to_go_on_with(services, execution.thread_id, head)
-    isolated = services.get_project(execution.project).execution.workspace == "isolated"
-    tracker = services.tracker
-    if tracker is not None and not isolated:
-        snapshot = tracker.checkpoint_snapshot(files_at)
-        if snapshot:
-            with services.locks.workspace():
-                tracker.restore(snapshot)
     updates = dict(state_updates) if state_updates else None
+    edited = bool(updates or as_node)
+    if head.namespace and edited:
+        raise InvalidArgumentError(
+            f"The head of {execution.id} is a step inside a subgraph ({head.namespace}); running on from "
+            f"there with state edits is not supported yet. Resume without edits, or fork from the parent "
+            f"step that ran the subgraph ({_root_of(found)}) with them."
+        )
+    files_at = _files_to_go_on_with(services, execution.thread_id, head)
+    tracker = services.tracker
+    start_files = _files_to_start_from(tracker, execution.head_checkpoint_id, files_at, edited) if tracker else None
+    isolated = services.get_project(execution.project).execution.workspace == "isolated"
+    if tracker is not None and start_files and not isolated:
+        with services.locks.workspace():
+            tracker.restore(start_files)
     start: str | None = execution.head_checkpoint_id
     heads: Heads | None = None
     if head.namespace:
-        if updates or as_node:
-            raise InvalidArgumentError(
-                f"The head of {execution.id} is a step inside a subgraph ({head.namespace}); running on from "
-                f"there with state edits is not supported yet. Resume without edits, or fork from the parent "
-                f"step that ran the subgraph ({_root_of(found)}) with them."
-            )
         start, heads = _inside_subgraph(services, execution, found, head.namespace, bool(head.interrupts()))
     command = resume_command(execution_id, head.pending_interrupts(), resume_value)
     return start_run(
         services, execution, command, start, on_event, pause, updates, as_node,
-        files_from=files_at, heads=heads,
+        files_from=files_at, heads=heads, start_files=start_files,
     )
+
+
+def _files_to_start_from(
+    tracker: SqliteFileTrackingService, head_id: str, files_at: str, edited: bool
+) -> str | None:
+    """The snapshot a resume restores: the files a run stopped with at the head, when one
+    stopped there (tasks of the step it left had finished and written files; LangGraph does
+    not run them again), else the files of ``files_at``. An edit (``update_state``) makes a
+    new step whose tasks all run again: then the checkpoint's own files."""
+    stopped = None if edited else tracker.stop_snapshot(head_id)
+    return stopped if stopped is not None else tracker.checkpoint_snapshot(files_at)
 
 
 def _files_to_go_on_with(services: Services, thread_id: str, head: CheckpointView) -> str:
@@ -238,6 +250,7 @@ def start_run(
     prepare: Prepare | None = None,
     files_from: str | None = None,
     heads: Heads | None = None,
+    start_files: str | None = None,
 ) -> Execution:
     """Run ``execution`` (from ``checkpoint_id`` when resuming) and return it when it stops.
 
@@ -246,6 +259,8 @@ def start_run(
 
     ``files_from``: the checkpoint whose files the workspace holds as the run starts, when
     not ``checkpoint_id``'s (a run continuing inside a subgraph starts from the root step).
+    ``start_files``: the snapshot the workspace holds as the run starts, when known
+    (a resume restored it: see :func:`_files_to_start_from`).
 
     ``prepare`` asks for an isolated directory, materialised from the workspace's current
     snapshot and then adjusted by ``prepare`` (a regression check puts the golden run's
@@ -257,7 +272,7 @@ def start_run(
     graph = with_replay(services, project, graph, replayed, execution.id)
     tracker = services.tracker if project.file_tracking.enabled else None
     files_at = files_from or checkpoint_id
-    previous = tracker.checkpoint_snapshot(files_at) if tracker and files_at else None
+    previous = start_files or (tracker.checkpoint_snapshot(files_at) if tracker and files_at else None)
     directory = services.workspace
     if project.execution.workspace == "isolated" or prepare is not None:
         directory, tracker = isolated_workspace(services, execution.id, previous, prepare)

@@ -30,6 +30,7 @@ from langgraph.checkpoint.base import WRITES_IDX_MAP, CheckpointTuple
 from langgraph.checkpoint.serde.types import INTERRUPT, RESUME
 
 from wtb import faults
+from wtb.engine import paused_tasks
 
 #: The staging thread of a rewrite of ``<thread>`` (``delete_thread`` of it first clears any leftover).
 STAGING_SUFFIX = "#wtb-rewrite-staging"
@@ -95,12 +96,21 @@ class ThreadCopier:
         chosen = [t for t in found if (namespace_of(t), str(t.checkpoint["id"])) in kept]
         head_keys = {(namespace, head) for namespace, head in heads.items()}
         as_heads = [
-            t._replace(pending_writes=paused_writes(t.pending_writes or []) if asked else [])
+            t._replace(pending_writes=self._as_paused(source, t) if asked else [])
             if (namespace_of(t), str(t.checkpoint["id"])) in head_keys
             else t
             for t in chosen
         ]
-        return self._put_all(target, as_heads, self.task_paths(source), source)
+        copied = self._put_all(target, as_heads, self.task_paths(source), source)
+        for t in as_heads if asked else []:  # the copy is paused there too: a fork of it keeps the same
+            if (namespace_of(t), str(t.checkpoint["id"])) in head_keys:
+                tasks = {str(task_id) for task_id, _, _ in t.pending_writes or []}
+                paused_tasks.record(self.conn, target, namespace_of(t), str(t.checkpoint["id"]), tasks)
+        return copied
+
+    def _as_paused(self, thread_id: str, found: CheckpointTuple) -> list[tuple[str, str, Any]]:
+        finished = paused_tasks.of(self.conn, thread_id, namespace_of(found), str(found.checkpoint["id"]))
+        return paused_writes(found.pending_writes or [], finished)
 
     def rewrite(self, thread_id: str, keep: Keep) -> bool:
         """Keep only the checkpoints of ``thread_id`` for which ``keep`` holds; whether any went."""
@@ -177,16 +187,22 @@ class ThreadCopier:
         return count
 
 
-def paused_writes(pending: Iterable[tuple[str, str, Any]]) -> list[tuple[str, str, Any]]:
+def paused_writes(
+    pending: Iterable[tuple[str, str, Any]], finished: set[str] | None = None
+) -> list[tuple[str, str, Any]]:
     """A step's pending writes as they were while it waited for answers: a task that asked
     keeps only its question (``__interrupt__``), answers given since (``__resume__``) go,
-    the other tasks' writes stay (LangGraph does not run those again)."""
+    the other tasks' writes stay (LangGraph does not run those again), except, when
+    ``finished`` names the tasks that had written when the run paused, those that ran
+    after the answer (:mod:`wtb.engine.paused_tasks`)."""
     writes = list(pending)
     asking = {task_id for task_id, channel, _ in writes if channel == INTERRUPT}
     return [
         (task_id, channel, value)
         for task_id, channel, value in writes
-        if channel != RESUME and (task_id not in asking or channel == INTERRUPT)
+        if channel != RESUME
+        and (task_id not in asking or channel == INTERRUPT)
+        and (finished is None or task_id in finished)
     ]
 
 

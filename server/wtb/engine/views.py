@@ -364,6 +364,18 @@ class ViewRecorder:
             and any(t.result is None and t.error is None and not t.interrupts for t in view.listed())
         ]
 
+    def parallel(self) -> list[CheckpointView]:
+        """Views whose next step runs several nodes: the stream lists them by name, LangGraph's
+        ``get_state``/history in the graph's order; :meth:`reorder_next` them from the latter."""
+        return [view for view in self._views.values() if len(set(view.next)) > 1]
+
+    def reorder_next(self, checkpoint_id: str, next_nodes: list[str]) -> None:
+        """Take LangGraph's order of a view's next nodes (the same nodes: nothing else changes)."""
+        view = self._views[checkpoint_id]
+        if sorted(next_nodes) == sorted(view.next) and next_nodes != view.next:
+            view.next = list(next_nodes)
+            self._dirty.add(checkpoint_id)
+
     def flush(self) -> None:
         for checkpoint_id in self._dirty:
             view = self._views[checkpoint_id]

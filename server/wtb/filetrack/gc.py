@@ -1,8 +1,8 @@
 """Garbage collection of snapshots, trees and blobs.
 
-Roots are the snapshots linked to checkpoints, the pinned ones, every snapshot
-touched within the grace period, and the stat index (the workspace's current
-content). Everything reachable from them is kept; unrooted snapshot rows, tree rows
+Roots are the snapshots linked to checkpoints and to where runs stopped, the pinned
+ones, every snapshot touched within the grace period, and the stat index (the
+workspace's current content). Everything reachable from them is kept; unrooted snapshot rows, tree rows
 no root reaches, and blobs no root reaches are deleted.
 
 Why this is safe with other processes at work:
@@ -54,7 +54,7 @@ def collect(db: Database, trees: TreeStore, blobs: BlobStore, grace_s: float) ->
         roots = {
             row[0]
             for row in cur.execute(
-                "SELECT snapshot FROM checkpoints UNION SELECT snapshot FROM pins"
+                "SELECT snapshot FROM checkpoints UNION SELECT snapshot FROM stops UNION SELECT snapshot FROM pins"
                 " UNION SELECT root FROM snapshots WHERE touched_at >= ?",
                 (cutoff,),
             )

@@ -287,6 +287,27 @@ class SqliteFileTrackingService:
         with self._mutex:
             self._db.run(INSERT_LINK, link_row(Link(checkpoint_id, execution_id, None), snapshot_id, output_files))
 
+    def link_stop(self, checkpoint_id: str, execution_id: str, snapshot_id: str) -> None:
+        """Record the files a run stopped with at ``checkpoint_id``, its head, with a step left to run.
+
+        They are not the checkpoint's own files: the step after it ran in part (tasks that
+        finished before another asked a question or failed, an ``@entrypoint``'s finished
+        ``@task`` calls). LangGraph keeps those tasks' results and does not run them again,
+        so going on from the checkpoint must start from these files, or theirs are lost.
+        """
+        if snapshot_id != EMPTY_TREE and not self._snapshot_exists(snapshot_id):
+            raise NotFoundError(f"no snapshot {snapshot_id} in {self.data_dir}")
+        with self._mutex:
+            self._db.run(
+                "INSERT OR REPLACE INTO stops (checkpoint_id, execution_id, snapshot, created_at) VALUES (?, ?, ?, ?)",
+                (checkpoint_id, execution_id, snapshot_id, time.time()),
+            )
+
+    def stop_snapshot(self, checkpoint_id: str) -> str | None:
+        """The files a run stopped with at ``checkpoint_id`` (see :meth:`link_stop`), if one did."""
+        row = self._one("SELECT snapshot FROM stops WHERE checkpoint_id = ?", (checkpoint_id,))
+        return None if row is None else str(row[0])
+
     def checkpoint_snapshot(self, checkpoint_id: str) -> str | None:
         row = self._one("SELECT snapshot FROM checkpoints WHERE checkpoint_id = ?", (checkpoint_id,))
         return None if row is None else str(row[0])
@@ -308,6 +329,7 @@ class SqliteFileTrackingService:
         """Drop an execution's checkpoint links; its files go at the next :meth:`gc`."""
         with self._mutex, self._db.write() as cur:
             cur.execute("DELETE FROM checkpoints WHERE execution_id = ?", (execution_id,))
+            cur.execute("DELETE FROM stops WHERE execution_id = ?", (execution_id,))
 
     # -- reading snapshots --
 
