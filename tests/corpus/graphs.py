@@ -812,6 +812,66 @@ def asks_beside_a_writer() -> StateGraph:
     return graph
 
 
+
+# -- a ReAct agent whose tool asks before it acts ----
+
+
+@tool
+def approved_note(name: str, text: str, tool_call_id: Annotated[str, InjectedToolCallId]) -> Command:
+    """Write notes/<name>.txt once a person approves."""
+    verdict = interrupt(f"Write note {name}?")
+    if verdict == "yes":
+        write(f"notes/{name}.txt", text)
+    message = ToolMessage(f"{name}: {verdict}", tool_call_id=tool_call_id, id=f"tool-{tool_call_id}")
+    return Command(update={"messages": [message]})
+
+
+def approving_agent() -> Any:
+    """Two tool calls in one turn, each asking: two questions pending at once, in ``tools``."""
+    from langgraph.prebuilt import create_react_agent
+
+    model = ScriptedChatModel(
+        responses=[
+            AIMessage(
+                "",
+                id="ai-0",
+                tool_calls=[
+                    {"name": "approved_note", "args": {"name": n, "text": t}, "id": f"call-{n}", "type": "tool_call"}
+                    for n, t in (("a", "alpha"), ("b", "beta"))
+                ],
+            ),
+            AIMessage("Done.", id="ai-1"),
+        ]
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        agent = create_react_agent(model, [approved_note])
+    return agent.builder
+
+
+# -- a subgraph invoked inside a node, asking ----
+
+
+def asking_subgraph_in_node() -> StateGraph:
+    inner = _chain([("i1", _sync_step("i1")), ("ask", _asking_step("Keep the inner draft?")), ("i2", _sync_step("i2"))])
+    compiled_inner = inner.compile()
+
+    def run_inner(state: Count) -> Count:
+        result = compiled_inner.invoke({"n": state.get("n", 0)})
+        return {"n": result["n"] + 1, "log": ["inner done"]}
+
+    return _chain([("start", _sync_step("start")), ("inner", run_inner), ("end", _sync_step("end"))])
+
+
+def _asking_step(question: str) -> Callable[[Count], Count]:
+    def ask(state: Count) -> Count:
+        answer = interrupt(question)
+        write("out/inner_answer.txt", str(answer))
+        return {"n": state.get("n", 0) + 1, "log": [f"ask:{answer}"]}
+
+    return ask
+
+
 CORPUS: dict[str, CorpusGraph] = {
     "async": CorpusGraph(async_chain, {"n": 0}, run_async=True),
     "mixed": CorpusGraph(mixed_chain, {"n": 0}, run_async=True, middle_step=2),
@@ -844,6 +904,14 @@ CORPUS: dict[str, CorpusGraph] = {
     ),
     "functional_asks": CorpusGraph(functional_asks, "sea", answers=[{"Keep 'sea #0'?": "ok"}], middle_step=0),
     "store": CorpusGraph(with_store, {"n": 0}),
+    "approving_agent": CorpusGraph(
+        approving_agent,
+        {"messages": [HumanMessage("Write two notes.", id="human-0")]},
+        answers=[{"Write note a?": "yes", "Write note b?": "no"}],
+    ),
+    "asking_subgraph_in_node": CorpusGraph(
+        asking_subgraph_in_node, {"n": 0}, answers=[{"Keep the inner draft?": "yes"}]
+    ),
     "asks_beside_writer": CorpusGraph(
         asks_beside_a_writer, {"topic": "t"}, answers=[{"Go ahead?": "yes"}], middle_step=0
     ),
