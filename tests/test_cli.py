@@ -170,3 +170,31 @@ def test_wtb_dap_speaks_the_debug_adapter_protocol_over_stdio(tmp_path: Path) ->
         if process.poll() is None:
             process.kill()
             process.wait()
+
+
+ESSAY = """
+from pathlib import Path
+from langgraph.func import entrypoint, task
+from langgraph.types import interrupt
+
+@task
+def line(i, topic):
+    Path(f"line{i}.txt").write_text(f"{topic} #{i}")
+    return f"{topic} #{i}"
+
+@entrypoint()
+def essay(topic):
+    first = line(0, topic).result()
+    verdict = interrupt(f"Keep {first}?")
+    return [first, line(1, f"{topic}/{verdict}").result()]
+"""
+
+
+def test_an_entrypoint_takes_any_json_value_as_its_input(make_workspace) -> None:
+    """The Functional API's input is what its function takes: ``--input '"sea"'`` is a string."""
+    ws = make_workspace({"essay.py": ESSAY}, {"essay": "./essay.py:essay"})
+    paused = wtb_json("run", "essay", "--input", '"sea"', "--workspace", str(ws))
+    assert paused["status"] == "paused" and paused["interrupts"][0]["value"] == "Keep sea #0?"
+    done = wtb_json("resume", paused["id"], "--resume-value", '"ok"', "--workspace", str(ws))
+    assert done["status"] == "completed" and done["state"] == ["sea #0", "sea/ok #1"]
+    assert (ws / "line0.txt").read_text() == "sea #0" and (ws / "line1.txt").read_text() == "sea/ok #1"

@@ -43,7 +43,8 @@ def test_json_arguments_are_checked_before_any_work(ws: Path, made: tuple[Path, 
         (("resume", paused, "--set", "tag=notjson"), "the value is not JSON"),
         (("fork", made[1], "@1", "--set", "tag=notjson"), "a string needs quotes: tag='\"notjson\"'"),
         (("fork", made[1], "@1", "--set", "=1"), "is not KEY=JSON"),
-        (("run", "files", "--input", "[1]"), "must be a JSON object"),
+        (("run", "files", "--input", "[1]"), "is a StateGraph: its input is its initial state, an object"),
+        (("run", "files", "--input", '"text"'), "not a str. Only an @entrypoint"),
     ]:
         one_clear_line(wtb(*args, "--workspace", str(ws)), needle)
     assert wtb("checkpoints", made[1], "--workspace", str(ws), "--json").stdout == before

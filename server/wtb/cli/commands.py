@@ -60,8 +60,9 @@ def key_json(text: str) -> tuple[str, Any]:
         ) from exc
 
 
-def input_state(text: str) -> dict[str, Any]:
-    """``--input``: a JSON object, or ``@file.json``."""
+def input_state(text: str) -> Any:
+    """``--input``: JSON, or ``@file.json``: an object for a ``StateGraph``, any value for an
+    ``@entrypoint`` (the Functional API takes what its function takes)."""
     if text.startswith("@"):
         path = Path(text[1:])
         if not path.is_file():
@@ -71,8 +72,6 @@ def input_state(text: str) -> dict[str, Any]:
         value = json.loads(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(f"not valid JSON: {exc}") from exc
-    if not isinstance(value, dict):
-        raise argparse.ArgumentTypeError("must be a JSON object (the initial state)")
     return value
 
 
@@ -297,7 +296,10 @@ CHECKPOINT = "checkpoint id, a unique prefix or suffix of it, @STEP (its step), 
 
 def _run_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("project")
-    p.add_argument("--input", type=input_state, default={}, help="initial state as JSON, or @file.json")
+    p.add_argument(
+        "--input", type=input_state, default={},
+        help="the input as JSON, or @file.json: the initial state (an object); any value for an @entrypoint",
+    )
     p.add_argument("--name", default=None)
     p.add_argument("--pause-before", action="append", default=[], metavar="NODE", help="pause before NODE")
     p.add_argument("--pause-after", action="append", default=[], metavar="NODE", help="pause after NODE")

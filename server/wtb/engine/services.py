@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
+from langgraph.graph import StateGraph
+from langgraph.graph.state import CompiledStateGraph
 
 from wtb.config import FileTrackingConfig, PauseStrategyConfig, WorkflowProject
 from wtb.engine import discovery, liveness, loader
@@ -159,10 +161,19 @@ class Services:
             return loader.to_graph(obj, f"{project.graph!r} (workflow {project.name!r})")
         return loader.to_graph(project.graph, f"the graph of workflow {project.name!r}")
 
-    def load_checked(self, project: WorkflowProject, pause: PauseStrategyConfig | None) -> Any:
+    def load_checked(
+        self, project: WorkflowProject, pause: PauseStrategyConfig | None, initial_state: Any = None
+    ) -> Any:
         """The project's graph, loaded and checked before a run is recorded: a workflow file
-        that does not import, or a pause point naming no node, leaves nothing behind."""
+        that does not import, a pause point naming no node, or a plain value given to a
+        ``StateGraph`` as its input, leaves nothing behind."""
         graph = self.load_graph(project)
+        if isinstance(initial_state, (str, bytes, int, float, list, tuple)) and is_state_graph(graph):
+            raise InvalidArgumentError(
+                f"Workflow {project.name!r} is a StateGraph: its input is its initial state, an object of "
+                f"state keys (a JSON object), not a {type(initial_state).__name__}. Only an @entrypoint "
+                "(the Functional API) takes any value."
+            )
         wanted = pause or project.pause
         asked = [*wanted.before, *wanted.after]
         if asked:
@@ -191,6 +202,11 @@ class Services:
         execution = self.executions.get(execution_id)
         found = self.adapter.get_tuple(execution.thread_id, checkpoint_id or execution.head_checkpoint_id)
         return self.tracker.checkpoint_snapshot(str(found.checkpoint["id"])) if self.tracker else None
+
+
+def is_state_graph(graph: Any) -> bool:
+    """A ``StateGraph``, built or compiled (an ``@entrypoint`` is a plain ``Pregel``)."""
+    return isinstance(graph, (StateGraph, CompiledStateGraph))
 
 
 def graph_nodes(graph: Any) -> set[str]:

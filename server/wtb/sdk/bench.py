@@ -153,10 +153,11 @@ class WTBTestBench:
         """Run a workflow to its end (or to a failure or pause) and return the execution.
 
         The workflow is loaded and the pause points checked first: a workflow file that does
-        not import, or a pause at no node, is an error that records nothing.
+        not import, a pause at no node, or a plain value (a string, a number, a list) as the
+        input of a ``StateGraph`` is an error that records nothing.
         """
         chosen = self._services.project_of(project)
-        self._services.load_checked(chosen, pause)
+        self._services.load_checked(chosen, pause, initial_state)
         execution = self.create_execution(chosen, initial_state, config, name, pause=pause)
         return self.run_execution(execution.id, on_event=on_event)
 
