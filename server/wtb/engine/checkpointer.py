@@ -251,16 +251,19 @@ class TrackingSaver(SqliteSaver):
             found = SqliteSaver.get_tuple(self, config)
             if found is None:
                 return
-            configurable = found.config["configurable"]
-            thread_id = str(configurable["thread_id"])
-            steps = {str(ns): str(cid) for ns, cid in ((found.metadata or {}).get("parents") or {}).items()}
-            steps[str(configurable.get("checkpoint_ns", ""))] = str(configurable["checkpoint_id"])
-            for namespace, checkpoint_id in steps.items():
-                at = {"thread_id": thread_id, "checkpoint_ns": namespace, "checkpoint_id": checkpoint_id}
-                step = SqliteSaver.get_tuple(self, {"configurable": at})
-                if step is not None:
-                    tasks = {str(task_id) for task_id, _, _ in step.pending_writes or []}
-                    paused_tasks.record(self.conn, thread_id, namespace, checkpoint_id, tasks)
+            thread_id = str(found.config["configurable"]["thread_id"])
+            steps = [found]  # the head, read once, and the steps running it
+            for namespace, checkpoint_id in ((found.metadata or {}).get("parents") or {}).items():
+                at = {"thread_id": thread_id, "checkpoint_ns": str(namespace), "checkpoint_id": str(checkpoint_id)}
+                parent = SqliteSaver.get_tuple(self, {"configurable": at})
+                if parent is not None:
+                    steps.append(parent)
+            for step in steps:
+                where = step.config["configurable"]
+                tasks = {str(task_id) for task_id, _, _ in step.pending_writes or []}
+                paused_tasks.record(
+                    self.conn, thread_id, str(where.get("checkpoint_ns", "")), str(where["checkpoint_id"]), tasks
+                )
 
     async def aget_delta_channel_history(self, *, config: Any, channels: Sequence[str]) -> Mapping[str, Any]:
         return self.get_delta_channel_history(config=config, channels=channels)

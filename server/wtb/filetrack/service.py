@@ -282,8 +282,7 @@ class SqliteFileTrackingService:
         self, checkpoint_id: str, execution_id: str, snapshot_id: str, output_files: Mapping[str, str | None]
     ) -> None:
         """Record that a checkpoint's files are ``snapshot_id`` and which files its step touched."""
-        if snapshot_id != EMPTY_TREE and not self._snapshot_exists(snapshot_id):
-            raise NotFoundError(f"no snapshot {snapshot_id} in {self.data_dir}")
+        self._check_linkable(snapshot_id)
         with self._mutex:
             self._db.run(INSERT_LINK, link_row(Link(checkpoint_id, execution_id, None), snapshot_id, output_files))
 
@@ -295,8 +294,7 @@ class SqliteFileTrackingService:
         ``@task`` calls). LangGraph keeps those tasks' results and does not run them again,
         so going on from the checkpoint must start from these files, or theirs are lost.
         """
-        if snapshot_id != EMPTY_TREE and not self._snapshot_exists(snapshot_id):
-            raise NotFoundError(f"no snapshot {snapshot_id} in {self.data_dir}")
+        self._check_linkable(snapshot_id)
         with self._mutex:
             self._db.run(
                 "INSERT OR REPLACE INTO stops (checkpoint_id, execution_id, snapshot, created_at) VALUES (?, ?, ?, ?)",
@@ -481,8 +479,7 @@ class SqliteFileTrackingService:
 
     def pin(self, name: str, snapshot_id: str) -> None:
         """Keep a snapshot through :meth:`gc` under a name (e.g. the undo point of a rollback)."""
-        if snapshot_id != EMPTY_TREE and not self._snapshot_exists(snapshot_id):
-            raise NotFoundError(f"no snapshot {snapshot_id} in {self.data_dir}")
+        self._check_linkable(snapshot_id)
         with self._mutex:
             self._db.run(
                 "INSERT OR REPLACE INTO pins (name, snapshot, created_at) VALUES (?, ?, ?)",
@@ -532,6 +529,11 @@ class SqliteFileTrackingService:
 
     def _make_rules(self) -> Rules:
         return Rules(self.workspace, self.config, self.data_dir)
+
+    def _check_linkable(self, snapshot_id: str) -> None:
+        """A link or pin may name the empty tree or a stored snapshot, nothing else."""
+        if snapshot_id != EMPTY_TREE and not self._snapshot_exists(snapshot_id):
+            raise NotFoundError(f"no snapshot {snapshot_id} in {self.data_dir}")
 
     def _snapshot_exists(self, snapshot_id: str) -> bool:
         if self._recently_committed(snapshot_id):
