@@ -40,6 +40,16 @@ def step(state):
         os._exit(1)
     if n == 3 and state.get("mode") == "segv":
         os.kill(os.getpid(), signal.SIGSEGV)
+    if state.get("mode") == "quick":  # steps too quick for each to link its files alone
+        if n == 6:
+            os._exit(1)
+        return {"n": n}
+    if state.get("mode") == "block":  # quick steps, then one that waits for a file "go"
+        if n == 5:
+            Path("progress").write_text("5")
+            while not Path("go").exists():
+                time.sleep(0.02)
+        return {"n": n}
     time.sleep(0.1)
     Path("progress").write_text(str(n))
     return {"n": n}
@@ -138,6 +148,55 @@ def test_a_run_whose_process_died_is_failed_on_reopen_and_can_resume_roll_back_a
         bench.rollback(died.id, second.id)
         assert bench.get_state(died.id)["n"] == 2
         assert (slow_ws / "out.txt").read_text() == "2"
+
+
+def test_a_run_that_died_between_quick_steps_keeps_the_files_of_every_checkpoint_it_stored(slow_ws: Path) -> None:
+    """A run links its checkpoints' files a burst at a time; a death in the middle of a burst
+    loses none of them: the reaper links them from the checkpoints' own metadata."""
+    process = start_cli_run(slow_ws, {"mode": "quick"})
+    assert process.wait(timeout=60) == 1, process.stderr
+
+    with WTBTestBench.create(workspace=slow_ws) as bench:
+        died = only_execution(bench)
+        assert died.status is ExecutionStatus.FAILED
+        checkpoints = bench.get_checkpoints(died.id)
+        assert [c.snapshot_id is not None for c in checkpoints] == [True] * len(checkpoints)
+        by_n = {bench.get_state(died.id, c.id).get("n"): c for c in checkpoints}
+        assert set(by_n) >= {1, 2, 3, 4, 5}
+        assert by_n[5].output_files.keys() == {"out.txt"}  # what that step changed, counted again
+        bench.rollback(died.id, by_n[2].id)
+        assert (slow_ws / "out.txt").read_text() == "2"
+        bench.rollback(died.id, by_n[5].id)
+        assert (slow_ws / "out.txt").read_text() == "5"
+
+
+def test_a_run_blocked_in_a_node_has_linked_the_files_of_the_quick_steps_before(slow_ws: Path) -> None:
+    """Links held for a burst are written within a moment even when no checkpoint follows
+    (a node that runs for minutes): another process sees every stored checkpoint's files."""
+    process = start_cli_run(slow_ws, {"mode": "block", "limit": 6})
+    try:
+        wait_for_step(slow_ws, process, 5)
+        deadline = time.monotonic() + 30
+        while True:
+            with WTBTestBench.create(workspace=slow_ws) as bench:
+                running = only_execution(bench)
+                assert running.status is ExecutionStatus.RUNNING
+                checkpoints = bench.get_checkpoints(running.id)
+                linked = [c.snapshot_id is not None for c in checkpoints]
+            if len(checkpoints) >= 5 and all(linked):  # input, __start__'s, and steps 1 to 4
+                break
+            assert time.monotonic() < deadline, f"links still missing while the run waits: {linked}"
+            time.sleep(0.1)
+        (slow_ws / "go").write_text("")
+        assert process.wait(timeout=60) == 0, process.stderr
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=60)
+    with WTBTestBench.create(workspace=slow_ws) as bench:
+        done = only_execution(bench)
+        assert done.status is ExecutionStatus.COMPLETED
+        assert all(c.snapshot_id is not None for c in bench.get_checkpoints(done.id))
 
 
 def test_a_live_run_in_another_process_is_left_running_and_is_failed_once_it_dies(slow_ws: Path) -> None:

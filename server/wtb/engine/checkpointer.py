@@ -28,6 +28,8 @@ from wtb.engine.state_values import MARK, WRITE_MARK, StateGcReport, StateStorag
 from wtb.engine.thread_copy import paused_writes
 from wtb.sqlite import connect
 
+#: The checkpoint metadata key that names the snapshot of the checkpoint's files.
+FILES_KEY = "wtb_files"
 CheckpointHook = Callable[[dict[str, Any], dict[str, Any], str | None, Any], None]
 SnapshotHook = Callable[[dict[str, Any], dict[str, Any]], Any]  # (checkpoint, metadata) -> snapshot
 
@@ -81,6 +83,8 @@ class TrackingSaver(SqliteSaver):
             metadata = {**metadata, "wtb_replayed": sorted(self._replayed)}
             self._replayed.clear()
         snapshot = self._take_snapshot(checkpoint, dict(metadata)) if self._take_snapshot else None
+        if isinstance(snapshot, str):  # with the checkpoint, in its transaction: see engine/relink.py
+            metadata = {**metadata, FILES_KEY: snapshot}
         stored = self._put_by_content(config, checkpoint, metadata, new_versions)
         self._heads.pop(str(config.get("configurable", {}).get("checkpoint_ns", "")), None)
         if self._on_checkpoint:

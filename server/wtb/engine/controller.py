@@ -90,9 +90,9 @@ class ExecutionController:
 
     def run(self, request: RunRequest, on_event: EventSink | None) -> Execution:
         execution = request.execution
+        recorder = RunRecorder(execution.id, request.tracker, request.previous_snapshot, hold_links=True)
         conn = open_checkpoint_db(self._checkpoint_db)
         try:
-            recorder = RunRecorder(execution.id, request.tracker, request.previous_snapshot)
             stored: dict[str, Any] = {}  # checkpoint id -> its values, for the views (see note_stored_values)
 
             def on_checkpoint(checkpoint: dict[str, Any], metadata: dict[str, Any], parent: Any, snapshot: Any) -> None:
@@ -127,9 +127,13 @@ class ExecutionController:
             complete_views(compiled, execution.thread_id, views, watch.started)
             order_next_as_history(compiled, execution.thread_id, views)
             views.flush()
+            recorder.write_links()  # before the status: an execution that ended has all its links
             return self._finish(execution, saver, recorder, views, error, on_event, request.pause.on_error)
         finally:
-            conn.close()
+            try:
+                recorder.write_links()  # a run that broke off: the links of what it stored
+            finally:
+                conn.close()
 
     @staticmethod
     def _resume_point(saver: TrackingSaver, execution: Execution, checkpoint_id: str | None) -> str | None:

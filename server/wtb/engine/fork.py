@@ -38,16 +38,17 @@ class _FixedSnapshot:
         return self._snapshot
 
     def snapshot_for(
-        self, checkpoint_id: str, execution_id: str, previous: str | None
+        self, checkpoint_id: str, execution_id: str, previous: str | None, *, link: bool = True
     ) -> tuple[str, dict[str, str | None]]:
-        self._tracker.link_checkpoint(checkpoint_id, execution_id, self._snapshot, {})
+        if link:
+            self._tracker.link_checkpoint(checkpoint_id, execution_id, self._snapshot, {})
         return self._snapshot, {}
 
     def changes(self, old: str | None, new: str) -> dict[str, str | None]:
         return {}
 
-    def link_checkpoint(self, checkpoint_id: str, execution_id: str, snapshot_id: str, output_files: Any) -> None:
-        self._tracker.link_checkpoint(checkpoint_id, execution_id, snapshot_id, output_files)
+    def link_checkpoints(self, execution_id: str, links: Any) -> None:
+        self._tracker.link_checkpoints(execution_id, links)
 
     def link_stop(self, checkpoint_id: str, execution_id: str, snapshot_id: str) -> None:
         self._tracker.link_stop(checkpoint_id, execution_id, snapshot_id)

@@ -23,6 +23,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from wtb.engine import relink
 from wtb.errors import BusyError, InvalidArgumentError, InvalidStateError, UnknownCheckpointError, UnsafePathError
 from wtb.models import Execution, ExecutionError, ExecutionStatus
 
@@ -103,7 +104,10 @@ def _end_if_ownerless(
             if execution.batch_id and _held(services, execution.batch_id):
                 return None
             head, next_nodes = _latest(services, execution)
-            return services.executions.end_running(execution_id, status, error(next_nodes), head)
+            ended = services.executions.end_running(execution_id, status, error(next_nodes), head)
+            if ended:
+                relink.try_relink_lost(services, execution)
+            return ended
     except BusyError:
         return None
 

@@ -12,8 +12,12 @@ subgraph with the parent's step before it. What LangGraph says of each checkpoin
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+import threading
+import time
+from collections.abc import Callable, Mapping
 from typing import Any, Protocol
+
+from wtb.engine.link_writer import HOLD_LINKS_S, LINK_WRITER
 
 EventSink = Callable[[dict[str, Any]], None]
 logger = logging.getLogger(__name__)
@@ -25,11 +29,11 @@ class Tracker(Protocol):
 
     def snapshot(self) -> str: ...
     def snapshot_for(
-        self, checkpoint_id: str, execution_id: str, previous: str | None
+        self, checkpoint_id: str, execution_id: str, previous: str | None, *, link: bool = True
     ) -> tuple[str, dict[str, str | None]]: ...
     def changes(self, old: str | None, new: str) -> dict[str, str | None]: ...
-    def link_checkpoint(
-        self, checkpoint_id: str, execution_id: str, snapshot_id: str, output_files: Any
+    def link_checkpoints(
+        self, execution_id: str, links: Mapping[str, tuple[str, Mapping[str, str | None]]]
     ) -> None: ...
     def link_stop(self, checkpoint_id: str, execution_id: str, snapshot_id: str) -> None: ...
 
@@ -47,7 +51,18 @@ def _enclosing(scope: Scope) -> Scope:
 
 
 class RunRecorder:
-    def __init__(self, execution_id: str, tracker: Tracker | None, previous_snapshot: str | None) -> None:
+    """The files of one run's checkpoints.
+
+    ``hold_links``: link checkpoints to their snapshots a burst at a time, at most
+    ``HOLD_LINKS_S`` after the first (``engine/link_writer.py``) and when the caller calls
+    :meth:`write_links` at the run's end, instead of one transaction each: a commit costs
+    more than a quick step's snapshot. A checkpoint is linked only once it is stored; one
+    whose link a crash lost is linked again from its metadata (``engine/relink.py``).
+    """
+
+    def __init__(
+        self, execution_id: str, tracker: Tracker | None, previous_snapshot: str | None, *, hold_links: bool = False
+    ) -> None:
         self.execution_id = execution_id
         #: The root graph's latest checkpoint.
         self.head: str | None = None
@@ -60,7 +75,11 @@ class RunRecorder:
         self._tracker = tracker
         self._previous: dict[Scope, str | None] = {(): previous_snapshot}
         self._start_snapshot: str | None = None
-        self._linked: dict[str, dict[str, str | None]] = {}  # checkpoint id -> output files, linked already
+        self._outputs: dict[str, dict[str, str | None]] = {}  # checkpoint id -> output files, snapshot taken
+        self._hold_links = hold_links
+        self._held: dict[str, tuple[str, dict[str, str | None]]] = {}  # links not written yet
+        self._held_since = 0.0
+        self._held_lock = threading.Lock()  # the link writer's thread writes them too
 
     def _previous_of(self, scope: Scope) -> str | None:
         while scope and scope not in self._previous:
@@ -70,8 +89,7 @@ class RunRecorder:
     def take_snapshot(self, checkpoint: dict[str, Any], metadata: dict[str, Any]) -> str | None:
         """The workspace's files for the checkpoint being stored.
 
-        A fresh snapshot is linked to the checkpoint in the same transaction (the link
-        of a checkpoint whose store then fails is never listed). The root graph's
+        It is linked to the checkpoint once the checkpoint is stored (:meth:`on_checkpoint`). The root graph's
         ``fork`` checkpoint (LangGraph's copy of the checkpoint a run resumes from) has
         exactly the files of that checkpoint: the workspace was brought to them before
         the run, and LangGraph may store it while the first node already runs, so a
@@ -86,8 +104,9 @@ class RunRecorder:
         if not scope and metadata.get("source") == "input" and self._start_snapshot is not None:
             return self._start_snapshot
         checkpoint_id = str(checkpoint["id"])
-        snapshot, outputs = self._tracker.snapshot_for(checkpoint_id, self.execution_id, self._previous_of(scope))
-        self._linked[checkpoint_id] = outputs
+        previous = self._previous_of(scope)
+        snapshot, outputs = self._tracker.snapshot_for(checkpoint_id, self.execution_id, previous, link=False)
+        self._outputs[checkpoint_id] = outputs
         return snapshot
 
     def take_start_snapshot(self) -> None:
@@ -123,16 +142,40 @@ class RunRecorder:
         if metadata.get("wtb_replayed"):
             self.replayed[checkpoint_id] = list(metadata["wtb_replayed"])
         if self._tracker is not None and snapshot is not None:
-            output_files = self._linked.pop(checkpoint_id, None)
+            output_files = self._outputs.pop(checkpoint_id, None)
             if output_files is None:
                 previous = self._previous_of(scope)
                 output_files = self._tracker.changes(previous, snapshot) if previous is not None else {}
-                self._tracker.link_checkpoint(checkpoint_id, self.execution_id, snapshot, output_files)
             self._previous[scope] = snapshot
             self.links[checkpoint_id] = (snapshot, output_files)
+            self._hold(checkpoint_id, snapshot, output_files)
         self.last = checkpoint_id
         if not scope:
             self.head = checkpoint_id
+
+    def _hold(self, checkpoint_id: str, snapshot: str, output_files: dict[str, str | None]) -> None:
+        with self._held_lock:
+            first = not self._held
+            if first:
+                self._held_since = time.monotonic()
+            self._held[checkpoint_id] = (snapshot, output_files)
+            due = not self._hold_links or time.monotonic() - self._held_since >= HOLD_LINKS_S
+        if due:
+            self.write_links()
+        elif first:
+            LINK_WRITER.write_later(self)
+
+    def write_links(self) -> None:
+        """Link the checkpoints stored and not linked yet, in one transaction (kept if it fails)."""
+        with self._held_lock:
+            if not self._held or self._tracker is None:
+                return
+            held, self._held = self._held, {}
+            try:
+                self._tracker.link_checkpoints(self.execution_id, held)
+            except BaseException:
+                self._held = {**held, **self._held}
+                raise
 
     @property
     def stopped_at(self) -> str | None:

@@ -126,32 +126,33 @@ class SqliteFileTrackingService:
             return self._snapshot()[0]
 
     def snapshot_for(
-        self, checkpoint_id: str, execution_id: str, previous: str | None
+        self, checkpoint_id: str, execution_id: str, previous: str | None, *, link: bool = True
     ) -> tuple[str, dict[str, str | None]]:
-        """Snapshot now and link it to a checkpoint: what a run does at every checkpoint.
+        """Snapshot now for a checkpoint: what a run does at every checkpoint.
 
         Returns the snapshot id and the step's output files (what changed since
-        ``previous``, the snapshot of the checkpoint before). The link is written in the
-        snapshot's own transaction, or alone when the workspace did not change: one
-        commit per checkpoint instead of two.
+        ``previous``, the snapshot of the checkpoint before). With ``link``, the
+        checkpoint is linked to the snapshot in the snapshot's own transaction, or alone
+        when the workspace did not change; without, the caller links it later (a run
+        links a burst of checkpoints in one transaction: :meth:`link_checkpoints`).
         """
-        link = Link(checkpoint_id, execution_id, previous)
         if not self.config.enabled:
             self._last_mode = "disabled"
-            self.link_checkpoint(checkpoint_id, execution_id, EMPTY_TREE, {})
+            if link:
+                self.link_checkpoint(checkpoint_id, execution_id, EMPTY_TREE, {})
             return EMPTY_TREE, {}
         with self._mutex:
             self._check_open()
-            return self._snapshot(link)
+            return self._snapshot(Link(checkpoint_id, execution_id, previous), write_link=link)
 
-    def _snapshot(self, link: Link | None = None) -> tuple[str, dict[str, str | None]]:
+    def _snapshot(self, link: Link | None = None, *, write_link: bool = True) -> tuple[str, dict[str, str | None]]:
         dirty = self._take_dirty()
         base, self._base = self._base, None  # if anything below fails, the drained paths are lost: walk next time
         if dirty is not None and not dirty and base is not None and self._recently_committed(base):
             self._last_mode = "unchanged"
             self._base = base
             outputs = self._outputs(link, base, {})
-            if link is not None:
+            if link is not None and write_link:
                 self._db.run(INSERT_LINK, link_row(link, base, outputs))
             return base, outputs
         with self._gc_lock.shared():
@@ -163,7 +164,7 @@ class SqliteFileTrackingService:
                 result = self._scanner(self.workspace, self._rules, store=True).full(previous)
             self._trees.derived(result.derived)  # a fact about hashes: true committed or not
             outputs = self._outputs(link, result.root, result.decoded)
-            row = None if link is None else link_row(link, result.root, outputs)
+            row = None if link is None or not write_link else link_row(link, result.root, outputs)
             if self._recently_committed(result.root):  # a workspace that came back to a state it had
                 if result.root == base:
                     self._last_mode = "rewritten"
@@ -285,6 +286,23 @@ class SqliteFileTrackingService:
         self._check_linkable(snapshot_id)
         with self._mutex:
             self._db.run(INSERT_LINK, link_row(Link(checkpoint_id, execution_id, None), snapshot_id, output_files))
+
+    def link_checkpoints(
+        self, execution_id: str, links: Mapping[str, tuple[str, Mapping[str, str | None]]]
+    ) -> None:
+        """:meth:`link_checkpoint` for many checkpoints (id -> (snapshot, output files)) in one transaction.
+
+        A commit costs more than the rows it writes (the pages of three b-trees, each
+        time): a run of quick steps links its checkpoints a burst at a time.
+        """
+        for snapshot_id in {snapshot for snapshot, _ in links.values()}:
+            self._check_linkable(snapshot_id)
+        rows = [
+            link_row(Link(checkpoint_id, execution_id, None), snapshot_id, outputs)
+            for checkpoint_id, (snapshot_id, outputs) in links.items()
+        ]
+        with self._mutex, self._db.write() as cur:
+            cur.executemany(INSERT_LINK, rows)
 
     def link_stop(self, checkpoint_id: str, execution_id: str, snapshot_id: str) -> None:
         """Record the files a run stopped with at ``checkpoint_id``, its head, with a step left to run.
