@@ -309,6 +309,24 @@ def test_snapshot_for_a_checkpoint_links_it_with_its_output_files(
     assert svc.changes(s0, s1) == out1
 
 
+def test_snapshots_taken_without_links_are_linked_later_in_one_call(
+    make_workspace: MakeWs, make_service: MakeSvc
+) -> None:
+    ws = make_workspace({"a.txt": "a"})
+    svc = make_service(ws, start=True)
+    s0, _ = svc.snapshot_for("c0", "ex", None, link=False)
+    (ws / "a.txt").write_text("a2")
+    s1, out1 = svc.snapshot_for("c1", "ex", s0, link=False)  # a changed workspace: its snapshot is committed
+    assert out1 == {"a.txt": hash_bytes(b"a2")}
+    assert svc.checkpoint_links("ex") == {} and svc.checkpoint_snapshot("c1") is None
+    with pytest.raises(NotFoundError):  # one unknown snapshot: nothing of the call is written
+        svc.link_checkpoints("ex", {"c0": (s0, {}), "c1": (s1, out1), "c2": ("f" * 64, {})})
+    assert svc.checkpoint_links("ex") == {}
+    svc.link_checkpoints("ex", {"c0": (s0, {}), "c1": (s1, out1)})
+    assert svc.checkpoint_links("ex") == {"c0": (s0, {}), "c1": (s1, out1)}
+    assert svc.read_file(svc.checkpoint_snapshot("c0") or "", "a.txt") == b"a"
+
+
 def test_snapshot_for_after_an_unknown_snapshot_links_nothing(make_workspace: MakeWs, make_service: MakeSvc) -> None:
     ws = make_workspace({"a.txt": "a"})
     svc = make_service(ws, start=True)

@@ -40,8 +40,7 @@ class _FixedSnapshot:
     def snapshot_for(
         self, checkpoint_id: str, execution_id: str, previous: str | None, *, link: bool = True
     ) -> tuple[str, dict[str, str | None]]:
-        if link:
-            self._tracker.link_checkpoint(checkpoint_id, execution_id, self._snapshot, {})
+        """The parent's snapshot; the recorder links it once the checkpoint is stored (it asks ``link=False``)."""
         return self._snapshot, {}
 
     def changes(self, old: str | None, new: str) -> dict[str, str | None]:
