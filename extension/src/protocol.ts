@@ -363,7 +363,7 @@ export interface DiffResult {
  */
 export interface RunParams {
   workflow: string;
-  initialState?: Record<string, unknown> | null;
+  initialState?: unknown;
   config?: Record<string, unknown> | null;
   name?: string | null;
   timeoutS?: number | null;

@@ -74,9 +74,17 @@ def build_ticker():
 
 
 ticker = build_ticker()
+
+
+from langgraph.func import entrypoint  # noqa: E402
+
+
+@entrypoint()
+def shout(text):
+    return text.upper() + "!"
 """
 
-GRAPHS = {name: f"./flows.py:{name}" for name in ("raises", "exits", "segfaults", "hangs", "prints", "ticker")}
+GRAPHS = {name: f"./flows.py:{name}" for name in ("raises", "exits", "segfaults", "hangs", "prints", "ticker", "shout")}
 
 UNDECLARED = """
 from typing import TypedDict

@@ -185,6 +185,25 @@ async def test_bad_params_and_unknown_ids_are_json_rpc_errors_with_messages(
     assert state["values"]["x"] == 1
 
 
+async def test_an_entrypoint_runs_with_a_plain_value_and_a_state_graph_refuses_one(
+    start_daemon: StartDaemon, flows_ws: Path, no_tracking: dict[str, Any]
+) -> None:
+    daemon = await start_daemon(flows_ws, **no_tracking)
+    shouted = await daemon.request("wtb/run", {"workflow": "shout", "initialState": "hello", "wait": True})
+    assert shouted["execution"]["status"] == "completed", shouted["execution"]["error"]
+    state = await daemon.request("wtb/getState", {"executionId": shouted["execution"]["id"]})
+    assert state["values"] == {"value": "HELLO!"}  # wtb/getState's form of a value that is not an object
+
+    # The daemon never imports workflow code, so the worker finds out, before the graph runs.
+    refused = await daemon.request("wtb/run", {"workflow": "raises", "initialState": "hello", "wait": True})
+    failed = refused["execution"]
+    assert failed["status"] == "failed" and failed["error"]["type"] == "InvalidArgumentError"
+    assert "is a StateGraph" in failed["error"]["message"] and "not a str" in failed["error"]["message"]
+    page = await daemon.request("wtb/listCheckpoints", {"executionId": failed["id"]})
+    assert page["checkpoints"] == []  # refused before LangGraph stored anything
+    await alive(daemon)
+
+
 async def test_an_untrusted_workspace_refuses_to_run_code_or_write_files(
     start_daemon: StartDaemon, flows_ws: Path, no_tracking: dict[str, Any]
 ) -> None:

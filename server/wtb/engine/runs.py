@@ -16,7 +16,7 @@ from typing import Any
 from wtb.config import PauseStrategyConfig, WorkflowProject
 from wtb.engine.controller import Heads, RunRequest
 from wtb.engine.recorder import EventSink
-from wtb.engine.services import Services
+from wtb.engine.services import Services, check_input
 from wtb.engine.state_adapter import thread_config
 from wtb.engine.views import CheckpointView
 from wtb.errors import InterruptPendingError, InvalidArgumentError, InvalidStateError
@@ -267,7 +267,10 @@ def start_run(
     starting outputs there).
     """
     project = services.get_project(execution.project)
-    graph = with_node_envs(services, project, services.load_graph(project), execution.id)
+    loaded = services.load_graph(project)
+    if checkpoint_id is None and heads is None:  # a first run: the daemon and a batch record it unchecked
+        check_input(project, loaded, initial)
+    graph = with_node_envs(services, project, loaded, execution.id)
     replayed: list[str] = []
     graph = with_replay(services, project, graph, replayed, execution.id)
     tracker = services.tracker if project.file_tracking.enabled else None

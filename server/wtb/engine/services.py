@@ -168,12 +168,7 @@ class Services:
         that does not import, a pause point naming no node, or a plain value given to a
         ``StateGraph`` as its input, leaves nothing behind."""
         graph = self.load_graph(project)
-        if isinstance(initial_state, (str, bytes, int, float, list, tuple)) and is_state_graph(graph):
-            raise InvalidArgumentError(
-                f"Workflow {project.name!r} is a StateGraph: its input is its initial state, an object of "
-                f"state keys (a JSON object), not a {type(initial_state).__name__}. Only an @entrypoint "
-                "(the Functional API) takes any value."
-            )
+        check_input(project, graph, initial_state)
         wanted = pause or project.pause
         asked = [*wanted.before, *wanted.after]
         if asked:
@@ -212,3 +207,14 @@ def is_state_graph(graph: Any) -> bool:
 def graph_nodes(graph: Any) -> set[str]:
     """The node names of a ``StateGraph`` or a compiled graph (LangGraph's ``nodes``)."""
     return {str(name) for name in getattr(graph, "nodes", {}) if not str(name).startswith("__")}
+
+
+def check_input(project: WorkflowProject, graph: Any, initial_state: Any) -> None:
+    """Refuse a plain value (a string, a number, a list) as the input of a ``StateGraph``, whose
+    input is its initial state; only an ``@entrypoint`` takes any value."""
+    if isinstance(initial_state, (str, bytes, int, float, list, tuple)) and is_state_graph(graph):
+        raise InvalidArgumentError(
+            f"Workflow {project.name!r} is a StateGraph: its input is its initial state, an object of "
+            f"state keys (a JSON object), not a {type(initial_state).__name__}. Only an @entrypoint "
+            "(the Functional API) takes any value."
+        )

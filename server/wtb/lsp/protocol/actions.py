@@ -21,7 +21,9 @@ class RunParams:
     """
 
     workflow: str
-    initial_state: dict[str, Any] | None = None
+    #: The graph's input: an object of state keys for a ``StateGraph``, any JSON value for an
+    #: ``@entrypoint`` (a plain value given to a ``StateGraph`` fails the run with a clear error).
+    initial_state: Any = None
     config: dict[str, Any] | None = None
     name: str | None = None
     timeout_s: float | None = None
