@@ -88,7 +88,7 @@ def test_params_come_from_camel_case_and_ignore_unknown_fields() -> None:
         (p.ReadFileParams, {"executionId": "e", "path": "a", "encoding": "utf-16"}, "params.encoding"),
         (p.DiffParams, {"a": {"executionId": "e"}, "b": {}}, "params.b.executionId"),
         (p.RunParams, {"workflow": "w", "wait": "yes"}, "expected a boolean"),
-        (p.RunParams, {"workflow": "w", "initialState": [1]}, "params.initialState"),
+        (p.RunParams, {"workflow": "w", "config": [1]}, "params.config"),  # initialState takes any JSON value
         (p.GetStateParams, [1, 2], "params must be an object"),
     ],
 )
