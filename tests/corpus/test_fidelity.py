@@ -335,6 +335,15 @@ def pick(plain: PlainRun, kind: str) -> tuple[str, int]:
     if kind == "interrupted":
         root = plain.by_ns[""]
         return "", next(i for i, c in enumerate(root) if c.interrupts)
+    if kind == "nested":  # a subgraph's step whose next node is a subgraph of its own, not run yet
+        for namespace, checkpoints in plain.by_ns.items():
+            if not namespace:
+                continue
+            below = {ns.rpartition("|")[2] for ns in plain.by_ns if ns.startswith(namespace + "|")}
+            for i, checkpoint in enumerate(checkpoints):
+                if below & set(checkpoint.next):
+                    return namespace, i
+        raise AssertionError("no step inside a subgraph goes on into a nested one")
     assert kind == "inner"
     namespace = max(plain.by_ns, key=lambda ns: ns.count("|") + 1 if ns else 0)
     return namespace, len(plain.by_ns[namespace]) // 2
@@ -493,9 +502,13 @@ def test_rollback_and_undo(name: str, kind: str, tmp_path: Path, make_bench: Cal
     assert disk_files(wtb.workspace) == plain.final_files
 
 
+#: Graphs with a subgraph inside a subgraph: going on from a step of the outer one, before the
+#: inner one ran, runs the inner one again (its namespace holds the checkpoints it made then).
+NESTED = ["subgraph2"]
 FORKS = (
     [(name, "middle") for name in NAMES]
     + [(name, "inner") for name in SUBGRAPHS]
+    + [(name, "nested") for name in NESTED]
     + [(name, "interrupted") for name in INTERRUPTS]
 )
 FORK_FAILS: dict[tuple[str, str], str] = {}
@@ -683,6 +696,23 @@ def test_a_rollback_inside_a_subgraph_resumes_from_there(tmp_path: Path, make_be
     assert bench.get_state(execution_id) == final and disk_files(wtb.workspace) == files
     assert bench.get_state(execution_id, after_i1.id) == at_i1  # the step rolled back to is as it was
     assert done.head_checkpoint_id not in before
+
+
+def test_going_on_inside_one_parallel_subgraph_runs_its_siblings_again(
+    tmp_path: Path, make_bench: Callable[..., Any]
+) -> None:
+    """Rolled back to the first step of one of three ``polish`` instances, a resume runs the
+    root step's tasks again: the siblings, whose namespaces hold the checkpoints they made
+    before, start over and write their files again (read as finished, they returned their
+    results without running, and the workspace restored to that step lacked their files)."""
+    wtb = run_wtb("send_subgraph", CORPUS["send_subgraph"], make_bench, tmp_path / "wtb")
+    bench, execution_id = wtb.bench, wtb.execution.id
+    final, files = bench.get_state(execution_id), disk_files(wtb.workspace)
+    first = next(c for c in bench.get_checkpoints(execution_id, subgraphs=True) if c.namespace and c.next == ["shape"])
+    bench.rollback(execution_id, first.id)
+    done = bench.resume(execution_id)
+    assert done.status is ExecutionStatus.COMPLETED, done.error
+    assert bench.get_state(execution_id) == final and disk_files(wtb.workspace) == files
 
 
 def test_a_resume_that_stops_inside_a_subgraph_again_says_so(tmp_path: Path, make_bench: Callable[..., Any]) -> None:

@@ -58,6 +58,8 @@ class TrackingSaver(SqliteSaver):
         self._replayed = replayed
         self._heads: dict[str, str] = {}  # namespace -> checkpoint read as its latest (see continue_from)
         self._heads_asked = False
+        self._continuing = False  # continue_from was given heads: other namespaces start empty
+        self._stored_in: set[str] = set()  # namespaces this saver stored a checkpoint in
 
     def continue_from(self, heads: Mapping[str, str], *, asked: bool = False) -> None:
         """Read ``heads[namespace]`` as the latest checkpoint of each namespace, until this saver
@@ -70,9 +72,18 @@ class TrackingSaver(SqliteSaver):
         over). As for a fork from such a step (``ThreadCopier.copy_up_to``), the heads'
         pending writes are read as none, their tasks run again, except, where the tasks
         ``asked`` questions, the writes they had while paused.
+
+        Every other namespace reads as having no checkpoint until this saver stores one
+        there. The tasks that run again under a head keep their ids (derived from the
+        head's), and so their subgraphs' namespaces, which hold the checkpoints those
+        subgraphs made after the head: read as their latest, a subgraph below the head, or
+        one beside it, would find itself finished and return without running a node,
+        its files missing from the workspace restored to the head's.
         """
         self._heads = dict(heads)
         self._heads_asked = asked
+        self._continuing = bool(heads)
+        self._stored_in = set()
 
     def setup(self) -> None:
         super().setup()
@@ -86,7 +97,9 @@ class TrackingSaver(SqliteSaver):
         if isinstance(snapshot, str):  # with the checkpoint, in its transaction: see engine/relink.py
             metadata = {**metadata, FILES_KEY: snapshot}
         stored = self._put_by_content(config, checkpoint, metadata, new_versions)
-        self._heads.pop(str(config.get("configurable", {}).get("checkpoint_ns", "")), None)
+        namespace = str(config.get("configurable", {}).get("checkpoint_ns", ""))
+        self._heads.pop(namespace, None)
+        self._stored_in.add(namespace)
         if self._on_checkpoint:
             parent = config.get("configurable", {}).get("checkpoint_id")
             self._on_checkpoint(dict(checkpoint), dict(metadata), parent, snapshot)
@@ -143,11 +156,21 @@ class TrackingSaver(SqliteSaver):
 
     def get_tuple(self, config: Any) -> CheckpointTuple | None:
         with self.lock:
+            if self._starts_empty(config):
+                return None
             head = self._head_for(config)
             if head is not None:
                 return head
             found = super().get_tuple(config)
             return self._decoded(found) if found is not None else None
+
+    def _starts_empty(self, config: Any) -> bool:
+        """Whether ``config``'s namespace reads as having no checkpoint yet (see :meth:`continue_from`)."""
+        configurable = config.get("configurable", {})
+        if not self._continuing or configurable.get("checkpoint_id"):
+            return False
+        namespace = str(configurable.get("checkpoint_ns", ""))
+        return namespace not in self._heads and namespace not in self._stored_in
 
     def _head_for(self, config: Any) -> CheckpointTuple | None:
         """The checkpoint :meth:`continue_from` reads as the latest one of ``config``'s namespace."""
