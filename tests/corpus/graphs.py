@@ -12,7 +12,11 @@ checkpointer), its input, and the answers to its interrupts.
 from __future__ import annotations
 
 import asyncio
+import datetime
+import decimal
+import enum
 import operator
+import uuid
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,13 +24,13 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, TypedDict
 
 from langchain_core.language_models.fake_chat_models import FakeMessagesListChatModel
-from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, RemoveMessage, ToolMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 from langchain_core.tools import InjectedToolCallId, tool
 from langgraph.cache.memory import InMemoryCache
 from langgraph.errors import NodeError, NodeTimeoutError
 from langgraph.func import entrypoint, task
-from langgraph.graph import END, START, StateGraph
+from langgraph.graph import END, START, MessagesState, StateGraph
 from langgraph.types import CachePolicy, Command, RetryPolicy, Send, TimeoutPolicy, interrupt
 from pydantic import BaseModel
 
@@ -872,6 +876,139 @@ def _asking_step(question: str) -> Callable[[Count], Count]:
     return ask
 
 
+# -- values JSON has no type for: LangGraph's serializer keeps most, turns a tuple into a list ----
+
+
+class Color(enum.Enum):
+    RED = "red"
+    BLUE = "blue"
+
+
+class Rich(TypedDict, total=False):
+    when: datetime.datetime
+    day: datetime.date
+    raw: bytes
+    tags: set[str]
+    pair: tuple[int, int]
+    price: decimal.Decimal
+    ident: uuid.UUID
+    color: Color
+
+
+def rich_values() -> StateGraph:
+    def first(state: Rich) -> Rich:
+        write("rich/first.txt", "1")
+        return {
+            "when": datetime.datetime(2026, 1, 2, 3, 4, 5, tzinfo=datetime.UTC), "day": datetime.date(2026, 1, 2),
+            "raw": b"\x00\xff", "tags": {"a", "b"}, "pair": (1, 2), "price": decimal.Decimal("1.10"),
+            "ident": uuid.UUID(int=5), "color": Color.RED,
+        }
+
+    def second(state: Rich) -> Rich:
+        write("rich/second.txt", f"{state['pair']} {sorted(state['tags'])}")
+        return {"color": Color.BLUE, "tags": state["tags"] | {"c"}}
+
+    return _chain([("first", first), ("second", second)])
+
+
+# -- input and output schemas narrower than the state ----
+
+
+class Question(TypedDict):
+    question: str
+
+
+class Reply(TypedDict):
+    answer: str
+
+
+class Thinking(TypedDict, total=False):
+    question: str
+    notes: str
+    answer: str
+
+
+def io_schemas() -> StateGraph:
+    def think(state: Question) -> dict[str, Any]:
+        write("io/notes.txt", state["question"])
+        return {"notes": state["question"].upper()}
+
+    def reply(state: Thinking) -> Reply:
+        write("io/answer.txt", state.get("notes", ""))
+        return {"answer": state.get("notes", "") + "!"}
+
+    graph = StateGraph(Thinking, input_schema=Question, output_schema=Reply)
+    graph.add_node("think", think)
+    graph.add_node("reply", reply)
+    graph.add_edge(START, "think")
+    graph.add_edge("think", "reply")
+    graph.add_edge("reply", END)
+    return graph
+
+
+# -- Command(goto=[Send, ...]): a node that updates the state and fans out ----
+
+
+def goto_sends() -> StateGraph:
+    def plan(state: MapState) -> Command[Literal["work"]]:
+        write("plan.txt", state["topic"])
+        return Command(update={"items": ["a", "b"]}, goto=[Send("work", {"item": i}) for i in ("a", "b")])
+
+    def work(state: WorkerInput) -> dict[str, Any]:
+        write(f"work/{state['item']}.txt", state["item"] * 2)
+        return {"results": [state["item"]]}
+
+    graph = StateGraph(MapState)
+    graph.add_node("plan", plan)
+    graph.add_node("work", work)
+    graph.add_edge(START, "plan")
+    graph.add_edge("work", END)
+    return graph
+
+
+# -- messages removed by id (RemoveMessage) ----
+
+
+def removed_messages() -> StateGraph:
+    def chat(state: MessagesState) -> dict[str, Any]:
+        count = len(state["messages"])
+        write("chat/log.txt", f"{count} messages")
+        return {"messages": [AIMessage(f"reply {count}", id=f"ai-{count}")]}
+
+    def trim(state: MessagesState) -> dict[str, Any]:
+        first = state["messages"][0]
+        write("chat/trimmed.txt", str(first.id))
+        return {"messages": [RemoveMessage(id=str(first.id))]}
+
+    graph = StateGraph(MessagesState)
+    graph.add_node("chat", chat)
+    graph.add_node("trim", trim)
+    graph.add_edge(START, "chat")
+    graph.add_edge("chat", "trim")
+    graph.add_edge("trim", END)
+    return graph
+
+
+# -- the Functional API: tasks run in parallel, entrypoint.final ----
+
+
+@task
+def shout(word: str) -> str:
+    write(f"shout/{word}.txt", word.upper())
+    return word.upper()
+
+
+def functional_parallel() -> Any:
+    @entrypoint()
+    def chorus(words: list[str]) -> Any:
+        futures = [shout(word) for word in words]
+        loud = [future.result() for future in futures]
+        write("chorus.txt", " ".join(loud))
+        return entrypoint.final(value=loud, save=len(loud))
+
+    return chorus
+
+
 CORPUS: dict[str, CorpusGraph] = {
     "async": CorpusGraph(async_chain, {"n": 0}, run_async=True),
     "mixed": CorpusGraph(mixed_chain, {"n": 0}, run_async=True, middle_step=2),
@@ -915,4 +1052,9 @@ CORPUS: dict[str, CorpusGraph] = {
     "asks_beside_writer": CorpusGraph(
         asks_beside_a_writer, {"topic": "t"}, answers=[{"Go ahead?": "yes"}], middle_step=0
     ),
+    "rich_values": CorpusGraph(rich_values, {}),
+    "io_schemas": CorpusGraph(io_schemas, {"question": "why"}),
+    "goto_sends": CorpusGraph(goto_sends, {"topic": "t"}),
+    "removed_messages": CorpusGraph(removed_messages, {"messages": [HumanMessage("hi", id="human-0")]}),
+    "functional_parallel": CorpusGraph(functional_parallel, ["la", "do"], middle_step=0),
 }

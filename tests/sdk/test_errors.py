@@ -138,3 +138,24 @@ def test_bad_config_and_state_types(sample_ws: Path, make_bench) -> None:
         bench.run("rag", RAG_INPUT, config=["not", "a", "mapping"])  # type: ignore[arg-type]
     with pytest.raises(WTBError):
         WTBTestBench.create(workspace=sample_ws / "does-not-exist")
+
+
+def test_a_state_edit_naming_a_field_the_state_lacks_is_refused_and_changes_nothing(
+    sample_ws: Path, make_bench
+) -> None:
+    """LangGraph's ``update_state`` drops an unknown key silently; a typo must not fork or
+    resume a run from the state the user meant to change."""
+    bench = make_bench(sample_ws)
+    execution = bench.run("rag", RAG_INPUT)
+    middle = bench.get_checkpoints(execution.id)[1]
+    with pytest.raises(InvalidArgumentError, match=r"'top_kk'.*its fields: answer, doc_count, query"):
+        bench.fork(execution.id, middle.id, state_updates={"top_kk": 5})
+    assert [e.id for e in bench.list_executions()] == [execution.id]
+    bench.rollback(execution.id, middle.id)
+    before = (bench.get_execution(execution.id).status, len(bench.get_checkpoints(execution.id)))
+    with pytest.raises(InvalidArgumentError, match="'top_kk'"):
+        bench.resume(execution.id, state_updates={"top_kk": 5})
+    assert (bench.get_execution(execution.id).status, len(bench.get_checkpoints(execution.id))) == before
+    state = bench.get_state(execution.id, middle.id)  # read back whole (with _output_files), one field changed
+    forked = bench.fork(execution.id, middle.id, state_updates={**state, "top_k": 1})
+    assert bench.get_state(forked.id)["top_k"] == 1

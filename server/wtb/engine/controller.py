@@ -17,7 +17,7 @@ import os
 import re
 import threading
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import aclosing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,8 +31,8 @@ from wtb.engine.attempts import AttemptRecorder, has_retry_policy, timed_nodes
 from wtb.engine.checkpointer import TrackingSaver, open_checkpoint_db
 from wtb.engine.recorder import EventSink, RunRecorder, Tracker
 from wtb.engine.state_adapter import thread_config, visible_values
-from wtb.engine.views import CheckpointView, ViewRecorder, from_payload, from_snapshot, to_checkpoint
-from wtb.errors import AsNodeRequiredError, NonSerializableStateError, WTBError
+from wtb.engine.views import CheckpointView, ViewRecorder, as_read_back, from_payload, from_snapshot, to_checkpoint
+from wtb.errors import AsNodeRequiredError, InvalidArgumentError, NonSerializableStateError, WTBError
 from wtb.models import Execution, ExecutionError, ExecutionStatus
 from wtb.store.executions import ExecutionStore
 from wtb.store.views import ViewStore
@@ -218,7 +218,7 @@ class ExecutionController:
             status = ExecutionStatus.PAUSED if pending else ExecutionStatus.COMPLETED
             execution = self._executions.set_status(execution_id, status)
         if stopped is not None:  # where it stopped, as LangGraph says
-            execution.state = stopped.values
+            execution.state = as_read_back(saver.serde, stopped.values)
             execution.next_nodes = list(stopped.next)
             execution.interrupts = stopped.pending_interrupts()
         self._emit(on_event, execution)
@@ -429,6 +429,7 @@ def edit_state(
     is stored. ``candidates``: those nodes, when the checkpoint is a copy LangGraph cannot
     trace back (a fork's first).
     """
+    check_edit_fields(compiled, updates)
     try:
         edited = compiled.update_state(config, updates, as_node=as_node)
     except InvalidUpdateError as exc:
@@ -438,6 +439,29 @@ def edit_state(
         raise
     views.add(from_snapshot(compiled.get_state(edited), edits=updates))
     return dict(edited)
+
+
+def check_edit_fields(compiled: Any, updates: Any) -> None:
+    """Refuse a state edit that names a field the graph's state does not have.
+
+    LangGraph's ``update_state`` drops such a key without a word: a typo in an edit would
+    then fork or resume a run from the state the user meant to change. The fields are the
+    state's (``StateGraph.channels``: every key its schemas declare); a Functional API
+    entrypoint's state is its value, edited whole, so it is not checked. ``_output_files``,
+    which ``get_state`` adds, is let through: an edit made from a state read back whole.
+    """
+    from langgraph.graph import StateGraph
+
+    builder = getattr(compiled, "builder", None)
+    if not isinstance(updates, Mapping) or not isinstance(builder, StateGraph):
+        return
+    unknown = sorted(str(key) for key in updates if key not in builder.channels and key != "_output_files")
+    if unknown:
+        fields = ", ".join(sorted(builder.channels)) or "none"
+        raise InvalidArgumentError(
+            f"The state edit names {', '.join(repr(k) for k in unknown)}, which the graph's state does not have "
+            f"(its fields: {fields})."
+        )
 
 
 def step_nodes(compiled: Any, config: dict[str, Any]) -> list[str]:

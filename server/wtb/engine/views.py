@@ -388,6 +388,17 @@ class ViewRecorder:
         self._store.put_many(rows)
 
 
+def as_read_back(serde: SerializerProtocol, values: Any) -> Any:
+    """``values`` as any later read gives them (``get_state``, LangGraph's own): through the
+    serializer they are stored with, where a tuple comes back as a list. A run's live
+    values are what the stream carried, before that round trip; one the serializer cannot
+    store (the run failed for it) is returned as it is."""
+    try:
+        return serde.loads_typed(serde.dumps_typed(values))
+    except Exception:
+        return values
+
+
 def _same(values: Any, stored: Any) -> bool:
     try:
         return bool(values == stored)
