@@ -37,6 +37,56 @@ def test_discovery_from_langgraph_json_and_pyproject(make_workspace, make_bench)
         assert bench.get_state(bench.run(name, {"n": 0}).id)["n"] == 3
 
 
+_PACKAGED_GRAPH = """
+    from typing import TypedDict
+    from langgraph.graph import END, START, StateGraph
+    {imports}
+
+    class State(TypedDict):
+        n: int
+
+    def step(state: State) -> State:
+        with open("{out}", "w") as f:
+            f.write(str(bump(state["n"])))
+        return {{"n": bump(state["n"])}}
+
+    builder = StateGraph(State)
+    builder.add_node("step", step)
+    builder.add_edge(START, "step")
+    builder.add_edge("step", END)
+    graph = builder.compile()
+"""
+
+
+def test_a_workflow_inside_a_package_imports_its_siblings_relatively_and_absolutely(
+    make_workspace, make_bench
+) -> None:
+    """The layout ``langgraph new`` makes (``src/agent/graph.py``, the package not installed),
+    and a package at the workspace's top: relative and absolute imports both work."""
+    ws = make_workspace(
+        {
+            "src/agent/__init__.py": "",
+            "src/agent/tools.py": "def bump(n: int) -> int:\n    return n + 1\n",
+            "src/agent/relative.py": _PACKAGED_GRAPH.format(imports="from .tools import bump", out="rel.txt"),
+            "src/agent/absolute.py": _PACKAGED_GRAPH.format(imports="from agent.tools import bump", out="abs.txt"),
+            "top/__init__.py": "",
+            "top/inner/__init__.py": "",
+            "top/inner/helpers.py": "def bump(n: int) -> int:\n    return n + 10\n",
+            "top/inner/flow.py": _PACKAGED_GRAPH.format(imports="from ..inner.helpers import bump", out="top.txt"),
+        },
+        {
+            "relative": "./src/agent/relative.py:graph",
+            "absolute": "./src/agent/absolute.py:graph",
+            "nested": "./top/inner/flow.py:graph",
+        },
+    )
+    bench = make_bench(ws)
+    assert bench.run("relative", {"n": 1}).state["n"] == 2
+    assert bench.run("absolute", {"n": 2}).state["n"] == 3
+    assert bench.run("nested", {"n": 1}).state["n"] == 11
+    assert [(ws / f).read_text() for f in ("rel.txt", "abs.txt", "top.txt")] == ["2", "3", "11"]
+
+
 def test_broken_langgraph_json_is_a_clear_error(make_workspace, make_bench) -> None:
     ws = make_workspace({"langgraph.json": "{not json"})
     bench = make_bench(ws)

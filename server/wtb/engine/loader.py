@@ -4,6 +4,12 @@ The reference follows the LangGraph CLI's ``langgraph.json`` convention. The fil
 imported by path under a private module name with the workspace on ``sys.path`` (so the
 workflow can import its sibling modules); a module is re-imported when its file changes,
 so an edited workflow runs as edited.
+
+A file inside a package (folders with ``__init__.py`` up from it, below the workspace: the
+layout of ``langgraph new``'s templates, ``src/agent/graph.py``) is imported as a private
+module of that package, with the folder above the package on ``sys.path``: its relative
+imports (``from .tools import search``) and absolute ones (``from agent.tools import
+search``) both work, without the package being installed.
 """
 
 from __future__ import annotations
@@ -78,14 +84,16 @@ def _import_file(file: Path, workspace: Path) -> ModuleType:
     with _lock:
         if key in _cache:
             return _cache[key]
+        package, package_root = _package_of(file, workspace.resolve())
         name = "wtb_workflow_" + hashlib.blake2b(str(file).encode(), digest_size=6).hexdigest()
+        name = f"{package}.{name}" if package else name
         spec = importlib.util.spec_from_file_location(name, file)
         if spec is None or spec.loader is None:
             raise WorkflowLoadError(f"{file} cannot be imported as a Python module.")
         module = importlib.util.module_from_spec(spec)
-        root = str(workspace.resolve())
-        if root not in sys.path:
-            sys.path.insert(0, root)
+        for root in (str(workspace.resolve()), package_root):
+            if root is not None and root not in sys.path:
+                sys.path.insert(0, root)
         sys.modules[name] = module
         try:
             spec.loader.exec_module(module)
@@ -97,3 +105,25 @@ def _import_file(file: Path, workspace: Path) -> ModuleType:
             ) from exc
         _cache[key] = module
         return module
+
+
+def _package_of(file: Path, workspace: Path) -> tuple[str, str | None]:
+    """The dotted name of the package ``file`` sits in, and the folder that package is
+    imported from; ``("", None)`` for a file in no package.
+
+    The package is the run of folders with an ``__init__.py`` (and a name Python can
+    import) going up from the file, never above the workspace.
+    """
+    parts: list[str] = []
+    folder = file.parent
+    while (
+        folder != workspace
+        and folder.is_relative_to(workspace)
+        and folder.name.isidentifier()
+        and (folder / "__init__.py").is_file()
+    ):
+        parts.append(folder.name)
+        folder = folder.parent
+    if not parts:
+        return "", None
+    return ".".join(reversed(parts)), str(folder)
