@@ -305,3 +305,24 @@ async def test_files_at_a_checkpoint_and_rollback_of_files(
     doctor = await daemon.request("wtb/doctor", {})
     assert doctor["watcher"]["mode"] == "inotify" and doctor["watcher"]["roundTripMs"] >= 0
     assert doctor["libraries"]["watchdog"] and doctor["problems"] == []
+
+
+async def test_a_workflow_named_by_its_module_is_listed_with_its_file_lensed_and_run(
+    start_daemon: StartDaemon, make_workspace: Any, no_tracking: dict[str, Any]
+) -> None:
+    """``"agent.graph:graph"`` (a module, the package under ``src/``): the daemon finds its file
+    without importing it, the file's CodeLens knows the workflow, and a run imports it."""
+    graph = (Path(__file__).parent.parent.parent / "sample_workspace" / "rag.py").read_text()
+    ws = make_workspace({"src/agent/__init__.py": "", "src/agent/graph.py": graph}, {"agent": "agent.graph:graph"})
+    daemon = await start_daemon(ws, warmWorker=False, **no_tracking)
+    (listed,) = (await daemon.request("wtb/listWorkflows", {}))["workflows"]
+    file = ws / "src" / "agent" / "graph.py"
+    assert (listed["name"], listed["path"], listed["uri"]) == ("agent", "src/agent/graph.py", file.as_uri())
+    assert listed["line"] == line_of(file, "graph = build()")
+    found = await lenses(daemon, file)
+    assert [list(lens.command.arguments or []) for lens in found if lens.command and lens.command.title == "▶ Run"] == [
+        ["agent"]
+    ]
+    started = await daemon.request("wtb/run", {"workflow": "agent", "initialState": RAG_INPUT})
+    final = await daemon.wait_final(started["execution"]["id"])
+    assert final["status"] == "completed", final.get("error")

@@ -87,6 +87,27 @@ def test_a_workflow_inside_a_package_imports_its_siblings_relatively_and_absolut
     assert [(ws / f).read_text() for f in ("rel.txt", "abs.txt", "top.txt")] == ["2", "3", "11"]
 
 
+def test_a_workflow_named_by_its_module_is_found_in_the_workspace_or_its_src(make_workspace, make_bench) -> None:
+    """``langgraph.json`` may name a graph by module (``"agent.graph:graph"``), as the LangGraph CLI allows."""
+    ws = make_workspace(
+        {
+            "src/agent/__init__.py": "",
+            "src/agent/tools.py": "def bump(n: int) -> int:\n    return n + 1\n",
+            "src/agent/graph.py": _PACKAGED_GRAPH.format(imports="from .tools import bump", out="src.txt"),
+            "flows/__init__.py": "",
+            "flows/tools.py": "def bump(n: int) -> int:\n    return n + 5\n",
+            "flows/main.py": _PACKAGED_GRAPH.format(imports="from flows.tools import bump", out="top.txt"),
+        },
+        {"src": "agent.graph:graph", "top": "flows.main:graph", "missing": "agent.nowhere:graph"},
+    )
+    bench = make_bench(ws)
+    assert bench.run("src", {"n": 1}).state["n"] == 2
+    assert bench.run("top", {"n": 1}).state["n"] == 6
+    with pytest.raises(WorkflowLoadError, match=r"'agent\.nowhere'.*agent/nowhere\.py.*src/agent/nowhere\.py"):
+        bench.run("missing", {"n": 1})
+    assert bench.list_executions() != [] and {e.project for e in bench.list_executions()} == {"src", "top"}
+
+
 def test_broken_langgraph_json_is_a_clear_error(make_workspace, make_bench) -> None:
     ws = make_workspace({"langgraph.json": "{not json"})
     bench = make_bench(ws)

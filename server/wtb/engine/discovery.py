@@ -56,5 +56,7 @@ def _reference(value: Any, origin: Path) -> str:
     if isinstance(value, dict):
         value = value.get("graph") or value.get("path")
     if not isinstance(value, str):
-        raise WorkflowLoadError(f"{origin}: a workflow entry must be a 'file.py:attr' string, got {value!r}.")
+        raise WorkflowLoadError(
+            f"{origin}: a workflow entry must be a 'file.py:attr' or 'module:attr' string, got {value!r}."
+        )
     return value

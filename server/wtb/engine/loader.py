@@ -1,6 +1,8 @@
-"""Turn a workflow reference (``"path/file.py:attr"``) into a LangGraph graph.
+"""Turn a workflow reference (``"path/file.py:attr"`` or ``"package.module:attr"``) into a LangGraph graph.
 
-The reference follows the LangGraph CLI's ``langgraph.json`` convention. The file is
+The reference follows the LangGraph CLI's ``langgraph.json`` convention. A module name
+stands for its file under the workspace (or its ``src/`` folder), found without importing
+anything, so the daemon can show it too. The file is
 imported by path under a private module name with the workspace on ``sys.path`` (so the
 workflow can import its sibling modules); a module is re-imported when its file changes,
 so an edited workflow runs as edited.
@@ -34,20 +36,42 @@ def split_reference(reference: str) -> tuple[str, str]:
     path, sep, attr = reference.rpartition(":")
     if not sep or not path or not attr.isidentifier():
         raise WorkflowLoadError(
-            f"Workflow reference {reference!r} is not of the form 'path/to/file.py:attribute'."
+            f"Workflow reference {reference!r} is not of the form 'path/to/file.py:attribute' "
+            "or 'package.module:attribute'."
         )
     return path, attr
 
 
+def is_module_name(target: str) -> bool:
+    """Whether a reference's target is a module name (``agent.graph``), not a file path."""
+    return not target.endswith(".py") and all(part.isidentifier() for part in target.split("."))
+
+
+def module_candidates(name: str, workspace: Path) -> list[Path]:
+    """Where module ``name``'s file may be: under the workspace, then under its ``src/``."""
+    rel = Path(*name.split("."))
+    files = (rel.with_suffix(".py"), rel / "__init__.py")
+    return [base / file for base in (workspace, workspace / "src") for file in files]
+
+
 def resolve_file(reference: str, workspace: Path) -> Path:
-    path, _ = split_reference(reference)
-    return (workspace / path).resolve()
+    """The file a reference names (not imported: the daemon calls this too)."""
+    target, _ = split_reference(reference)
+    if not is_module_name(target):
+        return (workspace / target).resolve()
+    candidates = module_candidates(target, workspace)
+    return next((c for c in candidates if c.is_file()), candidates[0]).resolve()
 
 
 def load_object(reference: str, workspace: Path) -> Any:
     """Import the file named by ``reference`` and return its attribute."""
-    _, attr = split_reference(reference)
+    target, attr = split_reference(reference)
     file = resolve_file(reference, workspace)
+    if is_module_name(target) and not file.is_file():
+        looked = ", ".join(c.relative_to(workspace).as_posix() for c in module_candidates(target, workspace))
+        raise WorkflowLoadError(
+            f"Workflow module {target!r} (from reference {reference!r}) is not in the workspace: looked for {looked}."
+        )
     module = _import_file(file, workspace)
     if not hasattr(module, attr):
         raise WorkflowLoadError(f"{file.name} has no attribute {attr!r} (from reference {reference!r}).")

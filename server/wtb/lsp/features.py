@@ -18,7 +18,7 @@ from wtb.lsp import codelens, graphs, handlers
 from wtb.lsp import protocol as p
 from wtb.lsp.errors import to_jsonrpc
 from wtb.lsp.server import WtbLanguageServer
-from wtb.lsp.uris import relative, uri_to_path
+from wtb.lsp.uris import reference_file, relative, uri_to_path
 
 logger = logging.getLogger(__name__)
 
@@ -127,9 +127,9 @@ async def _code_lenses(ls: WtbLanguageServer, uri: str) -> list[types.CodeLens]:
     projects = await handlers.workflow_refs(ls)
     declared: dict[str, str] = {}
     for name, ref in projects.items():
-        file, _, attr = ref.rpartition(":")
-        if file and _same_file(root / file, path):
-            declared[name] = attr
+        file = reference_file(ref, root)
+        if file is not None and _same_file(file, path):
+            declared[name] = ref.rpartition(":")[2]
     source = ls.workspace.get_text_document(uri).source
     return codelens.lenses(codelens.find_definitions(source, declared, relpath), uri)
 

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from wtb import errors
 from wtb.lsp import oneshot
+from wtb.lsp.uris import reference_file
 
 if TYPE_CHECKING:
     from wtb.lsp.server import WtbLanguageServer
@@ -49,11 +50,11 @@ def _file_key(ls: WtbLanguageServer, workflow: str, ref: str | None) -> tuple[st
     workspace = ls.bench_host.workspace
     if not ref or workspace is None:
         return None
+    file = reference_file(ref, workspace)
     try:
-        mtime = (workspace / ref.rpartition(":")[0]).stat().st_mtime_ns
+        return (workflow, ref, file.stat().st_mtime_ns) if file is not None else None
     except OSError:
         return None
-    return workflow, ref, mtime
 
 
 async def describe(ls: WtbLanguageServer, workflow: str) -> Graph:

@@ -14,7 +14,7 @@ from wtb.lsp import codelens, graphs, records
 from wtb.lsp import protocol as p
 from wtb.lsp.registry import request
 from wtb.lsp.server import WtbLanguageServer
-from wtb.lsp.uris import path_to_uri, relative
+from wtb.lsp.uris import path_to_uri, reference_file, relative
 from wtb.models import to_jsonable
 
 MAX_PAGE = 1000
@@ -60,8 +60,8 @@ async def list_workflows(ls: WtbLanguageServer, params: p.ListWorkflowsParams) -
         for proj in bench.list_projects():
             ref = proj.reference
             info = p.WorkflowInfo(name=proj.name, ref=ref)
-            if ref:
-                file = (bench.workspace / ref.rpartition(":")[0]).resolve()
+            file = reference_file(ref, bench.workspace) if ref else None
+            if ref and file is not None:
                 info.uri, info.path = path_to_uri(file), relative(file, bench.workspace)
                 try:
                     names, _ = codelens.definition_lines(file.read_text(encoding="utf-8"))
