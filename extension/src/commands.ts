@@ -13,7 +13,7 @@ import * as p from './protocol';
 import * as fmt from './format';
 import { describeError, isRpcError } from './errors';
 import { answerOrder, asNodeCandidates, parseAnswer, questionText, resumeValue } from './interrupts';
-import { batchFileOptions, parseVariants, preview } from './inputs';
+import { batchFileOptions, parseJsonObject, parseVariants, preview } from './inputs';
 import { editJson, graphSchemas } from './stateEditor';
 import { checkEdits } from './stateCheck';
 import { pickCheckpoint, pickExecution, pickFile, pickInput, pickWorkflow, rememberInput } from './pickers';
@@ -148,9 +148,10 @@ export const run = (env: Env): Handler => async (arg?: unknown, options?: unknow
   const workflow = await workflowArg(env, arg, 'WTB: run which workflow?');
   if (!workflow) return;
   const opts = asOptions(options) ?? {};
-  let initialState: p.JsonObject | null;
+  // Any JSON value: an object for a StateGraph, a plain value for an @entrypoint (pickInput).
+  let initialState: p.Json;
   if ('initialState' in opts) {
-    initialState = (opts.initialState ?? null) as p.JsonObject | null;
+    initialState = (opts.initialState ?? null) as p.Json;
   } else {
     const input = await pickInput(env.ctx, workflow);
     if (!input) return;
@@ -684,7 +685,7 @@ export const editStateAndResume = (env: Env): Handler => async (arg?: unknown) =
  */
 async function editState(env: Env, workflow: string, o: { original: p.JsonObject; fileName: string; message: string; accept: string; also?: string }): Promise<p.JsonObject | null | undefined> {
   const schemas = graphSchemas(env.ctx, workflow);
-  return (await editJson(env.ctx, { ...o, check: async (_value, edits) => checkEdits(o.original, edits, (await schemas).stateSchema) }))?.edits;
+  return (await editJson(env.ctx, { ...o, parse: parseJsonObject, check: async (_value, edits) => checkEdits(o.original, edits, (await schemas).stateSchema) }))?.edits;
 }
 
 // ------------------------------------------------------------------ goldens, storage

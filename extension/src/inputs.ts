@@ -1,7 +1,8 @@
 // Parsing what users type or pick as JSON: a run's input, a fork's state edits, batch variants.
 // Pure; each parser answers a value or a message that an input box can show as is.
 
-import type { BatchVariant, JsonObject } from './protocol';
+import type { BatchVariant, Json, JsonObject } from './protocol';
+import type { Schema } from './stateCheck';
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; message: string };
 
@@ -13,7 +14,7 @@ function parse(text: string): Parsed<unknown> {
   }
 }
 
-function isObject(v: unknown): v is JsonObject {
+export function isObject(v: unknown): v is JsonObject {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
@@ -30,6 +31,41 @@ export function parseJsonObject(text: string): Parsed<JsonObject | null> {
 export function validateJsonObject(text: string): string | undefined {
   const p = parseJsonObject(text);
   return p.ok ? undefined : p.message;
+}
+
+/**
+ * Whether a workflow's input must be a JSON object: its input schema (`wtb/getGraph`) describes
+ * one, as a StateGraph's does. A Functional API `@entrypoint` takes a plain value (a number, a
+ * string, a list) and the daemon gives no schema for it; nor for a graph that does not load or
+ * that LangGraph cannot describe, whose input is then left to the daemon to refuse.
+ */
+export function takesObject(schema: Schema | null | undefined): boolean {
+  return !!schema && (schema.type === 'object' || isObject(schema.properties));
+}
+
+/**
+ * A run's input: a JSON object where the workflow's input `schema` is an object's (as
+ * `parseJsonObject`, same messages), else any JSON value; an empty text gives `null` (no input).
+ */
+export function parseJsonInput(text: string, schema: Schema | null | undefined): Parsed<Json> {
+  if (takesObject(schema)) return parseJsonObject(text) as Parsed<Json>;
+  if (!text.trim()) return { ok: true, value: null };
+  // What JSON.parse answers is a JSON value by construction.
+  return parse(text) as Parsed<Json>;
+}
+
+/** For `InputBox.validateInput` of a run's input: undefined when fine, else the message. */
+export function validateJsonInput(text: string, schema: Schema | null | undefined): string | undefined {
+  const p = parseJsonInput(text, schema);
+  return p.ok ? undefined : p.message;
+}
+
+/**
+ * Whether an input given before (the last run's) can be offered again: an object or none where
+ * the input must be an object (the workflow may have become a StateGraph since), else any value.
+ */
+export function fitsInput(value: unknown, schema: Schema | null | undefined): boolean {
+  return !takesObject(schema) || value === null || isObject(value);
 }
 
 const VARIANT_KEYS = new Set(['name', 'initialState', 'config', 'stateUpdates', 'nodeOverrides']);
@@ -81,15 +117,16 @@ export function batchFileOptions(text: string): { backend?: 'ray' | 'local'; max
 }
 
 /**
- * Whether a workspace JSON file can be a run's input: a JSON object, not a file a run wrote
- * (`written`: paths in the recorded steps' `outputFiles`, like `out/report.json`) and not a
- * batch file (`{"variants": [...]}`, offered by Run Batch instead).
+ * Whether a workspace JSON file can be a run's input: a JSON object (with `anyValue`, for a
+ * workflow whose input is not an object, any JSON value: an entrypoint's number or list), not a
+ * file a run wrote (`written`: paths in the recorded steps' `outputFiles`, like
+ * `out/report.json`) and not a batch file (`{"variants": [...]}`, offered by Run Batch instead).
  */
-export function isInputLike(path: string, text: string, written: ReadonlySet<string>): boolean {
+export function isInputLike(path: string, text: string, written: ReadonlySet<string>, anyValue = false): boolean {
   if (written.has(path)) return false;
   const p = parse(text);
-  if (!p.ok || !isObject(p.value)) return false;
-  return !Array.isArray(p.value.variants);
+  if (!p.ok) return false;
+  return isObject(p.value) ? !Array.isArray(p.value.variants) : anyValue;
 }
 
 /** A one-line preview of a JSON value for quick-pick descriptions. */

@@ -5,8 +5,8 @@ import * as vscode from 'vscode';
 import type { Ctx } from './ctx';
 import * as p from './protocol';
 import * as fmt from './format';
-import { isInputLike, parseJsonObject, preview } from './inputs';
-import { checkInput } from './stateCheck';
+import { fitsInput, isInputLike, parseJsonInput, preview, takesObject } from './inputs';
+import { checkInput, type Schema } from './stateCheck';
 import { editJson, graphSchemas } from './stateEditor';
 import { shortId } from './uris';
 
@@ -81,58 +81,60 @@ export async function pickFile(ctx: Ctx, executionId: string, checkpointId: stri
 
 const LAST_INPUT_KEY = 'wtb.lastInput';
 
-/** The remembered input of the last run of a workflow (workspace state). */
-export function lastInput(ctx: Ctx, workflow: string): p.JsonObject | null | undefined {
-  const all = ctx.extension.workspaceState.get<Record<string, p.JsonObject | null>>(LAST_INPUT_KEY, {});
+/** The remembered input of the last run of a workflow (workspace state): any JSON value, null for none. */
+export function lastInput(ctx: Ctx, workflow: string): p.Json | undefined {
+  const all = ctx.extension.workspaceState.get<Record<string, p.Json>>(LAST_INPUT_KEY, {});
   return Object.prototype.hasOwnProperty.call(all, workflow) ? all[workflow] : undefined;
 }
 
-export async function rememberInput(ctx: Ctx, workflow: string, input: p.JsonObject | null): Promise<void> {
-  const all = ctx.extension.workspaceState.get<Record<string, p.JsonObject | null>>(LAST_INPUT_KEY, {});
+export async function rememberInput(ctx: Ctx, workflow: string, input: p.Json): Promise<void> {
+  const all = ctx.extension.workspaceState.get<Record<string, p.Json>>(LAST_INPUT_KEY, {});
   await ctx.extension.workspaceState.update(LAST_INPUT_KEY, { ...all, [workflow]: input });
 }
 
-type InputChoice = { kind: 'value'; value: p.JsonObject | null } | { kind: 'file'; uri: vscode.Uri } | { kind: 'browse' } | { kind: 'type' };
+type InputChoice = { kind: 'value'; value: p.Json } | { kind: 'file'; uri: vscode.Uri } | { kind: 'browse' } | { kind: 'type' };
 
-/** A run's input: last used, empty, a JSON file of the workspace, or typed in. Undefined: cancelled. */
-export async function pickInput(ctx: Ctx, workflow: string): Promise<{ value: p.JsonObject | null } | undefined> {
+/**
+ * A run's input: last used, empty, a JSON file of the workspace, or typed in. Undefined:
+ * cancelled. A JSON object where the workflow's input schema is an object's (a StateGraph),
+ * else any JSON value (an @entrypoint's number, string or list; or no schema to go by).
+ */
+export async function pickInput(ctx: Ctx, workflow: string): Promise<{ value: p.Json } | undefined> {
+  // The schema is fetched while the workspace's JSON files are read: both decide the items.
+  const [{ inputSchema }, found] = await Promise.all([graphSchemas(ctx, workflow), workspaceJson()]);
+  const anyValue = !takesObject(inputSchema);
   const items: Item<InputChoice>[] = [];
-  const last = lastInput(ctx, workflow);
-  if (last !== undefined) items.push({ label: '$(history) Last used input', description: last ? preview(last) : '(empty)', value: { kind: 'value', value: last } });
-  items.push({ label: '$(circle-slash) Empty input', description: '{}', value: { kind: 'value', value: {} } });
-  const exclude = '{**/node_modules/**,**/.wtb/**,**/.vscode/**,**/.venv/**,**/index/**,**/out/**,**/langgraph.json,**/package*.json,**/tsconfig*.json}';
-  const found = await vscode.workspace.findFiles('**/*.json', exclude, 60);
-  found.sort((a, b) => a.path.localeCompare(b.path));
-  // Input-like files only: JSON objects that no recorded step wrote (report.json is an output).
-  const written = new Set(ctx.model.executionsOf().flatMap((e) => ctx.model.checkpoints(e.id).flatMap((c) => Object.keys(c.outputFiles ?? {}))));
-  const files: vscode.Uri[] = [];
-  for (const uri of found) {
-    const text = await vscode.workspace.fs.readFile(uri).then((b) => new TextDecoder().decode(b), () => '');
-    if (isInputLike(vscode.workspace.asRelativePath(uri, false), text, written)) files.push(uri);
-    if (files.length >= 30) break;
-  }
-  for (const uri of files) {
+  const remembered = lastInput(ctx, workflow);
+  // A last input that no longer fits (the workflow now takes an object) is not offered again.
+  const last = remembered !== undefined && fitsInput(remembered, inputSchema) ? remembered : undefined;
+  if (last !== undefined) items.push({ label: '$(history) Last used input', description: last !== null ? preview(last) : '(empty)', value: { kind: 'value', value: last } });
+  // `{}` is an empty state; for any other input "empty" is none (null), not an object.
+  items.push(anyValue
+    ? { label: '$(circle-slash) Empty input', description: 'no input (null)', value: { kind: 'value', value: null } }
+    : { label: '$(circle-slash) Empty input', description: '{}', value: { kind: 'value', value: {} } });
+  for (const uri of inputFiles(ctx, found, anyValue)) {
     items.push({ label: `$(file) ${vscode.workspace.asRelativePath(uri)}`, description: 'input from file', value: { kind: 'file', uri } });
   }
   items.push({ label: '$(folder-opened) Choose a JSON file…', value: { kind: 'browse' } });
   items.push({ label: '$(edit) Edit the input as JSON…', description: 'in an editor, seeded with the last input', value: { kind: 'type' } });
-  const choice = await pick(items, { title: `WTB: input for ${workflow}`, placeHolder: 'Initial state (JSON)' });
+  const choice = await pick(items, { title: `WTB: input for ${workflow}`, placeHolder: anyValue ? 'Input (any JSON value)' : 'Initial state (JSON)' });
   if (!choice) return undefined;
   switch (choice.kind) {
     case 'value':
       return { value: choice.value };
     case 'file':
-      return readJsonFile(choice.uri);
+      return readJsonFile(choice.uri, inputSchema);
     case 'browse': {
       const uris = await vscode.window.showOpenDialog({ canSelectMany: false, filters: { JSON: ['json'] }, defaultUri: ctx.workspaceFolder?.uri, title: 'Input state (JSON)' });
-      return uris?.[0] ? readJsonFile(uris[0]) : undefined;
+      return uris?.[0] ? readJsonFile(uris[0], inputSchema) : undefined;
     }
     case 'type': {
-      // A JSON editor seeded with the last input (or {}): save to run, checked against the input schema first.
-      const schemas = graphSchemas(ctx, workflow);
+      // A JSON editor seeded with the last input (or {}, or null where the input need not be an
+      // object): save to run, read as the schema allows and checked against it first.
       const edited = await editJson(ctx, {
-        original: last ?? {}, fileName: `${workflow}.input.json`, accept: 'Run',
-        check: async (value) => checkInput(value, (await schemas).inputSchema), subject: 'the input',
+        original: last ?? (anyValue ? null : {}), fileName: `${workflow}.input.json`, accept: 'Run',
+        parse: (text) => parseJsonInput(text, inputSchema),
+        check: (value) => checkInput(value, inputSchema), subject: 'the input',
         message: `WTB: the input for ${workflow} as JSON: edit it, then save the file to run.`,
       });
       return edited ? { value: edited.value } : undefined;
@@ -140,9 +142,26 @@ export async function pickInput(ctx: Ctx, workflow: string): Promise<{ value: p.
   }
 }
 
-async function readJsonFile(uri: vscode.Uri): Promise<{ value: p.JsonObject | null } | undefined> {
+/** The workspace's JSON files with their text, but for dependencies', WTB's, editors' and outputs'. */
+async function workspaceJson(): Promise<{ uri: vscode.Uri; text: string }[]> {
+  const exclude = '{**/node_modules/**,**/.wtb/**,**/.vscode/**,**/.venv/**,**/index/**,**/out/**,**/langgraph.json,**/package*.json,**/tsconfig*.json}';
+  const found = await vscode.workspace.findFiles('**/*.json', exclude, 60);
+  found.sort((a, b) => a.path.localeCompare(b.path));
+  return Promise.all(found.map(async (uri) => ({
+    uri, text: await vscode.workspace.fs.readFile(uri).then((b) => new TextDecoder().decode(b), () => ''),
+  })));
+}
+
+/** Input-like files only: JSON objects (any value with `anyValue`) that no recorded step wrote (report.json is an output). */
+function inputFiles(ctx: Ctx, files: { uri: vscode.Uri; text: string }[], anyValue: boolean): vscode.Uri[] {
+  const written = new Set(ctx.model.executionsOf().flatMap((e) => ctx.model.checkpoints(e.id).flatMap((c) => Object.keys(c.outputFiles ?? {}))));
+  return files.filter((f) => isInputLike(vscode.workspace.asRelativePath(f.uri, false), f.text, written, anyValue)).slice(0, 30).map((f) => f.uri);
+}
+
+/** A JSON file's content as a run's input (an object where `schema` is an object's); undefined when it is not one. */
+async function readJsonFile(uri: vscode.Uri, schema: Schema | null): Promise<{ value: p.Json } | undefined> {
   const text = new TextDecoder().decode(await vscode.workspace.fs.readFile(uri));
-  const parsed = parseJsonObject(text);
+  const parsed = parseJsonInput(text, schema);
   if (!parsed.ok) {
     void vscode.window.showErrorMessage(`WTB: ${vscode.workspace.asRelativePath(uri)}: ${parsed.message}`);
     return undefined;

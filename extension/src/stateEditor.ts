@@ -9,20 +9,23 @@ import type { Ctx } from './ctx';
 import * as p from './protocol';
 import type { JsonObject } from './protocol';
 import { describeError } from './errors';
-import { parseJsonObject } from './inputs';
+import { isObject, type Parsed } from './inputs';
 import { stateEdits } from './regression';
 import { keyLine, type EditProblem, type Schema } from './stateCheck';
 
 let problemsCollection: vscode.DiagnosticCollection | undefined;
 
-export interface JsonEdit {
-  /** The whole object as saved (null: the file was emptied). */
-  value: JsonObject | null;
-  /** The keys added or changed against the original (null: none). */
+export interface JsonEdit<T> {
+  /** The whole value as saved (null: the file was emptied). */
+  value: T | null;
+  /** The keys added or changed against the original (null: none, or not an object). */
   edits: JsonObject | null;
 }
 
-/** The problems of what was saved: `value` the whole object ({} when emptied), `edits` the keys changed. */
+/**
+ * The problems of what was saved: `value` the whole object ({} when emptied), `edits` the keys
+ * changed. Not asked of a plain value (an entrypoint's input): there are no keys to check.
+ */
 export type JsonCheck = (value: JsonObject, edits: JsonObject) => EditProblem[] | Promise<EditProblem[]>;
 
 /**
@@ -40,10 +43,13 @@ export async function graphSchemas(ctx: Ctx, workflow: string): Promise<{ inputS
 }
 
 /**
- * Opens `original` as `fileName`; resolves with what was saved ("accept" or a save), with null
- * edits for "also" (e.g. "Fork as Is"), or undefined when cancelled.
+ * Opens `original` as `fileName`; resolves with what was saved ("accept" or a save) as `parse`
+ * reads it (a state: `parseJsonObject`; a run's input: `parseJsonInput`), with null edits for
+ * "also" (e.g. "Fork as Is"), or undefined when cancelled.
  */
-export async function editJson(ctx: Ctx, o: { original: JsonObject; fileName: string; message: string; accept: string; also?: string; check?: JsonCheck; subject?: string }): Promise<JsonEdit | undefined> {
+export async function editJson<T>(ctx: Ctx, o: {
+  original: T; parse: (text: string) => Parsed<T | null>; fileName: string; message: string; accept: string; also?: string; check?: JsonCheck; subject?: string;
+}): Promise<JsonEdit<T> | undefined> {
   const dir = vscode.Uri.joinPath(ctx.extension.globalStorageUri, 'state-edits');
   await vscode.workspace.fs.createDirectory(dir);
   const file = vscode.Uri.joinPath(dir, o.fileName);
@@ -55,9 +61,9 @@ export async function editJson(ctx: Ctx, o: { original: JsonObject; fileName: st
     ctx.extension.subscriptions.push(problemsCollection);
   }
   const problems = problemsCollection;
-  return new Promise<JsonEdit | undefined>((resolve) => {
+  return new Promise<JsonEdit<T> | undefined>((resolve) => {
     let done = false;
-    const close = async (value: JsonEdit | undefined): Promise<void> => {
+    const close = async (value: JsonEdit<T> | undefined): Promise<void> => {
       done = true;
       saved.dispose();
       problems.delete(file);
@@ -69,13 +75,15 @@ export async function editJson(ctx: Ctx, o: { original: JsonObject; fileName: st
     };
     const finish = async (): Promise<void> => {
       if (done) return;
-      const parsed = parseJsonObject(doc.getText());
+      const parsed = o.parse(doc.getText());
       if (!parsed.ok) {
         void vscode.window.showErrorMessage(`WTB: ${parsed.message}; fix it and save again.`);
         return;
       }
-      const edits = stateEdits(o.original, parsed.value ?? {});
-      const found = o.check ? await o.check(parsed.value ?? {}, edits) : [];
+      // Keys to compare and check are an object's: a plain value (an entrypoint's input) has none.
+      const value = parsed.value ?? {};
+      const edits = isObject(value) ? stateEdits(isObject(o.original) ? o.original : {}, value) : {};
+      const found = o.check && isObject(value) ? await o.check(value, edits) : [];
       if (done) return;
       problems.set(file, found.map((x) => {
         const d = new vscode.Diagnostic(doc.lineAt(keyLine(doc.getText(), x.key)).range, x.message, vscode.DiagnosticSeverity.Warning);
