@@ -124,3 +124,26 @@ def test_requirements_that_cannot_be_installed_give_a_clear_error(env_ws: Path) 
         bench.register_project(project("env_noentry", requirements=[OLD_MSGPACK]))
         with pytest.raises(NodeEnvironmentError, match="no entrypoint"):
             bench.run("env_noentry", {})
+
+
+def test_the_runner_imports_a_node_file_inside_a_package_with_its_relative_imports(tmp_path: Path) -> None:
+    """A node given as ``src/agent/nodes.py:step`` whose file imports ``from .tools import ...``
+    (the package not installed), served by the runner script as a node environment runs it."""
+    import struct
+
+    from wtb.engine import node_runner_script
+
+    package = tmp_path / "src" / "agent"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "tools.py").write_text("def bump(n):\n    return n + 1\n")
+    (package / "nodes.py").write_text(
+        "from .tools import bump\n\ndef step(state):\n    return {'n': bump(state['n'])}\n"
+    )
+    request = msgpack.packb({"dir": str(tmp_path), "ref": "src/agent/nodes.py:step", "state": {"n": 1}})
+    done = subprocess.run(
+        [sys.executable, node_runner_script.__file__],
+        input=struct.pack(">I", len(request)) + request, capture_output=True, check=True, timeout=60,
+    )
+    (size,) = struct.unpack(">I", done.stdout[:4])
+    assert msgpack.unpackb(done.stdout[4 : 4 + size]) == {"ok": {"n": 2}, "log": ""}

@@ -30,7 +30,8 @@ def _load(directory: str, reference: str) -> Any:
     cached = _modules.get(target)
     if cached is None or cached[0] != mtime:
         if target.endswith(".py"):
-            spec = importlib.util.spec_from_file_location("wtb_node_" + str(abs(hash(path))), path)
+            file = os.path.join(directory, target)
+            spec = importlib.util.spec_from_file_location(_module_name(directory, file), file)
             if spec is None or spec.loader is None:
                 raise ImportError(f"cannot import {target}")
             module = importlib.util.module_from_spec(spec)
@@ -41,6 +42,29 @@ def _load(directory: str, reference: str) -> Any:
             module = importlib.import_module(target)
         _modules[target] = (mtime, module)
     return getattr(_modules[target][1], attr)
+
+
+def _module_name(directory: str, path: str) -> str:
+    """A private name for a node's file; inside a package (folders with ``__init__.py`` up from
+    it, below ``directory``) a module of that package, its parent folder on ``sys.path``, so its
+    relative imports work (as WTB's own loader imports workflow files)."""
+    name = "wtb_node_" + str(abs(hash(path)))
+    parts: list[str] = []
+    folder = os.path.dirname(os.path.abspath(path))
+    top = os.path.abspath(directory)
+    while (
+        folder != top
+        and folder.startswith(top + os.sep)
+        and os.path.basename(folder).isidentifier()
+        and os.path.isfile(os.path.join(folder, "__init__.py"))
+    ):
+        parts.append(os.path.basename(folder))
+        folder = os.path.dirname(folder)
+    if not parts:
+        return name
+    if folder not in sys.path:
+        sys.path.insert(0, folder)
+    return ".".join([*reversed(parts), name])
 
 
 def _module_file(name: str) -> str | None:
