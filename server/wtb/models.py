@@ -7,8 +7,12 @@ the wire) can all turn them into JSON with :func:`to_jsonable` and nothing else.
 from __future__ import annotations
 
 import dataclasses
+import datetime
+import decimal
 import enum
+import uuid
 from dataclasses import dataclass, field
+from pathlib import PurePath
 from typing import Any
 
 
@@ -222,17 +226,41 @@ class DoctorReport:
 
 
 def to_jsonable(value: Any) -> Any:
-    """Turn records (dataclasses, enums, bytes, tuples) into JSON-ready values."""
+    """Turn records (dataclasses, enums, bytes, tuples) and state values into JSON-ready values.
+
+    What the editor and ``--json`` show of a state, so each type reads as its users write it:
+    dates and times in ISO 8601, a ``Decimal`` or ``UUID`` as its text, a pydantic model (a
+    LangChain message among them) as its fields (``model_dump(mode="json")``, its public
+    API), bytes as their text when they are UTF-8, else as ``repr`` (never a lossy decode).
+    Anything else is its ``repr``.
+    """
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, enum.Enum):
-        return value.value
+        return to_jsonable(value.value)
     if isinstance(value, dict):
         return {str(k): to_jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple, set, frozenset)):
         return [to_jsonable(v) for v in value]
-    if isinstance(value, bytes):
-        return value.decode("utf-8", errors="replace")
     if value is None or isinstance(value, (str, int, float, bool)):
         return value
+    return _scalar_jsonable(value)
+
+
+def _scalar_jsonable(value: Any) -> Any:
+    if isinstance(value, bytes):
+        try:
+            return value.decode("utf-8")
+        except UnicodeDecodeError:
+            return repr(value)
+    if isinstance(value, (datetime.date, datetime.time)):
+        return value.isoformat()
+    if isinstance(value, (decimal.Decimal, uuid.UUID, PurePath)):
+        return str(value)
+    model_dump = getattr(value, "model_dump", None)
+    if callable(model_dump) and not isinstance(value, type):
+        try:
+            return to_jsonable(model_dump(mode="json"))
+        except Exception:  # a model whose fields do not dump: its repr, as any other value
+            pass
     return repr(value)

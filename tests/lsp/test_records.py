@@ -97,3 +97,37 @@ def test_other_records() -> None:
     assert wire["state"] == {"added": {"k": 1}, "removed": {}, "changed": {"n": [1, 2]}}
     assert wire["files"] == {"added": {}, "removed": {}, "modified": {"f": ["h1", "h2"]}}
     assert records.diff_result(diff) == records.diff_result(to_jsonable(diff))
+
+
+def test_state_values_read_as_their_users_write_them() -> None:
+    """What the editor shows of a state: ISO dates, text of decimals and UUIDs, a message's
+    fields, bytes as text only when they are text (a lossy decode would hide the content)."""
+    import datetime
+    import decimal
+    import uuid
+
+    from langchain_core.messages import AIMessage
+
+    message = to_jsonable(AIMessage("hi", id="ai-1"))
+    assert (message["type"], message["content"], message["id"]) == ("ai", "hi", "ai-1")
+    assert to_jsonable(
+        {
+            "when": datetime.datetime(2026, 1, 2, 3, 4, 5, tzinfo=datetime.UTC),
+            "day": datetime.date(2026, 1, 2),
+            "price": decimal.Decimal("1.10"),
+            "id": uuid.UUID(int=5),
+            "text": "é".encode(),
+            "binary": b"\x00\xff",
+            "pair": (1, 2),
+            "other": Opaque(),
+        }
+    ) == {
+        "when": "2026-01-02T03:04:05+00:00",
+        "day": "2026-01-02",
+        "price": "1.10",
+        "id": "00000000-0000-0000-0000-000000000005",
+        "text": "é",
+        "binary": "b'\\x00\\xff'",
+        "pair": [1, 2],
+        "other": "Opaque()",
+    }
