@@ -232,7 +232,8 @@ async def checkpoint_listing(workspace: Path, execution_id: str, count: int) -> 
         busy = await list_latencies(client, execution_id, count)
         status = (await client.request("wtb/getExecution", {"executionId": run_id}))["status"]
         if status != "running":
-            raise RuntimeError(f"the concurrent run was {status} before the measurement ended")
+            error = (await client.request("wtb/getExecution", {"executionId": run_id})).get("error")
+            raise RuntimeError(f"the concurrent run was {status} before the measurement ended: {error}")
         await client.request("wtb/cancel", {"executionId": run_id})
         return idle, busy
     finally:

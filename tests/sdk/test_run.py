@@ -52,6 +52,34 @@ def test_state_at_an_old_checkpoint_and_paging(sample_ws: Path, make_bench) -> N
     assert [c.step for c in page] == [1, 0]
 
 
+def test_pages_walked_with_before_are_the_whole_list_in_order_for_a_run_and_its_fork(
+    sample_ws: Path, make_bench
+) -> None:
+    """A page reads a page's worth of checkpoints (issue: a long run's first page read them
+    all); walked with ``before`` the pages are exactly the full list, also for a fork, whose
+    thread holds its parent's steps under its head, at every page size."""
+    bench = make_bench(sample_ws)
+    reviser = {"topic": "WTB", "checklist": ["alpha", "beta", "gamma", "delta"], "max_rounds": 10}
+    execution = bench.run("reviser", reviser)
+    middle = bench.get_checkpoints(execution.id)[5]
+    fork = bench.fork(execution.id, middle.id, state_updates={"max_rounds": 2})
+    bench.resume(fork.id)
+    for execution_id in (execution.id, fork.id):
+        whole = [c.id for c in bench.get_checkpoints(execution_id)]
+        for size in (1, 2, 3, 5):
+            walked: list[str] = []
+            while True:
+                page = bench.get_checkpoints(execution_id, limit=size, before=walked[-1] if walked else None)
+                walked += [c.id for c in page]
+                if len(page) < size:
+                    break
+            assert walked == whole, (execution_id, size)
+        paged = bench.get_checkpoints(execution_id, limit=4)
+        assert [(c.id, c.writes, c.next) for c in paged] == [
+            (c.id, c.writes, c.next) for c in bench.get_checkpoints(execution_id)[:4]
+        ]
+
+
 def test_a_failing_node_fails_the_execution_and_keeps_earlier_checkpoints(make_workspace, make_bench) -> None:
     ws = make_workspace(
         {

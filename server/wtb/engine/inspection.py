@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Iterator
 from typing import Any
 
 from wtb.engine.services import Services
@@ -57,15 +58,9 @@ def get_checkpoints(
     execution = services.executions.get(execution_id)
     if before:
         services.adapter.get_tuple(execution.thread_id, before)
-    rows = services.views.of_execution(execution.id)
-    views = {row.checkpoint_id: decode(row, services.saver.serde) for row in rows}
     checkpoints: list[Checkpoint] = []
-    for found in services.adapter.history(execution.thread_id, subgraphs=subgraphs):
+    for found, views in _pages(services, execution, before, limit, subgraphs):
         checkpoint_id = str(found.checkpoint["id"])
-        if before is not None:
-            if checkpoint_id == before:
-                before = None
-            continue
         if execution.parent_id and checkpoint_id not in views and services.adapter.recorded(checkpoint_id):
             continue  # one of the parent's, copied with its id under a fork's head (fork.py)
         view = _recorded(services, views, checkpoint_id)
@@ -86,6 +81,26 @@ def get_checkpoints(
                 checkpoint.snapshot_id = tracker.checkpoint_snapshot(checkpoint.id)
                 checkpoint.output_files = tracker.checkpoint_output_files(checkpoint.id)
     return checkpoints
+
+
+def _pages(
+    services: Services, execution: Execution, before: str | None, limit: int | None, subgraphs: bool
+) -> Iterator[tuple[Any, dict[str, CheckpointView]]]:
+    """The thread's checkpoints before ``before``, newest first, a page at a time, each with the
+    execution's views of its page and of their parents: a page of a run of 10,000 steps reads
+    about ``limit`` checkpoints and views, not all of them."""
+    batch = limit  # more pages only where a fork skips its parent's checkpoints
+    while True:
+        page = services.adapter.history(execution.thread_id, subgraphs=subgraphs, before=before, limit=batch)
+        ids = [str(found.checkpoint["id"]) for found in page]
+        parents = [str(p["configurable"]["checkpoint_id"]) for p in (found.parent_config for found in page) if p]
+        rows = services.views.of_checkpoints(execution.id, ids + parents)
+        views = {row.checkpoint_id: decode(row, services.saver.serde) for row in rows}
+        for found in page:
+            yield found, views
+        if batch is None or len(page) < batch:
+            return
+        before = ids[-1]
 
 
 def _recorded(services: Services, views: dict[str, CheckpointView], checkpoint_id: str) -> CheckpointView | None:

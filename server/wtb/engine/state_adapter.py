@@ -115,13 +115,17 @@ class StateAdapter:
         found = self.saver.get_tuple(thread_config(execution.thread_id))  # type: ignore[arg-type]
         return str(found.checkpoint["id"]) if found else None
 
-    def history(self, thread_id: str, subgraphs: bool = False) -> list[CheckpointTuple]:
+    def history(
+        self, thread_id: str, subgraphs: bool = False, before: str | None = None, limit: int | None = None
+    ) -> list[CheckpointTuple]:
         """A thread's checkpoints, newest first: the root graph's, or with ``subgraphs``
-        those of every namespace (a saver lists them all when no namespace is given)."""
+        those of every namespace (a saver lists them all when no namespace is given);
+        ``before`` and ``limit`` as the saver's ``list`` takes them (a page of a long thread)."""
         config: dict[str, Any] = {"configurable": {"thread_id": thread_id}}
         if not subgraphs:
             config["configurable"]["checkpoint_ns"] = ""
-        return list(self.saver.list(config))  # type: ignore[arg-type]
+        before_config = thread_config(thread_id, before) if before else None
+        return list(self.saver.list(config, before=before_config, limit=limit))  # type: ignore[arg-type]
 
     def values(self, found: CheckpointTuple) -> dict[str, Any]:
         return visible_values(found.checkpoint)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from wtb.store.db import Database
 
+_IDS_A_QUERY = 500  # well under SQLite's limit of bound parameters
 _COLUMNS = "checkpoint_id, execution_id, namespace, parent_id, step, source, created_at, next, body_type, body"
 
 
@@ -63,6 +64,20 @@ class ViewStore:
             (checkpoint_id, execution_id or ""),
         )
         return _to_row(rows[0]) if rows else None
+
+    def of_checkpoints(self, execution_id: str, checkpoint_ids: Iterable[str]) -> list[ViewRow]:
+        """The views an execution recorded of these checkpoints (a page of a long run's)."""
+        ids = sorted(set(checkpoint_ids))
+        rows: list[ViewRow] = []
+        for start in range(0, len(ids), _IDS_A_QUERY):
+            chunk = ids[start : start + _IDS_A_QUERY]
+            marks = ",".join("?" * len(chunk))
+            found = self._db.query(
+                f"SELECT {_COLUMNS} FROM checkpoint_views WHERE execution_id = ? AND checkpoint_id IN ({marks})",
+                (execution_id, *chunk),
+            )
+            rows += [_to_row(r) for r in found]
+        return rows
 
     def of_execution(self, execution_id: str) -> list[ViewRow]:
         """Every view of an execution, newest first (checkpoint ids are time-ordered)."""
