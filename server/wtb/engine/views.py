@@ -310,7 +310,7 @@ class ViewRecorder:
         if self._on_view is not None:
             self._on_view(view)
         if time.monotonic() - self._flushed_at >= FLUSH_INTERVAL_S:
-            self.flush()
+            self.flush(final=False)
 
     def task_result(
         self, payload: Mapping[str, Any], namespace: str = "", failed_attempts: Sequence[str] = ()
@@ -376,14 +376,25 @@ class ViewRecorder:
             view.next = list(next_nodes)
             self._dirty.add(checkpoint_id)
 
-    def flush(self) -> None:
+    def flush(self, *, final: bool = True) -> None:
+        """Store the views changed since the last flush.
+
+        A view whose checkpoint LangGraph has not stored yet (the stream shows a checkpoint
+        while the saver still writes it) waits for a later flush unless ``final``: stored
+        now, it would carry its own copy of the values, which the checkpoint then holds as
+        well. A run of growing state kept every view's copy that way once its flushes came
+        as often as its steps (a 400-message chat: 58 MB of views instead of 0.5 MB).
+        """
+        ready: list[str] = []
         for checkpoint_id in self._dirty:
             view = self._views[checkpoint_id]
             stored = self._stored.get(checkpoint_id)
             if not view.values_in_checkpoint and stored is not None and _same(view.values, stored):
                 view.values_in_checkpoint = True
-        rows = [encode(self._views[c], self.execution_id, self._serde) for c in sorted(self._dirty)]
-        self._dirty.clear()
+            if final or stored is not None or view.values_in_checkpoint:
+                ready.append(checkpoint_id)
+        rows = [encode(self._views[c], self.execution_id, self._serde) for c in sorted(ready)]
+        self._dirty.difference_update(ready)
         self._flushed_at = time.monotonic()
         self._store.put_many(rows)
 
