@@ -93,7 +93,7 @@ def _pages(
     while True:
         page = services.adapter.history(execution.thread_id, subgraphs=subgraphs, before=before, limit=batch)
         ids = [str(found.checkpoint["id"]) for found in page]
-        parents = [str(p["configurable"]["checkpoint_id"]) for p in (found.parent_config for found in page) if p]
+        parents = [str(found.parent_config["configurable"]["checkpoint_id"]) for found in page if found.parent_config]
         rows = services.views.of_checkpoints(execution.id, ids + parents)
         views = {row.checkpoint_id: decode(row, services.saver.serde) for row in rows}
         for found in page:

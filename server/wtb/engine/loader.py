@@ -108,16 +108,17 @@ def _import_file(file: Path, workspace: Path) -> ModuleType:
     with _lock:
         if key in _cache:
             return _cache[key]
-        package, package_root = _package_of(file, workspace.resolve())
+        root = workspace.resolve()
+        package, package_root = _package_of(file, root)
         name = "wtb_workflow_" + hashlib.blake2b(str(file).encode(), digest_size=6).hexdigest()
         name = f"{package}.{name}" if package else name
         spec = importlib.util.spec_from_file_location(name, file)
         if spec is None or spec.loader is None:
             raise WorkflowLoadError(f"{file} cannot be imported as a Python module.")
         module = importlib.util.module_from_spec(spec)
-        for root in (str(workspace.resolve()), package_root):
-            if root is not None and root not in sys.path:
-                sys.path.insert(0, root)
+        for folder in (str(root), package_root):
+            if folder is not None and folder not in sys.path:
+                sys.path.insert(0, folder)
         sys.modules[name] = module
         try:
             spec.loader.exec_module(module)

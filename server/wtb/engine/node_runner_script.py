@@ -25,12 +25,12 @@ _modules: dict[str, tuple[float, Any]] = {}
 
 def _load(directory: str, reference: str) -> Any:
     target, _, attr = reference.rpartition(":")
-    path = os.path.join(directory, target) if target.endswith(".py") else _module_file(target)
+    file = os.path.join(directory, target) if target.endswith(".py") else None
+    path = file if file is not None else _module_file(target)
     mtime = os.stat(path).st_mtime if path and os.path.exists(path) else 0.0
     cached = _modules.get(target)
     if cached is None or cached[0] != mtime:
-        if target.endswith(".py"):
-            file = os.path.join(directory, target)
+        if file is not None:
             spec = importlib.util.spec_from_file_location(_module_name(directory, file), file)
             if spec is None or spec.loader is None:
                 raise ImportError(f"cannot import {target}")
