@@ -25,7 +25,7 @@ from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.graph import StateGraph
 from langgraph.types import Command
 
-from tests.corpus.graphs import CORPUS, CorpusGraph
+from tests.corpus.graphs import CORPUS, CorpusGraph, Count, _chain, _sync_step
 from wtb import ExecutionConfig, WorkflowProject
 from wtb.errors import InvalidStateError, WTBError
 from wtb.models import Execution, ExecutionStatus
@@ -657,22 +657,108 @@ def test_a_run_asking_for_exit_durability_is_told_wtb_checkpoints_every_step(
     assert any("durability" in message for message in told), told
 
 
-def test_running_on_with_edits_from_a_step_inside_a_subgraph_is_refused_clearly(
+def plain_edit_inside_and_answer(root: Path, edits: dict[str, Any], reply: Any) -> tuple[Any, Files]:
+    """LangGraph's own way: run ``interrupt_in_subgraph`` to its question, edit the subgraph's state
+    through the config ``get_state(..., subgraphs=True)`` shows for it, answer. The final values and files."""
+    entry = CORPUS["interrupt_in_subgraph"]
+    root.mkdir(parents=True)
+    saver = FileRecordingSaver(root)
+    compiled = compile_plain(entry.build(), saver)
+    config = {"configurable": {"thread_id": "plain"}}
+    run = PlainRun(entry, root, compiled, saver, config, {}, None, {})
+    run.invoke(entry.input, config)
+    inner = next(t.state for t in compiled.get_state(config, subgraphs=True).tasks if t.state is not None)
+    compiled.update_state(inner.config, edits)
+    run.invoke(Command(resume=reply), config)
+    return compiled.get_state(config).values, disk_files(root)
+
+
+def asked_inside(bench: Any, execution_id: str) -> Any:
+    """The step inside ``review`` at which its ``ask`` node asks."""
+    return next(c for c in bench.get_checkpoints(execution_id, subgraphs=True) if c.namespace and c.interrupts)
+
+
+@pytest.mark.parametrize("how", ["fork", "rollback"])
+def test_an_edit_inside_a_subgraph_then_an_answer_ends_as_in_langgraph(
+    how: str, tmp_path: Path, make_bench: Callable[..., Any]
+) -> None:
+    """At the step where a subgraph asks, edit the subgraph's state and answer: the run goes on
+    inside the subgraph from the edited state (``ask`` and ``r2`` see it, the parent after
+    them), ending with LangGraph's values and files for the same edit and answer."""
+    expected, expected_files = plain_edit_inside_and_answer(tmp_path / "plain", {"n": 10}, "yes")
+    wtb = run_wtb("interrupt_in_subgraph", CORPUS["interrupt_in_subgraph"], make_bench, tmp_path / "wtb")
+    bench, execution_id = wtb.bench, wtb.execution.id
+    asked = asked_inside(bench, execution_id)
+    if how == "fork":
+        target = bench.fork(execution_id, asked.id, state_updates={"n": 10})
+        assert target.head_checkpoint_id != asked.id  # the edited copy of the step
+        assert bench.get_state(target.id)["n"] == 10
+    else:
+        bench.rollback(execution_id, asked.id)
+        target = bench.get_execution(execution_id)
+    done = bench.resume(target.id, state_updates={"n": 10} if how == "rollback" else None, resume_value="yes")
+    assert done.status is ExecutionStatus.COMPLETED, done.error
+    assert without_output_files(bench.get_state(done.id)) == expected
+    assert disk_files(wtb.workspace) == expected_files
+    edited = [c for c in bench.get_checkpoints(done.id, subgraphs=True) if c.source == "update"]
+    assert [(strip_ns(c.namespace), bench.get_state(done.id, c.id)["n"]) for c in edited] == [("review", 10)]
+
+
+def test_an_edit_inside_a_subgraph_naming_a_field_it_lacks_changes_nothing(
     tmp_path: Path, make_bench: Callable[..., Any]
 ) -> None:
-    """Rolled back into a subgraph, a resume and a fork with state edits say what to do
-    instead, and change nothing."""
+    """The fields are the subgraph's; a refused edit leaves no fork and the execution as it was."""
+    wtb = run_wtb("interrupt_in_subgraph", CORPUS["interrupt_in_subgraph"], make_bench, tmp_path / "wtb")
+    bench, execution_id = wtb.bench, wtb.execution.id
+    asked = asked_inside(bench, execution_id)
+    with pytest.raises(WTBError, match=r"'nope'.*its fields: log, n"):
+        bench.fork(execution_id, asked.id, state_updates={"nope": 1})
+    assert [e.id for e in bench.list_executions()] == [execution_id]
+    bench.rollback(execution_id, asked.id)
+    before = [c.id for c in bench.get_checkpoints(execution_id, subgraphs=True)]
+    with pytest.raises(WTBError, match="'nope'"):
+        bench.resume(execution_id, state_updates={"nope": 1}, resume_value="yes")
+    assert [c.id for c in bench.get_checkpoints(execution_id, subgraphs=True)] == before
+    assert bench.get_execution(execution_id).head_checkpoint_id == asked.id
+
+
+def test_an_edit_inside_a_subgraph_langgraph_cannot_find_is_refused_clearly(
+    tmp_path: Path, make_bench: Callable[..., Any]
+) -> None:
+    """A subgraph compiled inside a node's function is not among the graph's subgraphs, so
+    LangGraph cannot edit its state: said before anything is stored; a fork without edits works."""
+    def outer(state: Count) -> Count:
+        inner = _chain([("i1", _sync_step("i1")), ("i2", _sync_step("i2"))]).compile()  # compiled here
+        return {"n": inner.invoke({"n": state.get("n", 0)})["n"]}
+
+    (tmp_path / "wtb").mkdir()
+    bench = make_bench(tmp_path / "wtb", mode="testing")
+    bench.register_project(WorkflowProject(name="hidden", graph=_chain([("outer", outer)])))
+    execution = bench.run("hidden", {"n": 0})
+    assert execution.status is ExecutionStatus.COMPLETED, execution.error
+    inner_step = next(c for c in bench.get_checkpoints(execution.id, subgraphs=True) if c.namespace and c.next)
+    with pytest.raises(WTBError, match=r"subgraph 'outer'.*cannot edit its state"):
+        bench.fork(execution.id, inner_step.id, state_updates={"n": 5})
+    assert [e.id for e in bench.list_executions()] == [execution.id]
+    assert bench.fork(execution.id, inner_step.id).status is ExecutionStatus.PAUSED
+
+
+def test_an_edit_two_levels_down_is_seen_by_the_steps_after_it(tmp_path: Path, make_bench: Callable[..., Any]) -> None:
+    """Rolled back (or forked) to the innermost subgraph's step after ``i1``, an edit of ``n``
+    there is what ``i2`` and every step after it count on from."""
     wtb = run_wtb("subgraph2", CORPUS["subgraph2"], make_bench, tmp_path / "wtb")
     bench, execution_id = wtb.bench, wtb.execution.id
-    inner = next(c for c in bench.get_checkpoints(execution_id, subgraphs=True) if c.namespace and c.next)
-    bench.rollback(execution_id, inner.id)
-    before = [c.id for c in bench.get_checkpoints(execution_id, subgraphs=True)]
-    with pytest.raises(WTBError, match=r"inside a subgraph.*with state edits"):
-        bench.resume(execution_id, state_updates={"n": 100})
-    with pytest.raises(WTBError, match="inside a subgraph"):
-        bench.fork(execution_id, inner.id, state_updates={"n": 100})
-    assert [c.id for c in bench.get_checkpoints(execution_id, subgraphs=True)] == before
-    assert [e.id for e in bench.list_executions()] == [execution_id]
+    final = bench.get_state(execution_id)
+    inner = [c for c in bench.get_checkpoints(execution_id, subgraphs=True) if c.namespace.count("|") == 1]
+    after_i1 = next(c for c in inner if "i1" in c.writes)
+    shift = 100 - bench.get_state(execution_id, after_i1.id)["n"]
+    fork = bench.fork(execution_id, after_i1.id, state_updates={"n": 100})
+    bench.rollback(execution_id, after_i1.id)
+    for done in (bench.resume(fork.id), bench.resume(execution_id, state_updates={"n": 100})):
+        assert done.status is ExecutionStatus.COMPLETED, done.error
+        state = bench.get_state(done.id)
+        assert state["n"] == final["n"] + shift
+        assert without_output_files(state) == {**without_output_files(final), "n": final["n"] + shift}
 
 
 def test_a_rollback_inside_a_subgraph_resumes_from_there(tmp_path: Path, make_bench: Callable[..., Any]) -> None:

@@ -17,13 +17,11 @@ import os
 import re
 import threading
 import traceback
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from contextlib import aclosing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
-from langgraph.errors import InvalidUpdateError
 
 from wtb.config import PauseStrategyConfig
 from wtb.engine.async_graphs import is_async_graph, run_coroutine
@@ -31,8 +29,9 @@ from wtb.engine.attempts import AttemptRecorder, has_retry_policy, timed_nodes
 from wtb.engine.checkpointer import TrackingSaver, open_checkpoint_db
 from wtb.engine.recorder import EventSink, RunRecorder, Tracker
 from wtb.engine.state_adapter import thread_config, visible_values
+from wtb.engine.state_edits import edit_state
 from wtb.engine.views import CheckpointView, ViewRecorder, as_read_back, from_payload, from_snapshot, to_checkpoint
-from wtb.errors import AsNodeRequiredError, InvalidArgumentError, NonSerializableStateError, WTBError
+from wtb.errors import NonSerializableStateError, WTBError
 from wtb.models import Execution, ExecutionError, ExecutionStatus
 from wtb.store.executions import ExecutionStore
 from wtb.store.views import ViewStore
@@ -78,6 +77,9 @@ class RunRequest:
     replayed: list[str] | None = None
     #: The checkpoints read as the latest of their namespaces (see ``TrackingSaver.continue_from``).
     heads: Heads | None = None
+    #: The step inside a subgraph the state edits are made at, (namespace, checkpoint id): the
+    #: head the run goes on from. None: the run's starting step (see ``engine/state_edits.py``).
+    edit_at: tuple[str, str] | None = None
     #: Whether someone asked the run to stop (``wtb cancel``): looked at before each step.
     stop_requested: Callable[[], bool] | None = None
 
@@ -111,7 +113,10 @@ class ExecutionController:
             config["recursion_limit"] = request.recursion_limit
             if request.state_updates:  # before "running": an edit LangGraph refuses changes nothing
                 with working_directory(request.directory):
-                    config = edit_state(compiled, config, request.state_updates, request.as_node, views)
+                    edited = edit_state(compiled, _edited_step(request, config), request.state_updates,
+                                        request.as_node, views)
+                if request.edit_at is None:  # inside a subgraph, the run goes on from the root step as before
+                    config = edited
                 config["recursion_limit"] = request.recursion_limit
             self._emit(on_event, self._executions.set_status(execution.id, ExecutionStatus.RUNNING))
             if request.input is not None:
@@ -402,6 +407,14 @@ def complete_views(compiled: Any, thread_id: str, views: ViewRecorder, started: 
             logger.warning("could not read checkpoint %s back from LangGraph", view.checkpoint_id, exc_info=True)
 
 
+def _edited_step(request: RunRequest, config: dict[str, Any]) -> dict[str, Any]:
+    """The config of the checkpoint a run's state edits are made at (``RunRequest.edit_at``)."""
+    if request.edit_at is None:
+        return config
+    namespace, checkpoint_id = request.edit_at
+    return thread_config(request.execution.thread_id, checkpoint_id, namespace)
+
+
 def order_next_as_history(compiled: Any, thread_id: str, views: ViewRecorder) -> None:
     """Give the steps of parallel nodes their next nodes in LangGraph's ``get_state_history``
     order (the graph's), not the stream's (by name): what ``get_state`` shows the user."""
@@ -412,69 +425,3 @@ def order_next_as_history(compiled: Any, thread_id: str, views: ViewRecorder) ->
             views.reorder_next(view.checkpoint_id, list(compiled.get_state(config).next))
         except Exception:  # the stream's order names the same nodes
             logger.warning("could not read checkpoint %s back from LangGraph", view.checkpoint_id, exc_info=True)
-
-
-def edit_state(
-    compiled: Any,
-    config: dict[str, Any],
-    updates: dict[str, Any],
-    as_node: str | None,
-    views: ViewRecorder,
-    candidates: list[str] | None = None,
-) -> dict[str, Any]:
-    """Apply a state edit with LangGraph's ``update_state`` and record the checkpoint it makes.
-
-    Where LangGraph cannot tell which node the edit stands for (a step that ran several
-    nodes) it is an :class:`AsNodeRequiredError` naming the candidates, before anything
-    is stored. ``candidates``: those nodes, when the checkpoint is a copy LangGraph cannot
-    trace back (a fork's first).
-    """
-    check_edit_fields(compiled, updates)
-    try:
-        edited = compiled.update_state(config, updates, as_node=as_node)
-    except InvalidUpdateError as exc:
-        if as_node is None and "as_node" in str(exc):
-            named = candidates if candidates is not None else step_nodes(compiled, config)
-            raise AsNodeRequiredError(as_node_message(named), named) from exc
-        raise
-    views.add(from_snapshot(compiled.get_state(edited), edits=updates))
-    return dict(edited)
-
-
-def check_edit_fields(compiled: Any, updates: Any) -> None:
-    """Refuse a state edit that names a field the graph's state does not have.
-
-    LangGraph's ``update_state`` drops such a key without a word: a typo in an edit would
-    then fork or resume a run from the state the user meant to change. The fields are the
-    state's (``StateGraph.channels``: every key its schemas declare); a Functional API
-    entrypoint's state is its value, edited whole, so it is not checked. ``_output_files``,
-    which ``get_state`` adds, is let through: an edit made from a state read back whole.
-    """
-    from langgraph.graph import StateGraph
-
-    builder = getattr(compiled, "builder", None)
-    if not isinstance(updates, Mapping) or not isinstance(builder, StateGraph):
-        return
-    unknown = sorted(str(key) for key in updates if key not in builder.channels and key != "_output_files")
-    if unknown:
-        fields = ", ".join(sorted(builder.channels)) or "none"
-        raise InvalidArgumentError(
-            f"The state edit names {', '.join(repr(k) for k in unknown)}, which the graph's state does not have "
-            f"(its fields: {fields})."
-        )
-
-
-def step_nodes(compiled: Any, config: dict[str, Any]) -> list[str]:
-    """The nodes of the step that made a checkpoint: its parent's tasks, as LangGraph lists them."""
-    state = compiled.get_state(config)
-    parent = compiled.get_state(state.parent_config) if state.parent_config else None
-    return sorted({task.name for task in parent.tasks}) if parent is not None else []
-
-
-def as_node_message(candidates: list[str]) -> str:
-    """Why a state edit needs ``as_node`` here, and the nodes it may name."""
-    listed = ", ".join(repr(c) for c in candidates) or "none"
-    return (
-        f"This checkpoint comes after a step that ran several nodes ({listed}); LangGraph needs to know which "
-        "node the state edit stands for. Pass as_node (CLI: --as-node) with one of them."
-    )

@@ -15,15 +15,15 @@ from typing import Any
 from wtb.config import PauseStrategyConfig
 from wtb.engine import task_paths
 from wtb.engine.checkpointer import TrackingSaver, open_checkpoint_db
-from wtb.engine.controller import compile_graph, edit_state
+from wtb.engine.controller import compile_graph
 from wtb.engine.inspection import get_execution
 from wtb.engine.recorder import RunRecorder
 from wtb.engine.runs import run_config
 from wtb.engine.services import Services
 from wtb.engine.state_adapter import thread_config
+from wtb.engine.state_edits import edit_state
 from wtb.engine.thread_copy import ThreadCopier
 from wtb.engine.views import CheckpointView, TaskView, ViewRecorder, encode
-from wtb.errors import InvalidArgumentError
 from wtb.models import Execution, ExecutionStatus
 
 
@@ -69,19 +69,16 @@ def fork_execution(
     """
     parent = services.executions.get(execution_id)
     found = services.adapter.get_tuple(parent.thread_id, checkpoint_id)
-    inside_subgraph = bool(found.config["configurable"].get("checkpoint_ns"))
-    if inside_subgraph and (state_updates or as_node):
-        root_id = services.adapter.root_of(found).checkpoint["id"]
-        raise InvalidArgumentError(
-            f"Checkpoint {checkpoint_id} is a step inside a subgraph; a fork from there cannot edit the state "
-            f"yet. Fork without edits, or edit at the parent step that ran the subgraph ({root_id})."
-        )
+    namespace = str(found.config["configurable"].get("checkpoint_ns", ""))
     if state_updates:
         services.adapter.check_serializable(dict(state_updates), f"State edits for a fork of {execution_id}")
     child = _new_child(services, parent, checkpoint_id, config, name)
     asking = not state_updates and bool(services.adapter.view(found, parent.id).interrupts())
-    if inside_subgraph or asking:
-        return _fork_keeping_ids(services, parent, found, child, asking)
+    if namespace or asking:
+        _fork_keeping_ids(services, parent, found, child, asking)
+        if state_updates:  # at the copy of the step, which keeps its id: see engine/state_edits.py
+            _edit_or_discard(services, child, checkpoint_id, dict(state_updates), as_node, namespace)
+        return get_execution(services, child.id)
     try:
         root = services.adapter.copy_to_thread(
             found, child.thread_id, {"source": "fork", "wtb_fork_of": checkpoint_id}
@@ -125,7 +122,7 @@ def _new_child(
     )
 
 
-def _fork_keeping_ids(services: Services, parent: Execution, found: Any, child: Execution, asking: bool) -> Execution:
+def _fork_keeping_ids(services: Services, parent: Execution, found: Any, child: Execution, asking: bool) -> None:
     """A fork whose first checkpoint keeps its id: one inside a subgraph, which its resume
     continues from there, or one whose tasks asked questions, which its resume answers.
 
@@ -158,7 +155,6 @@ def _fork_keeping_ids(services: Services, parent: Execution, found: Any, child: 
     except BaseException:
         _discard(services, child)
         raise
-    return get_execution(services, child.id)
 
 
 def _not_run(view: CheckpointView) -> CheckpointView:
@@ -190,16 +186,32 @@ def _discard(services: Services, child: Execution) -> None:
         services.tracker.delete_execution(child.id)
 
 
+def _edit_or_discard(
+    services: Services, child: Execution, checkpoint_id: str, updates: dict[str, Any], as_node: str | None,
+    namespace: str,
+) -> None:
+    """Edit the state at a fork's copy of a step inside a subgraph; a refused edit leaves no fork."""
+    tracker = services.tracker
+    try:
+        snapshot = tracker.checkpoint_snapshot(checkpoint_id) if tracker else None
+        _apply_updates(services, child, checkpoint_id, updates, as_node, None, tracker, snapshot, namespace)
+    except BaseException:
+        _discard(services, child)
+        raise
+
+
 def _apply_updates(
     services: Services,
     child: Execution,
     root: str,
     updates: dict[str, Any],
     as_node: str | None,
-    candidates: list[str],
+    candidates: list[str] | None,
     tracker: Any,
     snapshot: str | None,
+    namespace: str = "",
 ) -> None:
+    """Edit the fork's state at ``root`` (in ``namespace``); its head becomes the edited checkpoint."""
     graph = services.load_graph(services.get_project(child.project))
     conn = open_checkpoint_db(services.checkpoint_path)
     try:
@@ -208,9 +220,9 @@ def _apply_updates(
         saver = TrackingSaver(conn, recorder.take_snapshot, recorder.on_checkpoint)
         compiled = compile_graph(graph, saver, PauseStrategyConfig())
         views = ViewRecorder(child.id, services.views, saver.serde)
-        edit_state(compiled, thread_config(child.thread_id, root), updates, as_node, views, candidates)
+        edit_state(compiled, thread_config(child.thread_id, root, namespace), updates, as_node, views, candidates)
         views.flush()
-        if recorder.head:
-            services.executions.set_head(child.id, recorder.head)
+        if recorder.stopped_at:
+            services.executions.set_head(child.id, recorder.stopped_at)
     finally:
         conn.close()

@@ -101,12 +101,6 @@ def resume(
     head = services.adapter.view(found, execution.id)
     updates = dict(state_updates) if state_updates else None
     edited = bool(updates or as_node)
-    if head.namespace and edited:
-        raise InvalidArgumentError(
-            f"The head of {execution.id} is a step inside a subgraph ({head.namespace}); running on from "
-            f"there with state edits is not supported yet. Resume without edits, or fork from the parent "
-            f"step that ran the subgraph ({_root_of(found)}) with them."
-        )
     files_at = _files_to_go_on_with(services, execution.thread_id, head)
     tracker = services.tracker
     start_files = _files_to_start_from(tracker, execution.head_checkpoint_id, files_at, edited) if tracker else None
@@ -116,12 +110,14 @@ def resume(
             tracker.restore(start_files)
     start: str | None = execution.head_checkpoint_id
     heads: Heads | None = None
+    edit_at: tuple[str, str] | None = None
     if head.namespace:
         start, heads = _inside_subgraph(services, execution, found, head.namespace, bool(head.interrupts()))
+        edit_at = (head.namespace, execution.head_checkpoint_id) if edited else None
     command = resume_command(execution_id, head.pending_interrupts(), resume_value)
     return start_run(
         services, execution, command, start, on_event, pause, updates, as_node,
-        files_from=files_at, heads=heads, start_files=start_files,
+        files_from=files_at, heads=heads, start_files=start_files, edit_at=edit_at,
     )
 
 
@@ -154,10 +150,6 @@ def _files_to_go_on_with(services: Services, thread_id: str, head: CheckpointVie
         if ((found.metadata or {}).get("parents") or {}).get("") == head.checkpoint_id:
             return checkpoint_id
     return head.checkpoint_id
-
-
-def _root_of(found: Any) -> str:
-    return str(((found.metadata or {}).get("parents") or {}).get("", ""))
 
 
 def _inside_subgraph(
@@ -251,6 +243,7 @@ def start_run(
     files_from: str | None = None,
     heads: Heads | None = None,
     start_files: str | None = None,
+    edit_at: tuple[str, str] | None = None,
 ) -> Execution:
     """Run ``execution`` (from ``checkpoint_id`` when resuming) and return it when it stops.
 
@@ -261,6 +254,7 @@ def start_run(
     not ``checkpoint_id``'s (a run continuing inside a subgraph starts from the root step).
     ``start_files``: the snapshot the workspace holds as the run starts, when known
     (a resume restored it: see :func:`_files_to_start_from`).
+    ``edit_at``: the step inside a subgraph that ``state_updates`` edit (see ``RunRequest``).
 
     ``prepare`` asks for an isolated directory, materialised from the workspace's current
     snapshot and then adjusted by ``prepare`` (a regression check puts the golden run's
@@ -294,6 +288,7 @@ def start_run(
         as_node=as_node,
         replayed=replayed,
         heads=heads,
+        edit_at=edit_at,
         stop_requested=lambda: services.locks.cancel_requested(execution.id),
     )
     # The lock is held from before the controller marks the execution running until after it

@@ -34,8 +34,8 @@ def is_internal_channel(name: str) -> bool:
     return name.startswith("__") or ":" in name
 
 
-def thread_config(thread_id: str, checkpoint_id: str | None = None) -> dict[str, Any]:
-    configurable: dict[str, Any] = {"thread_id": thread_id, "checkpoint_ns": ""}
+def thread_config(thread_id: str, checkpoint_id: str | None = None, namespace: str = "") -> dict[str, Any]:
+    configurable: dict[str, Any] = {"thread_id": thread_id, "checkpoint_ns": namespace}
     if checkpoint_id:
         configurable["checkpoint_id"] = checkpoint_id
     return {"configurable": configurable}
