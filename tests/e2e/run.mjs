@@ -641,7 +641,9 @@ const steps = [
     if (!said.includes('2 completed, 1 failed')) throw new Error(`the batch summary is not truthful: ${said}`);
     const batchRow = row(/^\s*batch [0-9a-f]{8}/);
     await batchRow.waitFor({ timeout: 15000 });
-    if (!(await batchRow.innerText()).includes('2 completed, 1 failed')) throw new Error(`the batch row says: ${await batchRow.innerText()}`);
+    // The tree re-renders on its own schedule after the model changes: wait for the row, then judge what it says.
+    const settled = await until('the batch row to settle', async () => { const t = await batchRow.innerText(); return /running/.test(t) ? undefined : t; }, 15000).catch(() => undefined);
+    if (!(settled ?? '').includes('2 completed, 1 failed')) throw new Error(`the batch row says: ${await batchRow.innerText()}`);
     await expandRow(/^\s*batch [0-9a-f]{8}/);
     await until('the three variants under the batch', async () => { const t = await rowTexts(); return ['top1', 'top2', 'bad_k'].every((n) => t.some((x) => x.startsWith(n))); }, 15000);
     await shot('batch-tree');
