@@ -84,6 +84,48 @@ def test_resume_after_rollback_makes_a_new_branch_and_keeps_the_old(sample_ws: P
     assert bench.get_state(execution.id, old[0].id)["answer"].startswith("Quarterly revenue")
 
 
+def test_a_rollback_keeps_the_empty_folder_a_step_made_for_the_next_one(tmp_path: Path, make_bench) -> None:
+    """``prepare`` makes ``out/`` and ``report`` writes into it: rolled back to after ``prepare``,
+    ``out/`` is there (empty, as then), so the resume can run ``report`` again."""
+    import os
+    from typing import TypedDict
+
+    from langgraph.graph import END, START, StateGraph
+
+    from wtb import WorkflowProject
+
+    class Report(TypedDict, total=False):
+        done: bool
+
+    def prepare(state: Report) -> Report:
+        os.makedirs("out", exist_ok=True)
+        return {}
+
+    def report(state: Report) -> Report:
+        with open("out/report.txt", "w", encoding="utf-8") as handle:  # no makedirs: prepare made it
+            handle.write("done")
+        return {"done": True}
+
+    graph = StateGraph(Report)
+    graph.add_node("prepare", prepare)
+    graph.add_node("report", report)
+    graph.add_edge(START, "prepare")
+    graph.add_edge("prepare", "report")
+    graph.add_edge("report", END)
+    bench = make_bench(tmp_path)
+    bench.register_project(WorkflowProject(name="report", graph=graph))
+    execution = bench.run("report", {})
+    after_prepare = next(c for c in bench.get_checkpoints(execution.id) if "prepare" in c.writes)
+    assert bench.get_files(execution.id, after_prepare.id) == {}  # an empty folder is no file
+    bench.rollback(execution.id, after_prepare.id)
+    assert (tmp_path / "out").is_dir() and not (tmp_path / "out" / "report.txt").exists()
+    resumed = bench.resume(execution.id)
+    assert resumed.status is ExecutionStatus.COMPLETED, resumed.error
+    assert (tmp_path / "out" / "report.txt").read_text() == "done"
+    bench.rollback(execution.id, bench.get_checkpoints(execution.id)[-1].id)  # the input: no out/ yet
+    assert not (tmp_path / "out").exists()
+
+
 def test_rollback_errors(sample_ws: Path, make_bench) -> None:
     bench = make_bench(sample_ws)
     execution = bench.run("rag", RAG_INPUT)

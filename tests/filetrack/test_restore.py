@@ -289,3 +289,70 @@ def test_a_failed_restore_leaves_every_path_it_wrote_to_the_next_snapshot(
     half = svc.snapshot()
     assert {svc.read_file(half, "a.txt"), svc.read_file(half, "b.txt")} == {b"a1", b"b2"}
     assert tree_of(ws) == {"a.txt": b"a1", "b.txt": b"b2"}
+
+
+def folders_of(root: Path) -> set[str]:
+    """Every directory below root (but WTB's own), as relative paths."""
+    return {
+        os.path.relpath(os.path.join(folder, name), root)
+        for folder, names, _ in os.walk(root)
+        for name in names
+        if not os.path.relpath(os.path.join(folder, name), root).startswith(".wtb")
+    }
+
+
+@pytest.mark.parametrize("watch", [True, False])
+def test_an_empty_folder_is_part_of_a_snapshot_and_comes_back_with_it(
+    make_workspace: MakeWs, make_service: MakeSvc, watch: bool
+) -> None:
+    """A folder made for later writes, still empty at the snapshot, is there again after a
+    restore that removed what was written into it since; empty folders made later are
+    removed, but one holding ignored things stays as it is."""
+    ws = make_workspace({"keep.txt": "k"})
+    (ws / "out" / "deep").mkdir(parents=True)
+    svc = make_service(ws, watch=watch, start=watch, ignore=["*.log"])
+    target = svc.snapshot()
+    assert svc.files(target).keys() == {"keep.txt"}  # a folder is no file
+    write_files(ws, {"out/deep/report.txt": "r", "logs/run.log": "ignored"})
+    (ws / "later" / "inner").mkdir(parents=True)
+    assert svc.changes(target, svc.snapshot()) == {"out/deep/report.txt": hash_bytes(b"r")}
+    plan = svc.restore(target)
+    assert plan.deletes == ["out/deep/report.txt"]
+    assert plan.made_dirs == ["out/deep"] and plan.removed_dirs == ["later/inner"]
+    assert folders_of(ws) == {"out", "out/deep", "logs"}
+    assert (ws / "logs" / "run.log").read_text() == "ignored"
+    assert svc.snapshot() == target
+    assert svc.plan_restore(target) == type(plan)()
+
+
+def test_a_file_and_an_empty_folder_of_the_same_name_replace_each_other(
+    make_workspace: MakeWs, make_service: MakeSvc
+) -> None:
+    ws = make_workspace({"item": "a file"})
+    svc = make_service(ws, start=True)
+    as_file = svc.snapshot()
+    (ws / "item").unlink()
+    (ws / "item").mkdir()
+    as_folder = svc.snapshot()
+    assert as_folder != as_file
+    assert svc.changes(as_file, as_folder) == {"item": None}
+    svc.restore(as_file)
+    assert (ws / "item").read_text() == "a file"
+    svc.restore(as_folder)
+    assert (ws / "item").is_dir() and not any((ws / "item").iterdir())
+    assert svc.snapshot() == as_folder
+
+
+def test_an_empty_folder_the_snapshot_lacks_but_a_file_is_written_into_meanwhile_stays(
+    make_workspace: MakeWs, make_service: MakeSvc
+) -> None:
+    """The plan said "remove the empty folder"; by then it holds an untracked file, which a
+    restore never takes: the folder stays, with the file."""
+    ws = make_workspace({"keep.txt": "k"})
+    svc = make_service(ws)
+    target = svc.snapshot()
+    (ws / "made").mkdir()
+    current = svc.snapshot()
+    write_files(ws, {"made/new.txt": "n"})
+    svc.restore(target, current=current)
+    assert (ws / "made" / "new.txt").read_text() == "n"

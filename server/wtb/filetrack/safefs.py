@@ -180,6 +180,26 @@ class SafeRoot:
             raise RestoreConflictError(f"{rel!r} is a directory now; the snapshot has a file there") from exc
         self._prune(parent)
 
+    def remove_empty_dir(self, rel: str) -> None:
+        """Remove an empty directory (missing is fine; one with anything in it stays), then its
+        parents that became empty."""
+        parent, name = self._split(rel)
+        try:
+            pfd = self._dir(parent, create=False)
+            os.rmdir(name, dir_fd=pfd)
+        except (FileNotFoundError, NotADirectoryError):
+            return
+        except OSError as exc:
+            if exc.errno in (errno.ENOTEMPTY, errno.EEXIST):
+                return  # untracked (ignored) content: left, as a file there would be
+            raise
+        self._forget((*parent, name))
+        self._prune(parent)
+
+    def make_dir(self, rel: str) -> None:
+        """Make a directory and its parents (one that exists is fine; a symlink on the way is refused)."""
+        self._dir(rel.split("/"), create=True)
+
     def _prune(self, parts: list[str]) -> None:
         """Remove now-empty directories from the deepest up; stop at the first non-empty one."""
         while parts:

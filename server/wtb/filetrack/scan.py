@@ -7,7 +7,9 @@ the watcher reported: only the trees on those paths are rebuilt, everything else
 its hash, so the cost follows what changed.
 
 Both return the tree bodies they built and the index changes; the caller commits them
-in one transaction.
+in one transaction. An empty directory is an empty tree of its own (git leaves it out):
+a step's files include the folders it made for the next step to write into, and a
+rollback brings them back. A directory holding only ignored things is left out.
 """
 
 from __future__ import annotations
@@ -155,7 +157,7 @@ class Scanner:
                 new = self._rescan(rel, old is not None and old.kind == TREE)
             else:
                 sub, sub_rows = self._update_dir(old.hash, rel, child)
-                new = self._seal(sub, sub_rows) if sub else None
+                new = self._directory(f"{self._root}/{rel}", sub, sub_rows)  # still a directory (see above)
                 if new is not None:
                     self._derive(str(new.hash), old.hash, child)
             if new is None:
@@ -187,8 +189,7 @@ class Scanner:
         if stat.S_ISDIR(st.st_mode):
             if self._rules.excluded(rel, True):
                 return None
-            sub = self._scan_dir(path, rel)
-            return self._seal(sub) if sub else None
+            return self._directory(path, self._scan_dir(path, rel))
         if self._rules.excluded(rel, False):
             return None
         try:
@@ -221,8 +222,10 @@ class Scanner:
                     old = before.get(name) if before is not None else None
                     old_tree = self._stored(old.hash) if old is not None and old.kind == TREE else None
                     sub = self._scan_dir(item.path, rel, old_tree)
-                    if sub:
-                        tree[name] = old if old is not None and sub == old_tree else self._seal(sub)
+                    if sub and old is not None and sub == old_tree:
+                        tree[name] = old
+                    elif (folder := self._directory(item.path, sub)) is not None:
+                        tree[name] = folder
                     continue
                 st = item.stat(follow_symlinks=False)
                 # The common case inline: a regular file whose stat the index vouches for.
@@ -269,6 +272,14 @@ class Scanner:
             self._result.index.puts[rel] = StatRecord.of(st, digest, self._now)
         return Entry(FILE, digest, size, perm)
 
+    def _directory(self, path: str, tree: dict[str, Entry], rows: Rows | None = None) -> Entry | None:
+        """A scanned directory's entry: its tree; for one with nothing tracked in it, an empty
+        tree if nothing at all is in it, else none (only ignored things: no content of the
+        workspace, and nothing a restore could make or remove)."""
+        if tree or _is_empty_dir(path):
+            return self._seal(tree, rows)
+        return None
+
     def _seal(self, tree: dict[str, Entry], rows: Rows | None = None) -> Entry:
         """Store a directory's tree body and return the entry its parent lists."""
         body, size, count, rows = seal_tree(tree, rows)
@@ -278,3 +289,10 @@ class Scanner:
         self._result.rows[digest] = rows
         return Entry(TREE, digest, size, 0, None, count)
 
+
+def _is_empty_dir(path: str) -> bool:
+    try:
+        with os.scandir(path) as it:
+            return next(it, None) is None
+    except OSError:
+        return False

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from wtb.filetrack.fdio import read_up_to
 from wtb.filetrack.hashing import hash_bytes
-from wtb.filetrack.objects import FILE, SYMLINK, Entry
+from wtb.filetrack.objects import EMPTY_TREE, FILE, SYMLINK, TREE, Entry
 from wtb.filetrack.restore import Record
 from wtb.filetrack.statindex import IndexDelta, StatRecord
 from wtb.filetrack.trees import lookup
@@ -46,6 +46,8 @@ def holds(root: Path, rel: str, entry: Entry | None) -> bool:
         return entry is None
     except OSError:
         return False
+    if entry is not None and entry.kind == TREE and entry.hash == EMPTY_TREE:
+        return stat.S_ISDIR(st.st_mode) and not os.listdir(path)  # an empty directory the restore made
     if entry is None or entry.kind not in (FILE, SYMLINK):
         return False  # something where the snapshot has nothing, a directory, a skipped file
     if entry.kind == SYMLINK:

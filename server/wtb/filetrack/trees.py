@@ -162,7 +162,8 @@ def lookup(get: TreeGetter, root: str, path: str) -> Entry | None:
 def diff(
     get: TreeGetter, old: str | None, new: str | None, prefix: str = "", names: ChangedNames | None = None
 ) -> dict[str, Change]:
-    """Leaf paths whose entry differs: path -> (old entry, new entry), None for absent.
+    """Leaf paths (and empty directories, see :func:`_differ`) whose entry differs:
+    path -> (old entry, new entry), None for absent.
 
     Only subtrees whose hashes differ are opened, so the cost follows what changed;
     within a directory, ``names`` (see :meth:`TreeStore.changed_names`) may tell which
@@ -198,15 +199,26 @@ def diff(
 def _differ(
     get: TreeGetter, path: str, x: Entry | None, y: Entry | None, out: dict[str, Change], names: ChangedNames | None
 ) -> None:
-    """Record one differing name: its leaves, or the leaves below it for a directory."""
+    """Record one differing name: its leaves, or the leaves below it for a directory.
+
+    An empty directory has no leaf to stand for it, so it is a path of its own (its entry a
+    ``TREE``): where only the new side has it (made, or what a file or a directory with
+    content became), and where only the old side has it and the new has no directory there.
+    """
     x_tree = x is not None and x.kind == TREE
     y_tree = y is not None and y.kind == TREE
+    x_empty = x is not None and x_tree and x.hash == EMPTY_TREE
+    y_empty = y is not None and y_tree and y.hash == EMPTY_TREE
     if x_tree or y_tree:
         out.update(diff(get, x.hash if x_tree and x else None, y.hash if y_tree and y else None, path, names))
     if not x_tree and x is not None:
-        out[path] = (x, None if y_tree else y)
+        out[path] = (x, y if y_empty or not y_tree else None)
     elif not y_tree and y is not None:
+        out[path] = (x if x_empty else None, y)
+    elif y_empty and not x_empty:
         out[path] = (None, y)
+    elif x_empty and y is None:
+        out[path] = (x, None)
 
 
 def reachable(get: TreeGetter, roots: Iterable[str], *, strict: bool = False) -> tuple[set[str], set[str]]:
@@ -240,6 +252,11 @@ def reachable(get: TreeGetter, roots: Iterable[str], *, strict: bool = False) ->
 def changed_paths(
     get: Callable[[str], Mapping[str, Entry]], old: str | None, new: str, names: ChangedNames | None = None
 ) -> dict[str, str | None]:
-    """path -> new pseudo-hash (None: deleted) from snapshot ``old`` to ``new`` (``old`` None: all)."""
+    """path -> new pseudo-hash (None: deleted) from snapshot ``old`` to ``new`` (``old`` None: all),
+    for files and links (a directory made or removed is no file of the step)."""
     changes = diff(get, old, new, names=names)
-    return {path: None if after is None else pseudo_hash(after) for path, (_, after) in changes.items()}
+    return {
+        path: None if after is None or after.kind == TREE else pseudo_hash(after)
+        for path, (before, after) in changes.items()
+        if (before is not None and before.kind != TREE) or (after is not None and after.kind != TREE)
+    }
