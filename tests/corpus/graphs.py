@@ -26,12 +26,14 @@ from typing import Annotated, Any, Literal, TypedDict
 from langchain_core.language_models.fake_chat_models import FakeMessagesListChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, RemoveMessage, ToolMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
+from langchain_core.runnables import RunnableLambda
 from langchain_core.tools import InjectedToolCallId, tool
 from langgraph.cache.memory import InMemoryCache
+from langgraph.config import get_stream_writer
 from langgraph.errors import NodeError, NodeTimeoutError
 from langgraph.func import entrypoint, task
 from langgraph.graph import END, START, MessagesState, StateGraph
-from langgraph.types import CachePolicy, Command, RetryPolicy, Send, TimeoutPolicy, interrupt
+from langgraph.types import CachePolicy, Command, Overwrite, RetryPolicy, Send, TimeoutPolicy, interrupt
 from pydantic import BaseModel
 
 
@@ -1009,6 +1011,228 @@ def functional_parallel() -> Any:
     return chorus
 
 
+
+# -- Overwrite: a node replaces a list whose reducer appends; nodes added as a sequence ----
+
+
+class Bag(TypedDict, total=False):
+    n: int
+    items: Annotated[list[str], operator.add]
+
+
+def overwriting() -> StateGraph:
+    """``reset`` bypasses ``items``' reducer with ``Overwrite``; ``talk`` streams custom events."""
+
+    def grow(state: Bag) -> Bag:
+        write("grow.txt", ",".join(state.get("items", [])))
+        return {"items": ["a", "b"]}
+
+    def reset(state: Bag) -> Any:
+        write("reset.txt", ",".join(state["items"]))
+        return {"items": Overwrite(["only"])}
+
+    def talk(state: Bag) -> Bag:
+        emit = get_stream_writer()
+        emit({"progress": 50})
+        write("talk.txt", ",".join(state["items"]))
+        emit({"progress": 100})
+        return {"n": len(state["items"])}
+
+    graph = StateGraph(Bag)
+    graph.add_sequence([("grow", grow), ("reset", reset), ("talk", talk)])
+    graph.add_edge(START, "grow")
+    graph.add_edge("talk", END)
+    return graph
+
+
+# -- node names and file names beyond ASCII, nodes that are callables and Runnables, a route from START ----
+
+
+class _Doubler:
+    """A node that is an object with ``__call__``, not a function."""
+
+    def __call__(self, state: Bag) -> Bag:
+        write("sortie é/double résumé.txt", str(state.get("n", 0) * 2))
+        return {"n": state.get("n", 0) * 2, "items": ["double"]}
+
+
+def _increment(state: Bag) -> Bag:
+    write("sortie é/日本.txt", str(state["n"] + 1))
+    return {"n": state["n"] + 1, "items": ["二"]}
+
+
+def unusual_nodes() -> StateGraph:
+    graph = StateGraph(Bag)
+    graph.add_node("écrire résumé", _Doubler())
+    graph.add_node("第二 step", RunnableLambda(_increment))
+    graph.add_conditional_edges(START, lambda s: "small" if s.get("n", 0) < 5 else "big",
+                                {"small": "écrire résumé", "big": "第二 step"})
+    graph.add_edge("écrire résumé", "第二 step")
+    graph.add_edge("第二 step", END)
+    return graph
+
+
+# -- async Functional API: tasks gathered concurrently, a task calling a task ----
+
+
+@task
+async def square_late(x: int) -> int:
+    await asyncio.sleep(0.005 * (3 - x))  # finish out of order
+    write(f"squares/{x}.txt", str(x * x))
+    return x * x
+
+
+@task
+async def square_plus_one(x: int) -> int:
+    y = await square_late(x)
+    write(f"plus/{x}.txt", str(y + 1))
+    return y + 1
+
+
+def async_functional() -> Any:
+    @entrypoint()
+    async def squares(xs: list[int]) -> list[int]:
+        ys = await asyncio.gather(*(square_plus_one(x) for x in xs))
+        write("squares.txt", str(list(ys)))
+        return list(ys)
+
+    return squares
+
+
+# -- a conditional edge that fans out to several nodes at once (a list of names) ----
+
+
+class Fan(TypedDict, total=False):
+    topic: str
+    parts: Annotated[list[str], operator.add]
+
+
+def conditional_fanout() -> StateGraph:
+    """``route`` picks two of three writers by returning a list; ``gather`` joins them."""
+
+    def plan(state: Fan) -> Fan:
+        write("plan.txt", state["topic"])
+        return {}
+
+    def writer(name: str) -> Callable[[Fan], Fan]:
+        def step(state: Fan) -> Fan:
+            write(f"parts/{name}.txt", f"{name} on {state['topic']}")
+            return {"parts": [name]}
+
+        return step
+
+    def gather(state: Fan) -> Fan:
+        write("gathered.txt", ",".join(sorted(state.get("parts", []))))
+        return {}
+
+    def route(state: Fan) -> list[str]:
+        return ["left", "right"] if state["topic"] else ["middle"]
+
+    graph = StateGraph(Fan)
+    graph.add_node("plan", plan)
+    for name in ("left", "middle", "right"):
+        graph.add_node(name, writer(name))
+        graph.add_edge(name, "gather")
+    graph.add_node("gather", gather)
+    graph.add_edge(START, "plan")
+    graph.add_conditional_edges("plan", route, ["left", "middle", "right"])
+    graph.add_edge("gather", END)
+    return graph
+
+
+# -- private state: a channel only two nodes share, outside the graph's schema ----
+
+
+class Public(TypedDict, total=False):
+    text: str
+    summary: str
+
+
+class Scratch(TypedDict, total=False):
+    draft: str
+
+
+def private_channel() -> StateGraph:
+    """``think`` writes ``draft``, a key of a private schema, that ``speak`` reads: LangGraph keeps
+    it as a channel of its own (shown in the state once written) though ``Public`` does not name it."""
+
+    def think(state: Public) -> Scratch:
+        write("notes/draft.txt", state["text"][::-1])
+        return {"draft": state["text"][::-1]}
+
+    def speak(state: Scratch) -> Public:
+        write("notes/summary.txt", state["draft"].upper())
+        return {"summary": state["draft"].upper()}
+
+    graph = StateGraph(Public)
+    graph.add_node("think", think)
+    graph.add_node("speak", speak, input_schema=Scratch)
+    graph.add_edge(START, "think")
+    graph.add_edge("think", "speak")
+    graph.add_edge("speak", END)
+    return graph
+
+
+# -- files that change kind: a file becomes a folder, a folder is renamed, an empty one is left ----
+
+
+def reshaping_files() -> StateGraph:
+    """Each step reshapes ``out/`` (a file, then a folder of that name, then the folder renamed
+    and an empty folder left behind, then a file made read-only and executable): a rollback
+    to every step must bring back exactly that shape."""
+    import os
+    import shutil
+
+    def make_file(state: Count) -> Count:
+        write("out/item", "a file")
+        return {"n": 1, "log": ["file"]}
+
+    def file_to_folder(state: Count) -> Count:
+        os.remove("out/item")
+        write("out/item/inside.txt", "now a folder")
+        return {"n": 2, "log": ["folder"]}
+
+    def rename_folder(state: Count) -> Count:
+        shutil.move("out/item", "out/moved")
+        Path("out/empty").mkdir()
+        return {"n": 3, "log": ["renamed"]}
+
+    def change_mode(state: Count) -> Count:
+        target = Path("out/moved/inside.txt")
+        target.chmod(0o555)
+        return {"n": 4, "log": ["mode"]}
+
+    return _chain([("make_file", make_file), ("file_to_folder", file_to_folder),
+                   ("rename_folder", rename_folder), ("change_mode", change_mode)])
+
+
+# -- one node asking two questions in turn ----
+
+
+def asks_twice() -> StateGraph:
+    """``interview`` asks, writes, asks again: resumed after the first answer it runs from its
+    start (its first line written again) and stops at the second question; then ``close``."""
+
+    def interview(state: AskState) -> AskState:
+        name = interrupt("Your name?")
+        append("interview.txt", f"name={name}\n")
+        role = interrupt("Your role?")
+        append("interview.txt", f"role={role}\n")
+        return {"answers": [f"{name}:{role}"]}
+
+    def close(state: AskState) -> AskState:
+        final = f"{state['topic']}: {', '.join(state['answers'])}"
+        write("final.txt", final)
+        return {"final": final}
+
+    graph = StateGraph(AskState)
+    graph.add_node("interview", interview)
+    graph.add_node("close", close)
+    graph.add_edge(START, "interview")
+    graph.add_edge("interview", "close")
+    graph.add_edge("close", END)
+    return graph
+
 CORPUS: dict[str, CorpusGraph] = {
     "async": CorpusGraph(async_chain, {"n": 0}, run_async=True),
     "mixed": CorpusGraph(mixed_chain, {"n": 0}, run_async=True, middle_step=2),
@@ -1057,4 +1281,11 @@ CORPUS: dict[str, CorpusGraph] = {
     "goto_sends": CorpusGraph(goto_sends, {"topic": "t"}),
     "removed_messages": CorpusGraph(removed_messages, {"messages": [HumanMessage("hi", id="human-0")]}),
     "functional_parallel": CorpusGraph(functional_parallel, ["la", "do"], middle_step=0),
+    "conditional_fanout": CorpusGraph(conditional_fanout, {"topic": "t"}),
+    "private_channel": CorpusGraph(private_channel, {"text": "abc"}),
+    "reshaping_files": CorpusGraph(reshaping_files, {"n": 0}, middle_step=2),
+    "asks_twice": CorpusGraph(asks_twice, {"topic": "t"}, answers=[{"Your name?": "Ada"}, {"Your role?": "chief"}]),
+    "overwrite": CorpusGraph(overwriting, {"items": ["x"]}),
+    "unusual_nodes": CorpusGraph(unusual_nodes, {"n": 3}),
+    "async_functional": CorpusGraph(async_functional, [1, 2, 3], run_async=True, middle_step=0),
 }

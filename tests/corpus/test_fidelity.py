@@ -63,9 +63,14 @@ def disk_files(root: Path) -> Files:
 
 
 def restore_files(root: Path, files: Files) -> None:
+    """Put a step's files on disk, and no folder that holds none (the corpus rolls back to no
+    step that left an empty folder, so the step had none)."""
     for path in root.rglob("*"):
         if path.is_file() and path.relative_to(root).as_posix() not in files:
             path.unlink()
+    for folder in sorted((p for p in root.rglob("*") if p.is_dir()), key=lambda p: -len(p.parts)):
+        if not any(folder.iterdir()):
+            folder.rmdir()
     for rel, content in files.items():
         (root / rel).parent.mkdir(parents=True, exist_ok=True)
         (root / rel).write_bytes(content)
@@ -143,6 +148,16 @@ def parent_indexes(ids: list[str], parents: list[str | None]) -> list[int | None
 
 
 @dataclass
+class Paused:
+    """LangGraph's ``get_state`` of the step a run stopped at with a question (a node that asks
+    twice stops twice at one step)."""
+
+    values: Any
+    next: list[str]
+    interrupts: list[tuple[str, Any]]  # (node, value), sorted
+
+
+@dataclass
 class PlainRun:
     entry: CorpusGraph
     root: Path
@@ -152,7 +167,7 @@ class PlainRun:
     by_ns: dict[str, list[LGCheckpoint]]  # newest first, namespaces stripped
     final: Any
     final_files: Files
-    pauses: list[LGCheckpoint] = field(default_factory=list)  # the head at each interrupt
+    pauses: list[Paused] = field(default_factory=list)  # what get_state showed at each interrupt
     #: checkpoint id -> the files on disk when the run paused there (the step it left may
     #: have run in part: its finished tasks' files, which LangGraph does not write again)
     stop_files: dict[str, Files] = field(default_factory=dict)
@@ -217,6 +232,8 @@ def run_plain(entry: CorpusGraph, root: Path) -> PlainRun:
         snap = compiled.get_state(config)
         run.stop_files[snap.config["configurable"]["checkpoint_id"]] = disk_files(root)
         pending = [(t.name, i.value) for t in snap.tasks for i in t.interrupts]
+        at = compiled.get_state(snap.config)  # by its id: the step's own values, as its history shows them
+        run.pauses.append(Paused(at.values, list(at.next), sorted(pending, key=interrupt_key)))
         ids = {i.value: i.id for t in snap.tasks for i in t.interrupts}
         run.invoke(Command(resume=answer(pending, ids, answers)), config)
     assert not compiled.get_state(config).next, "the corpus graph did not finish"
@@ -231,7 +248,6 @@ def run_plain(entry: CorpusGraph, root: Path) -> PlainRun:
             checkpoint.parent = parent
     run.final = compiled.get_state(config).values
     run.final_files = disk_files(root)
-    run.pauses = [c for c in run.by_ns[""] if c.interrupts][::-1]
     return run
 
 

@@ -181,7 +181,9 @@ class TrackingSaver(SqliteSaver):
         found = super().get_tuple({"configurable": {**configurable, "checkpoint_id": head}})
         if found is None:
             return None
-        writes = paused_writes(found.pending_writes or []) if self._heads_asked else []
+        where = found.config["configurable"]
+        finished = paused_tasks.of(self.conn, str(where["thread_id"]), str(where.get("checkpoint_ns", "")), head)
+        writes = paused_writes(found.pending_writes or [], finished) if self._heads_asked else []
         return self._decoded(found._replace(pending_writes=writes))
 
     def get_tuple_without_writes(self, config: Any) -> CheckpointTuple | None:
@@ -287,9 +289,9 @@ class TrackingSaver(SqliteSaver):
                     steps.append(parent)
             for step in steps:
                 where = step.config["configurable"]
-                tasks = {str(task_id) for task_id, _, _ in step.pending_writes or []}
                 paused_tasks.record(
-                    self.conn, thread_id, str(where.get("checkpoint_ns", "")), str(where["checkpoint_id"]), tasks
+                    self.conn, thread_id, str(where.get("checkpoint_ns", "")), str(where["checkpoint_id"]),
+                    step.pending_writes or [],
                 )
 
     async def aget_delta_channel_history(self, *, config: Any, channels: Sequence[str]) -> Mapping[str, Any]:

@@ -208,9 +208,11 @@ class ExecutionController:
             self._executions.set_head(execution_id, head)
         stopped = views.view(head) if head is not None else None
         stopped = stopped if stopped is not None else views.root
-        if head is not None and stopped is not None and stopped.next:  # before the status a resume reads
-            recorder.take_stop_snapshot(head)
-            at = {"thread_id": execution.thread_id, "checkpoint_ns": stopped.namespace, "checkpoint_id": head}
+        # A resume that stored no checkpoint (a node that asks again) stopped at the step it went on from.
+        stopped_at = head if head is not None else stopped.checkpoint_id if stopped is not None else None
+        if stopped_at is not None and stopped is not None and stopped.next:  # before the status a resume reads
+            recorder.take_stop_snapshot(stopped_at)
+            at = {"thread_id": execution.thread_id, "checkpoint_ns": stopped.namespace, "checkpoint_id": stopped_at}
             saver.note_paused({"configurable": at})
         if error is CANCELLED:
             execution = self._executions.set_status(execution_id, ExecutionStatus.CANCELLED, error)

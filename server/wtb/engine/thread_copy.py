@@ -104,8 +104,7 @@ class ThreadCopier:
         copied = self._put_all(target, as_heads, self.task_paths(source), source)
         for t in as_heads if asked else []:  # the copy is paused there too: a fork of it keeps the same
             if (namespace_of(t), str(t.checkpoint["id"])) in head_keys:
-                tasks = {str(task_id) for task_id, _, _ in t.pending_writes or []}
-                paused_tasks.record(self.conn, target, namespace_of(t), str(t.checkpoint["id"]), tasks)
+                paused_tasks.record(self.conn, target, namespace_of(t), str(t.checkpoint["id"]), t.pending_writes or [])
         return copied
 
     def _as_paused(self, thread_id: str, found: CheckpointTuple) -> list[tuple[str, str, Any]]:
@@ -188,22 +187,28 @@ class ThreadCopier:
 
 
 def paused_writes(
-    pending: Iterable[tuple[str, str, Any]], finished: set[str] | None = None
+    pending: Iterable[tuple[str, str, Any]], finished: Mapping[str, int | None] | None = None
 ) -> list[tuple[str, str, Any]]:
     """A step's pending writes as they were while it waited for answers: a task that asked
-    keeps only its question (``__interrupt__``), answers given since (``__resume__``) go,
-    the other tasks' writes stay (LangGraph does not run those again), except, when
-    ``finished`` names the tasks that had written when the run paused, those that ran
+    keeps its question (``__interrupt__``) and the answers to the questions it had asked
+    before that one (a node asking twice in turn: LangGraph runs it again from its start
+    and hands it those), answers given since (``__resume__``) go, the other tasks' writes
+    stay (LangGraph does not run those again), except, when ``finished`` names the tasks
+    that had written when the run paused (with the answers each held then), those that ran
     after the answer (:mod:`wtb.engine.paused_tasks`)."""
     writes = list(pending)
     asking = {task_id for task_id, channel, _ in writes if channel == INTERRUPT}
-    return [
-        (task_id, channel, value)
-        for task_id, channel, value in writes
-        if channel != RESUME
-        and (task_id not in asking or channel == INTERRUPT)
-        and (finished is None or task_id in finished)
-    ]
+    kept = []
+    for task_id, channel, value in writes:
+        if finished is not None and task_id not in finished:
+            continue
+        if channel == RESUME:  # unknown how many it held (no pause recorded): none, as it first asked
+            held = (finished or {}).get(task_id) or 0
+            if task_id in asking and isinstance(value, list) and held:
+                kept.append((task_id, channel, value[:held]))
+        elif task_id not in asking or channel == INTERRUPT:
+            kept.append((task_id, channel, value))
+    return kept
 
 
 def writes_by_task(pending: Iterable[tuple[str, str, Any]]) -> list[tuple[str, list[tuple[str, Any]]]]:
