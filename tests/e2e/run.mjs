@@ -138,7 +138,14 @@ async function choose(filter, text = filter) {
 async function expandRow(rowText) {
   const r = row(rowText);
   await r.waitFor();
-  if ((await r.getAttribute('aria-expanded')) === 'false') await r.locator('.monaco-tl-twistie').click();
+  // A tree refresh landing with the click can swallow it: click again until the row says it is open.
+  const collapsed = async () => (await r.getAttribute('aria-expanded').catch(() => null)) === 'false';
+  await until(`the row ${rowText} expanded`, async () => {
+    if (!(await collapsed())) return true;
+    await r.locator('.monaco-tl-twistie').click({ timeout: 2000 }).catch(() => {});
+    await sleep(300);
+    return !(await collapsed());
+  }, 15000);
 }
 
 const RUN_ROW = /^\s*run [0-9a-f]{8}/;
@@ -644,8 +651,14 @@ const steps = [
     // The tree re-renders on its own schedule after the model changes: wait for the row, then judge what it says.
     const settled = await until('the batch row to settle', async () => { const t = await batchRow.innerText(); return /running/.test(t) ? undefined : t; }, 15000).catch(() => undefined);
     if (!(settled ?? '').includes('2 completed, 1 failed')) throw new Error(`the batch row says: ${await batchRow.innerText()}`);
-    await expandRow(/^\s*batch [0-9a-f]{8}/);
-    await until('the three variants under the batch', async () => { const t = await rowTexts(); return ['top1', 'top2', 'bad_k'].every((n) => t.some((x) => x.startsWith(n))); }, 15000);
+    // A refresh of the tree can swallow the twistie's click: expand again until the variants show.
+    await until('the three variants under the batch', async () => {
+      const t = await rowTexts();
+      if (['top1', 'top2', 'bad_k'].every((n) => t.some((x) => x.startsWith(n)))) return true;
+      await expandRow(/^\s*batch [0-9a-f]{8}/).catch(() => {});
+      await sleep(300);
+      return false;
+    }, 15000);
     await shot('batch-tree');
     // The batch's table: variants with status, time and error; the state keys and files that differ; node timings.
     await pressNotificationButton(/batch [0-9a-f]{8} of rag:/, 'Show Summary');
