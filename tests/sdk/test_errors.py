@@ -89,6 +89,82 @@ def test_factory_compiled_graph_and_object_projects(make_workspace, make_bench) 
     assert bench.get_state(bench.run("inline", {"n": 0}).id)["n"] == 4
 
 
+FACTORIES = """
+import contextlib
+from typing import TypedDict
+from langgraph.graph import StateGraph, START, END
+
+class S(TypedDict, total=False):
+    n: int
+    model: str
+
+def build(model):
+    def step(state):
+        open("used.txt", "a").write(model + "\\n")
+        return {"n": state.get("n", 0) + 1, "model": model}
+    g = StateGraph(S)
+    g.add_node("step", step)
+    g.add_edge(START, "step")
+    g.add_edge("step", END)
+    return g.compile()
+
+def with_config(config):
+    return build(config["configurable"].get("model", "default-" + str(config["recursion_limit"])))
+
+async def made_async():
+    return build("async")
+
+closed = []
+
+@contextlib.contextmanager
+def managed():
+    yield build("managed")
+    closed.append(True)
+
+@contextlib.asynccontextmanager
+async def managed_async():
+    yield build("managed-async")
+
+def two_args(config, store):
+    return build("never")
+
+def raises():
+    raise RuntimeError("no API key")
+
+def server_only(runtime: "ServerRuntime"):
+    return build("never")
+"""
+
+
+def test_graph_factories_as_langgraph_json_allows(make_workspace, make_bench) -> None:
+    """A factory taking a RunnableConfig, an async one and a context manager run their graph."""
+    names = ("with_config", "made_async", "managed")
+    ws = make_workspace({"flows.py": FACTORIES}, {name: f"./flows.py:{name}" for name in names})
+    bench = make_bench(ws)
+    for name in names:
+        assert bench.get_state(bench.run(name, {"n": 0}).id)["n"] == 1
+    assert (ws / "used.txt").read_text().split() == ["default-25", "async", "managed"]
+
+
+def test_graph_factories_langgraph_json_does_not_allow_fail_clearly(make_workspace, make_bench) -> None:
+    ws = make_workspace(
+        {"flows.py": FACTORIES},
+        {"two": "./flows.py:two_args", "acm": "./flows.py:managed_async", "raises": "./flows.py:raises",
+         "server": "./flows.py:server_only"},
+    )
+    bench = make_bench(ws)
+    with pytest.raises(WorkflowLoadError, match=r"takes 2 arguments \(config, store\)"):
+        bench.run("two", {"n": 0})
+    with pytest.raises(WorkflowLoadError, match="is an async context manager"):
+        bench.run("acm", {"n": 0})
+    with pytest.raises(WorkflowLoadError, match="raised RuntimeError: no API key"):
+        bench.run("raises", {"n": 0})
+    with pytest.raises(WorkflowLoadError, match="takes a ServerRuntime"):
+        bench.run("server", {"n": 0})
+    assert bench.list_executions() == []
+    assert not (ws / "used.txt").exists()
+
+
 def test_non_serialisable_initial_state_is_refused_before_anything_is_written(sample_ws: Path, make_bench) -> None:
     bench = make_bench(sample_ws)
     with pytest.raises(NonSerializableStateError, match="'lock'"):

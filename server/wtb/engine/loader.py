@@ -16,8 +16,11 @@ search``) both work, without the package being installed.
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import hashlib
 import importlib.util
+import inspect
 import sys
 import threading
 import traceback
@@ -25,6 +28,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from wtb.engine.async_graphs import run_coroutine
 from wtb.errors import WorkflowLoadError
 
 _cache: dict[tuple[str, int], ModuleType] = {}
@@ -79,25 +83,91 @@ def load_object(reference: str, workspace: Path) -> Any:
 
 
 def to_graph(obj: Any, what: str) -> Any:
-    """Accept a ``StateGraph``, a compiled graph or a zero-argument factory of either."""
-    from langgraph.graph import StateGraph
-    from langgraph.pregel import Pregel
-
-    if isinstance(obj, (StateGraph, Pregel)):
+    """Accept a ``StateGraph``, a compiled graph, or a graph factory as ``langgraph.json`` allows:
+    a function, sync or async, taking nothing or a ``RunnableConfig`` and returning a graph
+    or a (sync) context manager that yields one (see :func:`_call_factory`)."""
+    if _is_graph(obj):
         return obj
     if callable(obj):
-        try:
-            produced = obj()
-        except Exception as exc:
-            raise WorkflowLoadError(
-                f"The factory {what} raised {type(exc).__name__}: {exc}\n{traceback.format_exc()}"
-            ) from exc
-        if isinstance(produced, (StateGraph, Pregel)):
+        produced = _call_factory(obj, what)
+        if _is_graph(produced):
             return produced
         obj = produced
     raise WorkflowLoadError(
         f"{what} is a {type(obj).__name__}, not a LangGraph StateGraph, compiled graph, "
-        "or a zero-argument function returning one."
+        "or a function returning one (with no argument or a RunnableConfig)."
+    )
+
+
+def _is_graph(obj: Any) -> bool:
+    from langgraph.graph import StateGraph
+    from langgraph.pregel import Pregel
+
+    return isinstance(obj, (StateGraph, Pregel))
+
+
+def _call_factory(factory: Any, what: str) -> Any:
+    """What a graph factory makes, called as LangGraph's server calls one.
+
+    A factory with one parameter gets LangGraph's default ``RunnableConfig`` (the server's
+    config of the run is not WTB's: nodes read the run's own config). A coroutine is run to
+    its end; a context manager is entered once and left open until the process exits, as
+    the graph may use what it opened (WTB runs each workflow in a process of its own).
+    An async context manager is refused: what it opens belongs to an event loop WTB's run
+    would not share.
+    """
+    args = _factory_arguments(factory, what)
+    try:
+        produced = factory(*args)
+        if inspect.isawaitable(produced):
+            produced = run_coroutine(lambda: _awaited(produced))
+        if isinstance(produced, contextlib.AbstractContextManager) and not _is_graph(produced):
+            entered = produced.__enter__()
+            atexit.register(produced.__exit__, None, None, None)
+            produced = entered
+    except WorkflowLoadError:
+        raise
+    except Exception as exc:
+        raise WorkflowLoadError(
+            f"The factory {what} raised {type(exc).__name__}: {exc}\n{traceback.format_exc()}"
+        ) from exc
+    if isinstance(produced, contextlib.AbstractAsyncContextManager):
+        raise WorkflowLoadError(
+            f"The factory {what} is an async context manager; WTB accepts a function returning a graph "
+            "(sync or async) or a sync context manager yielding one."
+        )
+    return produced
+
+
+async def _awaited(awaitable: Any) -> Any:
+    return await awaitable
+
+
+def _factory_arguments(factory: Any, what: str) -> tuple[Any, ...]:
+    """``()`` for a factory without required parameters, ``(config,)`` for one taking a config."""
+    try:
+        parameters = inspect.signature(factory).parameters.values()
+    except (TypeError, ValueError):  # no signature to read (a builtin): call it bare
+        return ()
+    required = [
+        p for p in parameters
+        if p.default is inspect.Parameter.empty and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+    ]
+    if not required:
+        return ()
+    if len(required) == 1 and "ServerRuntime" in str(required[0].annotation):
+        raise WorkflowLoadError(
+            f"The factory {what} takes a ServerRuntime, which only LangGraph's Agent Server gives; "
+            "WTB calls a factory with no argument or with a RunnableConfig."
+        )
+    if len(required) == 1:
+        from langchain_core.runnables import ensure_config
+
+        return (ensure_config(),)
+    names = ", ".join(p.name for p in required)
+    raise WorkflowLoadError(
+        f"The factory {what} takes {len(required)} arguments ({names}); a graph factory takes none "
+        "or one, the RunnableConfig."
     )
 
 
