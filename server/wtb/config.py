@@ -26,6 +26,7 @@ DEFAULT_IGNORES: tuple[str, ...] = (
     ".mypy_cache/",
     ".ruff_cache/",
     ".pytest_cache/",
+    ".env",  # secrets (langgraph.json's "env"): never copied into WTB's store; `!.env` in .wtbignore tracks it
 )
 
 
@@ -61,10 +62,16 @@ class NodeEnvironment:
 
 @dataclass(frozen=True)
 class EnvironmentConfig:
-    """Per-node Python environments and environment variables for runs."""
+    """Per-node Python environments and environment variables for runs.
+
+    ``env_vars`` are set while the workflow is imported and while it runs; ``env_file`` (a
+    dotenv file, relative to the workspace: ``langgraph.json``'s ``"env": ".env"``) fills in
+    the names that neither they nor the process environment set (``engine/run_env.py``).
+    """
 
     node_envs: dict[str, NodeEnvironment] = field(default_factory=dict)
     env_vars: dict[str, str] = field(default_factory=dict)
+    env_file: str | None = None
 
 
 @dataclass(frozen=True)

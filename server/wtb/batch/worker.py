@@ -138,9 +138,11 @@ def _run(services: Services, task: VariantTask, base_files: bytes | None) -> Var
 
 def _project(task: VariantTask, workspace: Path) -> WorkflowProject:
     from wtb.batch.overrides import apply_overrides, load_graph
+    from wtb.engine import run_env
 
-    graph = load_graph(task.project.graph, workspace, task.project.name)
-    graph = apply_overrides(graph, task.variant.node_overrides, workspace)
+    with run_env.applied(run_env.variables(task.project.environment, workspace)):  # import-time settings
+        graph = load_graph(task.project.graph, workspace, task.project.name)
+        graph = apply_overrides(graph, task.variant.node_overrides, workspace)
     return dataclasses.replace(task.project, graph=graph)
 
 

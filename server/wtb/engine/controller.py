@@ -17,13 +17,14 @@ import os
 import re
 import threading
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import aclosing, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from wtb.config import PauseStrategyConfig
+from wtb.engine import run_env
 from wtb.engine.async_graphs import is_async_graph, run_coroutine
 from wtb.engine.attempts import AttemptRecorder, has_retry_policy, timed_nodes
 from wtb.engine.checkpointer import TrackingSaver, open_checkpoint_db
@@ -82,6 +83,8 @@ class RunRequest:
     edit_at: tuple[str, str] | None = None
     #: Whether someone asked the run to stop (``wtb cancel``): looked at before each step.
     stop_requested: Callable[[], bool] | None = None
+    #: Environment variables the workflow's code sees while it runs (``engine/run_env.py``).
+    env: Mapping[str, str] = field(default_factory=dict)
 
 
 class ExecutionController:
@@ -112,7 +115,7 @@ class ExecutionController:
             config["configurable"].update(execution.config.get("configurable", {}))
             config["recursion_limit"] = request.recursion_limit
             if request.state_updates:  # before "running": an edit LangGraph refuses changes nothing
-                with working_directory(request.directory):
+                with working_directory(request.directory, request.env):
                     edited = edit_state(compiled, _edited_step(request, config), request.state_updates,
                                         request.as_node, views)
                 if request.edit_at is None:  # inside a subgraph, the run goes on from the root step as before
@@ -152,7 +155,7 @@ class ExecutionController:
     def _stream(
         self, compiled: Any, request: RunRequest, config: dict[str, Any], watch: _StreamWatch
     ) -> ExecutionError | None:
-        with working_directory(request.directory):
+        with working_directory(request.directory, request.env):
             try:
                 for namespace, mode, payload in watch.events(compiled.stream(
                     request.input, config, stream_mode=STREAM_MODES, subgraphs=watch.subgraphs,
@@ -183,7 +186,7 @@ class ExecutionController:
                 return watch.failure(exc)
             return None
 
-        with working_directory(request.directory):
+        with working_directory(request.directory, request.env):
             return run_coroutine(stream)
 
     def _finish(
@@ -291,9 +294,9 @@ def describe_failure(exc: BaseException, node: str | None) -> ExecutionError:
 
 
 @contextmanager
-def working_directory(directory: Path) -> Iterator[None]:
-    """Run workflow code from ``directory`` (process-wide, hence the lock)."""
-    with _cwd_lock:
+def working_directory(directory: Path, env: Mapping[str, str]) -> Iterator[None]:
+    """Run workflow code from ``directory`` with ``env`` set (process-wide, hence the lock)."""
+    with _cwd_lock, run_env.applied(env):
         previous = os.getcwd()
         os.chdir(directory)
         try:

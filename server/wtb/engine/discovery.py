@@ -2,7 +2,8 @@
 
 Two sources, as a LangGraph user would expect: ``langgraph.json`` (the LangGraph CLI's
 ``"graphs": {"name": "./file.py:attr"}``) and ``[tool.wtb.workflows]`` in
-``pyproject.toml`` (``name = "file.py:attr"`` or a table with ``graph = ...``). Nothing
+``pyproject.toml`` (``name = "file.py:attr"`` or a table with ``graph = ...``);
+``langgraph.json``'s ``env`` (a dotenv file or the variables) goes with its graphs. Nothing
 is imported here, so listing workflows is safe in an untrusted workspace and fast.
 """
 
@@ -13,7 +14,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from wtb.config import WorkflowProject
+from wtb.config import EnvironmentConfig, WorkflowProject
 from wtb.errors import WorkflowLoadError
 
 
@@ -32,10 +33,22 @@ def _from_langgraph_json(path: Path) -> dict[str, WorkflowProject]:
     except (OSError, ValueError) as exc:
         raise WorkflowLoadError(f"{path} is not valid JSON: {exc}") from exc
     graphs = data.get("graphs", {}) if isinstance(data, dict) else {}
+    environment = _environment(data.get("env") if isinstance(data, dict) else None, path)
     return {
-        name: WorkflowProject(name=name, graph=_reference(value, path), source=path)
+        name: WorkflowProject(name=name, graph=_reference(value, path), source=path, environment=environment)
         for name, value in graphs.items()
     }
+
+
+def _environment(env: Any, origin: Path) -> EnvironmentConfig:
+    """``langgraph.json``'s ``env``: a dotenv file's name, or the variables themselves."""
+    if env is None:
+        return EnvironmentConfig()
+    if isinstance(env, str):
+        return EnvironmentConfig(env_file=env)
+    if isinstance(env, dict):
+        return EnvironmentConfig(env_vars={str(name): str(value) for name, value in env.items()})
+    raise WorkflowLoadError(f'{origin}: "env" must be a dotenv file\'s name or an object of variables, got {env!r}.')
 
 
 def _from_pyproject(path: Path) -> dict[str, WorkflowProject]:

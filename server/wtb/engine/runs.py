@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from wtb.config import PauseStrategyConfig, WorkflowProject
+from wtb.engine import run_env
 from wtb.engine.controller import Heads, RunRequest
 from wtb.engine.recorder import EventSink
 from wtb.engine.services import Services, check_input
@@ -290,6 +291,7 @@ def start_run(
         heads=heads,
         edit_at=edit_at,
         stop_requested=lambda: services.locks.cancel_requested(execution.id),
+        env=run_env.variables(project.environment, services.workspace),
     )
     # The lock is held from before the controller marks the execution running until after it
     # records the end: a running execution whose lock is free has no live process (liveness.py).

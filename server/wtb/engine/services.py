@@ -19,7 +19,7 @@ from langgraph.graph import StateGraph
 from langgraph.graph.state import CompiledStateGraph
 
 from wtb.config import FileTrackingConfig, PauseStrategyConfig, WorkflowProject
-from wtb.engine import discovery, liveness, loader
+from wtb.engine import discovery, liveness, loader, run_env
 from wtb.engine.checkpointer import TrackingSaver, open_checkpoint_db
 from wtb.engine.controller import ExecutionController
 from wtb.engine.rollback import RollbackService
@@ -156,10 +156,11 @@ class Services:
 
     def load_graph(self, project: WorkflowProject) -> Any:
         """The project's graph; imports workflow code when it is given by reference."""
-        if isinstance(project.graph, str):
-            obj = loader.load_object(project.graph, self.workspace)
-            return loader.to_graph(obj, f"{project.graph!r} (workflow {project.name!r})")
-        return loader.to_graph(project.graph, f"the graph of workflow {project.name!r}")
+        with run_env.applied(run_env.variables(project.environment, self.workspace)):  # import-time settings
+            if isinstance(project.graph, str):
+                obj = loader.load_object(project.graph, self.workspace)
+                return loader.to_graph(obj, f"{project.graph!r} (workflow {project.name!r})")
+            return loader.to_graph(project.graph, f"the graph of workflow {project.name!r}")
 
     def load_checked(
         self, project: WorkflowProject, pause: PauseStrategyConfig | None, initial_state: Any = None
