@@ -72,6 +72,9 @@ class EnvironmentConfig:
     node_envs: dict[str, NodeEnvironment] = field(default_factory=dict)
     env_vars: dict[str, str] = field(default_factory=dict)
     env_file: str | None = None
+    #: Folders (relative to the workspace) on ``sys.path`` while the workflow is imported:
+    #: ``langgraph.json``'s local ``dependencies`` (``["./src"]``), as ``langgraph dev`` does.
+    python_path: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -124,7 +127,7 @@ class WorkflowProject:
     """A workflow WTB can run.
 
     ``graph`` is a reference ``"path/file.py:attr"`` (relative to the workspace) naming a
-    ``StateGraph``, a compiled graph or a zero-argument factory returning either, or the
+    ``StateGraph``, a compiled graph or a factory making one (``engine/loader.py``), or the
     object itself. ``source`` is where the project was declared (``langgraph.json``,
     ``pyproject.toml``) or ``None`` when registered in code.
     """

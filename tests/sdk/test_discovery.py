@@ -192,3 +192,23 @@ def test_an_entrypoint_of_a_plain_value_has_no_object_schema(tmp_path, make_benc
     bench.register_project(WorkflowProject(name="double", graph=double))
     info = bench.get_graph("double")
     assert info.input_schema is None and info.state_schema is None
+
+
+def test_local_dependencies_of_langgraph_json_are_importable(make_workspace, make_bench) -> None:
+    """``"dependencies": ["./src"]`` with ``src/helpers/`` a folder without ``__init__.py``: the
+    workflow's ``from helpers.labels import ...`` works, as under ``langgraph dev``."""
+    graph_file = LINEAR_WORKFLOW.replace(
+        "def make_step(i):", "from helpers_of_deps.labels import label\n\ndef make_step(i):"
+    ).replace('f"{i},"', "label(i)")
+    ws = make_workspace({
+        "src/app/graph.py": graph_file,
+        "src/helpers_of_deps/labels.py": "def label(i):\n    return f'<{i}>'\n",
+    })
+    (ws / "langgraph.json").write_text('{"graphs": {"agent": "./src/app/graph.py:graph"}}')
+    with pytest.raises(WorkflowLoadError, match="No module named 'helpers_of_deps'"):
+        make_bench(ws).run("agent", {"n": 0})
+    (ws / "langgraph.json").write_text(
+        '{"dependencies": ["langchain_openai", "./src"], "graphs": {"agent": "./src/app/graph.py:graph"}}'
+    )
+    bench = make_bench(ws)
+    assert bench.get_state(bench.run("agent", {"n": 0}).id)["log"] == "<0><1><2>"

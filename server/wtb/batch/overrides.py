@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -19,10 +19,11 @@ from wtb.batch.errors import InvalidVariantError
 from wtb.engine import loader
 
 
-def load_graph(graph: Any, workspace: Path, what: str) -> Any:
+def load_graph(graph: Any, workspace: Path, what: str, python_path: Sequence[str] = ()) -> Any:
     """The project's graph, imported from ``workspace`` when it is a reference."""
     if isinstance(graph, str):
-        return loader.to_graph(loader.load_object(graph, workspace), f"{graph!r} (workflow {what!r})")
+        obj = loader.load_object(graph, workspace, python_path)
+        return loader.to_graph(obj, f"{graph!r} (workflow {what!r})")
     return loader.to_graph(graph, f"the graph of workflow {what!r}")
 
 

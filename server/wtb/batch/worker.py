@@ -141,7 +141,7 @@ def _project(task: VariantTask, workspace: Path) -> WorkflowProject:
     from wtb.engine import run_env
 
     with run_env.applied(run_env.variables(task.project.environment, workspace)):  # import-time settings
-        graph = load_graph(task.project.graph, workspace, task.project.name)
+        graph = load_graph(task.project.graph, workspace, task.project.name, task.project.environment.python_path)
         graph = apply_overrides(graph, task.variant.node_overrides, workspace)
     return dataclasses.replace(task.project, graph=graph)
 

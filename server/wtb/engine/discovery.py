@@ -3,12 +3,14 @@
 Two sources, as a LangGraph user would expect: ``langgraph.json`` (the LangGraph CLI's
 ``"graphs": {"name": "./file.py:attr"}``) and ``[tool.wtb.workflows]`` in
 ``pyproject.toml`` (``name = "file.py:attr"`` or a table with ``graph = ...``);
-``langgraph.json``'s ``env`` (a dotenv file or the variables) goes with its graphs. Nothing
+``langgraph.json``'s ``env`` (a dotenv file or the variables) and its local ``dependencies``
+(folders to import from) go with its graphs. Nothing
 is imported here, so listing workflows is safe in an untrusted workspace and fast.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import tomllib
 from pathlib import Path
@@ -34,10 +36,20 @@ def _from_langgraph_json(path: Path) -> dict[str, WorkflowProject]:
         raise WorkflowLoadError(f"{path} is not valid JSON: {exc}") from exc
     graphs = data.get("graphs", {}) if isinstance(data, dict) else {}
     environment = _environment(data.get("env") if isinstance(data, dict) else None, path)
+    environment = dataclasses.replace(environment, python_path=_local_dependencies(data))
     return {
         name: WorkflowProject(name=name, graph=_reference(value, path), source=path, environment=environment)
         for name, value in graphs.items()
     }
+
+
+def _local_dependencies(data: Any) -> list[str]:
+    """``langgraph.json``'s ``dependencies`` that are folders of the project (``"."``, ``"./src"``),
+    not packages to install (``"langchain_openai"``)."""
+    dependencies = data.get("dependencies", []) if isinstance(data, dict) else []
+    if not isinstance(dependencies, list):
+        return []
+    return [d for d in dependencies if isinstance(d, str) and d.startswith((".", "/"))]
 
 
 def _environment(env: Any, origin: Path) -> EnvironmentConfig:

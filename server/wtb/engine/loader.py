@@ -24,6 +24,7 @@ import inspect
 import sys
 import threading
 import traceback
+from collections.abc import Sequence
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -67,8 +68,9 @@ def resolve_file(reference: str, workspace: Path) -> Path:
     return next((c for c in candidates if c.is_file()), candidates[0]).resolve()
 
 
-def load_object(reference: str, workspace: Path) -> Any:
-    """Import the file named by ``reference`` and return its attribute."""
+def load_object(reference: str, workspace: Path, python_path: Sequence[str] = ()) -> Any:
+    """Import the file named by ``reference`` and return its attribute; ``python_path``:
+    more folders (relative to the workspace) its imports are found in."""
     target, attr = split_reference(reference)
     file = resolve_file(reference, workspace)
     if is_module_name(target) and not file.is_file():
@@ -76,7 +78,7 @@ def load_object(reference: str, workspace: Path) -> Any:
         raise WorkflowLoadError(
             f"Workflow module {target!r} (from reference {reference!r}) is not in the workspace: looked for {looked}."
         )
-    module = _import_file(file, workspace)
+    module = _import_file(file, workspace, [str((workspace / folder).resolve()) for folder in python_path])
     if not hasattr(module, attr):
         raise WorkflowLoadError(f"{file.name} has no attribute {attr!r} (from reference {reference!r}).")
     return getattr(module, attr)
@@ -171,7 +173,7 @@ def _factory_arguments(factory: Any, what: str) -> tuple[Any, ...]:
     )
 
 
-def _import_file(file: Path, workspace: Path) -> ModuleType:
+def _import_file(file: Path, workspace: Path, python_path: list[str]) -> ModuleType:
     if not file.is_file():
         raise WorkflowLoadError(f"Workflow file {file} does not exist; check the reference's path.")
     key = (str(file), file.stat().st_mtime_ns)
@@ -186,7 +188,7 @@ def _import_file(file: Path, workspace: Path) -> ModuleType:
         if spec is None or spec.loader is None:
             raise WorkflowLoadError(f"{file} cannot be imported as a Python module.")
         module = importlib.util.module_from_spec(spec)
-        for folder in (str(root), package_root):
+        for folder in (*python_path, str(root), package_root):
             if folder is not None and folder not in sys.path:
                 sys.path.insert(0, folder)
         sys.modules[name] = module

@@ -158,7 +158,7 @@ class Services:
         """The project's graph; imports workflow code when it is given by reference."""
         with run_env.applied(run_env.variables(project.environment, self.workspace)):  # import-time settings
             if isinstance(project.graph, str):
-                obj = loader.load_object(project.graph, self.workspace)
+                obj = loader.load_object(project.graph, self.workspace, project.environment.python_path)
                 return loader.to_graph(obj, f"{project.graph!r} (workflow {project.name!r})")
             return loader.to_graph(project.graph, f"the graph of workflow {project.name!r}")
 
