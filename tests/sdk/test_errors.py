@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import threading
 from pathlib import Path
 
@@ -114,12 +115,12 @@ def with_config(config):
 async def made_async():
     return build("async")
 
-closed = []
+entered = []
 
 @contextlib.contextmanager
 def managed():
+    entered.append(True)
     yield build("managed")
-    closed.append(True)
 
 @contextlib.asynccontextmanager
 async def managed_async():
@@ -141,9 +142,11 @@ def test_graph_factories_as_langgraph_json_allows(make_workspace, make_bench) ->
     names = ("with_config", "made_async", "managed")
     ws = make_workspace({"flows.py": FACTORIES}, {name: f"./flows.py:{name}" for name in names})
     bench = make_bench(ws)
-    for name in names:
+    for name in (*names, "managed"):
         assert bench.get_state(bench.run(name, {"n": 0}).id)["n"] == 1
-    assert (ws / "used.txt").read_text().split() == ["default-25", "async", "managed"]
+    assert (ws / "used.txt").read_text().split() == ["default-25", "async", "managed", "managed"]
+    flows = next(m for m in sys.modules.values() if getattr(m, "__file__", None) == str(ws / "flows.py"))
+    assert flows.entered == [True]  # the context manager was entered once, for both of its runs
 
 
 def test_graph_factories_langgraph_json_does_not_allow_fail_clearly(make_workspace, make_bench) -> None:

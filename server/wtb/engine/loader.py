@@ -24,6 +24,7 @@ import inspect
 import sys
 import threading
 import traceback
+import weakref
 from collections.abc import Sequence
 from pathlib import Path
 from types import ModuleType
@@ -33,7 +34,8 @@ from wtb.engine.async_graphs import run_coroutine
 from wtb.errors import WorkflowLoadError
 
 _cache: dict[tuple[str, int], ModuleType] = {}
-_lock = threading.Lock()
+_opened: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()  # factory -> the graph it yielded
+_lock = threading.RLock()
 
 
 def split_reference(reference: str) -> tuple[str, str]:
@@ -124,9 +126,7 @@ def _call_factory(factory: Any, what: str) -> Any:
         if inspect.isawaitable(produced):
             produced = run_coroutine(lambda: _awaited(produced))
         if isinstance(produced, contextlib.AbstractContextManager) and not _is_graph(produced):
-            entered = produced.__enter__()
-            atexit.register(produced.__exit__, None, None, None)
-            produced = entered
+            produced = _entered(factory, produced)
     except WorkflowLoadError:
         raise
     except Exception as exc:
@@ -139,6 +139,16 @@ def _call_factory(factory: Any, what: str) -> Any:
             "(sync or async) or a sync context manager yielding one."
         )
     return produced
+
+
+def _entered(factory: Any, manager: contextlib.AbstractContextManager[Any]) -> Any:
+    """What ``manager`` yields, entered once per factory: a process that loads the graph for
+    every run (an SDK caller's) does not open what the factory opens again each time."""
+    with _lock:
+        if factory not in _opened:
+            _opened[factory] = manager.__enter__()
+            atexit.register(manager.__exit__, None, None, None)
+        return _opened[factory]
 
 
 async def _awaited(awaitable: Any) -> Any:
