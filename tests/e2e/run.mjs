@@ -382,7 +382,15 @@ const steps = [
     await shot('codelens');
     const runIds = async () => (await rowTexts()).map((t) => /^run ([0-9a-f]{8})/.exec(t)?.[1]).filter(Boolean);
     const before = new Set(await runIds());
-    await lens.click();
+    // A lens clicked while VS Code re-resolves the file's lenses has lost its command and does
+    // nothing: click the fresh one again until the input pick shows.
+    const inputPick = page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: 'Last used' }).first();
+    for (let attempt = 1; ; attempt++) {
+      await lens.click();
+      if (await inputPick.waitFor({ timeout: 10000 }).then(() => true, () => false)) break;
+      if (attempt === 3) throw new Error('three clicks on the "▶ Run" lens showed no input pick');
+      log(`the lens click showed nothing (attempt ${attempt}): clicking the re-resolved lens`);
+    }
     await choose('Last used', 'Last used input');
     await until('a new run, completed, in the tree', async () => (await rowTexts())
       .some((t) => { const m = /^run ([0-9a-f]{8})\s*completed/.exec(t); return m && !before.has(m[1]); }), 60000);
@@ -688,9 +696,14 @@ const steps = [
     const before = new Set(await surveyRuns());
     // Fold rag's many runs away (the list renders only the rows in view); unfolded at the end.
     const ragRow = rows().filter({ hasText: /^\s*rag\s*\d+ runs?/ }).first();
-    const fold = async (want) => {
-      if ((await ragRow.getAttribute('aria-expanded')) !== String(want)) await ragRow.locator('.monaco-tl-twistie').click();
-      await until(`rag ${want ? 'unfolded' : 'folded'}`, async () => (await ragRow.getAttribute('aria-expanded')) === String(want), 10000);
+    const fold = async (want) => {  // clicked again when a tree refresh swallowed the click
+      const done = async () => (await ragRow.getAttribute('aria-expanded').catch(() => null)) === String(want);
+      await until(`rag ${want ? 'unfolded' : 'folded'}`, async () => {
+        if (await done()) return true;
+        await ragRow.locator('.monaco-tl-twistie').click({ timeout: 2000 }).catch(() => {});
+        await sleep(300);
+        return done();
+      }, 15000);
     };
     await fold(false);
     await palette('WTB: Run Workflow');
