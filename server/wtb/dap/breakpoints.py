@@ -27,13 +27,18 @@ _HIT = re.compile(r"^\s*(==|>=|<=|>|<|%)?\s*(\d+)\s*$")
 
 @dataclass(frozen=True)
 class NodeSource:
-    """Where a node's function is: its file and its lines (decorators included)."""
+    """Where a node's function is: its file and its lines (decorators included).
+
+    ``within``: the function is a node of the subgraph that ``node`` runs; a breakpoint in it
+    pauses before ``node`` (LangGraph's pause points do not reach inside a subgraph).
+    """
 
     node: str
     file: str
     line: int
     first: int
     last: int
+    within: bool = False
 
 
 @dataclass
@@ -73,13 +78,15 @@ def node_sources(graph: GraphInfo) -> list[NodeSource]:
     trees: dict[str, ast.Module | None] = {}
     found = []
     for node in graph.nodes:
-        if not node.file or not node.line:
-            continue
-        path = same_path(node.file)
-        if path not in trees:
-            trees[path] = _parse(path)
-        first, last = _extent(trees[path], node.line)
-        found.append(NodeSource(node.id, path, node.line, first, last))
+        functions = [(node.file, node.line, False)] + [(file, line, True) for file, line in node.inner]
+        for file, line, within in functions:
+            if not file or not line:
+                continue
+            path = same_path(file)
+            if path not in trees:
+                trees[path] = _parse(path)
+            first, last = _extent(trees[path], line)
+            found.append(NodeSource(node.id, path, line, first, last, within))
     return found
 
 
@@ -195,23 +202,27 @@ class Breakpoints:
             bp.message = None if known else f"No node named {bp.function!r} in this workflow."
         else:
             assert bp.source is not None and bp.line is not None
-            bp.nodes = self._nodes_at(same_path(bp.source), bp.line)
+            around = self._sources_at(same_path(bp.source), bp.line)
+            bp.nodes = tuple(dict.fromkeys(n.node for n in around))
             bp.message = None if bp.nodes else (
                 "Not inside a node function of this workflow: WTB pauses before nodes, so put the breakpoint on "
                 "a line of a node's function (its def line or any line in it)."
             )
+            if around and all(n.within for n in around):
+                bp.message = (f"Inside the subgraph run by {', '.join(bp.nodes)}: WTB pauses before "
+                              f"{'that node' if len(bp.nodes) == 1 else 'those nodes'}, not inside the subgraph.")
         if bp.hit_condition:
             try:
                 hit_condition_holds(bp.hit_condition, 0)
             except ValueError as exc:
                 bp.nodes, bp.message = (), str(exc)
 
-    def _nodes_at(self, path: str, line: int) -> tuple[str, ...]:
+    def _sources_at(self, path: str, line: int) -> list[NodeSource]:
         around = [n for n in self._nodes if n.file == path and n.first <= line <= n.last]
         if not around:
-            return ()
+            return []
         inner = min(n.last - n.first for n in around)  # a node function nested in another: the inner one
-        return tuple(n.node for n in around if n.last - n.first == inner)
+        return [n for n in around if n.last - n.first == inner]
 
     def pause_nodes(self) -> list[str]:
         """The nodes a run pauses before (``PauseStrategyConfig.before``)."""

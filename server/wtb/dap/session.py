@@ -108,7 +108,7 @@ class Session:
         return next((name for name, tid in self._threads.items() if tid == thread_id), None)
 
     def source_of(self, node: str) -> NodeSource | None:
-        return next((n for n in self.breakpoints.nodes if n.node == node), None)
+        return next((n for n in self.breakpoints.nodes if n.node == node and not n.within), None)
 
     # -- launch ------------------------------------------------------------------------------
     def launch(self, args: dict[str, Any], respond: Respond) -> None:

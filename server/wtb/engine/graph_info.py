@@ -19,9 +19,13 @@ from typing import Any
 
 @dataclass(frozen=True)
 class GraphNode:
+    """A node, where its function is, and, for a node that is a compiled subgraph, where the
+    functions of the nodes inside it are (``inner``: (file, line) pairs, at any depth)."""
+
     id: str
     file: str | None = None
     line: int | None = None
+    inner: tuple[tuple[str, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -51,7 +55,8 @@ def describe_graph(name: str, graph: Any) -> GraphInfo:
     drawable = compiled.get_graph()
     builder = getattr(compiled, "builder", None)
     specs = getattr(builder, "nodes", {}) or {}
-    nodes = [GraphNode(node_id, *_location(specs.get(node_id))) for node_id in drawable.nodes]
+    nodes = [GraphNode(node_id, *_location(specs.get(node_id)), _inner_locations(specs.get(node_id)))
+             for node_id in drawable.nodes]
     edges = [GraphEdge(e.source, e.target, bool(e.conditional)) for e in drawable.edges]
     given = _object_schema(compiled, "get_input_jsonschema", "input_schema")
     returned = _object_schema(compiled, "get_output_jsonschema", "output_schema")
@@ -122,6 +127,22 @@ def _merged(*schemas: dict[str, Any] | None) -> dict[str, Any] | None:
     if definitions:
         merged["$defs"] = definitions
     return merged
+
+
+def _inner_locations(spec: Any) -> tuple[tuple[str, int], ...]:
+    """Where the node functions of a subgraph node's graph (``StateNodeSpec.runnable`` a
+    compiled ``StateGraph``, whose ``builder`` lists them) are, its own subgraphs' included."""
+    builder = getattr(getattr(spec, "runnable", None), "builder", None)
+    inner_specs = getattr(builder, "nodes", None)
+    if not isinstance(inner_specs, dict):
+        return ()
+    found: list[tuple[str, int]] = []
+    for inner in inner_specs.values():
+        file, line = _location(inner)
+        if file is not None and line is not None:
+            found.append((file, line))
+        found.extend(_inner_locations(inner))
+    return tuple(found)
 
 
 def _location(spec: Any) -> tuple[str | None, int | None]:
