@@ -198,3 +198,51 @@ def test_an_entrypoint_takes_any_json_value_as_its_input(make_workspace) -> None
     done = wtb_json("resume", paused["id"], "--resume-value", '"ok"', "--workspace", str(ws))
     assert done["status"] == "completed" and done["state"] == ["sea #0", "sea/ok #1"]
     assert (ws / "line0.txt").read_text() == "sea #0" and (ws / "line1.txt").read_text() == "sea/ok #1"
+
+
+CONFIGURED = """
+from dataclasses import dataclass
+from typing import TypedDict
+from langgraph.graph import StateGraph, START, END
+from langgraph.runtime import Runtime
+
+@dataclass
+class Style:
+    tone: str = "plain"
+
+class S(TypedDict, total=False):
+    n: int
+    said: str
+
+def speak(state, config, runtime: Runtime[Style]):
+    said = f"{config['configurable'].get('model', 'default')}/{runtime.context.tone}"
+    open("said.txt", "w").write(said)
+    return {"said": said, "n": state.get("n", 0) + 1}
+
+def again(state):
+    return {"n": state["n"] + 1}
+
+graph = StateGraph(S, context_schema=Style)
+graph.add_node("speak", speak)
+graph.add_node("again", again)
+graph.add_edge(START, "speak")
+graph.add_conditional_edges("again", lambda s: END if s["n"] > 5 else "again")
+graph.add_edge("speak", "again")
+"""
+
+
+def test_run_and_fork_take_langgraphs_config(make_workspace) -> None:
+    """``--config``: configurable values and a context_schema's context reach the nodes; a
+    recursion limit is LangGraph's own; a config that is not an object is refused while parsing."""
+    ws = make_workspace({"talk.py": CONFIGURED}, {"talk": "./talk.py:graph"})
+    at = ("--workspace", str(ws))
+    config = json.dumps({"configurable": {"model": "small"}, "context": {"tone": "warm"}})
+    execution = wtb_json("run", "talk", "--input", "{}", "--config", config, *at)
+    assert execution["status"] == "completed" and (ws / "said.txt").read_text() == "small/warm"
+    fork = wtb_json("fork", execution["id"], "@0", "--config", json.dumps({"context": {"tone": "dry"}}), *at)
+    assert wtb_json("resume", fork["id"], *at)["status"] == "completed"
+    assert (ws / "said.txt").read_text() == "small/dry"  # the parent's configurable, the fork's context
+    limited = wtb("run", "talk", "--input", "{}", "--config", '{"recursion_limit": 3, "context": {}}', *at, "--json")
+    assert limited.returncode == 1 and json.loads(limited.stdout)["error"]["type"] == "GraphRecursionError"
+    refused = wtb("run", "talk", "--config", "[1]", *at)
+    assert refused.returncode == 2 and "must be a JSON object" in refused.stderr

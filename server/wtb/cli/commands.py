@@ -75,6 +75,17 @@ def input_state(text: str) -> Any:
     return value
 
 
+def run_config(text: str) -> dict[str, Any]:
+    """``--config``: LangGraph's RunnableConfig as JSON or ``@file.json`` (``configurable``,
+    ``recursion_limit``, ``context`` for a graph's ``context_schema``)."""
+    value = input_state(text)
+    if not isinstance(value, dict):
+        raise argparse.ArgumentTypeError(
+            'must be a JSON object such as {"configurable": {"model": "small"}, "recursion_limit": 50}'
+        )
+    return value
+
+
 def new_file(text: str) -> Path:
     """A file to write: its folder must exist and be writable."""
     path = Path(text)
@@ -122,7 +133,7 @@ def run(bench: Any, args: argparse.Namespace) -> Any:
         pause = PauseStrategyConfig(
             before=tuple(args.pause_before), after=tuple(args.pause_after), on_error=args.pause_on_error
         )
-    return bench.run(args.project, args.input, on_event=progress(args), name=args.name, pause=pause)
+    return bench.run(args.project, args.input, args.config, on_event=progress(args), name=args.name, pause=pause)
 
 
 def doctor(bench: Any, args: argparse.Namespace) -> Any:
@@ -178,7 +189,8 @@ def rollback(bench: Any, args: argparse.Namespace) -> Any:
 
 
 def fork(bench: Any, args: argparse.Namespace) -> Any:
-    return bench.fork(args.execution, args.checkpoint, dict(args.set) or None, name=args.name, as_node=args.as_node)
+    return bench.fork(args.execution, args.checkpoint, dict(args.set) or None, args.config, name=args.name,
+                      as_node=args.as_node)
 
 
 def resume(bench: Any, args: argparse.Namespace) -> Any:
@@ -301,6 +313,8 @@ def _run_args(p: argparse.ArgumentParser) -> None:
         help="the input as JSON, or @file.json: the initial state (an object); any value for an @entrypoint",
     )
     p.add_argument("--name", default=None)
+    p.add_argument("--config", type=run_config, default=None, metavar="JSON",
+                   help="LangGraph's config as JSON or @file.json: configurable, recursion_limit, context")
     p.add_argument("--pause-before", action="append", default=[], metavar="NODE", help="pause before NODE")
     p.add_argument("--pause-after", action="append", default=[], metavar="NODE", help="pause after NODE")
     p.add_argument("--pause-on-error", action="store_true", help="pause at a failing node instead of failing")
@@ -346,6 +360,8 @@ def _fork_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("checkpoint", help=CHECKPOINT)
     _edit_args(p)
     p.add_argument("--name", default=None)
+    p.add_argument("--config", type=run_config, default=None, metavar="JSON",
+                   help="LangGraph's config for the fork as JSON or @file.json: configurable, recursion_limit, context")
 
 
 def _resume_args(p: argparse.ArgumentParser) -> None:
