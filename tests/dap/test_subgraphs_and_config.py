@@ -1,4 +1,5 @@
-"""A breakpoint in a node function of a subgraph, in an async graph, over the real adapter.
+"""Over the real adapter: a breakpoint in a node function of a subgraph (in an async graph),
+and a launch configuration's LangGraph ``config``.
 
 LangGraph's pause points stop before nodes of the graph that runs, not inside a subgraph
 node, so such a breakpoint pauses before the subgraph node that runs the function, and
@@ -70,3 +71,15 @@ def test_a_breakpoint_inside_a_subgraph_pauses_before_its_subgraph_node(make_wor
     client.request("continue")
     client.wait_event("terminated")
     assert (ws / "inner.txt").read_text() == "20" and (ws / "last.txt").read_text() == "20"
+
+
+def test_a_launch_config_reaches_the_nodes(make_workspace, dap) -> None:
+    """``"config"`` in launch.json: configurable values and a context_schema's context, as ``wtb run --config``."""
+    from tests.test_cli import CONFIGURED
+
+    ws: Path = make_workspace({"talk.py": CONFIGURED}, {"talk": "./talk.py:graph"})
+    client: DapClient = dap(ws)
+    client.start({"workflow": "talk", "workspace": str(ws), "input": {},
+                  "config": {"configurable": {"model": "small"}, "context": {"tone": "warm"}}})
+    client.wait_event("terminated")
+    assert (ws / "said.txt").read_text() == "small/warm"
