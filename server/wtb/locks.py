@@ -145,36 +145,39 @@ class GcLock:
             with contextlib.suppress(OSError, IndexError):
                 os.close(self._spare.pop())
 
-    @contextmanager
-    def shared(self) -> Iterator[None]:
+    def shared(self) -> _SharedHold:
+        """Hold the lock shared (re-entrant per thread) for a ``with`` block."""
+        return _SharedHold(self)
+
+    def _take_shared(self) -> int:
+        """Take it shared for this thread: the descriptor locked, or -1 when the thread held it already."""
         depth = getattr(self._local, "depth", 0)
-        if depth:
+        if depth or fcntl is None:
             self._local.depth = depth + 1
-            try:
-                yield
-            finally:
-                self._local.depth = depth
-            return
-        with self._hold(exclusive=False):
-            self._local.depth = 1
-            try:
-                yield
-            finally:
-                self._local.depth = 0
+            return -1
+        fd = self._borrow()
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH)
+        except BaseException:
+            os.close(fd)
+            raise
+        self._local.depth = 1
+        return fd
+
+    def _drop_shared(self, fd: int) -> None:
+        self._local.depth -= 1
+        if fd >= 0 and fcntl is not None:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            self._spare.append(fd)
 
     @contextmanager
     def exclusive(self) -> Iterator[None]:
-        with self._hold(exclusive=True):
-            yield
-
-    @contextmanager
-    def _hold(self, *, exclusive: bool) -> Iterator[None]:
         if fcntl is None:  # pragma: no cover
             yield
             return
         fd = self._borrow()
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+            fcntl.flock(fd, fcntl.LOCK_EX)
         except BaseException:
             os.close(fd)
             raise
@@ -189,10 +192,30 @@ class GcLock:
         if os.getpid() != self._pid:  # forked: the spares' descriptions are the parent's too
             self._pid = os.getpid()
             self.close()
-        with contextlib.suppress(IndexError):
+        try:
             return self._spare.pop()
+        except IndexError:  # none spare (another thread may have taken the last): open one more
+            pass
         folder_fd = open_path(self.path.parent.parent, [self.path.parent.name], create=True)
         try:
             return open_file(self.path.name, folder_fd, os.O_RDWR | os.O_CREAT, self.path)
         finally:
             os.close(folder_fd)
+
+
+class _SharedHold:
+    """One ``with gc_lock.shared():`` block: a plain context manager, not a generator one,
+    because every snapshot takes the lock and the generator's machinery cost more than
+    the two ``flock`` calls."""
+
+    __slots__ = ("_fd", "_lock")
+
+    def __init__(self, lock: GcLock) -> None:
+        self._lock = lock
+        self._fd = -1
+
+    def __enter__(self) -> None:
+        self._fd = self._lock._take_shared()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._lock._drop_shared(self._fd)

@@ -461,3 +461,51 @@ def test_a_workspace_back_at_an_earlier_snapshot_commits_nothing_new(
     (ws / "draft.md").write_text("v3")
     svc.restore(first)
     assert (ws / "draft.md").read_text() == "v1"
+
+
+def test_an_incremental_snapshot_lists_the_files_a_diff_of_its_trees_lists(
+    make_workspace: MakeWs, make_service: MakeSvc
+) -> None:
+    """An update names its changed files as it finds them (no diff of the trees afterwards);
+    for every kind of change they must be what the diff of the two snapshots gives."""
+    ws = make_workspace({"a.txt": "a", "d/b.txt": "b", "d/e/c.txt": "c", "gone/x.txt": "x"})
+    svc = make_service(ws, start=True)
+    changes: list[Callable[[], object]] = [
+        lambda: (ws / "a.txt").write_text("a2"),
+        lambda: (ws / "a.txt").write_text("a2"),  # the same bytes again
+        lambda: (ws / "d" / "e" / "new.txt").write_text("n"),
+        lambda: (ws / "d" / "b.txt").unlink(),
+        lambda: os.chmod(ws / "a.txt", 0o755),
+        lambda: os.symlink("a.txt", ws / "link"),
+        lambda: (ws / "empty").mkdir(),
+        lambda: [p.unlink() for p in (ws / "gone").iterdir()] and (ws / "gone").rmdir(),
+        lambda: (ws / "d" / "e").rename(ws / "moved"),
+        lambda: ((ws / "empty").rmdir(), (ws / "empty").write_text("now a file")),
+        lambda: ((ws / "a.txt").unlink(), (ws / "a.txt").mkdir(), (ws / "a.txt" / "in.txt").write_text("i")),
+        lambda: (ws / "moved" / "c.txt").write_text("c2"),
+    ]
+    previous, _ = svc.snapshot_for("c0", "ex", None, link=False)
+    for i, change in enumerate(changes, start=1):
+        change()
+        snapshot, outputs = svc.snapshot_for(f"c{i}", "ex", previous, link=False)
+        assert svc.last_mode in ("incremental", "rewritten", "unchanged"), (i, svc.last_mode)
+        assert outputs == svc.changes(previous, snapshot), i
+        previous = snapshot
+    assert outputs == {"moved/c.txt": hash_bytes(b"c2")}
+
+
+def test_a_stat_record_another_process_replaced_never_gives_a_wrong_hash(
+    make_workspace: MakeWs, make_service: MakeSvc
+) -> None:
+    """An incremental snapshot uses its cached stat records without asking whether another
+    process changed the index since: a record is trusted only while the file's stat matches it."""
+    ws = make_workspace({"a.txt": "one", "b.txt": "b"})
+    mine = make_service(ws, start=True)
+    mine.snapshot()  # the first one walks: the whole index is cached now
+    other = make_service(ws, watch=False)  # another process, its own connection
+    for content in ("two", "six", "ten"):  # same size each time: only the other times tell them apart
+        (ws / "a.txt").write_text(content)
+        other.snapshot()  # the other process indexes the new content first
+        snap = mine.snapshot()
+        assert mine.last_mode == "incremental"
+        assert mine.read_file(snap, "a.txt") == content.encode()

@@ -30,7 +30,7 @@ from wtb.filetrack.paths import normalize_root, relative_to
 TMP_PREFIX = ".wtbtmp-"
 COOKIE_PREFIX = ".wtbcookie-"
 IGNORE_FILES = (".gitignore", ".wtbignore")
-_CACHED_DIRS = 4096  # directories whose filter and verdict a Rules object keeps
+_CACHED_DIRS = 4096  # directories (and paths) whose filter and verdict a Rules object keeps
 
 def parse_size(value: str | int) -> int:
     """Bytes from ``max_file_size`` (``50MB``/``512KB``/``1.5GiB``/``1024``)."""
@@ -123,6 +123,7 @@ class Rules:
         # when one does), so a directory's filter and verdict can be kept.
         self._filters: dict[str, Callable[[str, str, bool], bool]] = {}
         self._dirs: dict[str, bool] = {}
+        self._paths: dict[tuple[str, bool], bool] = {}  # excluded_path's verdicts: a file is written many times
 
     def excluded(self, rel: str, is_dir: bool) -> bool:
         """Whether this entry is excluded, assuming its parent directories are not."""
@@ -168,8 +169,15 @@ class Rules:
 
     def excluded_path(self, rel: str, is_dir: bool) -> bool:
         """Whether ``rel`` or any parent is excluded (for paths met outside a walk)."""
-        parent = rel.rpartition("/")[0]
-        return (parent != "" and self._dir_excluded(parent)) or self.excluded(rel, is_dir)
+        key = (rel, is_dir)
+        verdict = self._paths.get(key)
+        if verdict is None:
+            if len(self._paths) >= _CACHED_DIRS:
+                self._paths.clear()
+            parent = rel.rpartition("/")[0]
+            verdict = (parent != "" and self._dir_excluded(parent)) or self.excluded(rel, is_dir)
+            self._paths[key] = verdict
+        return verdict
 
     def _dir_excluded(self, rel: str) -> bool:
         verdict = self._dirs.get(rel)

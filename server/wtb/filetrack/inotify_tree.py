@@ -91,6 +91,8 @@ class InotifyTree:
         self._wake_r, self._wake_w = os.pipe2(os.O_CLOEXEC | os.O_NONBLOCK)
         self._stopping = False
         self._thread: threading.Thread | None = None
+        self._reading = False  # the reader thread is in its loop (asked at every snapshot: no Thread.is_alive)
+        self._pid = os.getpid()  # a forked child has no reader thread
 
     # -- life cycle --
 
@@ -102,7 +104,12 @@ class InotifyTree:
                 self._watch(extra, required=True)
                 self._extra.add(extra)
         self._thread = threading.Thread(target=self._run, name="wtb-inotify", daemon=True)
-        self._thread.start()
+        self._reading = True
+        try:
+            self._thread.start()
+        except BaseException:
+            self._reading = False
+            raise
 
     def stop(self) -> None:
         """Stop the reader thread and close the kernel queue."""
@@ -120,8 +127,7 @@ class InotifyTree:
             self._wake_r = self._wake_w = -1
 
     def is_alive(self) -> bool:
-        thread = self._thread
-        return not self._stopping and thread is not None and thread.is_alive()
+        return self._reading and not self._stopping and os.getpid() == self._pid
 
     # -- reading --
 
@@ -146,6 +152,12 @@ class InotifyTree:
             yield
 
     def _run(self) -> None:
+        try:
+            self._read_until_stopped()
+        finally:
+            self._reading = False
+
+    def _read_until_stopped(self) -> None:
         poller = select.poll()
         poller.register(self._inotify.fd, select.POLLIN)
         poller.register(self._wake_r, select.POLLIN)

@@ -35,6 +35,7 @@ from wtb.filetrack.objects import (
     Entry,
     Rows,
     entry_row,
+    pseudo_hash,
     seal_tree,
     tree_hash,
 )
@@ -58,6 +59,9 @@ class ScanResult:
     hashed: int = 0
     #: Trees an update sealed from a predecessor: tree -> (predecessor, names re-examined).
     derived: dict[str, tuple[str, frozenset[str]]] = field(default_factory=dict)
+    #: An update's changed files from its base snapshot, as :func:`~wtb.filetrack.trees.changed_paths`
+    #: gives them; None when a directory came or went (only a diff of the trees lists its files).
+    changes: dict[str, str | None] | None = None
 
 
 @dataclass
@@ -107,7 +111,7 @@ class Scanner:
     def update(self, base: str, dirty: Iterable[str]) -> ScanResult:
         """Apply re-examined ``dirty`` paths to the snapshot ``base``."""
         assert self._trees is not None
-        self._index.refresh()
+        self._result.changes = {}
         trie = _Node()
         for path in dirty:
             node = trie
@@ -155,6 +159,7 @@ class Scanner:
             old = tree.get(name)
             if child.whole or old is None or old.kind != TREE:
                 new = self._rescan(rel, old is not None and old.kind == TREE)
+                self._note_change(rel, old, new)
             else:
                 sub, sub_rows = self._update_dir(old.hash, rel, child)
                 new = self._directory(f"{self._root}/{rel}", sub, sub_rows)  # still a directory (see above)
@@ -169,6 +174,16 @@ class Scanner:
                 if rows is not None:
                     rows[name] = entry_row(name, new)
         return tree, rows
+
+    def _note_change(self, rel: str, old: Entry | None, new: Entry | None) -> None:
+        """Keep the update's list of changed files (see :attr:`ScanResult.changes`)."""
+        changes = self._result.changes
+        if changes is None:
+            return
+        if (old is not None and old.kind == TREE) or (new is not None and new.kind == TREE):
+            self._result.changes = None
+        elif old != new:
+            changes[rel] = None if new is None else pseudo_hash(new)
 
     def _rescan(self, rel: str, was_dir: bool) -> Entry | None:
         """Examine one path afresh (and everything below it, for a directory).

@@ -163,7 +163,8 @@ class SqliteFileTrackingService:
                 previous = self._last_root if self._last_root and self._snapshot_exists(self._last_root) else None
                 result = self._scanner(self.workspace, self._rules, store=True).full(previous)
             self._trees.derived(result.derived)  # a fact about hashes: true committed or not
-            outputs = self._outputs(link, result.root, result.decoded)
+            known = result.changes if link is not None and link.previous == base else None
+            outputs = self._outputs(link, result.root, result.decoded) if known is None else dict(known)
             row = None if link is None or not write_link else link_row(link, result.root, outputs)
             if self._recently_committed(result.root):  # a workspace that came back to a state it had
                 if result.root == base:
@@ -182,7 +183,7 @@ class SqliteFileTrackingService:
     ) -> dict[str, str | None]:
         """The files that changed from the linked checkpoint's previous snapshot to ``root``
         (whose trees may not be committed yet: ``new_trees``)."""
-        if link is None or link.previous is None:
+        if link is None or link.previous is None or link.previous == root:
             return {}
 
         def get(digest: str) -> Mapping[str, Entry]:

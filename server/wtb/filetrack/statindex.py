@@ -89,10 +89,6 @@ class StatIndex(Protocol):
         """The record of one file path."""
         ...
 
-    def refresh(self) -> None:
-        """Drop cached records if another process changed the index (once per scan)."""
-        ...
-
     def apply(self, delta: IndexDelta, cur: sqlite3.Cursor | None) -> None: ...
 
     def remember(self, delta: IndexDelta) -> None:
@@ -118,9 +114,6 @@ class MemoryStatIndex:
 
     def get(self, path: str) -> StatRecord | None:
         return self.records.get(path)
-
-    def refresh(self) -> None:
-        return None
 
     def remember(self, delta: IndexDelta) -> None:
         self.apply(delta, None)
@@ -160,19 +153,17 @@ class SqliteStatIndex:
         return self._select(prefix)
 
     def get(self, path: str) -> StatRecord | None:
-        """From the cache (as of the last :meth:`refresh` or load), else one row."""
+        """From the cache (as of the last full load), else one row.
+
+        A cached record may be older than another process's for the same path; it is
+        used only while the file's stat still matches it (:meth:`StatRecord.matches`),
+        and the ctime changes with every write, so an outdated one can only cost a read
+        of the file, never a wrong hash. An incremental snapshot therefore does not ask
+        SQLite whether the index changed (a statement at every snapshot).
+        """
         if self._cache is not None:
             return self._cache.get(path)
         return self._select(path).get(path)
-
-    def refresh(self) -> None:
-        """Forget the cache when another connection has committed since it was loaded.
-
-        A scan calls this once before its first :meth:`get`: asking SQLite for every
-        file cost a statement per changed path.
-        """
-        if self._cache is not None and self._db.data_version() != self._version:
-            self._cache = None
 
     def invalidate(self) -> None:
         self._cache = None
