@@ -25,7 +25,7 @@ def get_execution(services: Services, execution_id: str) -> Execution:
         head = services.adapter.get_tuple(execution.thread_id, execution.head_checkpoint_id)
         view = services.adapter.view(head, execution.id)
         execution.state = view.values
-        execution.next_nodes = list(view.next)
+        execution.next_nodes = list(view.next) or services.adapter.due_next(head, execution.id)
         execution.interrupts = view.pending_interrupts()
     mark_undoable_rollbacks(services, [execution])
     return execution

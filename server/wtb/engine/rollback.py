@@ -70,7 +70,7 @@ class RollbackService:
     def rollback(self, execution_id: str, checkpoint_id: str) -> RollbackResult:
         execution = self._executions.get(execution_id)
         found = self._adapter.get_tuple(execution.thread_id, checkpoint_id)
-        status = ExecutionStatus.PAUSED if self._adapter.view(found, execution.id).next else ExecutionStatus.COMPLETED
+        status = ExecutionStatus.PAUSED if self._adapter.due_next(found, execution.id) else ExecutionStatus.COMPLETED
         with self._locks.workspace(), self._locks.execution(execution_id, timeout_s=1.0):
             execution = self._executions.get(execution_id)  # head and status as they are now, under the locks
             if execution.status is ExecutionStatus.RUNNING:

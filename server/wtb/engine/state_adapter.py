@@ -75,6 +75,28 @@ class StateAdapter:
             replayed=list(metadata.get("wtb_replayed", [])),
         )
 
+    def due_next(self, found: CheckpointTuple, execution_id: str | None = None) -> list[str]:
+        """The nodes an execution whose head is ``found`` runs next.
+
+        A subgraph's last checkpoint has none of its own, but the graphs around it are in
+        the middle of the step whose task runs the subgraph: that task finishes with the
+        subgraph's result and the parent goes on. So for such a head it is the next nodes
+        of the innermost enclosing step that has some (LangGraph's ``parents`` metadata):
+        an execution rolled back there is paused, not completed.
+        """
+        own = self.view(found, execution_id).next
+        if own:
+            return list(own)
+        namespace = str(found.config["configurable"].get("checkpoint_ns", ""))
+        parents: dict[str, Any] = dict((found.metadata or {}).get("parents") or {})
+        thread_id = str(found.config["configurable"]["thread_id"])
+        for enclosing in sorted((ns for ns in parents if ns != namespace), key=len, reverse=True):
+            step = self.get_tuple(thread_id, str(parents[enclosing]), writes=False)
+            nodes = self.view(step, execution_id).next
+            if nodes:
+                return list(nodes)
+        return []
+
     def get_tuple(self, thread_id: str, checkpoint_id: str | None, *, writes: bool = True) -> CheckpointTuple:
         """A checkpoint of the thread (its latest root one by default), in whichever namespace it is.
 
