@@ -104,3 +104,31 @@ def open_path(anchor: Path, names: Sequence[str], *, create: bool = False) -> in
         os.close(fd)
         raise
     return fd
+
+
+class DirectoryIdentity:
+    """Which folder a path named when WTB opened it, to notice it removed or replaced.
+
+    The databases stay open in a process after their folder is deleted (``rm -rf .wtb``,
+    ``git clean -x``, a node that empties the workspace): writes then go to files nothing
+    can reach, and the history of a run that goes on is lost without a word. One ``stat``
+    tells: the folder is gone, or another one (a new inode) is in its place.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._id = self._current()
+
+    def _current(self) -> tuple[int, int] | None:
+        try:
+            st = os.stat(self.path)
+        except OSError:
+            return None
+        return st.st_dev, st.st_ino
+
+    def lost(self) -> str | None:
+        """Why the folder opened is no longer at its path (None while it is)."""
+        now = self._current()
+        if now == self._id:
+            return None
+        return "was removed" if now is None else "was replaced by another folder"

@@ -88,6 +88,11 @@ class DamagedStoreError(WTBError):
     read-only, or missing. The message names the file and says what to do."""
 
 
+class DataDirectoryLostError(DamagedStoreError):
+    """The data directory was removed or replaced while WTB had it open (a node or a clean-up
+    deleted it): what was written to it since is gone with it."""
+
+
 class NotAvailableError(WTBError):
     """The feature exists in the protocol but not in this build yet."""
 

@@ -266,3 +266,27 @@ async def test_an_untrusted_daemon_leaves_a_half_done_rollback_and_says_so(
     trusted = await start_daemon(ws)
     await trusted.request("wtb/listExecutions", {})
     assert workspace_tree(ws) == target_tree
+
+
+async def test_a_data_directory_deleted_under_the_daemon_is_opened_afresh_and_said_so(
+    start_daemon: StartDaemon, flows_ws: Path
+) -> None:
+    """``rm -rf .wtb`` (or ``git clean -x``) while the editor is open: the daemon must not go on
+    with databases nothing else sees, while the next run's worker records into a new folder."""
+    import shutil
+
+    daemon = await start_daemon(flows_ws)
+    first = await start_run(daemon, "prints")
+    assert (await daemon.wait_final(first))["status"] == "completed"
+    shutil.rmtree(flows_ws / ".wtb")
+
+    assert (await daemon.request("wtb/listExecutions", {}))["executions"] == []
+    await daemon.wait_until(
+        lambda: any("was removed" in str(m) for m in daemon.client.messages), "a warning that says so"
+    )
+    second = await start_run(daemon, "prints")
+    assert (await daemon.wait_final(second))["status"] == "completed"
+    listed = await daemon.request("wtb/listExecutions", {})
+    assert [e["id"] for e in listed["executions"]] == [second]
+    page = await daemon.request("wtb/listCheckpoints", {"executionId": second})
+    assert page["checkpoints"]

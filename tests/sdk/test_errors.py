@@ -238,3 +238,58 @@ def test_a_state_edit_naming_a_field_the_state_lacks_is_refused_and_changes_noth
     state = bench.get_state(execution.id, middle.id)  # read back whole (with _output_files), one field changed
     forked = bench.fork(execution.id, middle.id, state_updates={**state, "top_k": 1})
     assert bench.get_state(forked.id)["top_k"] == 1
+
+
+VANDAL_WORKFLOW = '''
+import shutil
+from pathlib import Path
+from typing import TypedDict
+from langgraph.graph import END, START, StateGraph
+
+class S(TypedDict, total=False):
+    n: int
+
+def first(state: S) -> S:
+    Path("first.txt").write_text("1")
+    return {"n": 1}
+
+def clean_up(state: S) -> S:  # empties the workspace, WTB's data directory with it
+    for entry in Path(".").iterdir():
+        if entry.is_dir():
+            shutil.rmtree(entry)
+    return {"n": 2}
+
+def after(state: S) -> S:
+    Path("after.txt").write_text("3")
+    return {"n": 3}
+
+builder = StateGraph(S)
+for node in (first, clean_up, after):
+    builder.add_node(node.__name__, node)
+builder.add_edge(START, "first")
+builder.add_edge("first", "clean_up")
+builder.add_edge("clean_up", "after")
+builder.add_edge("after", END)
+graph = builder
+'''
+
+
+@pytest.mark.parametrize("tracking", [True, False])
+def test_a_node_that_deletes_the_data_directory_stops_the_run_with_a_clear_error(
+    make_workspace, tracking: bool
+) -> None:
+    """Its databases stay open in the process, so the run would go on and report "completed"
+    into files nothing can read: every step of it silently lost."""
+    from wtb import FileTrackingConfig
+    from wtb.errors import DataDirectoryLostError
+
+    ws = make_workspace({"vandal.py": VANDAL_WORKFLOW}, {"vandal": "./vandal.py:graph"})
+    with WTBTestBench.create(workspace=ws, file_tracking=FileTrackingConfig(enabled=tracking)) as bench:
+        with pytest.raises(DataDirectoryLostError, match=r"\.wtb was (removed|replaced).*was stopped there"):
+            bench.run("vandal", {})
+        assert not (ws / "after.txt").exists()  # stopped before its next step
+        with pytest.raises(DataDirectoryLostError, match="Open WTB again"):  # and nothing runs any more
+            bench.run("vandal", {})
+        assert (ws / "first.txt").read_text() == "1" and not (ws / "after.txt").exists()
+    with WTBTestBench.create(workspace=ws) as bench:  # a new bench starts a new history there
+        assert bench.list_executions() == []

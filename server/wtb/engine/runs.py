@@ -261,6 +261,7 @@ def start_run(
     snapshot and then adjusted by ``prepare`` (a regression check puts the golden run's
     starting outputs there).
     """
+    services.check_data_dir()
     project = services.get_project(execution.project)
     loaded = services.load_graph(project)
     if checkpoint_id is None and heads is None:  # a first run: the daemon and a batch record it unchecked
@@ -290,7 +291,9 @@ def start_run(
         replayed=replayed,
         heads=heads,
         edit_at=edit_at,
-        stop_requested=lambda: services.locks.cancel_requested(execution.id),
+        stop_requested=lambda: (
+            services.locks.cancel_requested(execution.id) or services.data_dir_identity.lost() is not None
+        ),
         env=run_env.variables(project.environment, services.workspace),
     )
     # The lock is held from before the controller marks the execution running until after it
@@ -298,9 +301,13 @@ def start_run(
     with services.locks.execution(execution.id, timeout_s=1.0):
         services.locks.clear_cancel(execution.id)  # a request that came after an earlier run ended
         try:
-            return services.controller.run(request, on_event)
+            ended = services.controller.run(request, on_event)
         finally:
             services.locks.clear_cancel(execution.id)
+    # A node that deleted the data directory stopped the run before its next step (see
+    # stop_requested): its record went with the folder, so the caller hears of it here.
+    services.check_data_dir(f"; run {execution.id} was stopped there")
+    return ended
 
 
 def run_durability(project: WorkflowProject, tracking: bool) -> str:

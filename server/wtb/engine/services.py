@@ -19,12 +19,13 @@ from langgraph.graph import StateGraph
 from langgraph.graph.state import CompiledStateGraph
 
 from wtb.config import FileTrackingConfig, PauseStrategyConfig, WorkflowProject
+from wtb.datafs import DirectoryIdentity
 from wtb.engine import discovery, liveness, loader, run_env
 from wtb.engine.checkpointer import TrackingSaver, open_checkpoint_db
 from wtb.engine.controller import ExecutionController
 from wtb.engine.rollback import RollbackService
 from wtb.engine.state_adapter import StateAdapter
-from wtb.errors import InvalidArgumentError, InvalidStateError, UnknownProjectError
+from wtb.errors import DataDirectoryLostError, InvalidArgumentError, InvalidStateError, UnknownProjectError
 from wtb.locks import Locks
 from wtb.store.db import Database
 from wtb.store.executions import ExecutionStore
@@ -62,6 +63,7 @@ class Services:
         self.on_close: list[Callable[[], None]] = []
         self.closed = False
         data_dir.mkdir(parents=True, exist_ok=True)
+        self.data_dir_identity = DirectoryIdentity(data_dir)
         self.db = Database(data_dir / "wtb.db")
         self.executions = ExecutionStore(self.db, decode=self._decode_input)
         self.views = ViewStore(self.db)
@@ -91,6 +93,22 @@ class Services:
         finishes them."""
         entries = self.outbox.pending("rollback") + self.outbox.pending("undo_rollback")
         return sorted({str(entry.execution_id) for entry in entries})
+
+    def check_data_dir(self, happened: str = "") -> None:
+        """Raise :class:`DataDirectoryLostError` when the data directory opened is gone from its path.
+
+        The open databases would go on taking writes that nothing can read back (see
+        ``DirectoryIdentity``); ``happened`` says what that meant for the caller.
+        """
+        why = self.data_dir_identity.lost()
+        if why is not None:
+            raise DataDirectoryLostError(
+                f"WTB's data directory {self.data_dir} {why} while WTB had it open{happened}: what WTB "
+                "recorded since is gone with it. Something deleted it (a node that empties the workspace, "
+                "`git clean -x`, `rm -rf`); keep it out of what gets deleted, or give WTB one outside the "
+                "workspace (--data-dir, data_dir=). Open WTB again (a new WTBTestBench, the next `wtb` "
+                "command, the editor's daemon on its next request) to start a new history there."
+            )
 
     def close(self) -> None:
         if self.closed:

@@ -43,7 +43,10 @@ class BenchHost:
         self.workspace: Path | None = None
         self.data_dir: Path | None = None
         #: set by the server: opens the bench when a request comes before ``initialized``
+        #: (and again when its data directory was deleted, see :meth:`get`)
         self.opener: Callable[[], None] | None = None
+        #: set by the server: told why the bench was opened afresh (its data directory was deleted)
+        self.on_reopen: Callable[[str], None] | None = None
 
     @property
     def bench(self) -> WTBTestBench | None:
@@ -97,6 +100,35 @@ class BenchHost:
         opening.add_done_callback(done)
 
     async def get(self) -> WTBTestBench:
+        """The open bench; opened afresh when its data directory was deleted since.
+
+        The daemon outlives what happens to the workspace: ``git clean -x`` or ``rm -rf .wtb``
+        in a terminal leaves it reading and writing databases nothing else can see, while
+        the next run's worker starts a new data directory. One ``stat`` a request notices it.
+        """
+        bench = await self._get_open()
+        why = bench.services.data_dir_identity.lost()
+        if why is None:
+            return bench
+        self._forget(bench, why)
+        return await self._get_open()
+
+    def _forget(self, stale: WTBTestBench, why: str) -> None:
+        """Drop a bench whose data directory is gone and start opening a new one there."""
+        with self._lock:
+            if self._bench is not stale or self._closed:
+                return  # another request did it already
+            self._bench, self._opening = None, None
+        message = (
+            f"WTB's data directory {self.data_dir} {why} while the daemon had it open; "
+            "a new, empty one is used from now on (the history that was in it is gone)."
+        )
+        logger.warning(message)
+        self._executor.submit(stale.close)
+        if self.on_reopen is not None:
+            self.on_reopen(message)
+
+    async def _get_open(self) -> WTBTestBench:
         if self._opening is None and self.opener is not None and not self._closed:
             self.opener()
         if self._opening is None:

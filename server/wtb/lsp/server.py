@@ -76,6 +76,7 @@ class WtbLanguageServer(LanguageServer):
         self.workspace_root: Path | None = None
         self.bench_host = BenchHost()
         self.bench_host.opener = self.open_bench
+        self.bench_host.on_reopen = self._warn
         self.runs = RunManager(self)
         self.load_diagnostics = LoadDiagnostics(self)
         self.workers = WorkerPool(self)
@@ -146,6 +147,11 @@ class WtbLanguageServer(LanguageServer):
             )
             logger.warning(text)
             self.window_show_message(types.ShowMessageParams(type=types.MessageType.Warning, message=text))
+
+    def _warn(self, text: str) -> None:
+        self._call_on_loop(
+            lambda: self.window_show_message(types.ShowMessageParams(type=types.MessageType.Warning, message=text))
+        )
 
     def require_trust(self, what: str) -> None:
         if not self.options.trusted:
