@@ -509,3 +509,62 @@ def test_a_stat_record_another_process_replaced_never_gives_a_wrong_hash(
         snap = mine.snapshot()
         assert mine.last_mode == "incremental"
         assert mine.read_file(snap, "a.txt") == content.encode()
+
+
+@pytest.mark.parametrize("watch", [True, False])
+def test_a_folder_nested_past_python_s_stack_is_left_out_not_a_crash(
+    make_workspace: MakeWs, make_service: MakeSvc, watch: bool, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A planted (or runaway) tree 1,100 folders deep: walking it, watching it and comparing its
+    trees recurse once a level, and Python's stack ends near 1,000 (a RecursionError in every
+    snapshot, so in every run). Folders below MAX_DEPTH levels are not tracked, with one warning."""
+    from wtb.filetrack.ignore import MAX_DEPTH
+
+    ws = make_workspace({"top.txt": "t"})
+    try:
+        _check_the_deep_tree(ws, make_service, watch, caplog, MAX_DEPTH)
+    finally:
+        _remove_deep(str(ws / "d"))  # pytest's own clean-up (shutil.rmtree) recurses once a level too
+
+
+def _remove_deep(top: str) -> None:
+    """Remove a folder tree bottom-up, without recursion."""
+    stack = [top]
+    while stack:
+        with os.scandir(stack[-1]) as listing:
+            entries = list(listing)
+        folders = [e.path for e in entries if e.is_dir(follow_symlinks=False)]
+        for entry in entries:
+            if not entry.is_dir(follow_symlinks=False):
+                os.unlink(entry.path)
+        if folders:
+            stack.extend(folders)
+        else:
+            os.rmdir(stack.pop())
+
+
+def _check_the_deep_tree(
+    ws: Path, make_service: MakeSvc, watch: bool, caplog: pytest.LogCaptureFixture, max_depth: int
+) -> None:
+    folder = os.open(ws, os.O_RDONLY)
+    try:
+        for depth in range(1, 1101):
+            os.mkdir("d", dir_fd=folder)
+            inner = os.open("d", os.O_RDONLY, dir_fd=folder)
+            os.close(folder)
+            folder = inner
+            if depth in (max_depth, max_depth + 1, 1100):
+                with open(os.open("f.txt", os.O_WRONLY | os.O_CREAT, 0o644, dir_fd=folder), "w") as out:
+                    out.write(str(depth))
+    finally:
+        os.close(folder)
+    svc = make_service(ws, watch=watch, start=True)
+    snap = svc.snapshot()
+    deepest_kept = "/".join(["d"] * max_depth) + "/f.txt"
+    assert svc.read_file(snap, deepest_kept) == str(max_depth).encode()
+    with pytest.raises(NotFoundError):
+        svc.read_file(snap, "/".join(["d"] * (max_depth + 1)) + "/f.txt")
+    (ws / "top.txt").write_text("t2")
+    again = svc.snapshot()
+    assert svc.changes(snap, again) == {"top.txt": hash_bytes(b"t2")}
+    assert "more than 256 levels deep are not tracked" in caplog.text

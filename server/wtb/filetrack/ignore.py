@@ -16,6 +16,7 @@ single regular expression (pathspec's own loop costs ~14 µs a path; this ~1 µs
 from __future__ import annotations
 
 import functools
+import logging
 import re
 from collections.abc import Callable, Collection, Iterable
 from pathlib import Path
@@ -27,10 +28,17 @@ from wtb.config import DEFAULT_IGNORES, FileTrackingConfig
 from wtb.filetrack.errors import InvalidArgumentError
 from wtb.filetrack.paths import normalize_root, relative_to
 
+log = logging.getLogger(__name__)
+
 TMP_PREFIX = ".wtbtmp-"
 COOKIE_PREFIX = ".wtbcookie-"
 IGNORE_FILES = (".gitignore", ".wtbignore")
 _CACHED_DIRS = 4096  # directories (and paths) whose filter and verdict a Rules object keeps
+#: Folders nested deeper than this below the root are not tracked (what is in them is not
+#: content of a workflow's workspace but a planted or runaway tree): walking, watching and
+#: comparing trees go one call deeper per level, and Python's stack holds about a thousand.
+MAX_DEPTH = 256
+_warned_deep: set[str] = set()  # roots already warned about (once a process each)
 
 def parse_size(value: str | int) -> int:
     """Bytes from ``max_file_size`` (``50MB``/``512KB``/``1.5GiB``/``1024``)."""
@@ -150,9 +158,13 @@ class Rules:
         data_prefix = f"{data}/"
         scoped = self._scopes is not None and not self._in_scope(directory + "/", False)
         root_decide = self._root.decide
+        too_deep = not top and directory.count("/") + 2 > MAX_DEPTH  # its folders' depth
 
         def excluded(rel: str, name: str, is_dir: bool) -> bool:
             if name.startswith(TMP_PREFIX) or (top and name.startswith(COOKIE_PREFIX)):
+                return True
+            if is_dir and too_deep:
+                self._warn_deep(rel)
                 return True
             if data_below and (rel == data or rel.startswith(data_prefix)):
                 return True
@@ -166,6 +178,13 @@ class Rules:
             return root_decide(key) is True
 
         return excluded
+
+    def _warn_deep(self, rel: str) -> None:
+        root = str(self.root)
+        if root not in _warned_deep:
+            _warned_deep.add(root)
+            log.warning("%s: folders nested more than %d levels deep are not tracked (%s/...)", root, MAX_DEPTH,
+                        rel[:120])
 
     def excluded_path(self, rel: str, is_dir: bool) -> bool:
         """Whether ``rel`` or any parent is excluded (for paths met outside a walk)."""
