@@ -1233,6 +1233,28 @@ def asks_twice() -> StateGraph:
     graph.add_edge("close", END)
     return graph
 
+# -- a subgraph that keeps its own history (compile(checkpointer=True)), a node that returns None ----
+
+
+def persistent_subgraph() -> StateGraph:
+    """``notes`` is compiled with ``checkpointer=True`` (LangGraph's per-thread subgraph memory:
+    its namespace is the node's name, without a task id); ``peek`` only reads and returns None."""
+
+    def first(state: Count) -> Count:
+        write("notes/first.txt", "1")
+        return {"n": state.get("n", 0) + 1, "log": ["first"]}
+
+    def second(state: Count) -> Count:
+        append("notes/first.txt", "2")
+        return {"n": state.get("n", 0) + 1, "log": ["second"]}
+
+    def peek(state: Count) -> None:
+        Path("notes/first.txt").read_text(encoding="utf-8")
+
+    notes = _chain([("first", first), ("second", second)]).compile(checkpointer=True)
+    return _chain([("start", _sync_step("start")), ("notes", notes), ("peek", peek), ("end", _sync_step("end"))])
+
+
 CORPUS: dict[str, CorpusGraph] = {
     "async": CorpusGraph(async_chain, {"n": 0}, run_async=True),
     "mixed": CorpusGraph(mixed_chain, {"n": 0}, run_async=True, middle_step=2),
@@ -1288,4 +1310,5 @@ CORPUS: dict[str, CorpusGraph] = {
     "overwrite": CorpusGraph(overwriting, {"items": ["x"]}),
     "unusual_nodes": CorpusGraph(unusual_nodes, {"n": 3}),
     "async_functional": CorpusGraph(async_functional, [1, 2, 3], run_async=True, middle_step=0),
+    "persistent_subgraph": CorpusGraph(persistent_subgraph, {"n": 0}, subgraphs=True, middle_step=2),
 }
