@@ -65,3 +65,56 @@ def test_cat_json_prints_json_text_or_base64(ws: Path, made: tuple[Path, str], c
     assert text == {"path": "work/a.txt", "encoding": "utf-8", "content": "a1 d"}
     binary = json.loads(cli("cat", made[1][:8], "@1", "bin.dat", "--workspace", ws, "--json")[1])
     assert binary["encoding"] == "base64" and base64.b64decode(binary["content"]) == bytes(range(256))
+
+
+HOSTILE_NAMES = '''
+import os
+from typing import TypedDict
+from langgraph.graph import END, START, StateGraph
+
+class S(TypedDict, total=False):
+    n: int
+
+def plant(state: S) -> S:
+    for name in (b"esc\\x1b]0;pwned\\x07title.txt", b"line\\nbreak.txt", b"bad\\xff.txt", b"csi\\xc2\\x9b2J.txt"):
+        fd = os.open(name, os.O_WRONLY | os.O_CREAT, 0o644)
+        os.write(fd, b"x")
+        os.close(fd)
+    return {"n": 1}
+
+builder = StateGraph(S)
+builder.add_node("plant\\x1b[2J", plant)
+builder.add_edge(START, "plant\\x1b[2J")
+builder.add_edge("plant\\x1b[2J", END)
+graph = builder
+'''
+
+
+def _raw(char: str) -> bool:
+    """A character a terminal must not be given raw (a newline between rows aside)."""
+    code = ord(char)
+    return (code < 32 and char != "\n") or 0x7F <= code <= 0x9F or 0xD800 <= code <= 0xDFFF
+
+
+def test_names_from_the_workspace_reach_the_terminal_escaped(tmp_path: Path, cli: Cli) -> None:
+    """File and node names are the workspace's, which may come from anywhere: an ESC sequence in
+    one must not retitle or clear the user's terminal, a newline must not fake a row, and a name
+    that is not UTF-8 must not be written as a raw byte (git quotes such paths too)."""
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    (ws / "plant.py").write_text(HOSTILE_NAMES)
+    (ws / "langgraph.json").write_text(json.dumps({"graphs": {"plant": "./plant.py:graph"}}))
+    code, out, err = cli("run", "plant", "--input", "{}", "--workspace", ws, "--json")
+    assert code == 0, err
+    execution = json.loads(out)["id"]
+    shown = {
+        what: cli(*what.split(), *([execution] if what != "tree" else []), "--workspace", ws)
+        for what in ("files", "checkpoints", "tree")
+    }
+    for what, (code, out, err) in shown.items():
+        assert code == 0, err
+        assert not [c for c in out if _raw(c)], what
+    files = shown["files"][1]
+    for escaped in ("esc\\x1b]0;pwned\\x07title.txt", "line\\nbreak.txt", "bad\\xff.txt", "csi\\x9b2J.txt"):
+        assert escaped in files
+    assert "plant\\x1b[2J" in shown["tree"][1]

@@ -184,7 +184,7 @@ def rollback(bench: Any, args: argparse.Namespace) -> Any:
     if skipped:
         print(f"skipped: {len(skipped)} path(s) left as they are:")
         for item in skipped:
-            print(f"  {item['path']}: {item['reason']}")
+            print(f"  {render.printable(item['path'])}: {item['reason']}")
     return None
 
 
@@ -295,7 +295,7 @@ def progress(args: argparse.Namespace) -> Callable[[dict[str, Any]], None] | Non
 
     def show(event: dict[str, Any]) -> None:
         if event["type"] == "node":
-            print(f"  [{time.monotonic() - started:6.2f}s] ▶ {event['node']}", file=sys.stderr)
+            print(f"  [{time.monotonic() - started:6.2f}s] ▶ {render.printable(event['node'])}", file=sys.stderr)
 
     return show
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 import time
 from collections.abc import Callable
 from typing import Any
@@ -13,6 +14,26 @@ from wtb.models import Checkpoint, DiffResult, Execution
 
 #: State keys that WTB adds for its own use; the files have their own part of a diff.
 INTERNAL_KEYS = ("_output_files",)
+
+
+#: What a terminal must not be given raw: C0/C1 control characters (a name can hold an ESC
+#: sequence that recolours, retitles or rewrites the screen, or a newline that fakes a row)
+#: and the lone surrogates a file name that is not UTF-8 decodes to.
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def printable(text: str) -> str:
+    """``text`` with what a terminal must not get raw written as escapes (``\\x1b``, ``\\n``,
+    ``\\xff`` for an undecodable byte), as git quotes such paths. Names come from the
+    workspace and its workflows, which may come from anywhere."""
+    return _UNPRINTABLE.sub(_escape, text)
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    if 0xDC80 <= code <= 0xDCFF:  # a byte os.fsdecode could not decode (surrogateescape)
+        return f"\\x{code - 0xDC00:02x}"
+    return match.group().encode("unicode_escape").decode("ascii")
 
 
 def short(identifier: str | None) -> str:
@@ -55,7 +76,7 @@ def table(rows: list[dict[str, Any]]) -> str:
 def cell(value: Any, limit: int) -> str:
     if isinstance(value, float) and value > 1e9:
         value = when(value)
-    text = value if isinstance(value, str) else json.dumps(value, default=str)
+    text = printable(value) if isinstance(value, str) else json.dumps(value, default=str)
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
@@ -114,7 +135,8 @@ def _fork_lines(node: Any, checkpoints: Checkpoints, first: str, rest: str) -> l
 
 def _execution_label(execution: Execution) -> str:
     name = f" {execution.name!r}" if execution.name else ""
-    return f"{execution.project} {short(execution.id)}{name}  {execution.status.value}  {when(execution.created_at)}"
+    label = f"{execution.project} {short(execution.id)}{name}  {execution.status.value}  {when(execution.created_at)}"
+    return printable(label)
 
 
 def _checkpoint_label(checkpoint: Checkpoint, execution: Execution) -> str:
@@ -125,7 +147,7 @@ def _checkpoint_label(checkpoint: Checkpoint, execution: Execution) -> str:
         parts.append(f"{len(checkpoint.output_files)} file(s)")
     if checkpoint.id == execution.head_checkpoint_id:
         parts.append("◀ head" + (f" (next: {', '.join(checkpoint.next)})" if checkpoint.next else ""))
-    return "  ".join(parts)
+    return printable("  ".join(parts))
 
 
 # -- differences ------------------------------------------------------------------------
@@ -141,11 +163,11 @@ def unified_diff(result: DiffResult, label_a: str, label_b: str, read_a: Read, r
     for key in sorted({*state.added, *state.removed, *state.changed} - set(INTERNAL_KEYS)):
         if key in state.changed:
             old, new = state.changed[key]
-            lines += _diff(_json(old), _json(new), f"a/state/{key}", f"b/state/{key}")
+            lines += _diff(_json(old), _json(new), f"a/state/{printable(key)}", f"b/state/{printable(key)}")
         elif key in state.added:
-            lines += _diff([], _json(state.added[key]), "/dev/null", f"b/state/{key}")
+            lines += _diff([], _json(state.added[key]), "/dev/null", f"b/state/{printable(key)}")
         else:
-            lines += _diff(_json(state.removed[key]), [], f"a/state/{key}", "/dev/null")
+            lines += _diff(_json(state.removed[key]), [], f"a/state/{printable(key)}", "/dev/null")
     files = result.files
     for path in sorted({*files.added, *files.removed, *files.modified}):
         old = read_a(path) if path not in files.added else None
@@ -157,8 +179,8 @@ def unified_diff(result: DiffResult, label_a: str, label_b: str, read_a: Read, r
 
 
 def _file_diff(path: str, old: bytes | None, new: bytes | None) -> list[str]:
-    a = f"a/{path}" if old is not None else "/dev/null"
-    b = f"b/{path}" if new is not None else "/dev/null"
+    a = f"a/{printable(path)}" if old is not None else "/dev/null"
+    b = f"b/{printable(path)}" if new is not None else "/dev/null"
     old_text, new_text = _text(old), _text(new)
     if old_text is None or new_text is None:
         return [f"Binary files {a} and {b} differ"]
