@@ -212,3 +212,43 @@ def test_local_dependencies_of_langgraph_json_are_importable(make_workspace, mak
     )
     bench = make_bench(ws)
     assert bench.get_state(bench.run("agent", {"n": 0}).id)["log"] == "<0><1><2>"
+
+
+_SIBLING_GRAPH = """
+from typing import TypedDict
+from langgraph.graph import END, START, StateGraph
+from tools import label
+
+class S(TypedDict, total=False):
+    out: str
+
+def node(state: S) -> S:
+    return {"out": label()}
+
+builder = StateGraph(S)
+builder.add_node("node", node)
+builder.add_edge(START, "node")
+builder.add_edge("node", END)
+graph = builder
+"""
+
+
+def test_a_changed_sibling_module_is_imported_afresh_in_a_long_lived_process(make_workspace, make_bench) -> None:
+    """A notebook or a test session keeps one process: editing ``tools.py`` beside the workflow
+    must change what the next run does, as ``langgraph dev`` reloads; and another workspace's
+    ``tools.py`` must not stand in for this one's."""
+    import os
+
+    ws = make_workspace({"graph.py": _SIBLING_GRAPH, "tools.py": "def label():\n    return 'one'\n"},
+                        {"g": "./graph.py:graph"})
+    other = make_workspace({"graph.py": _SIBLING_GRAPH, "tools.py": "def label():\n    return 'other'\n"},
+                           {"g": "./graph.py:graph"}, name="other")
+    bench = make_bench(ws)
+    assert bench.run("g", {}).state == {"out": "one"}
+    (ws / "tools.py").write_text("def label():\n    return 'two'\n")
+    later = os.stat(ws / "tools.py").st_mtime_ns + 1_000_000_000  # a coarse clock must not hide the edit
+    os.utime(ws / "tools.py", ns=(later, later))
+    assert bench.run("g", {}).state == {"out": "two"}
+    assert bench.run("g", {}).state == {"out": "two"}
+    assert make_bench(other).run("g", {}).state == {"out": "other"}
+    assert bench.run("g", {}).state == {"out": "two"}

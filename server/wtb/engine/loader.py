@@ -5,7 +5,10 @@ stands for its file under the workspace (or its ``src/`` folder), found without 
 anything, so the daemon can show it too. The file is
 imported by path under a private module name with the workspace on ``sys.path`` (so the
 workflow can import its sibling modules); a module is re-imported when its file changes,
-so an edited workflow runs as edited.
+so an edited workflow runs as edited. So is every workflow once a workspace module they
+imported (``tools.py`` beside ``graph.py``) changed: those modules are dropped from
+``sys.modules`` and imported afresh with it, as ``langgraph dev`` restarts on any change
+(a notebook or a test session running the SDK would otherwise keep the old ``tools``).
 
 A file inside a package (folders with ``__init__.py`` up from it, below the workspace: the
 layout of ``langgraph new``'s templates, ``src/agent/graph.py``) is imported as a private
@@ -34,6 +37,8 @@ from wtb.engine.async_graphs import run_coroutine
 from wtb.errors import WorkflowLoadError
 
 _cache: dict[tuple[str, int], ModuleType] = {}
+#: The workspace's own modules that importing workflows brought in: name -> (file, mtime_ns).
+_imported: dict[str, tuple[str, int]] = {}
 _opened: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()  # factory -> the graph it yielded
 _lock = threading.RLock()
 
@@ -188,6 +193,8 @@ def _import_file(file: Path, workspace: Path, python_path: list[str]) -> ModuleT
         raise WorkflowLoadError(f"Workflow file {file} does not exist; check the reference's path.")
     key = (str(file), file.stat().st_mtime_ns)
     with _lock:
+        if _changed(_imported):
+            _forget_workspace_modules()
         if key in _cache:
             return _cache[key]
         root = workspace.resolve()
@@ -198,20 +205,72 @@ def _import_file(file: Path, workspace: Path, python_path: list[str]) -> ModuleT
         if spec is None or spec.loader is None:
             raise WorkflowLoadError(f"{file} cannot be imported as a Python module.")
         module = importlib.util.module_from_spec(spec)
-        for folder in (*python_path, str(root), package_root):
-            if folder is not None and folder not in sys.path:
-                sys.path.insert(0, folder)
+        for folder in [f for f in (*python_path, str(root), package_root) if f is not None]:
+            if folder in sys.path:  # this workspace's folders first: another's ``tools.py`` is not this one's
+                sys.path.remove(folder)
+            sys.path.insert(0, folder)
+        _forget_other_workspaces(root)
         sys.modules[name] = module
+        before = set(sys.modules)
         try:
             spec.loader.exec_module(module)
         except BaseException as exc:
             sys.modules.pop(name, None)
+            _imported.update(_workspace_modules(set(sys.modules) - before, root))  # fixed later, they reload
             detail = "".join(traceback.format_exception(exc)[-6:])
             raise WorkflowLoadError(
                 f"Importing workflow file {file.name} failed with {type(exc).__name__}: {exc}\n{detail}"
             ) from exc
         _cache[key] = module
+        _imported.update(_workspace_modules(set(sys.modules) - before, root))
         return module
+
+
+def _workspace_modules(names: set[str], root: Path) -> dict[str, tuple[str, int]]:
+    """Of the modules ``names``, those whose file is the workspace's own code (not an
+    environment's, such as a ``.venv`` inside the workspace), with their files' mtimes."""
+    environments = {Path(p).resolve() for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)}
+    found: dict[str, tuple[str, int]] = {}
+    for name in names:
+        path = getattr(sys.modules.get(name), "__file__", None)
+        if not path:
+            continue
+        file = Path(path).resolve()
+        if not file.is_relative_to(root) or any(file.is_relative_to(env) for env in environments):
+            continue
+        if {"site-packages", "dist-packages"} & set(file.parts):
+            continue
+        with contextlib.suppress(OSError):
+            found[name] = (str(file), file.stat().st_mtime_ns)
+    return found
+
+
+def _changed(modules: dict[str, tuple[str, int]]) -> bool:
+    for file, mtime in modules.values():
+        try:
+            if Path(file).stat().st_mtime_ns != mtime:
+                return True
+        except OSError:
+            return True
+    return False
+
+
+def _forget_other_workspaces(root: Path) -> None:
+    """Drop from ``sys.modules`` the modules of other workspaces (a test session, a notebook
+    opening two): ``import tools`` must find this workspace's. Workflows imported before
+    keep the modules they hold."""
+    for name, (file, _) in list(_imported.items()):
+        if not Path(file).is_relative_to(root):
+            sys.modules.pop(name, None)
+            del _imported[name]
+
+
+def _forget_workspace_modules() -> None:
+    """Drop every workspace module workflows imported, and the workflows: all import afresh."""
+    for name in _imported:
+        sys.modules.pop(name, None)
+    _imported.clear()
+    _cache.clear()
 
 
 def _package_of(file: Path, workspace: Path) -> tuple[str, str | None]:
