@@ -1255,6 +1255,57 @@ def persistent_subgraph() -> StateGraph:
     return _chain([("start", _sync_step("start")), ("notes", notes), ("peek", peek), ("end", _sync_step("end"))])
 
 
+# -- @task calls inside a StateGraph node, one of them asking ----
+
+
+@task
+def polish_part(part: str) -> str:
+    write(f"parts/{part}.txt", part.upper())
+    return part.upper()
+
+
+@task
+def approve_parts(parts: list[str]) -> str:
+    verdict = interrupt(f"Approve {'+'.join(parts)}?")
+    write("parts/verdict.txt", str(verdict))
+    return str(verdict)
+
+
+def tasks_in_a_node() -> StateGraph:
+    """``assemble`` (a StateGraph node) runs two ``@task`` calls in parallel, then one that asks:
+    resumed, the finished tasks' results come from LangGraph's writes, not a second run."""
+
+    def assemble(state: Count) -> Count:
+        futures = [polish_part(part) for part in ("a", "b")]
+        parts = [future.result() for future in futures]
+        verdict = approve_parts(parts).result()
+        append("parts/log.txt", f"assembled {parts} {verdict}\n")
+        return {"n": state.get("n", 0) + 1, "log": [*parts, verdict]}
+
+    return _chain([("start", _sync_step("start")), ("assemble", assemble), ("end", _sync_step("end"))])
+
+
+# -- a Functional API entrypoint as a node of a StateGraph ----
+
+
+def entrypoint_as_node() -> StateGraph:
+    """``summarise`` is an ``@entrypoint`` (with a ``@task``) added as a node: its checkpoints
+    live in a subgraph namespace; its return value is the parent's update."""
+
+    @task
+    def shout_line(line: str) -> str:
+        append("summary/lines.txt", line.upper() + "\n")
+        return line.upper()
+
+    @entrypoint()
+    def summarise(state: dict[str, Any]) -> dict[str, Any]:
+        lines = [shout_line(item).result() for item in state.get("log", [])]
+        write("summary/done.txt", str(len(lines)))
+        return {"n": state.get("n", 0) + 1, "log": [f"summary of {len(lines)}"]}
+
+    return _chain([("first", _sync_step("first")), ("summarise", summarise), ("last", _sync_step("last"))])
+
+
 CORPUS: dict[str, CorpusGraph] = {
     "async": CorpusGraph(async_chain, {"n": 0}, run_async=True),
     "mixed": CorpusGraph(mixed_chain, {"n": 0}, run_async=True, middle_step=2),
@@ -1311,4 +1362,6 @@ CORPUS: dict[str, CorpusGraph] = {
     "unusual_nodes": CorpusGraph(unusual_nodes, {"n": 3}),
     "async_functional": CorpusGraph(async_functional, [1, 2, 3], run_async=True, middle_step=0),
     "persistent_subgraph": CorpusGraph(persistent_subgraph, {"n": 0}, subgraphs=True, middle_step=2),
+    "tasks_in_a_node": CorpusGraph(tasks_in_a_node, {"n": 0}, answers=[{"Approve A+B?": "yes"}]),
+    "entrypoint_as_node": CorpusGraph(entrypoint_as_node, {"n": 0}, subgraphs=True),
 }
