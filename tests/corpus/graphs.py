@@ -1306,6 +1306,44 @@ def entrypoint_as_node() -> StateGraph:
     return _chain([("first", _sync_step("first")), ("summarise", summarise), ("last", _sync_step("last"))])
 
 
+# -- a subgraph as the body of a loop ----
+
+
+class Rounds(TypedDict, total=False):
+    rounds: int
+    log: Annotated[list[str], operator.add]
+
+
+def subgraph_in_a_loop() -> StateGraph:
+    """``round`` (a two-step subgraph) runs three times in a loop: three namespaces of one node."""
+
+    def draft(state: Rounds) -> Rounds:
+        append("loop/draft.txt", f"round {state.get('rounds', 0)}\n")
+        return {"log": ["draft"]}
+
+    def count(state: Rounds) -> Rounds:
+        return {"rounds": state.get("rounds", 0) + 1}
+
+    body = StateGraph(Rounds)
+    body.add_node("draft", draft)
+    body.add_node("count", count)
+    body.add_edge(START, "draft")
+    body.add_edge("draft", "count")
+    body.add_edge("count", END)
+
+    def check(state: Rounds) -> Rounds:
+        write("loop/check.txt", str(state.get("rounds", 0)))
+        return {}
+
+    graph = StateGraph(Rounds)
+    graph.add_node("round", body.compile())
+    graph.add_node("check", check)
+    graph.add_edge(START, "round")
+    graph.add_edge("round", "check")
+    graph.add_conditional_edges("check", lambda s: "round" if s.get("rounds", 0) < 3 else END, ["round", END])
+    return graph
+
+
 CORPUS: dict[str, CorpusGraph] = {
     "async": CorpusGraph(async_chain, {"n": 0}, run_async=True),
     "mixed": CorpusGraph(mixed_chain, {"n": 0}, run_async=True, middle_step=2),
@@ -1364,4 +1402,5 @@ CORPUS: dict[str, CorpusGraph] = {
     "persistent_subgraph": CorpusGraph(persistent_subgraph, {"n": 0}, subgraphs=True, middle_step=2),
     "tasks_in_a_node": CorpusGraph(tasks_in_a_node, {"n": 0}, answers=[{"Approve A+B?": "yes"}]),
     "entrypoint_as_node": CorpusGraph(entrypoint_as_node, {"n": 0}, subgraphs=True),
+    "subgraph_in_a_loop": CorpusGraph(subgraph_in_a_loop, {"rounds": 0}, subgraphs=True, middle_step=3),
 }
