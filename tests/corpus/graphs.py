@@ -1344,6 +1344,40 @@ def subgraph_in_a_loop() -> StateGraph:
     return graph
 
 
+def send_to_asking_subgraph() -> StateGraph:
+    """``plan`` sends two items to ``review``, a subgraph that asks about its item: two
+    questions at once, each in its own instance of the subgraph."""
+
+    def ask(state: Piece) -> Piece:
+        verdict = interrupt(f"Keep {state['item']}?")
+        write(f"reviews/{state['item']}.txt", str(verdict))
+        return {"results": [f"{state['item']}:{verdict}"]}
+
+    inner = StateGraph(Piece)
+    inner.add_node("ask", ask)
+    inner.add_edge(START, "ask")
+    inner.add_edge("ask", END)
+
+    def plan(state: MapState) -> MapState:
+        write("reviews/plan.txt", state["topic"])
+        return {"items": [f"{state['topic']}{i}" for i in range(2)]}
+
+    def gather(state: MapState) -> MapState:
+        summary = ",".join(sorted(state.get("results", [])))
+        write("reviews/summary.txt", summary)
+        return {"summary": summary}
+
+    graph = StateGraph(MapState)
+    graph.add_node("plan", plan)
+    graph.add_node("review", inner.compile())
+    graph.add_node("gather", gather)
+    graph.add_edge(START, "plan")
+    graph.add_conditional_edges("plan", lambda s: [Send("review", {"item": i}) for i in s["items"]], ["review"])
+    graph.add_edge("review", "gather")
+    graph.add_edge("gather", END)
+    return graph
+
+
 CORPUS: dict[str, CorpusGraph] = {
     "async": CorpusGraph(async_chain, {"n": 0}, run_async=True),
     "mixed": CorpusGraph(mixed_chain, {"n": 0}, run_async=True, middle_step=2),
@@ -1403,4 +1437,7 @@ CORPUS: dict[str, CorpusGraph] = {
     "tasks_in_a_node": CorpusGraph(tasks_in_a_node, {"n": 0}, answers=[{"Approve A+B?": "yes"}]),
     "entrypoint_as_node": CorpusGraph(entrypoint_as_node, {"n": 0}, subgraphs=True),
     "subgraph_in_a_loop": CorpusGraph(subgraph_in_a_loop, {"rounds": 0}, subgraphs=True, middle_step=3),
+    "send_to_asking_subgraph": CorpusGraph(
+        send_to_asking_subgraph, {"topic": "t"}, answers=[{"Keep t0?": "yes", "Keep t1?": "no"}], subgraphs=True
+    ),
 }

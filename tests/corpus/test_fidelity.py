@@ -268,6 +268,28 @@ def wtb_answer(execution: Execution, answers: dict[str, Any]) -> Any:
     return {record.id: answers[record.value] for record in execution.interrupts}
 
 
+def answered_again(bench: Any, done: Execution, entry: CorpusGraph) -> Execution:
+    """Questions asked again after going on from a step (a subgraph that starts over asks again,
+    as under LangGraph's own time travel) answered as in the run, until none is left."""
+    for _ in range(len(entry.answers) + 2):
+        if done.status is not ExecutionStatus.PAUSED or not done.interrupts:
+            break
+        answers = next(r for r in entry.answers if all(record.value in r for record in done.interrupts))
+        done = bench.resume(done.id, resume_value=wtb_answer(done, answers))
+    return done
+
+
+def plain_answered_again(plain: PlainRun, entry: CorpusGraph) -> None:
+    """:func:`answered_again` for plain LangGraph."""
+    for _ in range(len(entry.answers) + 2):
+        asked = plain.compiled.get_state(plain.config).interrupts
+        if not asked:
+            return
+        pending = [("", item.value) for item in asked]
+        answers = next(r for r in entry.answers if all(value in r for _, value in pending))
+        plain.invoke(Command(resume=answer(pending, {item.value: item.id for item in asked}, answers)), plain.config)
+
+
 def run_wtb(name: str, entry: CorpusGraph, make_bench: Callable[..., Any], workspace: Path) -> WTBRun:
     workspace.mkdir(parents=True, exist_ok=True)
     bench = make_bench(workspace, mode="testing")
@@ -530,11 +552,32 @@ FORKS = (
     + [(name, "nested") for name in NESTED]
     + [(name, "interrupted") for name in INTERRUPTS]
 )
-FORK_FAILS: dict[tuple[str, str], str] = {}
+_STOPS_INSIDE_TWO = (
+    "a resume that stops again inside two parallel instances of a subgraph that asked shows only the "
+    "latest instance's question (Execution.interrupts is that inner step's), so answering it alone is "
+    "refused by LangGraph ('multiple pending interrupts')"
+)
+FORK_FAILS: dict[tuple[str, str, str], str] = {
+    ("send_to_asking_subgraph", "inner", "fork"): _STOPS_INSIDE_TWO,
+    ("send_to_asking_subgraph", "inner", "rollback"): _STOPS_INSIDE_TWO,
+    ("send_to_asking_subgraph", "inner_last", "rollback"): _STOPS_INSIDE_TWO,
+}
 
 
-@pytest.mark.parametrize("via", ["fork", "rollback"])
-@pytest.mark.parametrize(("name", "kind"), kind_cases(FORKS, FORK_FAILS))
+def via_cases(pairs: list[tuple[str, str]], vias: list[str], failing: dict[tuple[str, str, str], str]) -> list[Any]:
+    """:func:`kind_cases` times ``vias``, a case in ``failing`` marked strict xfail with its reason."""
+    return [
+        pytest.param(
+            name, kind, via, id=f"{name}-{kind}-{via}",
+            marks=[pytest.mark.xfail(strict=True, reason=failing[(name, kind, via)])]
+            if (name, kind, via) in failing else [],
+        )
+        for name, kind in pairs
+        for via in vias
+    ]
+
+
+@pytest.mark.parametrize(("name", "kind", "via"), via_cases(FORKS, ["fork", "rollback"], FORK_FAILS))
 def test_fork_or_rollback_and_resume_end_as_langgraphs_time_travel(
     name: str, kind: str, via: str, tmp_path: Path, make_bench: Callable[..., Any]
 ) -> None:
@@ -563,7 +606,7 @@ def test_fork_or_rollback_and_resume_end_as_langgraphs_time_travel(
         # run ends as it did. (LangGraph's own time travel from a subgraph's step runs the whole
         # subgraph again, an upstream bug: a subgraph that asked would ask again.)
         assert going_on.status is ExecutionStatus.PAUSED and going_on.next_nodes
-        done = bench.resume(going_on.id)
+        done = answered_again(bench, bench.resume(going_on.id), entry)
         assert done.status is ExecutionStatus.COMPLETED, done.error
         assert without_output_files(bench.get_state(going_on.id)) == plain.final
         assert disk_files(wtb.workspace) == plain.final_files
@@ -583,6 +626,8 @@ def test_fork_or_rollback_and_resume_end_as_langgraphs_time_travel(
     else:
         plain.invoke(None, theirs.config)
         done = bench.resume(going_on.id)
+    done = answered_again(bench, done, entry)
+    plain_answered_again(plain, entry)
     assert done.status is ExecutionStatus.COMPLETED, done.error
     if via == "fork" and theirs.interrupts:
         assert without_output_files(bench.get_state(going_on.id)) == plain.final

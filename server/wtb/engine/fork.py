@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
+from langgraph.checkpoint.serde.types import INTERRUPT
+
 from wtb.config import PauseStrategyConfig
 from wtb.engine import task_paths
 from wtb.engine.checkpointer import TrackingSaver, open_checkpoint_db
@@ -142,6 +144,9 @@ def _fork_keeping_ids(services: Services, parent: Execution, found: Any, child: 
     checkpoint_id = str(found.checkpoint["id"])
     heads = {str(ns): str(cid) for ns, cid in ((found.metadata or {}).get("parents") or {}).items()}
     heads[namespace] = checkpoint_id
+    if asking:
+        asked = {record.id for record in services.adapter.view(found, parent.id).interrupts()}
+        heads.update(_paused_below(services, parent.thread_id, found, asked))
     try:
         conn = services.saver.conn
         copier = ThreadCopier(services.saver, conn, lambda thread: task_paths.of_thread(conn, thread))
@@ -155,6 +160,37 @@ def _fork_keeping_ids(services: Services, parent: Execution, found: Any, child: 
     except BaseException:
         _discard(services, child)
         raise
+
+
+def _paused_below(services: Services, thread_id: str, found: Any, asked: set[str]) -> dict[str, str]:
+    """Where the subgraphs run by the step ``found`` stopped at its questions ``asked``:
+    ``{namespace: checkpoint id}``, the newest such checkpoint of each namespace.
+
+    A subgraph's question is answered by an id derived from the checkpoint its asking task
+    ran under; started over in the fork (a new checkpoint), it would ask again under a new
+    id, and answers given by the ids the fork shows would match none. With these steps in
+    the fork's thread each subgraph goes on from its question, as it does in the parent's.
+    """
+    namespace = str(found.config["configurable"].get("checkpoint_ns", ""))
+    prefix = f"{namespace}|" if namespace else ""
+    step_id = str(found.checkpoint["id"])
+    paused: dict[str, str] = {}
+    for inner in services.adapter.history(thread_id, subgraphs=True):  # newest first
+        inner_ns = str(inner.config["configurable"].get("checkpoint_ns", ""))
+        if inner_ns in paused or inner_ns == namespace or not inner_ns.startswith(prefix):
+            continue
+        if str(((inner.metadata or {}).get("parents") or {}).get(namespace)) != step_id:
+            continue
+        writes = inner.pending_writes or []
+        if any(channel == INTERRUPT and _interrupt_ids(value) & asked for _, channel, value in writes):
+            paused[inner_ns] = str(inner.checkpoint["id"])
+    return paused
+
+
+def _interrupt_ids(value: Any) -> set[str]:
+    """The ids of the interrupts an ``__interrupt__`` write holds (one, or a sequence of them)."""
+    items = value if isinstance(value, (list, tuple)) else [value]
+    return {str(item.id) for item in items if getattr(item, "id", None) is not None}
 
 
 def _not_run(view: CheckpointView) -> CheckpointView:
