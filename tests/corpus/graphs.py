@@ -1378,6 +1378,75 @@ def send_to_asking_subgraph() -> StateGraph:
     return graph
 
 
+# -- async map-reduce into an async subgraph; a question after a join ----
+
+
+def async_send_subgraph() -> StateGraph:
+    """``plan`` sends three items to ``polish``, an async two-step subgraph; async all through."""
+
+    async def shape(state: Piece) -> Piece:
+        write(f"async_pieces/{state['item']}.txt", state["item"])
+        return {}
+
+    async def finish(state: Piece) -> Piece:
+        await asyncio.sleep(0)
+        append(f"async_pieces/{state['item']}.txt", "!")
+        return {"results": [state["item"] + "!"]}
+
+    inner = StateGraph(Piece)
+    inner.add_node("shape", shape)
+    inner.add_node("finish", finish)
+    inner.add_edge(START, "shape")
+    inner.add_edge("shape", "finish")
+    inner.add_edge("finish", END)
+
+    async def plan(state: MapState) -> MapState:
+        return {"items": [f"{state['topic']}{i}" for i in range(3)]}
+
+    async def gather(state: MapState) -> MapState:
+        summary = ",".join(sorted(state.get("results", [])))
+        write("async_pieces/summary.txt", summary)
+        return {"summary": summary}
+
+    graph = StateGraph(MapState)
+    graph.add_node("plan", plan)
+    graph.add_node("polish", inner.compile())
+    graph.add_node("gather", gather)
+    graph.add_edge(START, "plan")
+    graph.add_conditional_edges("plan", lambda s: [Send("polish", {"item": i}) for i in s["items"]], ["polish"])
+    graph.add_edge("polish", "gather")
+    graph.add_edge("gather", END)
+    return graph
+
+
+def asks_after_a_join() -> StateGraph:
+    """``left`` and ``right`` run in parallel, ``join`` waits for both and then asks."""
+
+    def left(state: JoinState) -> JoinState:
+        write("left.txt", f"L:{state['topic']}")
+        return {"left": f"L:{state['topic']}"}
+
+    def right(state: JoinState) -> JoinState:
+        write("right.txt", f"R:{state['topic']}")
+        return {"right": f"R:{state['topic']}"}
+
+    def joined(state: JoinState) -> JoinState:
+        text = f"{state['left']}|{state['right']}"
+        verdict = interrupt(f"Join {text}?")
+        write("joined.txt", f"{text}:{verdict}")
+        return {"joined": f"{text}:{verdict}"}
+
+    graph = StateGraph(JoinState)
+    graph.add_node("left", left)
+    graph.add_node("right", right)
+    graph.add_node("join", joined)
+    graph.add_edge(START, "left")
+    graph.add_edge(START, "right")
+    graph.add_edge(["left", "right"], "join")
+    graph.add_edge("join", END)
+    return graph
+
+
 CORPUS: dict[str, CorpusGraph] = {
     "async": CorpusGraph(async_chain, {"n": 0}, run_async=True),
     "mixed": CorpusGraph(mixed_chain, {"n": 0}, run_async=True, middle_step=2),
@@ -1440,4 +1509,6 @@ CORPUS: dict[str, CorpusGraph] = {
     "send_to_asking_subgraph": CorpusGraph(
         send_to_asking_subgraph, {"topic": "t"}, answers=[{"Keep t0?": "yes", "Keep t1?": "no"}], subgraphs=True
     ),
+    "async_send_subgraph": CorpusGraph(async_send_subgraph, {"topic": "t"}, run_async=True, subgraphs=True),
+    "asks_after_a_join": CorpusGraph(asks_after_a_join, {"topic": "t"}, answers=[{"Join L:t|R:t?": "ok"}]),
 }
