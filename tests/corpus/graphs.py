@@ -215,29 +215,36 @@ class JoinState(TypedDict, total=False):
     joined: str
 
 
-def join() -> StateGraph:
-    def left(state: JoinState) -> JoinState:
-        write("left.txt", f"L:{state['topic']}")
-        return {"left": f"L:{state['topic']}"}
+def _left(state: JoinState) -> JoinState:
+    write("left.txt", f"L:{state['topic']}")
+    return {"left": f"L:{state['topic']}"}
 
-    def right(state: JoinState) -> JoinState:
-        write("right.txt", f"R:{state['topic']}")
-        return {"right": f"R:{state['topic']}"}
 
-    def joined(state: JoinState) -> JoinState:
-        text = f"{state['left']}|{state['right']}"
-        write("joined.txt", text)
-        return {"joined": text}
+def _right(state: JoinState) -> JoinState:
+    write("right.txt", f"R:{state['topic']}")
+    return {"right": f"R:{state['topic']}"}
 
+
+def _join_of(joined: Callable[[JoinState], JoinState]) -> StateGraph:
+    """``left`` and ``right`` in parallel, then ``join`` (``joined``) once both ran."""
     graph = StateGraph(JoinState)
-    graph.add_node("left", left)
-    graph.add_node("right", right)
+    graph.add_node("left", _left)
+    graph.add_node("right", _right)
     graph.add_node("join", joined)
     graph.add_edge(START, "left")
     graph.add_edge(START, "right")
     graph.add_edge(["left", "right"], "join")
     graph.add_edge("join", END)
     return graph
+
+
+def join() -> StateGraph:
+    def joined(state: JoinState) -> JoinState:
+        text = f"{state['left']}|{state['right']}"
+        write("joined.txt", text)
+        return {"joined": text}
+
+    return _join_of(joined)
 
 
 # -- 7, 8: interrupts ----
@@ -647,6 +654,19 @@ class Piece(TypedDict, total=False):
     results: Annotated[list[str], operator.add]
 
 
+def _map_reduce(plan: Callable[..., Any], worker: str, inner: StateGraph, gather: Callable[..., Any]) -> StateGraph:
+    """``plan`` lists items, each is sent to ``worker`` (the subgraph ``inner``), ``gather`` ends."""
+    graph = StateGraph(MapState)
+    graph.add_node("plan", plan)
+    graph.add_node(worker, inner.compile())
+    graph.add_node("gather", gather)
+    graph.add_edge(START, "plan")
+    graph.add_conditional_edges("plan", lambda s: [Send(worker, {"item": i}) for i in s["items"]], [worker])
+    graph.add_edge(worker, "gather")
+    graph.add_edge("gather", END)
+    return graph
+
+
 def send_to_subgraph() -> StateGraph:
     """``plan`` sends three items to ``polish``, a two-step subgraph: three inner namespaces at once."""
 
@@ -674,15 +694,7 @@ def send_to_subgraph() -> StateGraph:
         write("summary.txt", summary)
         return {"summary": summary}
 
-    graph = StateGraph(MapState)
-    graph.add_node("plan", plan)
-    graph.add_node("polish", inner.compile())
-    graph.add_node("gather", gather)
-    graph.add_edge(START, "plan")
-    graph.add_conditional_edges("plan", lambda s: [Send("polish", {"item": i}) for i in s["items"]], ["polish"])
-    graph.add_edge("polish", "gather")
-    graph.add_edge("gather", END)
-    return graph
+    return _map_reduce(plan, "polish", inner, gather)
 
 
 # -- a dataclass state and a loop ----
@@ -1367,15 +1379,7 @@ def send_to_asking_subgraph() -> StateGraph:
         write("reviews/summary.txt", summary)
         return {"summary": summary}
 
-    graph = StateGraph(MapState)
-    graph.add_node("plan", plan)
-    graph.add_node("review", inner.compile())
-    graph.add_node("gather", gather)
-    graph.add_edge(START, "plan")
-    graph.add_conditional_edges("plan", lambda s: [Send("review", {"item": i}) for i in s["items"]], ["review"])
-    graph.add_edge("review", "gather")
-    graph.add_edge("gather", END)
-    return graph
+    return _map_reduce(plan, "review", inner, gather)
 
 
 # -- async map-reduce into an async subgraph; a question after a join ----
@@ -1408,27 +1412,11 @@ def async_send_subgraph() -> StateGraph:
         write("async_pieces/summary.txt", summary)
         return {"summary": summary}
 
-    graph = StateGraph(MapState)
-    graph.add_node("plan", plan)
-    graph.add_node("polish", inner.compile())
-    graph.add_node("gather", gather)
-    graph.add_edge(START, "plan")
-    graph.add_conditional_edges("plan", lambda s: [Send("polish", {"item": i}) for i in s["items"]], ["polish"])
-    graph.add_edge("polish", "gather")
-    graph.add_edge("gather", END)
-    return graph
+    return _map_reduce(plan, "polish", inner, gather)
 
 
 def asks_after_a_join() -> StateGraph:
     """``left`` and ``right`` run in parallel, ``join`` waits for both and then asks."""
-
-    def left(state: JoinState) -> JoinState:
-        write("left.txt", f"L:{state['topic']}")
-        return {"left": f"L:{state['topic']}"}
-
-    def right(state: JoinState) -> JoinState:
-        write("right.txt", f"R:{state['topic']}")
-        return {"right": f"R:{state['topic']}"}
 
     def joined(state: JoinState) -> JoinState:
         text = f"{state['left']}|{state['right']}"
@@ -1436,15 +1424,7 @@ def asks_after_a_join() -> StateGraph:
         write("joined.txt", f"{text}:{verdict}")
         return {"joined": f"{text}:{verdict}"}
 
-    graph = StateGraph(JoinState)
-    graph.add_node("left", left)
-    graph.add_node("right", right)
-    graph.add_node("join", joined)
-    graph.add_edge(START, "left")
-    graph.add_edge(START, "right")
-    graph.add_edge(["left", "right"], "join")
-    graph.add_edge("join", END)
-    return graph
+    return _join_of(joined)
 
 
 CORPUS: dict[str, CorpusGraph] = {
