@@ -553,19 +553,10 @@ FORKS = (
     + [(name, "interrupted") for name in INTERRUPTS]
 )
 FORK_FAILS: dict[tuple[str, str, str], str] = {}
-#: A known gap (docs/decisions.md), left out rather than marked: a resume that stops again inside
-#: two parallel instances of a subgraph that asked shows only the latest instance's question, so
-#: whether answering it as shown works depends on which instance stored its step last.
-FORKS_LEFT_OUT = {
-    ("send_to_asking_subgraph", "inner", "fork"),
-    ("send_to_asking_subgraph", "inner", "rollback"),
-    ("send_to_asking_subgraph", "inner_last", "rollback"),
-}
 
 
 def via_cases(pairs: list[tuple[str, str]], vias: list[str], failing: dict[tuple[str, str, str], str]) -> list[Any]:
-    """:func:`kind_cases` times ``vias`` (but :data:`FORKS_LEFT_OUT`), a case in ``failing`` marked
-    strict xfail with its reason."""
+    """:func:`kind_cases` times ``vias``, a case in ``failing`` marked strict xfail with its reason."""
     return [
         pytest.param(
             name, kind, via, id=f"{name}-{kind}-{via}",
@@ -574,7 +565,6 @@ def via_cases(pairs: list[tuple[str, str]], vias: list[str], failing: dict[tuple
         )
         for name, kind in pairs
         for via in vias
-        if (name, kind, via) not in FORKS_LEFT_OUT
     ]
 
 

@@ -23,7 +23,7 @@ from langgraph.checkpoint.base import BaseCheckpointSaver, CheckpointTuple
 from langgraph.checkpoint.serde.base import SerializerProtocol
 from langgraph.checkpoint.sqlite import SqliteSaver
 
-from wtb.engine import paused_tasks
+from wtb.engine import paused_tasks, stop_heads
 from wtb.engine.state_values import MARK, WRITE_MARK, StateGcReport, StateStorage, StateValues, collect, storage
 from wtb.engine.thread_copy import paused_writes
 from wtb.sqlite import connect
@@ -272,6 +272,7 @@ class TrackingSaver(SqliteSaver):
         with self.lock:
             super().delete_thread(thread_id)
             paused_tasks.forget(self.conn, [str(thread_id)])
+            stop_heads.forget(self.conn, [str(thread_id)])
 
     def note_paused(self, config: Any) -> None:
         """Record which tasks had finished at the checkpoint ``config`` names and at each one
@@ -293,6 +294,21 @@ class TrackingSaver(SqliteSaver):
                     self.conn, thread_id, str(where.get("checkpoint_ns", "")), str(where["checkpoint_id"]),
                     step.pending_writes or [],
                 )
+
+    def note_stopped_inside(self, thread_id: str, head_id: str, heads: Mapping[str, str]) -> None:
+        """Record where each namespace stood as a run stopped inside subgraphs with its head at
+        ``head_id`` (:mod:`wtb.engine.stop_heads`), and the tasks each had finished there."""
+        with self.lock:
+            stop_heads.record(self.conn, thread_id, head_id, heads)
+        for namespace, checkpoint_id in heads.items():
+            self.note_paused({"configurable": {
+                "thread_id": thread_id, "checkpoint_ns": namespace, "checkpoint_id": checkpoint_id,
+            }})
+
+    def stop_heads(self, thread_id: str, head_id: str) -> dict[str, str]:
+        """Where each namespace stood when a run stopped inside subgraphs at ``head_id`` ({}: none recorded)."""
+        with self.lock:
+            return stop_heads.of(self.conn, thread_id, head_id)
 
     async def aget_delta_channel_history(self, *, config: Any, channels: Sequence[str]) -> Mapping[str, Any]:
         return self.get_delta_channel_history(config=config, channels=channels)

@@ -31,7 +31,15 @@ from wtb.engine.checkpointer import TrackingSaver, open_checkpoint_db
 from wtb.engine.recorder import EventSink, RunRecorder, Tracker
 from wtb.engine.state_adapter import thread_config, visible_values
 from wtb.engine.state_edits import edit_state
-from wtb.engine.views import CheckpointView, ViewRecorder, as_read_back, from_payload, from_snapshot, to_checkpoint
+from wtb.engine.views import (
+    CheckpointView,
+    ViewRecorder,
+    as_read_back,
+    from_payload,
+    from_snapshot,
+    pending_together,
+    to_checkpoint,
+)
 from wtb.errors import NonSerializableStateError, WTBError
 from wtb.models import Execution, ExecutionError, ExecutionStatus
 from wtb.store.executions import ExecutionStore
@@ -207,16 +215,23 @@ class ExecutionController:
         """
         execution_id = execution.id
         head = recorder.stopped_at
+        if head is not None and recorder.head is None:  # went on inside subgraphs and stopped there
+            head = views.waiting_inside(head)
         if head is not None:
             self._executions.set_head(execution_id, head)
         stopped = views.view(head) if head is not None else None
         stopped = stopped if stopped is not None else views.root
         # A resume that stored no checkpoint (a node that asks again) stopped at the step it went on from.
         stopped_at = head if head is not None else stopped.checkpoint_id if stopped is not None else None
+        questions = stopped.pending_interrupts() if stopped is not None else []
         if stopped_at is not None and stopped is not None and stopped.next:  # before the status a resume reads
             recorder.take_stop_snapshot(stopped_at)
             at = {"thread_id": execution.thread_id, "checkpoint_ns": stopped.namespace, "checkpoint_id": stopped_at}
             saver.note_paused({"configurable": at})
+            if stopped.namespace:  # stopped inside subgraphs: where each of them stood
+                heads = views.stop_heads()
+                saver.note_stopped_inside(execution.thread_id, stopped_at, heads)
+                questions = pending_together([v for v in map(views.view, heads.values()) if v is not None])
         if error is CANCELLED:
             execution = self._executions.set_status(execution_id, ExecutionStatus.CANCELLED, error)
         elif error is not None and pause_on_error:
@@ -230,7 +245,7 @@ class ExecutionController:
         if stopped is not None:  # where it stopped, as LangGraph says
             execution.state = as_read_back(saver.serde, stopped.values)
             execution.next_nodes = list(stopped.next)
-            execution.interrupts = stopped.pending_interrupts()
+            execution.interrupts = questions
         self._emit(on_event, execution)
         return execution
 

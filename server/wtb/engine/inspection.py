@@ -26,7 +26,7 @@ def get_execution(services: Services, execution_id: str) -> Execution:
         view = services.adapter.view(head, execution.id)
         execution.state = view.values
         execution.next_nodes = list(view.next) or services.adapter.due_next(head, execution.id)
-        execution.interrupts = view.pending_interrupts()
+        execution.interrupts = services.adapter.pending_interrupts(head, execution.id)
     mark_undoable_rollbacks(services, [execution])
     return execution
 

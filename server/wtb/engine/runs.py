@@ -115,7 +115,7 @@ def resume(
     if head.namespace:
         start, heads = _inside_subgraph(services, execution, found, head.namespace, bool(head.interrupts()))
         edit_at = (head.namespace, execution.head_checkpoint_id) if edited else None
-    command = resume_command(execution_id, head.pending_interrupts(), resume_value)
+    command = resume_command(execution_id, services.adapter.pending_interrupts(found, execution.id), resume_value)
     return start_run(
         services, execution, command, start, on_event, pause, updates, as_node,
         files_from=files_at, heads=heads, start_files=start_files, edit_at=edit_at,
@@ -166,14 +166,16 @@ def _inside_subgraph(
     for any other, the run's saver reads those as the latest (``TrackingSaver.continue_from``).
     """
     parents = {str(ns): str(cid) for ns, cid in ((found.metadata or {}).get("parents") or {}).items()}
-    parents[namespace] = str(found.checkpoint["id"])
+    head_id = str(found.checkpoint["id"])
+    stood = services.saver.stop_heads(execution.thread_id, head_id)  # a run stopped inside several subgraphs
+    parents = {**parents, **stood, namespace: head_id}
     latest = {
         ns: services.saver.get_tuple({"configurable": {"thread_id": execution.thread_id, "checkpoint_ns": ns}})
         for ns in parents
     }
     if all(t is not None and str(t.checkpoint["id"]) == parents[ns] for ns, t in latest.items()):
         return parents.get("", ""), None
-    return None, Heads(parents, asked)
+    return None, Heads(parents, asked or bool(stood))
 
 
 def resume_command(execution_id: str, pending: list[InterruptRecord], answer: Any) -> Any:

@@ -21,9 +21,9 @@ from langgraph.checkpoint.base.id import uuid6
 
 from wtb.engine import task_paths
 from wtb.engine.checkpointer import TrackingSaver
-from wtb.engine.views import CheckpointView, decode
+from wtb.engine.views import CheckpointView, decode, pending_together
 from wtb.errors import NonSerializableStateError, UnknownCheckpointError
-from wtb.models import Checkpoint, Execution
+from wtb.models import Checkpoint, Execution, InterruptRecord
 from wtb.store.views import ViewStore
 
 _TRIGGER = "branch:to:"
@@ -96,6 +96,21 @@ class StateAdapter:
             if nodes:
                 return list(nodes)
         return []
+
+    def pending_interrupts(self, found: CheckpointTuple, execution_id: str | None = None) -> list[InterruptRecord]:
+        """The questions an execution whose head is ``found`` waits on: its head's, and, where a
+        run stopped inside several subgraphs at once, each one's (:mod:`wtb.engine.stop_heads`)."""
+        view = self.view(found, execution_id)
+        thread_id = str(found.config["configurable"]["thread_id"])
+        heads = self.saver.stop_heads(thread_id, view.checkpoint_id)
+        if not heads:
+            return view.pending_interrupts()
+        others = [
+            self.view(self.get_tuple(thread_id, checkpoint_id, writes=False), execution_id)
+            for checkpoint_id in heads.values()
+            if checkpoint_id != view.checkpoint_id
+        ]
+        return pending_together([view, *others])
 
     def get_tuple(self, thread_id: str, checkpoint_id: str | None, *, writes: bool = True) -> CheckpointTuple:
         """A checkpoint of the thread (its latest root one by default), in whichever namespace it is.

@@ -115,6 +115,19 @@ class CheckpointView:
         return {task.name: task.retried() for task in self.tasks if task.retried()}
 
 
+def pending_together(views: Sequence[CheckpointView]) -> list[InterruptRecord]:
+    """The questions pending at several checkpoints where one run stopped (each subgraph
+    running in one step stopped at its own, see :mod:`wtb.engine.stop_heads`), each once:
+    a subgraph's question is listed by the subgraph's own step and again, with the same
+    id, by the step of the graph around it; the innermost record (its node, its
+    namespace) is kept."""
+    found: dict[str, InterruptRecord] = {}
+    for view in sorted(views, key=lambda v: v.namespace.count("|") + bool(v.namespace), reverse=True):
+        for record in view.pending_interrupts():
+            found.setdefault(record.id, record)
+    return list(found.values())
+
+
 class _Several(list[Any]):
     """The results of several tasks of one node (``Send``), told apart from a list result."""
 
@@ -343,6 +356,32 @@ class ViewRecorder:
     def view(self, checkpoint_id: str) -> CheckpointView | None:
         """The view of a checkpoint this run made or showed again."""
         return self._views.get(checkpoint_id)
+
+    def waiting_inside(self, last: str) -> str:
+        """Where a run that went on inside subgraphs, and stored no root step, stands: the
+        latest checkpoint it stored (``last``), unless that subgraph finished while another
+        one run in the same step waits (a question, a pause): then the latest that waits.
+        Which of them stores its last checkpoint last is a matter of thread timing."""
+        view = self._views.get(last)
+        if view is None or view.next:
+            return last
+        waiting = [
+            found for found in map(self._views.get, self.stop_heads().values())
+            if found is not None and found.namespace and found.next
+        ]
+        return max(waiting, key=lambda v: v.checkpoint_id).checkpoint_id if waiting else last
+
+    def stop_heads(self) -> dict[str, str]:
+        """Namespace -> the latest checkpoint this run made or showed again there, for the
+        root graph's latest step and every subgraph run in it (their checkpoints come after
+        it): where each stood as the run stopped (:mod:`wtb.engine.stop_heads`)."""
+        if self.root is None:
+            return {}
+        heads = {"": self.root.checkpoint_id}
+        for view in self._views.values():
+            if view.namespace and view.checkpoint_id > self.root.checkpoint_id:
+                heads[view.namespace] = max(heads.get(view.namespace, ""), view.checkpoint_id)
+        return heads
 
     def _latest(self, namespace: str) -> CheckpointView | None:
         if namespace == "":

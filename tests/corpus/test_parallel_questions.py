@@ -1,0 +1,135 @@
+"""Going on inside one of several subgraph instances that ask questions (``Send`` to a
+subgraph that calls ``interrupt()``), and stopping there again.
+
+The run stores no root step then: each instance stopped somewhere of its own (one at its
+question, another finished). The execution must wait on every question still open, be
+paused while one is, and a resume must go on from where each instance stood, not start
+the others over (which asked again, for ever). Which instance stores its last
+checkpoint last is thread timing, so the graph here makes it deterministic: ``t0``'s
+subgraph is slow to finish once answered.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from langgraph.graph import END, START, StateGraph
+from langgraph.types import interrupt
+
+from tests.corpus.graphs import MapState, Piece, _map_reduce, write
+from wtb import WorkflowProject
+from wtb.errors import InvalidArgumentError
+from wtb.models import Execution, ExecutionStatus
+
+ANSWERS = {"Keep t0?": "yes", "Keep t1?": "no"}
+DONE = {"topic": "t", "items": ["t0", "t1"], "results": ["t0:yes", "t1:no"], "summary": "t0:yes,t1:no"}
+
+
+def reviews(slow_item: str) -> StateGraph:
+    """``plan`` sends ``t0`` and ``t1`` to ``review``, a subgraph that asks about its item;
+    the instance for ``slow_item`` takes a while to finish once answered."""
+
+    def ask(state: Piece) -> Piece:
+        verdict = interrupt(f"Keep {state['item']}?")
+        if state["item"] == slow_item:
+            time.sleep(0.3)
+        write(f"reviews/{state['item']}.txt", str(verdict))
+        return {"results": [f"{state['item']}:{verdict}"]}
+
+    inner = StateGraph(Piece)
+    inner.add_node("ask", ask)
+    inner.add_edge(START, "ask")
+    inner.add_edge("ask", END)
+
+    def plan(state: MapState) -> MapState:
+        return {"items": ["t0", "t1"]}
+
+    def gather(state: MapState) -> MapState:
+        summary = ",".join(sorted(state.get("results", [])))
+        write("reviews/summary.txt", summary)
+        return {"summary": summary}
+
+    return _map_reduce(plan, "review", inner, gather)
+
+
+def answered(execution: Execution) -> dict[str, str]:
+    return {record.id: ANSWERS[record.value] for record in execution.interrupts}
+
+
+@pytest.fixture
+def done_run(tmp_path: Path, make_bench: Callable[..., Any]) -> tuple[Any, Execution]:
+    """The graph run to its end (both questions answered at once), as a user first runs it."""
+    bench = make_bench(tmp_path, mode="testing")
+    bench.register_project(WorkflowProject(name="reviews", graph=reviews("t0")))
+    paused = bench.run("reviews", {"topic": "t"})
+    assert sorted(r.value for r in paused.interrupts) == ["Keep t0?", "Keep t1?"]
+    done = bench.resume(paused.id, resume_value=answered(paused))
+    assert done.status is ExecutionStatus.COMPLETED, done.error
+    return bench, done
+
+
+def t0_step(bench: Any, execution_id: str, *, last: bool) -> str:
+    """The checkpoint inside ``t0``'s subgraph where it asks (or, ``last``, where it finished)."""
+    for checkpoint in bench.get_checkpoints(execution_id, subgraphs=True):
+        if not checkpoint.namespace or bench.get_state(execution_id, checkpoint.id).get("item") != "t0":
+            continue
+        if (not checkpoint.next) == last and (last or checkpoint.next == ["ask"]):
+            return str(checkpoint.id)
+    raise AssertionError("no such step of t0's subgraph")
+
+
+def assert_done(bench: Any, execution: Execution, workspace: Path) -> None:
+    assert execution.status is ExecutionStatus.COMPLETED, execution.error
+    state = bench.get_state(execution.id)
+    assert {k: v for k, v in state.items() if k != "_output_files"} == DONE
+    assert (workspace / "reviews" / "summary.txt").read_text() == "t0:yes,t1:no"
+    assert (workspace / "reviews" / "t0.txt").read_text() == "yes"
+
+
+def test_both_instances_asking_again_are_both_shown_and_answered_at_once(
+    done_run: tuple[Any, Execution], tmp_path: Path
+) -> None:
+    """Rolled back to where ``t0`` asks: going on asks ``t0`` again and starts ``t1`` over,
+    which asks too. Both questions are pending; one answer cannot go to both."""
+    bench, done = done_run
+    bench.rollback(done.id, t0_step(bench, done.id, last=False))
+    assert bench.get_execution(done.id).interrupts == []  # answered then: asked anew as it goes on
+    stopped = bench.resume(done.id)
+    assert stopped.status is ExecutionStatus.PAUSED
+    assert sorted(r.value for r in stopped.interrupts) == ["Keep t0?", "Keep t1?"]
+    assert sorted(r.value for r in bench.get_execution(done.id).interrupts) == ["Keep t0?", "Keep t1?"]
+    with pytest.raises(InvalidArgumentError, match="dict keyed by their ids"):
+        bench.resume(done.id, resume_value="yes")
+    assert_done(bench, bench.resume(done.id, resume_value=answered(stopped)), tmp_path)
+
+
+def test_an_instance_that_finishes_last_does_not_end_the_run_while_another_asks(
+    done_run: tuple[Any, Execution], tmp_path: Path
+) -> None:
+    """Forked at ``t0``'s question and answered: ``t0`` finishes (slowly, so its last step is
+    the run's last checkpoint) while ``t1``, started over, asks. Paused, on ``t1``'s question."""
+    bench, done = done_run
+    fork = bench.fork(done.id, t0_step(bench, done.id, last=False))
+    assert [r.value for r in fork.interrupts] == ["Keep t0?"]
+    stopped = bench.resume(fork.id, resume_value=answered(fork))
+    assert stopped.status is ExecutionStatus.PAUSED, stopped.error
+    assert [r.value for r in stopped.interrupts] == ["Keep t1?"]
+    assert stopped.next_nodes == ["ask"]
+    assert_done(bench, bench.resume(fork.id, resume_value=answered(stopped)), tmp_path)
+
+
+def test_an_instance_that_finished_is_not_started_over_by_the_next_resume(
+    done_run: tuple[Any, Execution], tmp_path: Path
+) -> None:
+    """Rolled back to ``t0``'s last step: going on, ``t0`` is done and ``t1`` starts over and
+    asks. Answered, the run ends; ``t0`` is not run (nor asked) again."""
+    bench, done = done_run
+    bench.rollback(done.id, t0_step(bench, done.id, last=True))
+    stopped = bench.resume(done.id)
+    assert stopped.status is ExecutionStatus.PAUSED, stopped.error
+    assert [r.value for r in stopped.interrupts] == ["Keep t1?"]
+    assert_done(bench, bench.resume(done.id, resume_value=answered(stopped)), tmp_path)
