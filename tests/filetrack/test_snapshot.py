@@ -388,6 +388,29 @@ def test_a_walk_keeps_the_unchanged_trees_of_the_last_snapshot(
     assert fresh.snapshot() == walked  # the same snapshot as a walk from nothing
 
 
+def test_updates_that_add_names_seal_the_same_trees_as_a_walk(
+    make_workspace: MakeWs, make_service: MakeSvc, tmp_path: Path
+) -> None:
+    """An update re-seals a directory from the rows of its last tree, in name order: names
+    added before, between and after the ones there (and then only changed or removed)
+    give byte for byte the trees a walk from nothing gives."""
+    ws = make_workspace({"d/m.txt": "m", "d/n.txt": "n", "top.txt": "t"})
+    svc = make_service(ws, start=True)
+    svc.snapshot()
+    steps = [
+        lambda: [(ws / "d" / name).write_text(name) for name in ("z.txt", "a.txt", "m2.txt")],
+        lambda: (ws / "d" / "n.txt").write_text("n2"),
+        lambda: [(ws / "d" / "a.txt").unlink(), (ws / "d" / "B.txt").write_text("B"), (ws / "0.txt").write_text("0")],
+        lambda: (ws / "d" / "z.txt").write_text("z2"),
+    ]
+    for number, step in enumerate(steps):
+        step()
+        updated = svc.snapshot()
+        assert svc.last_mode == "incremental"
+        fresh = make_service(ws, tmp_path / f"fresh-{number}", watch=False)
+        assert fresh.snapshot() == updated, number
+
+
 def test_files_changed_to_one_content_share_a_blob_that_is_written_once(
     make_workspace: MakeWs, make_service: MakeSvc
 ) -> None:

@@ -16,7 +16,6 @@ number of tracked paths (files, links, skipped files), so snapshot totals need n
 
 from __future__ import annotations
 
-import operator
 import os
 import sys
 from collections.abc import Mapping
@@ -62,7 +61,6 @@ class Row(NamedTuple):
 
 Rows = dict[str, Row]
 _pack = msgpack.Packer(use_bin_type=True).pack
-_RAW = operator.itemgetter(0)
 
 
 def _ROW_RAW(item: tuple[str, Row]) -> bytes:
@@ -91,16 +89,22 @@ def seal_tree(tree: Tree, rows: Rows | None = None) -> tuple[bytes, int, int, Ro
 
     An incremental snapshot re-encodes every directory on the path of a changed file,
     each with all its entries, though only one entry changed. The caller therefore
-    passes the rows of the tree it started from, with the changed entries re-encoded
-    (``rows`` must match ``tree``); the body is the msgpack array header followed by
-    the rows' bytes, byte for byte what ``msgpack.packb`` of the list gives.
+    passes the rows of the tree it started from, with the changed entries re-encoded,
+    in name order (``rows`` must match ``tree``: see :func:`in_name_order`); the body is
+    the msgpack array header followed by the rows' bytes, byte for byte what
+    ``msgpack.packb`` of the list gives.
     """
-    if rows is None:  # kept in name order: the updates that re-seal this tree then sort in one pass
-        encoded = ((name, entry_row(name, entry)) for name, entry in tree.items())
-        rows = dict(sorted(encoded, key=lambda item: item[1].raw))
-    ordered = sorted(rows.values(), key=_RAW)
+    if rows is None:
+        rows = in_name_order({name: entry_row(name, entry) for name, entry in tree.items()})
+    ordered = list(rows.values())
     body = _array_header(len(ordered)) + b"".join([r.packed for r in ordered])
     return body, sum([r.size for r in ordered]), sum([r.files for r in ordered]), rows
+
+
+def in_name_order(rows: Rows) -> Rows:
+    """``rows`` ordered by raw name, as a tree lists them. Replacing or removing a row keeps
+    a dict's order, so only an update that adds a name needs this again."""
+    return dict(sorted(rows.items(), key=_ROW_RAW))
 
 
 def encode_tree(tree: Tree) -> bytes:

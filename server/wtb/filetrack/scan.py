@@ -35,6 +35,7 @@ from wtb.filetrack.objects import (
     Entry,
     Rows,
     entry_row,
+    in_name_order,
     pseudo_hash,
     seal_tree,
     tree_hash,
@@ -154,6 +155,7 @@ class Scanner:
         tree = dict(self._trees.get(digest)) if digest else {}
         cached = self._trees.rows(digest) if digest else {}
         rows = None if cached is None else dict(cached)
+        added = False
         for name, child in node.children.items():
             rel = join(rel_dir, name)
             old = tree.get(name)
@@ -172,8 +174,9 @@ class Scanner:
             else:
                 tree[name] = new
                 if rows is not None:
+                    added = added or name not in rows
                     rows[name] = entry_row(name, new)
-        return tree, rows
+        return tree, in_name_order(rows) if rows is not None and added else rows
 
     def _note_change(self, rel: str, old: Entry | None, new: Entry | None) -> None:
         """Keep the update's list of changed files (see :attr:`ScanResult.changes`)."""
