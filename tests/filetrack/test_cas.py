@@ -115,14 +115,21 @@ def test_new_blobs_are_written_into_files_made_ahead_and_none_is_left_at_close(t
 
     store = BlobStore(tmp_path / "blobs")
     tmp = tmp_path / "blobs" / "tmp"
+    def spares_become(count: int) -> set[str]:
+        deadline = time.monotonic() + 5
+        while len(os.listdir(tmp)) != count and time.monotonic() < deadline:
+            time.sleep(0.01)
+        return set(os.listdir(tmp))
+
     first = store.add_bytes(b"first")  # asks for spares: made on the store's own thread
-    deadline = time.monotonic() + 5
-    while len(os.listdir(tmp)) < 8 and time.monotonic() < deadline:
-        time.sleep(0.01)
-    made = set(os.listdir(tmp))
-    assert len(made) == 8
+    made = spares_become(16)
+    assert len(made) == 16
     digests = [store.add_bytes(f"blob {i}".encode(), changed=True) for i in range(5)]
-    assert len(made - set(os.listdir(tmp))) >= 1  # spares were taken, not new files created
+    time.sleep(0.05)
+    left = set(os.listdir(tmp))
+    assert left < made and len(left) == 11  # spares were taken, and none made while the batch wrote
+    store.refill_spares()  # the batch is done (a snapshot): made again, on the thread
+    assert len(spares_become(16)) == 16
     for i, digest in enumerate(digests):
         assert store.read(digest) == f"blob {i}".encode()
         assert stat.S_IMODE(store.path(digest).stat().st_mode) == 0o444

@@ -52,6 +52,7 @@ class BlobStore:
         self._root = str(self.root)
         self._shards: set[str] = set()  # shard folders seen to be real folders (see _shard)
         self._spares = SpareFiles(self._shard("tmp"), _TMP_PREFIX)
+        self._spares_used = False  # since the last refill_spares
         self._recent: OrderedDict[str, None] = OrderedDict()
         self._kept: OrderedDict[str, bytes] = OrderedDict()  # see read()
         self._kept_bytes = 0
@@ -276,27 +277,36 @@ class BlobStore:
             self._shards.add(name)
         return folder
 
+    def refill_spares(self) -> None:
+        """Make the empty files used up since the last call, on the spares' thread: called
+        once a batch of writes (a snapshot) is done. Made while the batch still writes, a
+        spare competes with it for the folder and the interpreter (measured: a snapshot of
+        10 new files took 19% longer with a refill after each blob)."""
+        if self._spares_used:
+            self._spares_used = False
+            self._spares.refill()
+
     def _publish(self, folder: str, final: str, chunks: list[bytes]) -> None:
         name = folder.rpartition("/")[2]
         self._shard(name)
         spare = self._spares.take()
-        try:
-            if spare is not None:
-                try:
-                    self._write_and_rename(spare[0], spare[1], final, chunks, link=True)
-                    return
-                except FileNotFoundError:  # another process's collector removed an old spare
-                    pass
-            tmp = f"{folder}/{_TMP_PREFIX}{os.urandom(8).hex()}"
+        self._spares_used = True
+        if spare is not None:
             try:
-                fd = _create_fd(tmp)
-            except FileNotFoundError:  # a collection removed the empty shard meanwhile
-                self._shards.discard(name)
-                self._shard(name)
-                fd = _create_fd(tmp)
-            self._write_and_rename(fd, tmp, final, chunks)
-        finally:
+                self._write_and_rename(spare[0], spare[1], final, chunks, link=True)
+                return
+            except FileNotFoundError:  # another process's collector removed an old spare
+                pass
+        else:  # used up within one batch: more are made meanwhile
             self._spares.refill()
+        tmp = f"{folder}/{_TMP_PREFIX}{os.urandom(8).hex()}"
+        try:
+            fd = _create_fd(tmp)
+        except FileNotFoundError:  # a collection removed the empty shard meanwhile
+            self._shards.discard(name)
+            self._shard(name)
+            fd = _create_fd(tmp)
+        self._write_and_rename(fd, tmp, final, chunks)
 
     @staticmethod
     def _write_and_rename(fd: int, tmp: str, final: str, chunks: list[bytes], *, link: bool = False) -> None:

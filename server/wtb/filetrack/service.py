@@ -174,6 +174,7 @@ class SqliteFileTrackingService:
                     self._db.run(INSERT_LINK, row)
             else:
                 self._commit(result, row)
+        self._blobs.refill_spares()
         self._base = result.root if self._watcher.running else None
         self._last_root = result.root
         return result.root, outputs
@@ -542,7 +543,10 @@ class SqliteFileTrackingService:
     def import_bundle(self, data: bytes) -> list[str]:
         """Verify and store a bundle; returns its snapshot ids."""
         with self._mutex, self._gc_lock.shared():
-            return bundle.import_bundle(self._db, self._trees, self._blobs, data)
+            try:
+                return bundle.import_bundle(self._db, self._trees, self._blobs, data)
+            finally:
+                self._blobs.refill_spares()
 
     # -- helpers --
 

@@ -24,7 +24,7 @@ _FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | g
 class SpareFiles:
     """Up to ``count`` empty files (open for writing, mode 0444) in ``folder``, refilled on a thread."""
 
-    def __init__(self, folder: str, prefix: str, count: int = 8) -> None:
+    def __init__(self, folder: str, prefix: str, count: int = 16) -> None:
         self._folder = folder
         self._prefix = prefix
         self._count = count
@@ -37,9 +37,10 @@ class SpareFiles:
     def take(self) -> tuple[int, str] | None:
         """An empty file (descriptor, path) to write and rename; None when none is ready.
 
-        The caller calls :meth:`refill` once its blob is in place: a spare made while the
-        caller still renames or unlinks in the same folder would wait on the folder's lock
-        and make the caller wait too (measured: an unlink went from 5 µs to 125 µs).
+        The caller calls :meth:`refill` once its batch of blobs is in place (or when none
+        is ready): a spare made while the caller still renames or unlinks in the same
+        folder would wait on the folder's lock and make the caller wait too (measured: an
+        unlink went from 5 µs to 125 µs).
         """
         with self._lock:
             return self._ready.pop() if self._ready else None
