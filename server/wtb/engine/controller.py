@@ -231,7 +231,7 @@ class ExecutionController:
             if stopped.namespace:  # stopped inside subgraphs: where each of them stood
                 heads = views.stop_heads()
                 saver.note_stopped_inside(execution.thread_id, stopped_at, heads)
-                questions = pending_together([v for v in map(views.view, heads.values()) if v is not None])
+                questions = pending_together([stopped, *(v for v in map(views.view, heads.values()) if v is not None)])
         if error is CANCELLED:
             execution = self._executions.set_status(execution_id, ExecutionStatus.CANCELLED, error)
         elif error is not None and pause_on_error:
