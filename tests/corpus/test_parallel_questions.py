@@ -133,3 +133,19 @@ def test_an_instance_that_finished_is_not_started_over_by_the_next_resume(
     assert stopped.status is ExecutionStatus.PAUSED, stopped.error
     assert [r.value for r in stopped.interrupts] == ["Keep t1?"]
     assert_done(bench, bench.resume(done.id, resume_value=answered(stopped)), tmp_path)
+
+
+def test_a_fork_of_where_both_stopped_waits_on_both_questions(
+    done_run: tuple[Any, Execution], tmp_path: Path
+) -> None:
+    """Forked at the head where a resume stopped with both instances asking: the fork is the
+    run as it was paused there, both questions pending, and one answer of both ends it
+    without asking either again."""
+    bench, done = done_run
+    bench.rollback(done.id, t0_step(bench, done.id, last=False))
+    stopped = bench.resume(done.id)
+    assert sorted(r.value for r in stopped.interrupts) == ["Keep t0?", "Keep t1?"]
+    fork = bench.fork(done.id, str(stopped.head_checkpoint_id))
+    assert fork.status is ExecutionStatus.PAUSED
+    assert sorted((r.value, r.id) for r in fork.interrupts) == sorted((r.value, r.id) for r in stopped.interrupts)
+    assert_done(bench, bench.resume(fork.id, resume_value=answered(fork)), tmp_path)

@@ -137,7 +137,9 @@ def _fork_keeping_ids(services: Services, parent: Execution, found: Any, child: 
     except the questions of a step that asked some (:func:`~wtb.engine.thread_copy.paused_writes`).
     Resumed, LangGraph runs the root step's tasks again: a subgraph's task has the same id,
     finds its namespace's latest checkpoint (this step) and goes on from there; a question
-    is answered by its id. The copies are the same checkpoints as the parent's: they share
+    is answered by its id. A fork of the head where a run stopped inside several subgraphs
+    at once takes each of them as it stood, so the fork waits on all their questions. The
+    copies are the same checkpoints as the parent's: they share
     its recorded views and file links (each execution records its own view as it runs them).
     """
     namespace = str(found.config["configurable"]["checkpoint_ns"])
@@ -147,10 +149,15 @@ def _fork_keeping_ids(services: Services, parent: Execution, found: Any, child: 
     if asking:
         asked = {record.id for record in services.adapter.view(found, parent.id).interrupts()}
         heads.update(_paused_below(services, parent.thread_id, found, asked))
+    # The head where a run stopped inside several subgraphs: each of them as it stood (engine/stop_heads.py).
+    stood = services.saver.stop_heads(parent.thread_id, checkpoint_id) if namespace else {}
+    heads = {**heads, **stood, namespace: checkpoint_id}
     try:
         conn = services.saver.conn
         copier = ThreadCopier(services.saver, conn, lambda thread: task_paths.of_thread(conn, thread))
-        copier.copy_up_to(parent.thread_id, child.thread_id, heads, asked=asking)
+        copier.copy_up_to(parent.thread_id, child.thread_id, heads, asked=asking or bool(stood))
+        if stood:
+            services.saver.note_stopped_inside(child.thread_id, checkpoint_id, heads)
         views = []
         for head in heads.values():
             view = services.adapter.view(services.adapter.get_tuple(parent.thread_id, head), parent.id)
