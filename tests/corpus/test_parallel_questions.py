@@ -149,3 +149,23 @@ def test_a_fork_of_where_both_stopped_waits_on_both_questions(
     assert fork.status is ExecutionStatus.PAUSED
     assert sorted((r.value, r.id) for r in fork.interrupts) == sorted((r.value, r.id) for r in stopped.interrupts)
     assert_done(bench, bench.resume(fork.id, resume_value=answered(fork)), tmp_path)
+
+
+def test_a_damaged_stop_record_is_ignored_not_fatal(
+    done_run: tuple[Any, Execution], tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The record of where each subgraph stood is WTB's own row beside LangGraph's tables;
+    damaged, the execution reads as its head alone (one question), with a warning."""
+    import sqlite3
+
+    bench, done = done_run
+    bench.rollback(done.id, t0_step(bench, done.id, last=False))
+    stopped = bench.resume(done.id)
+    assert len(stopped.interrupts) == 2
+    checkpoints = bench.data_dir / "wtb_checkpoints.db"
+    with sqlite3.connect(checkpoints) as conn:
+        assert conn.execute("UPDATE wtb_stop_heads SET heads = '{not json'").rowcount == 1
+    with caplog.at_level("WARNING"):
+        shown = bench.get_execution(done.id)
+    assert len(shown.interrupts) == 1 and shown.interrupts[0].id in {r.id for r in stopped.interrupts}
+    assert "unreadable" in caplog.text

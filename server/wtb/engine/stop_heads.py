@@ -15,8 +15,11 @@ reads each as its namespace's latest (``TrackingSaver.continue_from``).
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
 from collections.abc import Iterable, Mapping
+
+log = logging.getLogger(__name__)
 
 SCHEMA = (
     "CREATE TABLE IF NOT EXISTS wtb_stop_heads ("
@@ -44,8 +47,14 @@ def of(conn: sqlite3.Connection, thread_id: str, checkpoint_id: str) -> dict[str
     ).fetchone()
     if row is None:
         return {}
-    recorded = json.loads(row[0])
-    return {str(ns): str(cid) for ns, cid in recorded.items()} if isinstance(recorded, dict) else {}
+    try:
+        recorded = json.loads(row[0])
+    except (TypeError, ValueError):
+        recorded = None
+    if not isinstance(recorded, dict):  # damaged: go on from the head alone, as without the record
+        log.warning("the stop record of checkpoint %s (thread %s) is unreadable; ignored", checkpoint_id, thread_id)
+        return {}
+    return {str(ns): str(cid) for ns, cid in recorded.items()}
 
 
 def forget(conn: sqlite3.Connection, thread_ids: Iterable[str]) -> None:
