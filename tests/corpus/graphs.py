@@ -1427,6 +1427,50 @@ def asks_after_a_join() -> StateGraph:
     return _join_of(joined)
 
 
+
+def asks_beside_asking_subgraph() -> StateGraph:
+    """``plan`` sends one item to ``direct``, a node that asks, and one to ``review``, a
+    subgraph that asks: a root node's question and a subgraph's at once."""
+
+    def ask(state: Piece) -> Piece:
+        verdict = interrupt(f"Review {state['item']}?")
+        write(f"mixed/{state['item']}.review", str(verdict))
+        return {"results": [f"review:{state['item']}:{verdict}"]}
+
+    inner = StateGraph(Piece)
+    inner.add_node("ask", ask)
+    inner.add_edge(START, "ask")
+    inner.add_edge("ask", END)
+
+    def direct(state: WorkerInput) -> MapState:
+        verdict = interrupt(f"Direct {state['item']}?")
+        write(f"mixed/{state['item']}.direct", str(verdict))
+        return {"results": [f"direct:{state['item']}:{verdict}"]}
+
+    def plan(state: MapState) -> MapState:
+        write("mixed/plan.txt", state["topic"])
+        return {"items": ["x", "y"]}
+
+    def gather(state: MapState) -> MapState:
+        summary = ",".join(sorted(state.get("results", [])))
+        write("mixed/summary.txt", summary)
+        return {"summary": summary}
+
+    graph = StateGraph(MapState)
+    graph.add_node("plan", plan)
+    graph.add_node("direct", direct)
+    graph.add_node("review", inner.compile())
+    graph.add_node("gather", gather)
+    graph.add_edge(START, "plan")
+    graph.add_conditional_edges(
+        "plan", lambda s: [Send("direct", {"item": s["items"][0]}), Send("review", {"item": s["items"][1]})],
+        ["direct", "review"],
+    )
+    graph.add_edge("direct", "gather")
+    graph.add_edge("review", "gather")
+    graph.add_edge("gather", END)
+    return graph
+
 CORPUS: dict[str, CorpusGraph] = {
     "async": CorpusGraph(async_chain, {"n": 0}, run_async=True),
     "mixed": CorpusGraph(mixed_chain, {"n": 0}, run_async=True, middle_step=2),
@@ -1491,4 +1535,7 @@ CORPUS: dict[str, CorpusGraph] = {
     ),
     "async_send_subgraph": CorpusGraph(async_send_subgraph, {"topic": "t"}, run_async=True, subgraphs=True),
     "asks_after_a_join": CorpusGraph(asks_after_a_join, {"topic": "t"}, answers=[{"Join L:t|R:t?": "ok"}]),
+    "asks_beside_asking_subgraph": CorpusGraph(
+        asks_beside_asking_subgraph, {"topic": "t"}, answers=[{"Direct x?": "dx", "Review y?": "ry"}], subgraphs=True
+    ),
 }

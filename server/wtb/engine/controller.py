@@ -215,8 +215,8 @@ class ExecutionController:
         """
         execution_id = execution.id
         head = recorder.stopped_at
-        if head is not None and recorder.head is None:  # went on inside subgraphs and stopped there
-            head = views.waiting_inside(head)
+        if recorder.head is None:  # no root step stored: it went on inside subgraphs, or asked again at once
+            head = views.waiting_at(head)
         if head is not None:
             self._executions.set_head(execution_id, head)
         stopped = views.view(head) if head is not None else None

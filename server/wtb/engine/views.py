@@ -357,19 +357,23 @@ class ViewRecorder:
         """The view of a checkpoint this run made or showed again."""
         return self._views.get(checkpoint_id)
 
-    def waiting_inside(self, last: str) -> str:
-        """Where a run that went on inside subgraphs, and stored no root step, stands: the
-        latest checkpoint it stored (``last``), unless that subgraph finished while another
-        one run in the same step waits (a question, a pause): then the latest that waits.
-        Which of them stores its last checkpoint last is a matter of thread timing."""
-        view = self._views.get(last)
-        if view is None or view.next:
+    def waiting_at(self, last: str | None) -> str | None:
+        """Where a run that stored no root step stands: the latest checkpoint it stored
+        (``last``), unless that one has nothing left to run (a subgraph that finished while
+        something else of the same step waits: another subgraph, a node of the graph
+        around it that asked). Then the latest subgraph step that waits, else the root
+        step the run went on from. Which task stores its last checkpoint last is a matter
+        of thread timing."""
+        view = self._views.get(last) if last is not None else None
+        if view is not None and view.next:
             return last
         waiting = [
             found for found in map(self._views.get, self.stop_heads().values())
             if found is not None and found.namespace and found.next
         ]
-        return max(waiting, key=lambda v: v.checkpoint_id).checkpoint_id if waiting else last
+        if waiting:
+            return max(waiting, key=lambda v: v.checkpoint_id).checkpoint_id
+        return self.root.checkpoint_id if self.root is not None and self.root.next else last
 
     def stop_heads(self) -> dict[str, str]:
         """Namespace -> the latest checkpoint this run made or showed again there, for the
