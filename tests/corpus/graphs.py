@@ -1471,6 +1471,35 @@ def asks_beside_asking_subgraph() -> StateGraph:
     graph.add_edge("gather", END)
     return graph
 
+
+def asks_then_leaves_subgraph() -> StateGraph:
+    """A subgraph's node asks, then leaves the subgraph for a node of the graph around it
+    (``Command(graph=Command.PARENT)``) chosen by the answer."""
+
+    def decide(state: Count) -> Command:
+        verdict = interrupt(f"Ship at {state.get('n', 0)}?")
+        write("leave/decision.txt", str(verdict))
+        target = "ship" if verdict == "yes" else "rework"
+        return Command(graph=Command.PARENT, goto=target, update={"log": [f"decide->{target}"]})
+
+    inner = StateGraph(Count)
+    inner.add_node("check", _sync_step("check"))
+    inner.add_node("decide", decide)
+    inner.add_edge(START, "check")
+    inner.add_edge("check", "decide")
+    inner.add_edge("decide", END)
+
+    outer = StateGraph(Count)
+    outer.add_node("prepare", _sync_step("prepare"))
+    outer.add_node("review", inner.compile(), destinations=("ship", "rework"))
+    outer.add_node("ship", _sync_step("ship"))
+    outer.add_node("rework", _sync_step("rework"))
+    outer.add_edge(START, "prepare")
+    outer.add_edge("prepare", "review")
+    outer.add_edge("ship", END)
+    outer.add_edge("rework", END)
+    return outer
+
 CORPUS: dict[str, CorpusGraph] = {
     "async": CorpusGraph(async_chain, {"n": 0}, run_async=True),
     "mixed": CorpusGraph(mixed_chain, {"n": 0}, run_async=True, middle_step=2),
@@ -1537,5 +1566,8 @@ CORPUS: dict[str, CorpusGraph] = {
     "asks_after_a_join": CorpusGraph(asks_after_a_join, {"topic": "t"}, answers=[{"Join L:t|R:t?": "ok"}]),
     "asks_beside_asking_subgraph": CorpusGraph(
         asks_beside_asking_subgraph, {"topic": "t"}, answers=[{"Direct x?": "dx", "Review y?": "ry"}], subgraphs=True
+    ),
+    "asks_then_leaves_subgraph": CorpusGraph(
+        asks_then_leaves_subgraph, {"n": 0}, answers=[{"Ship at 2?": "yes"}], subgraphs=True
     ),
 }
