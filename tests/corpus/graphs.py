@@ -1430,7 +1430,9 @@ def asks_after_a_join() -> StateGraph:
 
 def asks_beside_asking_subgraph() -> StateGraph:
     """``plan`` sends one item to ``direct``, a node that asks, and one to ``review``, a
-    subgraph that asks: a root node's question and a subgraph's at once."""
+    subgraph that asks: a root node's question and a subgraph's at once. (A file ``direct``
+    wrote would be caught half-written or not at the subgraph's steps, at random: thread
+    timing, on both sides.)"""
 
     def ask(state: Piece) -> Piece:
         verdict = interrupt(f"Review {state['item']}?")
@@ -1442,9 +1444,8 @@ def asks_beside_asking_subgraph() -> StateGraph:
     inner.add_edge(START, "ask")
     inner.add_edge("ask", END)
 
-    def direct(state: WorkerInput) -> MapState:
+    def direct(state: WorkerInput) -> MapState:  # writes no file: it runs beside the subgraph's steps
         verdict = interrupt(f"Direct {state['item']}?")
-        write(f"mixed/{state['item']}.direct", str(verdict))
         return {"results": [f"direct:{state['item']}:{verdict}"]}
 
     def plan(state: MapState) -> MapState:
