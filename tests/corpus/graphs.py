@@ -16,6 +16,7 @@ import datetime
 import decimal
 import enum
 import operator
+import time
 import uuid
 import warnings
 from collections.abc import Callable
@@ -1356,19 +1357,31 @@ def subgraph_in_a_loop() -> StateGraph:
     return graph
 
 
-def send_to_asking_subgraph() -> StateGraph:
-    """``plan`` sends two items to ``review``, a subgraph that asks about its item: two
-    questions at once, each in its own instance of the subgraph."""
+def item_asker(question: str, path: str, result: str, slow_item: str | None = None) -> StateGraph:
+    """A subgraph of one node, ``ask``, that asks ``question`` about its item, writes the answer
+    to ``path`` and adds ``result`` to ``results`` (each formatted with ``item`` and
+    ``verdict``). ``slow_item``: the instance for that item takes 0.3 s to finish once answered."""
 
     def ask(state: Piece) -> Piece:
-        verdict = interrupt(f"Keep {state['item']}?")
-        write(f"reviews/{state['item']}.txt", str(verdict))
-        return {"results": [f"{state['item']}:{verdict}"]}
+        item = state["item"]
+        verdict = interrupt(question.format(item=item))
+        if item == slow_item:
+            time.sleep(0.3)
+        write(path.format(item=item), str(verdict))
+        return {"results": [result.format(item=item, verdict=verdict)]}
 
     inner = StateGraph(Piece)
     inner.add_node("ask", ask)
     inner.add_edge(START, "ask")
     inner.add_edge("ask", END)
+    return inner
+
+
+def send_to_asking_subgraph() -> StateGraph:
+    """``plan`` sends two items to ``review``, a subgraph that asks about its item: two
+    questions at once, each in its own instance of the subgraph."""
+
+    inner = item_asker("Keep {item}?", "reviews/{item}.txt", "{item}:{verdict}")
 
     def plan(state: MapState) -> MapState:
         write("reviews/plan.txt", state["topic"])
@@ -1434,15 +1447,7 @@ def asks_beside_asking_subgraph() -> StateGraph:
     wrote would be caught half-written or not at the subgraph's steps, at random: thread
     timing, on both sides.)"""
 
-    def ask(state: Piece) -> Piece:
-        verdict = interrupt(f"Review {state['item']}?")
-        write(f"mixed/{state['item']}.review", str(verdict))
-        return {"results": [f"review:{state['item']}:{verdict}"]}
-
-    inner = StateGraph(Piece)
-    inner.add_node("ask", ask)
-    inner.add_edge(START, "ask")
-    inner.add_edge("ask", END)
+    inner = item_asker("Review {item}?", "mixed/{item}.review", "review:{item}:{verdict}")
 
     def direct(state: WorkerInput) -> MapState:  # writes no file: it runs beside the subgraph's steps
         verdict = interrupt(f"Direct {state['item']}?")

@@ -11,16 +11,14 @@ subgraph is slow to finish once answered.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from langgraph.graph import END, START, StateGraph
-from langgraph.types import interrupt
+from langgraph.graph import StateGraph
 
-from tests.corpus.graphs import MapState, Piece, _map_reduce, write
+from tests.corpus.graphs import MapState, _map_reduce, item_asker, write
 from wtb import WorkflowProject
 from wtb.errors import InvalidArgumentError
 from wtb.models import Execution, ExecutionStatus
@@ -32,18 +30,7 @@ DONE = {"topic": "t", "items": ["t0", "t1"], "results": ["t0:yes", "t1:no"], "su
 def reviews(slow_item: str) -> StateGraph:
     """``plan`` sends ``t0`` and ``t1`` to ``review``, a subgraph that asks about its item;
     the instance for ``slow_item`` takes a while to finish once answered."""
-
-    def ask(state: Piece) -> Piece:
-        verdict = interrupt(f"Keep {state['item']}?")
-        if state["item"] == slow_item:
-            time.sleep(0.3)
-        write(f"reviews/{state['item']}.txt", str(verdict))
-        return {"results": [f"{state['item']}:{verdict}"]}
-
-    inner = StateGraph(Piece)
-    inner.add_node("ask", ask)
-    inner.add_edge(START, "ask")
-    inner.add_edge("ask", END)
+    inner = item_asker("Keep {item}?", "reviews/{item}.txt", "{item}:{verdict}", slow_item=slow_item)
 
     def plan(state: MapState) -> MapState:
         return {"items": ["t0", "t1"]}
