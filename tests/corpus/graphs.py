@@ -100,8 +100,9 @@ def _sync_step(name: str) -> Callable[[Count], Count]:
     return step
 
 
-def _chain(steps: list[tuple[str, Callable[[Count], Any]]]) -> StateGraph:
-    graph = StateGraph(Count)
+def _chain(steps: list[tuple[str, Any]], state: Any = Count) -> StateGraph:
+    """The ``steps`` (name, node) in a line, START to END, over the ``state`` schema."""
+    graph = StateGraph(state)
     previous = START
     for name, step in steps:
         graph.add_node(name, step)
@@ -679,12 +680,7 @@ def send_to_subgraph() -> StateGraph:
         append(f"pieces/{state['item']}.txt", "!")
         return {"results": [state["item"] + "!"]}
 
-    inner = StateGraph(Piece)
-    inner.add_node("shape", shape)
-    inner.add_node("finish", finish)
-    inner.add_edge(START, "shape")
-    inner.add_edge("shape", "finish")
-    inner.add_edge("finish", END)
+    inner = _chain([("shape", shape), ("finish", finish)], Piece)
 
     def plan(state: MapState) -> MapState:
         write("plan.txt", state["topic"])
@@ -1337,12 +1333,7 @@ def subgraph_in_a_loop() -> StateGraph:
     def count(state: Rounds) -> Rounds:
         return {"rounds": state.get("rounds", 0) + 1}
 
-    body = StateGraph(Rounds)
-    body.add_node("draft", draft)
-    body.add_node("count", count)
-    body.add_edge(START, "draft")
-    body.add_edge("draft", "count")
-    body.add_edge("count", END)
+    body = _chain([("draft", draft), ("count", count)], Rounds)
 
     def check(state: Rounds) -> Rounds:
         write("loop/check.txt", str(state.get("rounds", 0)))
@@ -1370,11 +1361,7 @@ def item_asker(question: str, path: str, result: str, slow_item: str | None = No
         write(path.format(item=item), str(verdict))
         return {"results": [result.format(item=item, verdict=verdict)]}
 
-    inner = StateGraph(Piece)
-    inner.add_node("ask", ask)
-    inner.add_edge(START, "ask")
-    inner.add_edge("ask", END)
-    return inner
+    return _chain([("ask", ask)], Piece)
 
 
 def send_to_asking_subgraph() -> StateGraph:
@@ -1410,12 +1397,7 @@ def async_send_subgraph() -> StateGraph:
         append(f"async_pieces/{state['item']}.txt", "!")
         return {"results": [state["item"] + "!"]}
 
-    inner = StateGraph(Piece)
-    inner.add_node("shape", shape)
-    inner.add_node("finish", finish)
-    inner.add_edge(START, "shape")
-    inner.add_edge("shape", "finish")
-    inner.add_edge("finish", END)
+    inner = _chain([("shape", shape), ("finish", finish)], Piece)
 
     async def plan(state: MapState) -> MapState:
         return {"items": [f"{state['topic']}{i}" for i in range(3)]}
